@@ -1,0 +1,232 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "agentwatch",
+    version,
+    about = "A local, private monitor for AI coding agents: sessions, liveness and costs.",
+    long_about = None,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Where agentwatch keeps its database (default: the platform data dir).
+    #[arg(long, global = true, env = "AGENTWATCH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Log more (repeat for even more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read new usage from the agents' transcripts into the database.
+    Ingest(IngestArgs),
+    /// Token and cost reports (ccusage-compatible JSON).
+    #[command(subcommand)]
+    Costs(CostsCmd),
+    /// List, inspect and summarise agent sessions.
+    #[command(alias = "agents")]
+    Sessions(SessionsArgs),
+    /// Show the model prices in use, or import a newer price list.
+    #[command(subcommand)]
+    Prices(PricesCmd),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CostsCmd {
+    /// Usage and cost per day.
+    Daily(CostArgs),
+    /// Usage and cost per week (weeks start on Monday).
+    Weekly(CostArgs),
+    /// Usage and cost per month.
+    Monthly(CostArgs),
+    /// Usage and cost per session.
+    Session(CostArgs),
+    /// 5-hour billing blocks, with burn rate and projection for the active one.
+    Blocks(CostArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CostArgs {
+    /// First day to include (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Last day to include (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    pub until: Option<chrono::NaiveDate>,
+    /// Only this agent type (claude-code, codex, …).
+    #[arg(long, value_name = "TYPE", value_parser = parse_agent_type)]
+    pub agent: Option<String>,
+    /// Only sessions whose project path contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub project: Option<String>,
+    /// Timezone for dates: an IANA name such as Europe/Berlin, UTC, or local.
+    #[arg(long, default_value = "local", value_name = "TZ")]
+    pub timezone: String,
+    /// Show one line per model under each row.
+    #[arg(long)]
+    pub breakdown: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Report on the database as it is, without reading new transcript data first.
+    #[arg(long)]
+    pub no_ingest: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub command: Option<SessionsCmd>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only this agent type (claude-code, codex, …).
+    #[arg(long, value_name = "TYPE", value_parser = parse_agent_type)]
+    pub agent_type: Option<String>,
+    /// Only agents with this name or label.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Only sessions whose project path contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub project: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Use the database as it is, without reading new transcript data first.
+    #[arg(long)]
+    pub no_ingest: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListArgs {
+    /// Only sessions that are running now.
+    #[arg(long)]
+    pub active: bool,
+    /// Show at most this many sessions.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCmd {
+    /// Sessions that have ended.
+    History(HistoryArgs),
+    /// Totals and averages over a time range.
+    Stats(StatsArgs),
+    /// Everything about one session.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Range {
+    Today,
+    Yesterday,
+    #[value(name = "7d")]
+    D7,
+    Week,
+    #[value(name = "30d")]
+    D30,
+    Month,
+    Thismonth,
+    Lastmonth,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub range: Range,
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub range: Range,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The session's id, or a unique prefix of it.
+    pub id: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Use the database as it is, without reading new transcript data first.
+    #[arg(long)]
+    pub no_ingest: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricesCmd {
+    /// The price lists in use, and the prices of the models you used.
+    Show(PricesShowArgs),
+    /// Import a newer LiteLLM price list (model_prices_and_context_window.json).
+    Update(PricesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PricesShowArgs {
+    /// Show the price of these models (default: every model in the database).
+    pub models: Vec<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PricesUpdateArgs {
+    /// The price list to import. agentwatch never downloads prices itself.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub from: PathBuf,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .map_err(|_| format!("'{s}' is not a date (expected YYYY-MM-DD)"))
+}
+
+/// Accepts the agent type ids, and ccusage's short names for them.
+fn parse_agent_type(s: &str) -> Result<String, String> {
+    let id = match s.to_ascii_lowercase().as_str() {
+        "claude" => "claude-code".to_string(),
+        "gemini" => "gemini-cli".to_string(),
+        "cursor" => "cursor-agent".to_string(),
+        other => other.to_string(),
+    };
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("'{s}' is not an agent type (e.g. claude-code, codex)"));
+    }
+    Ok(id)
+}

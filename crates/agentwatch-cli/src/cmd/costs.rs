@@ -1,0 +1,392 @@
+//! `agentwatch costs daily|weekly|monthly|session|blocks`
+//!
+//! JSON output uses ccusage's field names, so scripts written for ccusage
+//! keep working; agentwatch's additions (`agent`, `priceSource`,
+//! `unpricedModels`, …) sit beside them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use agentwatch_core::model::agent_display_name;
+use agentwatch_core::reports::{
+    Block, ModelUsage, Period, PeriodReport, ReportOptions, SessionUsage, Summary, Zone, blocks, period_report,
+    session_report,
+};
+use agentwatch_core::views::iso;
+use agentwatch_core::{Error, Result};
+use serde_json::{Map, Value, json};
+
+use crate::cli::{CostArgs, CostsCmd, Format};
+use crate::context::Ctx;
+use crate::output::{Align, emit, emit_json, project_name, short_model, table, truncate, usd, warn};
+
+enum Kind {
+    Period(Period),
+    Session,
+    Blocks,
+}
+
+pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
+    let (kind, a) = match c {
+        CostsCmd::Daily(a) => (Kind::Period(Period::Day), a),
+        CostsCmd::Weekly(a) => (Kind::Period(Period::Week), a),
+        CostsCmd::Monthly(a) => (Kind::Period(Period::Month), a),
+        CostsCmd::Session(a) => (Kind::Session, a),
+        CostsCmd::Blocks(a) => (Kind::Blocks, a),
+    };
+    let zone = Zone::parse(&a.timezone)?;
+    if let (Some(s), Some(u)) = (a.since, a.until)
+        && s > u
+    {
+        return Err(Error::Usage(format!("--since {s} is after --until {u}")));
+    }
+    let opts = ReportOptions { since: a.since, until: a.until, agent: a.agent.clone(), project: a.project.clone(), zone };
+    let mut ctx = Ctx::open(data_dir)?;
+    ctx.refresh(a.no_ingest)?;
+    match kind {
+        Kind::Period(p) => {
+            let r = period_report(&ctx.store, &ctx.prices, &opts, p)?;
+            warn_unpriced(&r.totals.unpriced);
+            match a.format {
+                Format::Json => emit_json(&period_json(&r, &opts)),
+                Format::Table if r.rows.is_empty() => emit(&nothing_found(&ctx)),
+                Format::Table => emit(&period_table(&r, &a)),
+            }
+        }
+        Kind::Session => {
+            let rows = session_report(&ctx.store, &ctx.prices, &opts)?;
+            let mut totals = Summary::default();
+            rows.iter().for_each(|r| totals.add(&r.summary));
+            warn_unpriced(&totals.unpriced);
+            match a.format {
+                Format::Json => emit_json(&session_json(&rows, &totals)),
+                Format::Table if rows.is_empty() => emit(&nothing_found(&ctx)),
+                Format::Table => emit(&session_table(&rows, &totals, &a)),
+            }
+        }
+        Kind::Blocks => {
+            let now = chrono::Utc::now().timestamp_millis();
+            let bs = blocks(&ctx.store, &ctx.prices, &opts, now)?;
+            let unpriced: BTreeSet<String> = bs.iter().flat_map(|b| b.unpriced.iter().cloned()).collect();
+            warn_unpriced(&unpriced);
+            match a.format {
+                Format::Json => emit_json(&json!({ "blocks": bs.iter().map(block_json).collect::<Vec<_>>() })),
+                Format::Table if bs.is_empty() => emit(&nothing_found(&ctx)),
+                Format::Table => emit(&blocks_table(&bs, &opts.zone, now)),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn warn_unpriced(models: &BTreeSet<String>) {
+    if !models.is_empty() {
+        let list: Vec<&str> = models.iter().map(String::as_str).collect();
+        warn(&format!(
+            "no price known for {}: tokens are counted, cost is shown as unknown (add it to {})",
+            list.join(", "),
+            "prices.json in the config dir"
+        ));
+    }
+}
+
+fn nothing_found(ctx: &Ctx) -> String {
+    let roots: Vec<String> = agentwatch_core::ingest::default_sources()
+        .iter()
+        .flat_map(|s| s.roots())
+        .map(|p| p.display().to_string())
+        .collect();
+    if roots.is_empty() {
+        format!(
+            "No usage found. No Claude Code or Codex transcripts were found (set CLAUDE_CONFIG_DIR or CODEX_HOME if they live elsewhere). Database: {}",
+            ctx.store.path().display()
+        )
+    } else {
+        format!("No usage found in the selected range. Transcripts read from: {}", roots.join(", "))
+    }
+}
+
+// ---- JSON ----
+
+fn usage_fields(m: &mut Map<String, Value>, s: &Summary) {
+    let t = &s.tokens;
+    m.insert("inputTokens".into(), json!(t.input));
+    m.insert("outputTokens".into(), json!(t.output));
+    m.insert("cacheCreationTokens".into(), json!(t.cache_creation()));
+    m.insert("cacheReadTokens".into(), json!(t.cache_read));
+    m.insert("totalTokens".into(), json!(t.total()));
+    m.insert("totalCost".into(), json!(s.cost()));
+}
+
+fn provenance_fields(m: &mut Map<String, Value>, s: &Summary) {
+    m.insert("priceSource".into(), json!(s.source_text()));
+    m.insert("unpricedModels".into(), json!(s.unpriced));
+}
+
+fn models_json(models: &[ModelUsage]) -> (Value, Value) {
+    let mut used: Vec<&str> = models.iter().map(|m| m.model.as_str()).collect();
+    used.sort_unstable();
+    let breakdowns: Vec<Value> = models
+        .iter()
+        .map(|m| {
+            let t = &m.summary.tokens;
+            let mut o = json!({
+                "modelName": m.model,
+                "inputTokens": t.input,
+                "outputTokens": t.output,
+                "cacheCreationTokens": t.cache_creation(),
+                "cacheReadTokens": t.cache_read,
+                "cost": m.summary.cost(),
+                "priceSource": m.summary.source_text(),
+            });
+            if m.fallback {
+                o["isFallback"] = json!(true);
+            }
+            o
+        })
+        .collect();
+    (json!(used), json!(breakdowns))
+}
+
+fn totals_json(s: &Summary) -> Value {
+    let mut m = Map::new();
+    usage_fields(&mut m, s);
+    provenance_fields(&mut m, s);
+    Value::Object(m)
+}
+
+fn period_json(r: &PeriodReport, opts: &ReportOptions) -> Value {
+    let (list_key, label_key) = match r.period {
+        Period::Day => ("daily", "date"),
+        Period::Week => ("weekly", "week"),
+        Period::Month => ("monthly", "month"),
+    };
+    let rows: Vec<Value> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let mut m = Map::new();
+            m.insert(label_key.into(), json!(row.period));
+            m.insert("period".into(), json!(row.period));
+            m.insert("agent".into(), json!(opts.agent.as_deref().unwrap_or("all")));
+            m.insert("agents".into(), json!(row.agents));
+            usage_fields(&mut m, &row.summary);
+            let (used, breakdowns) = models_json(&row.models);
+            m.insert("modelsUsed".into(), used);
+            m.insert("modelBreakdowns".into(), breakdowns);
+            provenance_fields(&mut m, &row.summary);
+            Value::Object(m)
+        })
+        .collect();
+    json!({ list_key: rows, "totals": totals_json(&r.totals), "timezone": opts.zone.name() })
+}
+
+fn session_json(rows: &[SessionUsage], totals: &Summary) -> Value {
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("sessionId".into(), json!(r.session.id));
+            m.insert("period".into(), json!(r.session.id));
+            m.insert("agent".into(), json!(r.session.agent));
+            m.insert("projectPath".into(), json!(r.session.project_path));
+            m.insert("lastActivity".into(), json!(iso(r.session.last_activity)));
+            usage_fields(&mut m, &r.summary);
+            let (used, breakdowns) = models_json(&r.models);
+            m.insert("modelsUsed".into(), used);
+            m.insert("modelBreakdowns".into(), breakdowns);
+            provenance_fields(&mut m, &r.summary);
+            Value::Object(m)
+        })
+        .collect();
+    json!({ "session": list, "totals": totals_json(totals) })
+}
+
+fn block_json(b: &Block) -> Value {
+    let id = if b.is_gap { format!("gap-{}", iso(b.start)) } else { iso(b.start) };
+    json!({
+        "id": id,
+        "startTime": iso(b.start),
+        "endTime": iso(b.end),
+        "actualEndTime": b.actual_end.map(iso),
+        "isActive": b.is_active,
+        "isGap": b.is_gap,
+        "entries": b.entries,
+        "tokenCounts": {
+            "inputTokens": b.tokens.input,
+            "outputTokens": b.tokens.output,
+            "cacheCreationInputTokens": b.tokens.cache_creation(),
+            "cacheReadInputTokens": b.tokens.cache_read,
+        },
+        "totalTokens": b.tokens.total(),
+        "costUSD": b.cost,
+        "models": b.models,
+        "burnRate": b.burn_rate.as_ref().map(|r| json!({
+            "tokensPerMinute": r.tokens_per_minute,
+            "costPerHour": r.cost_per_hour,
+        })),
+        "projection": b.projection.as_ref().map(|p| json!({
+            "totalTokens": p.total_tokens,
+            "totalCost": p.total_cost,
+            "remainingMinutes": p.remaining_minutes,
+        })),
+        "unpricedModels": b.unpriced,
+    })
+}
+
+// ---- tables ----
+
+const USAGE_HEADERS: [(&str, Align); 6] = [
+    ("Input", Align::Right),
+    ("Output", Align::Right),
+    ("Cache\nWrite", Align::Right),
+    ("Cache\nRead", Align::Right),
+    ("Total\nTokens", Align::Right),
+    ("Cost\n(USD)", Align::Right),
+];
+
+fn usage_cells(s: &Summary, n: &dyn Fn(u64) -> String) -> Vec<String> {
+    let t = &s.tokens;
+    vec![n(t.input), n(t.output), n(t.cache_creation()), n(t.cache_read), n(t.total()), usd(s.cost())]
+}
+
+fn model_rows(models: &[ModelUsage], n: &dyn Fn(u64) -> String, first: usize) -> Vec<Vec<String>> {
+    models
+        .iter()
+        .map(|m| {
+            let mut row = vec![String::new(); first];
+            row[first - 1] = format!("  {}", truncate(&short_model(&m.model), 14));
+            row.extend(usage_cells(&m.summary, n));
+            row
+        })
+        .collect()
+}
+
+fn footer(totals: &Summary) -> String {
+    let src = totals.source_text();
+    if src.is_empty() { String::new() } else { format!("Prices: {src}.") }
+}
+
+fn period_table(r: &PeriodReport, a: &CostArgs) -> String {
+    let label = match r.period {
+        Period::Day => "Date",
+        Period::Week => "Week of",
+        Period::Month => "Month",
+    };
+    let mut headers = vec![(label, Align::Left)];
+    headers.extend(USAGE_HEADERS);
+    let t = table(&headers, &|n| {
+        let mut rows = Vec::new();
+        for row in &r.rows {
+            let mut cells = vec![row.period.clone()];
+            cells.extend(usage_cells(&row.summary, n));
+            rows.push(cells);
+            if a.breakdown {
+                rows.extend(model_rows(&row.models, n, 1));
+            }
+        }
+        let mut total = vec!["Total".to_string()];
+        total.extend(usage_cells(&r.totals, n));
+        rows.push(total);
+        rows
+    });
+    format!("{t}\n{}", footer(&r.totals))
+}
+
+fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> String {
+    let headers = [
+        ("Session", Align::Left),
+        ("Agent", Align::Left),
+        ("Project", Align::Left),
+        ("Last\nactive", Align::Left),
+        ("Tokens", Align::Right),
+        ("Cost\n(USD)", Align::Right),
+    ];
+    let zone = Zone::parse(&a.timezone).unwrap_or(Zone::Local);
+    let t = table(&headers, &|n| {
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(vec![
+                r.session.id.chars().take(8).collect(),
+                agent_display_name(&r.session.agent).to_string(),
+                truncate(&project_name(r.session.project_path.as_deref()), 18),
+                zone.format(r.session.last_activity, "%Y-%m-%d"),
+                n(r.summary.tokens.total()),
+                usd(r.summary.cost()),
+            ]);
+            if a.breakdown {
+                for m in &r.models {
+                    out.push(vec![
+                        String::new(),
+                        String::new(),
+                        format!("  {}", truncate(&short_model(&m.model), 16)),
+                        String::new(),
+                        n(m.summary.tokens.total()),
+                        usd(m.summary.cost()),
+                    ]);
+                }
+            }
+        }
+        out.push(vec![
+            "Total".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            n(totals.tokens.total()),
+            usd(totals.cost()),
+        ]);
+        out
+    });
+    format!("{t}\n{}", footer(totals))
+}
+
+fn blocks_table(bs: &[Block], zone: &Zone, now: i64) -> String {
+    let headers = [
+        ("Block start", Align::Left),
+        ("Status", Align::Left),
+        ("Calls", Align::Right),
+        ("Tokens", Align::Right),
+        ("Cost\n(USD)", Align::Right),
+        ("Models", Align::Left),
+    ];
+    let t = table(&headers, &|n| {
+        bs.iter()
+            .map(|b| {
+                if b.is_gap {
+                    return vec![
+                        zone.format(b.start, "%Y-%m-%d %H:%M"),
+                        format!("gap {}", crate::output::duration((b.end - b.start) / 1000)),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ];
+                }
+                let models: Vec<String> = b.models.iter().map(|m| short_model(m)).collect();
+                vec![
+                    zone.format(b.start, "%Y-%m-%d %H:%M"),
+                    if b.is_active { "active".into() } else { "done".into() },
+                    n(b.entries),
+                    n(b.tokens.total()),
+                    usd(Some(b.cost)),
+                    truncate(&models.join(", "), 22),
+                ]
+            })
+            .collect()
+    });
+    let mut out = t;
+    if let Some(b) = bs.iter().find(|b| b.is_active) {
+        let left = crate::output::duration((b.end - now) / 1000);
+        if let (Some(r), Some(p)) = (&b.burn_rate, &b.projection) {
+            out.push_str(&format!(
+                "\nActive block ends {} ({left} left). Burn rate: {} tokens/min, {}/hour.\nProjected by its end: {} tokens, {}.",
+                zone.format(b.end, "%H:%M"),
+                crate::output::thousands(r.tokens_per_minute.round() as u64),
+                usd(Some(r.cost_per_hour)),
+                crate::output::thousands(p.total_tokens),
+                usd(Some(p.total_cost)),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,293 @@
+//! `agentwatch sessions` (alias `agents`): list, history, stats, show.
+
+use std::path::Path;
+
+use agentwatch_core::Result;
+use agentwatch_core::liveness::{RECENT_MS, effective_state};
+use agentwatch_core::model::{SessionState, agent_display_name};
+use agentwatch_core::reports::Zone;
+use agentwatch_core::store::{SessionFilter, SessionRow, find_session, list_sessions, session_usage};
+use agentwatch_core::views::SessionView;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::json;
+
+use crate::cli::{FilterArgs, Format, HistoryArgs, ListArgs, Range, SessionsArgs, SessionsCmd, ShowArgs, StatsArgs};
+use crate::context::Ctx;
+use crate::output::{Align, duration, emit, emit_json, project_name, short_model, table, thousands, truncate, usd};
+
+pub fn run(data_dir: Option<&Path>, a: SessionsArgs) -> Result<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    match a.command {
+        None => list(data_dir, &a.list, now),
+        Some(SessionsCmd::History(h)) => history(data_dir, &h, now),
+        Some(SessionsCmd::Stats(s)) => stats(data_dir, &s, now),
+        Some(SessionsCmd::Show(s)) => show(data_dir, &s, now),
+    }
+}
+
+fn open(data_dir: Option<&Path>, no_ingest: bool) -> Result<Ctx> {
+    let mut ctx = Ctx::open(data_dir)?;
+    ctx.refresh(no_ingest)?;
+    Ok(ctx)
+}
+
+fn base_filter(f: &FilterArgs) -> SessionFilter {
+    SessionFilter {
+        agent_type: f.agent_type.clone(),
+        agent_name: f.agent.clone(),
+        project: f.project.clone(),
+        ..Default::default()
+    }
+}
+
+fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
+    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let mut filter = base_filter(&a.filter);
+    if a.active {
+        filter.active_since = Some(now - RECENT_MS);
+    }
+    let mut rows = list_sessions(&ctx.store, &filter)?;
+    if a.active {
+        rows.retain(|s| effective_state(s.state, s.last_activity, now).is_live());
+    }
+    let total = rows.len();
+    rows.truncate(a.limit);
+    match a.filter.format {
+        Format::Json => emit_json(&json!({ "sessions": views(&rows, now) })),
+        Format::Table if rows.is_empty() => {
+            emit(if a.active { "No active sessions." } else { "No sessions found." });
+        }
+        Format::Table => {
+            let mut out = sessions_table(&rows, now);
+            if total > rows.len() {
+                out.push_str(&format!("\nShowing {} of {} sessions (use --limit).", rows.len(), thousands(total as u64)));
+            }
+            emit(&out);
+        }
+    }
+    Ok(())
+}
+
+fn views(rows: &[SessionRow], now: i64) -> Vec<SessionView> {
+    rows.iter().map(|s| SessionView::new(s, now)).collect()
+}
+
+fn sessions_table(rows: &[SessionRow], now: i64) -> String {
+    let headers = [
+        ("ID", Align::Left),
+        ("Agent", Align::Left),
+        ("Project", Align::Left),
+        ("State", Align::Left),
+        ("Runtime", Align::Right),
+        ("Tokens", Align::Right),
+        ("Cost", Align::Right),
+    ];
+    table(&headers, &|_| {
+        rows.iter()
+            .map(|s| {
+                let v = SessionView::new(s, now);
+                vec![
+                    s.id.chars().take(8).collect(),
+                    truncate(&v.agent_label, 12),
+                    truncate(&project_name(s.project_path.as_deref()), 16),
+                    v.state.to_string(),
+                    duration(v.duration_seconds),
+                    crate::output::compact(s.tokens.total()),
+                    usd(s.cost_usd),
+                ]
+            })
+            .collect()
+    })
+}
+
+/// The [from, to) window of a range, in ms.
+fn range_window(r: Range, now: i64) -> (Option<i64>, Option<i64>) {
+    let zone = Zone::Local;
+    let today = zone.date_of(now);
+    let day = |d: NaiveDate| zone.start_of(d);
+    let first_of_month = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid date");
+    match r {
+        Range::Today => (Some(day(today)), None),
+        Range::Yesterday => (Some(day(today - Duration::days(1))), Some(day(today))),
+        Range::D7 | Range::Week => (Some(now - 7 * 86_400_000), None),
+        Range::D30 | Range::Month => (Some(now - 30 * 86_400_000), None),
+        Range::Thismonth => (Some(day(first_of_month(today))), None),
+        Range::Lastmonth => {
+            let this = first_of_month(today);
+            (Some(day(first_of_month(this - Duration::days(1)))), Some(day(this)))
+        }
+        Range::All => (None, None),
+    }
+}
+
+fn in_range(f: &FilterArgs, r: Range, now: i64) -> SessionFilter {
+    let (from_ms, to_ms) = range_window(r, now);
+    SessionFilter { from_ms, to_ms, ..base_filter(f) }
+}
+
+fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
+    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let filter = SessionFilter {
+        states: vec![SessionState::Completed, SessionState::Dead],
+        ..in_range(&a.filter, a.range, now)
+    };
+    let mut rows = list_sessions(&ctx.store, &filter)?;
+    rows.retain(|s| effective_state(s.state, s.last_activity, now).is_ended());
+    let total = rows.len();
+    rows.truncate(a.limit);
+    match a.filter.format {
+        Format::Json => emit_json(&json!({ "sessions": views(&rows, now) })),
+        Format::Table if rows.is_empty() => emit("No completed sessions in this range."),
+        Format::Table => {
+            let headers = [
+                ("ID", Align::Left),
+                ("Agent", Align::Left),
+                ("Project", Align::Left),
+                ("Ended", Align::Left),
+                ("Duration", Align::Right),
+                ("Tokens", Align::Right),
+                ("Cost", Align::Right),
+            ];
+            let mut out = table(&headers, &|_| {
+                rows.iter()
+                    .map(|s| {
+                        let v = SessionView::new(s, now);
+                        vec![
+                            s.id.chars().take(8).collect(),
+                            truncate(&v.agent_label, 12),
+                            truncate(&project_name(s.project_path.as_deref()), 16),
+                            Zone::Local.format(s.ended_at.unwrap_or(s.last_activity), "%m-%d %H:%M"),
+                            duration(v.duration_seconds),
+                            crate::output::compact(s.tokens.total()),
+                            usd(s.cost_usd),
+                        ]
+                    })
+                    .collect()
+            });
+            if total > rows.len() {
+                out.push_str(&format!("\nShowing {} of {} sessions (use --limit).", rows.len(), thousands(total as u64)));
+            }
+            emit(&out);
+        }
+    }
+    Ok(())
+}
+
+fn stats(data_dir: Option<&Path>, a: &StatsArgs, now: i64) -> Result<()> {
+    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let rows = list_sessions(&ctx.store, &in_range(&a.filter, a.range, now))?;
+    let views = views(&rows, now);
+    let n = views.len() as u64;
+    let active = views.iter().filter(|v| v.state.is_live()).count() as u64;
+    let completed = views.iter().filter(|v| v.state.is_ended()).count() as u64;
+    let dur: i64 = views.iter().map(|v| v.duration_seconds).sum();
+    let tokens: u64 = views.iter().map(|v| v.tokens.total).sum();
+    let cost: f64 = views.iter().filter_map(|v| v.cost_usd).sum();
+    let avg = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
+    let range = format!("{:?}", a.range).to_lowercase().replace("d7", "7d").replace("d30", "30d");
+    match a.filter.format {
+        Format::Json => emit_json(&json!({
+            "range": range,
+            "totalSessions": n,
+            "activeSessions": active,
+            "completedSessions": completed,
+            "totalDurationSeconds": dur,
+            "averageDurationSeconds": avg(dur as f64).round() as i64,
+            "totalTokens": tokens,
+            "averageTokens": avg(tokens as f64).round() as u64,
+            "totalCostUsd": cost,
+            "averageCostUsd": avg(cost),
+        })),
+        Format::Table => emit(&format!(
+            "Sessions ({range})\n  Total        {}\n  Active       {}\n  Completed    {}\n\nDuration\n  Total        {}\n  Average      {}\n\nTokens\n  Total        {}\n  Average      {}\n\nCost\n  Total        {}\n  Average      {}",
+            thousands(n),
+            thousands(active),
+            thousands(completed),
+            duration(dur),
+            duration(avg(dur as f64).round() as i64),
+            thousands(tokens),
+            thousands(avg(tokens as f64).round() as u64),
+            usd(Some(cost)),
+            usd(Some(avg(cost))),
+        )),
+    }
+    Ok(())
+}
+
+fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
+    let ctx = open(data_dir, a.no_ingest)?;
+    let s = find_session(&ctx.store, &a.id)?;
+    let v = SessionView::new(&s, now);
+    let usage = session_usage(&ctx.store, s.pk)?;
+    let (_, models) = agentwatch_core::reports::models_of(&usage, &ctx.prices);
+    match a.format {
+        Format::Json => {
+            let mut o = serde_json::to_value(&v).expect("view serializes");
+            o["modelBreakdowns"] = json!(models
+                .iter()
+                .map(|m| json!({
+                    "modelName": m.model,
+                    "inputTokens": m.summary.tokens.input,
+                    "outputTokens": m.summary.tokens.output,
+                    "cacheCreationTokens": m.summary.tokens.cache_creation(),
+                    "cacheReadTokens": m.summary.tokens.cache_read,
+                    "cost": m.summary.cost(),
+                    "priceSource": m.summary.source_text(),
+                }))
+                .collect::<Vec<_>>());
+            emit_json(&o);
+        }
+        Format::Table => {
+            let z = Zone::Local;
+            let when = |ms: i64| z.format(ms, "%Y-%m-%d %H:%M:%S");
+            let t = &s.tokens;
+            let mut out = String::new();
+            let mut line = |k: &str, v: String| out.push_str(&format!("{k:<11}{v}\n"));
+            line("Session", s.id.clone());
+            if let Some(ext) = s.external_id.as_ref().filter(|e| **e != s.id) {
+                line("Agent id", ext.clone());
+            }
+            let version = s.agent_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+            line("Agent", format!("{} ({}){version}", agent_display_name(&s.agent), s.agent));
+            line("Status", v.state.to_string());
+            line("Project", s.project_path.clone().unwrap_or_else(|| "—".into()));
+            line("Started", when(s.started_at));
+            match s.ended_at {
+                Some(e) => line("Ended", when(e)),
+                None if v.state.is_ended() => line("Last seen", when(s.last_activity)),
+                None => line("Active", when(s.last_activity)),
+            }
+            line("Duration", duration(v.duration_seconds));
+            let short: Vec<String> = s.models.iter().map(|m| short_model(m)).collect();
+            line("Models", if short.is_empty() { "—".into() } else { short.join(", ") });
+            if let Some(p) = &s.transcript_path {
+                line("File", p.clone());
+            }
+            out.push_str(&format!(
+                "\nTokens\n  Input        {:>14}\n  Output       {:>14}{}\n  Cache write  {:>14}  (5m {} · 1h {})\n  Cache read   {:>14}\n  Total        {:>14}\n",
+                thousands(t.input),
+                thousands(t.output),
+                if t.reasoning > 0 { format!("  (reasoning {})", thousands(t.reasoning)) } else { String::new() },
+                thousands(t.cache_creation()),
+                thousands(t.cache_write_5m),
+                thousands(t.cache_write_1h),
+                thousands(t.cache_read),
+                thousands(t.total()),
+            ));
+            if !models.is_empty() {
+                let headers = [("Model", Align::Left), ("Tokens", Align::Right), ("Cost", Align::Right), ("Price source", Align::Left)];
+                out.push_str("\nCost by model\n");
+                out.push_str(&table(&headers, &|n| {
+                    let mut rows: Vec<Vec<String>> = models
+                        .iter()
+                        .map(|m| vec![truncate(&m.model, 30), n(m.summary.tokens.total()), usd(m.summary.cost()), m.summary.source_text()])
+                        .collect();
+                    rows.push(vec!["Total".into(), n(t.total()), usd(s.cost_usd), String::new()]);
+                    rows
+                }));
+            }
+            emit(&out);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! What every command needs: directories, the store, prices, and an ingest
+//! with a progress bar.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use agentwatch_core::ingest::{IngestReport, Progress, default_sources, ingest};
+use agentwatch_core::paths::Dirs;
+use agentwatch_core::pricing::PriceBook;
+use agentwatch_core::store::Store;
+use agentwatch_core::{Error, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::output::{thousands, warn};
+
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}
+
+pub struct Ctx {
+    pub dirs: Dirs,
+    pub prices: PriceBook,
+    pub store: Store,
+}
+
+impl Ctx {
+    pub fn open(data_dir: Option<&std::path::Path>) -> Result<Ctx> {
+        let dirs = Dirs::resolve(data_dir)?;
+        if dirs.data.exists() && !dirs.data.is_dir() {
+            return Err(Error::Other(format!("data dir {} is not a directory", dirs.data.display())));
+        }
+        let prices = PriceBook::load(&dirs)?;
+        let store = Store::open_in(&dirs)?;
+        Ok(Ctx { dirs, prices, store })
+    }
+
+    /// Reads new transcript data, with a progress bar on a terminal when it
+    /// takes more than a second. Malformed lines are reported once, here.
+    pub fn ingest(&mut self) -> Result<IngestReport> {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        let tty = std::io::stderr().is_terminal();
+        let started = Instant::now();
+        let shown = AtomicBool::new(false);
+        let on_progress = |p: Progress| {
+            bar.set_length(p.bytes_total.max(1));
+            bar.set_position(p.bytes_done);
+            bar.set_message(format!("{}/{} files", thousands(p.files_done), thousands(p.files_total)));
+            if tty && !shown.load(Ordering::Relaxed) && started.elapsed() > Duration::from_secs(1) {
+                shown.store(true, Ordering::Relaxed);
+                bar.set_style(
+                    ProgressStyle::with_template("reading transcripts {bar:30} {bytes}/{total_bytes} {msg} {eta}")
+                        .expect("valid template"),
+                );
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        };
+        let sources = default_sources();
+        let report = ingest(&mut self.store, &self.prices, &sources, &on_progress);
+        bar.finish_and_clear();
+        let report = report?;
+        if report.malformed_lines > 0 {
+            warn(&format!(
+                "skipped {} malformed transcript line{} (they stay in the agents' files, untouched)",
+                thousands(report.malformed_lines),
+                if report.malformed_lines == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Ingests unless told not to; reports always run on current data.
+    pub fn refresh(&mut self, no_ingest: bool) -> Result<()> {
+        if !no_ingest {
+            self.ingest()?;
+        } else {
+            agentwatch_core::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,407 @@
+//! Incremental ingest: transcripts → parsed records → store.
+//!
+//! Every file has a cursor (identity, size, mtime, the offset after its last
+//! complete line, a hash of the bytes before that offset). A re-run:
+//! - skips files whose identity, size and mtime are unchanged, without
+//!   opening them;
+//! - reads only the bytes after the offset of a file that grew;
+//! - re-reads from the start a file that shrank, was replaced, or was
+//!   rewritten in place (the tail hash no longer matches); deduplication
+//!   keeps that idempotent;
+//! - leaves a partial last line for the next run.
+//!
+//! Files are read and parsed on worker threads and written by one writer, in
+//! transactions that carry the cursors with the events they cover.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::pricing::PriceBook;
+use crate::sources::{Record, Source};
+use crate::store::{FileCursor, IngestWriter, Store};
+use crate::util::Fnv64;
+
+/// Bytes read from a file at a time.
+const READ_CHUNK: usize = 1 << 20;
+/// A longer line is skipped and counted as malformed, so memory stays bounded.
+pub const MAX_LINE: usize = 64 << 20;
+/// Records handed to the writer at a time, so memory stays bounded on huge files.
+const RECORDS_PER_CHUNK: usize = 20_000;
+/// Bytes hashed before a cursor's offset to notice a rewritten file.
+const TAIL_BYTES: u64 = 256;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Transcript files found.
+    pub files_scanned: u64,
+    /// Files that had new bytes and were read.
+    pub files_read: u64,
+    /// Files read again from the start (shrunk, replaced, rewritten).
+    pub files_reset: u64,
+    /// Files that could not be read (permissions, vanished); skipped.
+    pub files_failed: u64,
+    pub bytes_read: u64,
+    pub new_events: u64,
+    pub duplicate_events: u64,
+    pub replaced_events: u64,
+    pub malformed_lines: u64,
+    pub sessions_updated: u64,
+    pub elapsed: Duration,
+}
+
+/// Progress of a running ingest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub files_done: u64,
+    pub files_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// Reads everything new from every source into the store.
+pub fn ingest(
+    store: &mut Store,
+    prices: &PriceBook,
+    sources: &[Box<dyn Source>],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let cursors = load_cursors(store)?;
+    let mut report = IngestReport::default();
+    let mut work = Vec::new();
+    for (si, source) in sources.iter().enumerate() {
+        for path in source.discover() {
+            report.files_scanned += 1;
+            let Ok(meta) = std::fs::metadata(&path) else {
+                report.files_failed += 1;
+                continue;
+            };
+            let id = FileId::of(&meta);
+            let key = path.to_string_lossy().into_owned();
+            let cursor = cursors.get(&key);
+            if let Some(c) = cursor
+                && c.dev == id.dev
+                && c.ino == id.ino
+                && c.size == id.size
+                && c.mtime_ns == id.mtime_ns
+            {
+                continue;
+            }
+            let todo = match cursor {
+                Some(c) if c.dev == id.dev && c.ino == id.ino && id.size >= c.offset => id.size - c.offset,
+                _ => id.size,
+            };
+            work.push(WorkItem { source: si, path, key, id, cursor: cursor.cloned(), todo });
+        }
+    }
+    // Largest first, so one big file does not finish last on its own.
+    work.sort_by(|a, b| b.todo.cmp(&a.todo));
+    let total = Progress {
+        files_done: 0,
+        files_total: work.len() as u64,
+        bytes_done: 0,
+        bytes_total: work.iter().map(|w| w.todo).sum(),
+    };
+    progress(total);
+
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4).min(work.len().max(1));
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(workers * 2);
+    let mut writer_result: Result<()> = Ok(());
+    let mut touched = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (work, next) = (&work, &next);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = work.get(i) else { break };
+                    if read_file(item, sources[item.source].as_ref(), &tx).is_err() {
+                        // The writer hung up after an error; stop.
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        writer_result = (|| {
+            let mut writer = IngestWriter::new(store)?;
+            let mut p = total;
+            for chunk in rx.iter() {
+                match chunk {
+                    Chunk::Failed { .. } => {
+                        report.files_failed += 1;
+                        p.files_done += 1;
+                    }
+                    Chunk::Data { cursor, records, bytes, malformed, reset, last, transcript_path } => {
+                        writer.apply(&cursor.agent, &records, &cursor, transcript_path.as_deref())?;
+                        report.bytes_read += bytes;
+                        report.malformed_lines += malformed;
+                        p.bytes_done += bytes;
+                        if reset {
+                            report.files_reset += 1;
+                        }
+                        if last {
+                            report.files_read += 1;
+                            p.files_done += 1;
+                        }
+                    }
+                }
+                progress(p);
+            }
+            let (stats, t) = writer.finish()?;
+            report.new_events = stats.new_events;
+            report.duplicate_events = stats.duplicate_events;
+            report.replaced_events = stats.replaced_events;
+            touched = t;
+            Ok(())
+        })();
+        // On a writer error, drain so workers blocked on send can finish.
+        for _ in rx.iter() {}
+    });
+    writer_result?;
+    report.sessions_updated = touched.len() as u64;
+    crate::store::ensure_costs_current(store, prices, &touched)?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+struct WorkItem {
+    source: usize,
+    path: PathBuf,
+    key: String,
+    id: FileId,
+    cursor: Option<FileCursor>,
+    todo: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i64,
+}
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> FileId {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                size: meta.size(),
+                mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            FileId { dev: 0, ino: 0, size: meta.len(), mtime_ns }
+        }
+    }
+}
+
+enum Chunk {
+    Data {
+        cursor: FileCursor,
+        records: Vec<Record>,
+        bytes: u64,
+        malformed: u64,
+        reset: bool,
+        /// The file's final chunk in this run.
+        last: bool,
+        transcript_path: Option<String>,
+    },
+    Failed {
+        #[allow(dead_code)]
+        path: PathBuf,
+    },
+}
+
+type SendResult = std::result::Result<(), mpsc::SendError<Chunk>>;
+
+/// Reads a file's new bytes line by line, sending records to the writer in
+/// chunks.
+fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
+    let failed = || Chunk::Failed { path: item.path.clone() };
+    let Ok(mut file) = File::open(&item.path) else { return tx.send(failed()) };
+    // Resume from the cursor if the file is the same one, only longer, with
+    // the same bytes before the cursor.
+    let mut tail = Tail::default();
+    let resume = item.cursor.as_ref().filter(|c| {
+        c.dev == item.id.dev
+            && c.ino == item.id.ino
+            && item.id.size >= c.offset
+            && Tail::read(&mut file, c.offset).is_ok_and(|t| {
+                let same = t.hash(c.offset) == c.tail_hash;
+                tail = t;
+                same
+            })
+    });
+    let (start, state, mut malformed_total) = match resume {
+        Some(c) => (c.offset, c.state.clone(), c.malformed),
+        None => {
+            tail = Tail::default();
+            (0, None, 0)
+        }
+    };
+    let mut first_chunk_resets = item.cursor.is_some() && resume.is_none();
+    let mut parser = source.parser(&item.path, state.as_deref());
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return tx.send(failed());
+    }
+    let transcript_path = (!item.key.contains("/subagents/")).then(|| item.key.clone());
+
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut records = Vec::new();
+    let mut pos = start; // file offset of buf[0]
+    let mut done = start; // end of the last complete line
+    let mut sent = start; // end of what the last chunk sent covered
+    let mut skipping = false; // inside an over-long line
+    let mut malformed = 0u64;
+    let mut eof = false;
+    while !eof {
+        let old_len = buf.len();
+        buf.resize(old_len + READ_CHUNK, 0);
+        let n = file.read(&mut buf[old_len..]).unwrap_or(0);
+        buf.truncate(old_len + n);
+        eof = n == 0;
+        let mut line_start = 0usize;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[line_start..]) {
+            let end = line_start + nl;
+            let line = &buf[line_start..end];
+            if skipping {
+                skipping = false;
+            } else if !line.trim_ascii().is_empty() && parser.parse(line, pos + line_start as u64, &mut records).is_err() {
+                malformed += 1;
+            }
+            line_start = end + 1;
+        }
+        if line_start > 0 {
+            tail.push(&buf[..line_start]);
+            done = pos + line_start as u64;
+            buf.drain(..line_start);
+            pos = done;
+        }
+        if buf.len() > MAX_LINE {
+            // An over-long line: count it, drop it, and skip to its end.
+            malformed += 1;
+            tail.push(&buf);
+            pos += buf.len() as u64;
+            buf.clear();
+            skipping = true;
+        }
+        if records.len() >= RECORDS_PER_CHUNK || eof {
+            malformed_total += malformed;
+            let cursor = FileCursor {
+                path: item.key.clone(),
+                agent: source.agent().to_string(),
+                dev: item.id.dev,
+                ino: item.id.ino,
+                size: item.id.size,
+                mtime_ns: item.id.mtime_ns,
+                offset: done,
+                tail_hash: tail.hash(done),
+                state: parser.state(),
+                malformed: malformed_total,
+            };
+            tx.send(Chunk::Data {
+                cursor,
+                records: std::mem::take(&mut records),
+                bytes: done - sent,
+                malformed: std::mem::take(&mut malformed),
+                reset: std::mem::take(&mut first_chunk_resets),
+                last: eof,
+                transcript_path: transcript_path.clone(),
+            })?;
+            sent = done;
+        }
+    }
+    Ok(())
+}
+
+/// The last bytes before a cursor's offset, to recognise the same file later.
+#[derive(Default)]
+struct Tail(Vec<u8>);
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        let keep = TAIL_BYTES as usize;
+        if bytes.len() >= keep {
+            self.0.clear();
+            self.0.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            self.0.extend_from_slice(bytes);
+            let excess = self.0.len().saturating_sub(keep);
+            self.0.drain(..excess);
+        }
+    }
+
+    fn hash(&self, offset: u64) -> u64 {
+        let mut h = Fnv64::new();
+        h.write(&self.0);
+        h.write(&offset.to_le_bytes());
+        h.finish()
+    }
+
+    /// The tail of a file at `offset`, read from disk.
+    fn read(file: &mut File, offset: u64) -> std::io::Result<Tail> {
+        let from = offset.saturating_sub(TAIL_BYTES);
+        let mut bytes = vec![0u8; (offset - from) as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut bytes)?;
+        Ok(Tail(bytes))
+    }
+}
+
+fn load_cursors(store: &Store) -> Result<HashMap<String, FileCursor>> {
+    let mut st = store
+        .conn()
+        .prepare("SELECT path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed FROM files")
+        .map_err(|e| store.err(e))?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(FileCursor {
+                path: r.get(0)?,
+                agent: r.get(1)?,
+                dev: r.get::<_, i64>(2)? as u64,
+                ino: r.get::<_, i64>(3)? as u64,
+                size: r.get::<_, i64>(4)? as u64,
+                mtime_ns: r.get(5)?,
+                offset: r.get::<_, i64>(6)? as u64,
+                tail_hash: r.get::<_, i64>(7)? as u64,
+                state: r.get(8)?,
+                malformed: r.get::<_, i64>(9)? as u64,
+            })
+        })
+        .map_err(|e| store.err(e))?;
+    let mut out = HashMap::new();
+    for c in rows {
+        let c = c.map_err(|e| store.err(e))?;
+        out.insert(c.path.clone(), c);
+    }
+    Ok(out)
+}
+
+/// The sources for this machine's environment.
+pub fn default_sources() -> Vec<Box<dyn Source>> {
+    crate::sources::all(&crate::sources::SourceEnv::from_process())
+}
+
+/// Checks that a path given by the user exists, for a clear error.
+pub fn require_dir(p: &Path) -> Result<()> {
+    if p.is_dir() { Ok(()) } else { Err(Error::Usage(format!("{}: no such directory", p.display()))) }
+}

@@ -1,0 +1,210 @@
+//! The session model shared by every part of agentwatch.
+//!
+//! A *session* is one run of one coding agent. Many signals can describe the
+//! same session (a transcript file, a running process, a hook, an MCP
+//! registration); they all attach to one row in the store, identified by
+//! [`Session::id`]. Token usage arrives as [`UsageEvent`]s.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A known agent type: the id used in the database, CLI and API, and the name
+/// shown to people. Unknown ids (from user signatures or MCP clients) are
+/// allowed everywhere; they display as themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentInfo {
+    pub id: &'static str,
+    pub display: &'static str,
+}
+
+/// The agent types agentwatch knows by name.
+pub const AGENTS: &[AgentInfo] = &[
+    AgentInfo { id: "claude-code", display: "Claude Code" },
+    AgentInfo { id: "codex", display: "Codex" },
+    AgentInfo { id: "gemini-cli", display: "Gemini CLI" },
+    AgentInfo { id: "opencode", display: "OpenCode" },
+    AgentInfo { id: "aider", display: "Aider" },
+    AgentInfo { id: "goose", display: "Goose" },
+    AgentInfo { id: "amp", display: "Amp" },
+    AgentInfo { id: "cursor-agent", display: "Cursor Agent" },
+    AgentInfo { id: "copilot", display: "Copilot" },
+];
+
+/// The display name of an agent type id ("claude-code" → "Claude Code").
+pub fn agent_display_name(id: &str) -> &str {
+    AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.display)
+}
+
+/// Token counts of one event or a sum of events.
+///
+/// `input` never includes cached input: for Codex, whose logs count cached
+/// input inside `input_tokens`, the parser splits it out. `reasoning` is part
+/// of `output` (it is shown, never billed twice).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    /// Cache writes with the 5-minute lifetime.
+    pub cache_write_5m: u64,
+    /// Cache writes with the 1-hour lifetime.
+    pub cache_write_1h: u64,
+    pub cache_read: u64,
+    pub reasoning: u64,
+}
+
+impl Tokens {
+    pub fn cache_creation(&self) -> u64 {
+        self.cache_write_5m + self.cache_write_1h
+    }
+
+    /// Input + output + cache writes + cache reads, as ccusage counts it.
+    pub fn total(&self) -> u64 {
+        self.input + self.output + self.cache_creation() + self.cache_read
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.total() == 0 && self.reasoning == 0
+    }
+
+    pub fn add(&mut self, o: &Tokens) {
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_write_5m += o.cache_write_5m;
+        self.cache_write_1h += o.cache_write_1h;
+        self.cache_read += o.cache_read;
+        self.reasoning += o.reasoning;
+    }
+}
+
+/// One billed model call, as read from an agent's transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageEvent {
+    /// Identifies the call across lines and files; two events with the same
+    /// key are the same call and are counted once.
+    pub dedup_key: String,
+    /// The agent's own id for the session the call belongs to.
+    pub session_external_id: String,
+    pub timestamp: DateTime<Utc>,
+    pub model: String,
+    /// The model was not in the log and a default was assumed.
+    pub model_fallback: bool,
+    /// Claude's "fast" output mode, billed at a multiple of the normal price.
+    pub fast: bool,
+    /// A copy from a sub-agent's side chain; a main copy of the same call wins.
+    pub sidechain: bool,
+    pub tokens: Tokens,
+    /// A cost the agent recorded itself (legacy Claude `costUSD`); when
+    /// present it is used instead of computing one.
+    pub cost_usd: Option<f64>,
+}
+
+/// The lifecycle state of a session. The transitions live in `liveness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionState {
+    /// Recent activity: transcript growth, tool calls, CPU.
+    Working,
+    /// The agent finished its turn and waits for the user.
+    Waiting,
+    /// Alive, no activity for a while.
+    Idle,
+    /// A session that sends heartbeats has not sent one within the threshold.
+    Stale,
+    /// Ended normally.
+    Completed,
+    /// The process vanished without completing.
+    Dead,
+    /// Kept by the user; never reaped.
+    Pinned,
+}
+
+impl SessionState {
+    pub const ALL: [SessionState; 7] = [
+        SessionState::Working,
+        SessionState::Waiting,
+        SessionState::Idle,
+        SessionState::Stale,
+        SessionState::Completed,
+        SessionState::Dead,
+        SessionState::Pinned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Working => "working",
+            SessionState::Waiting => "waiting",
+            SessionState::Idle => "idle",
+            SessionState::Stale => "stale",
+            SessionState::Completed => "completed",
+            SessionState::Dead => "dead",
+            SessionState::Pinned => "pinned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SessionState> {
+        SessionState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the session is still running (or may be).
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            SessionState::Working | SessionState::Waiting | SessionState::Idle | SessionState::Stale
+        )
+    }
+
+    /// Whether the session has ended, for good or bad.
+    pub fn is_ended(self) -> bool {
+        matches!(self, SessionState::Completed | SessionState::Dead)
+    }
+}
+
+impl std::fmt::Display for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SessionState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SessionState::parse(s).ok_or_else(|| {
+            let all: Vec<_> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown state '{s}' (expected one of: {})", all.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_total_counts_every_billed_kind_once() {
+        let t = Tokens {
+            input: 1,
+            output: 20,
+            cache_write_5m: 300,
+            cache_write_1h: 4000,
+            cache_read: 50000,
+            reasoning: 7,
+        };
+        assert_eq!(t.total(), 54321);
+        assert_eq!(t.cache_creation(), 4300);
+    }
+
+    #[test]
+    fn states_round_trip_through_strings() {
+        for st in SessionState::ALL {
+            assert_eq!(st.as_str().parse::<SessionState>().unwrap(), st);
+        }
+        assert!("sleeping".parse::<SessionState>().unwrap_err().contains("working"));
+    }
+
+    #[test]
+    fn unknown_agents_display_as_themselves() {
+        assert_eq!(agent_display_name("codex"), "Codex");
+        assert_eq!(agent_display_name("my-bot"), "my-bot");
+    }
+}

@@ -1,0 +1,118 @@
+//! Where agentwatch keeps its own files.
+//!
+//! - data dir: the SQLite database, the API token, logs. Platform data dir
+//!   (`~/.local/share/agentwatch` on Linux), or `--data-dir`, or
+//!   `AGENTWATCH_DATA_DIR`.
+//! - config dir: `config.toml` and the price override file `prices.json`.
+//!   Platform config dir (`~/.config/agentwatch` on Linux), or
+//!   `AGENTWATCH_CONFIG_DIR`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub const DATA_DIR_ENV: &str = "AGENTWATCH_DATA_DIR";
+pub const CONFIG_DIR_ENV: &str = "AGENTWATCH_CONFIG_DIR";
+pub const DB_FILE: &str = "agentwatch.db";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Dirs {
+    /// Resolves the directories: an explicit data dir wins over the
+    /// environment, which wins over the platform default.
+    pub fn resolve(data_dir: Option<&Path>) -> Result<Dirs> {
+        let project = directories::ProjectDirs::from("dev", "agentwatch", "agentwatch");
+        let env_path = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let data = match (data_dir, env_path(DATA_DIR_ENV)) {
+            (Some(d), _) => d.to_path_buf(),
+            (None, Some(d)) => d,
+            (None, None) => project
+                .as_ref()
+                .map(|p| p.data_dir().to_path_buf())
+                .ok_or_else(|| Error::Other(format!("cannot find a home directory; set {DATA_DIR_ENV}")))?,
+        };
+        let config = match env_path(CONFIG_DIR_ENV) {
+            Some(c) => c,
+            None => project
+                .as_ref()
+                .map(|p| p.config_dir().to_path_buf())
+                .unwrap_or_else(|| data.join("config")),
+        };
+        Ok(Dirs { data, config })
+    }
+
+    /// Directories under one root, for tests and the benchmark.
+    pub fn under(root: &Path) -> Dirs {
+        Dirs { data: root.join("data"), config: root.join("config") }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data.join(DB_FILE)
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config.join("config.toml")
+    }
+
+    /// The user's own prices, which win over every other price list.
+    pub fn price_override_file(&self) -> PathBuf {
+        self.config.join("prices.json")
+    }
+
+    /// A price list imported with `agentwatch prices update --from FILE`.
+    pub fn imported_prices_file(&self) -> PathBuf {
+        self.data.join("prices-imported.json")
+    }
+
+    /// Creates the data dir (mode 0700 on Unix) if it is missing.
+    pub fn ensure_data_dir(&self) -> Result<()> {
+        create_private_dir(&self.data)
+    }
+}
+
+/// Creates a directory readable only by the user.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// The user's home directory.
+pub fn home_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_data_dir_wins() {
+        let d = Dirs::resolve(Some(Path::new("/tmp/x"))).unwrap();
+        assert_eq!(d.db_path(), PathBuf::from("/tmp/x/agentwatch.db"));
+    }
+
+    #[test]
+    fn private_dir_is_0700() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("a/b");
+        create_private_dir(&d).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&d).unwrap().permissions().mode() & 0o777, 0o700);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Usage per day, week (starting Monday) or month, in a timezone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use super::{ModelUsage, ReportOptions, Summary, models_of, week_start};
+use crate::error::Result;
+use crate::pricing::PriceBook;
+use crate::store::{BUCKET_MS, RollupGroup, RollupRow, Store, rollup};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The period's label: `2026-11-20`, the week's Monday, or `2026-11`.
+    pub fn key(self, d: NaiveDate) -> String {
+        match self {
+            Period::Day => d.format("%Y-%m-%d").to_string(),
+            Period::Week => week_start(d).format("%Y-%m-%d").to_string(),
+            Period::Month => d.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodRow {
+    pub period: String,
+    pub agents: BTreeSet<String>,
+    pub summary: Summary,
+    pub models: Vec<ModelUsage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodReport {
+    pub period: Period,
+    /// Oldest first.
+    pub rows: Vec<PeriodRow>,
+    pub totals: Summary,
+}
+
+pub fn period_report(store: &Store, prices: &PriceBook, opts: &ReportOptions, period: Period) -> Result<PeriodReport> {
+    let rows = rollup(store, &opts.usage_filter(), RollupGroup::Bucket)?;
+    let mut groups: BTreeMap<String, Vec<RollupRow>> = BTreeMap::new();
+    for r in rows {
+        let date = opts.zone.date_of(r.bucket * BUCKET_MS);
+        if opts.contains(date) {
+            groups.entry(period.key(date)).or_default().push(r);
+        }
+    }
+    let mut out = PeriodReport { period, rows: Vec::new(), totals: Summary::default() };
+    for (key, rows) in groups {
+        let (summary, models) = models_of(&rows, prices);
+        out.totals.add(&summary);
+        out.rows.push(PeriodRow { period: key, agents: rows.iter().map(|r| r.agent.clone()).collect(), summary, models });
+    }
+    Ok(out)
+}

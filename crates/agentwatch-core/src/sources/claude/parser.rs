@@ -1,0 +1,246 @@
+//! Claude Code transcript lines.
+//!
+//! Usage lines are `type: "assistant"` lines with `message.usage`. Claude Code
+//! writes one line per content block, each carrying the same usage, so a call
+//! is identified by `message.id` (with `requestId` when present) and counted
+//! once. Lines without a timestamp or a model, and `<synthetic>` messages, are
+//! skipped. Malformed lines are reported, never fatal.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+
+use memchr::memmem;
+use serde::Deserialize;
+
+use crate::model::{Tokens, UsageEvent};
+use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(rename = "isSidechain")]
+    is_sidechain: Option<bool>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
+    #[serde(borrow)]
+    message: Option<Message<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    usage: Option<Usage<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Usage<'a> {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation: Option<CacheCreation>,
+    #[serde(borrow)]
+    speed: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: Option<u64>,
+    ephemeral_1h_input_tokens: Option<u64>,
+}
+
+pub struct ClaudeParser {
+    /// The session a line without `sessionId` belongs to: the file's stem.
+    file_session: String,
+    /// Used in the dedup key of calls without a message id.
+    file_key: String,
+    /// Sessions whose metadata was already emitted by this parser.
+    announced: HashSet<String>,
+    usage_finder: memmem::Finder<'static>,
+}
+
+impl ClaudeParser {
+    pub fn new(path: &Path) -> ClaudeParser {
+        ClaudeParser {
+            file_session: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            file_key: path.display().to_string(),
+            announced: HashSet::new(),
+            usage_finder: memmem::Finder::new(b"\"usage\""),
+        }
+    }
+}
+
+impl LineParser for ClaudeParser {
+    fn parse(&mut self, line: &[u8], offset: u64, out: &mut Vec<Record>) -> Result<(), LineError> {
+        // Most bytes are in lines without usage (tool results, user turns):
+        // look for the key before paying for a parse.
+        if self.usage_finder.find(line).is_none() {
+            return if looks_complete(line) { Ok(()) } else { Err(LineError::Malformed) };
+        }
+        let l: Line = serde_json::from_slice(line).map_err(|_| LineError::Malformed)?;
+        if l.kind.as_deref() != Some("assistant") {
+            return Ok(());
+        }
+        let Some(msg) = l.message else { return Ok(()) };
+        let Some(u) = msg.usage else { return Ok(()) };
+        let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty() && *m != "<synthetic>") else {
+            return Ok(());
+        };
+        let Some(ts) = l.timestamp.as_deref() else { return Ok(()) };
+        let timestamp = parse_ts(ts).ok_or(LineError::Malformed)?;
+        let session = l.session_id.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.file_session);
+
+        if !self.announced.contains(session) {
+            self.announced.insert(session.to_string());
+            out.push(Record::Session(SessionInfo {
+                external_id: session.to_string(),
+                project_path: l.cwd.as_deref().map(str::to_string),
+                agent_version: l.version.as_deref().map(str::to_string),
+                started_at: Some(timestamp),
+            }));
+        }
+
+        let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
+            Some(c) => (c.ephemeral_5m_input_tokens.unwrap_or(0), c.ephemeral_1h_input_tokens.unwrap_or(0)),
+            None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
+        };
+        let dedup_key = match msg.id.as_deref() {
+            Some(id) => format!("claude:{id}:{}", l.request_id.as_deref().unwrap_or("")),
+            None => format!("claude-line:{}:{offset}", self.file_key),
+        };
+        out.push(Record::Usage(UsageEvent {
+            dedup_key,
+            session_external_id: session.to_string(),
+            timestamp,
+            model: model.to_string(),
+            model_fallback: false,
+            fast: u.speed.as_deref() == Some("fast"),
+            sidechain: l.is_sidechain.unwrap_or(false),
+            tokens: Tokens {
+                input: u.input_tokens.unwrap_or(0),
+                output: u.output_tokens.unwrap_or(0),
+                cache_write_5m,
+                cache_write_1h,
+                cache_read: u.cache_read_input_tokens.unwrap_or(0),
+                reasoning: 0,
+            },
+            cost_usd: l.cost_usd,
+        }));
+        Ok(())
+    }
+
+    fn state(&self) -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(lines: &[&str]) -> (Vec<Record>, usize) {
+        let mut p = ClaudeParser::new(Path::new("/x/projects/-p/file-session.jsonl"));
+        let mut out = Vec::new();
+        let mut bad = 0;
+        let mut off = 0;
+        for l in lines {
+            if p.parse(l.as_bytes(), off, &mut out).is_err() {
+                bad += 1;
+            }
+            off += l.len() as u64 + 1;
+        }
+        (out, bad)
+    }
+
+    fn usages(r: &[Record]) -> Vec<&UsageEvent> {
+        r.iter()
+            .filter_map(|r| match r {
+                Record::Usage(u) => Some(u),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const FULL: &str = r#"{"parentUuid":null,"isSidechain":false,"cwd":"/home/u/app","sessionId":"s-1","version":"2.0.14","type":"assistant","requestId":"req_1","timestamp":"2026-11-20T10:00:01.000Z","message":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_1","name":"Read","input":{"usage":"not this one","model":"nor this"}}],"usage":{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":1000,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_5m_input_tokens":400,"ephemeral_1h_input_tokens":600},"speed":"fast"}}}"#;
+
+    #[test]
+    fn reads_every_usage_field() {
+        let (r, bad) = parse_all(&[FULL]);
+        assert_eq!(bad, 0);
+        assert_eq!(
+            r[0],
+            Record::Session(SessionInfo {
+                external_id: "s-1".into(),
+                project_path: Some("/home/u/app".into()),
+                agent_version: Some("2.0.14".into()),
+                started_at: parse_ts("2026-11-20T10:00:01Z"),
+            })
+        );
+        let u = usages(&r)[0];
+        assert_eq!(u.dedup_key, "claude:msg_1:req_1");
+        assert_eq!(u.model, "claude-sonnet-4-5-20250929");
+        assert!(u.fast && !u.sidechain && u.cost_usd.is_none());
+        assert_eq!(
+            u.tokens,
+            Tokens { input: 100, output: 50, cache_write_5m: 400, cache_write_1h: 600, cache_read: 2000, reasoning: 0 }
+        );
+    }
+
+    #[test]
+    fn without_the_cache_object_all_writes_are_5m() {
+        let l = r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"m","model":"x","usage":{"input_tokens":1,"output_tokens":2,"cache_creation_input_tokens":700,"cache_read_input_tokens":3}}}"#;
+        let (r, _) = parse_all(&[l]);
+        let u = usages(&r)[0];
+        assert_eq!((u.tokens.cache_write_5m, u.tokens.cache_write_1h), (700, 0));
+        assert_eq!(u.session_external_id, "file-session", "no sessionId: the file names the session");
+        assert_eq!(u.dedup_key, "claude:m:");
+    }
+
+    #[test]
+    fn skips_synthetic_no_timestamp_no_model_and_non_assistant_lines() {
+        let lines = [
+            r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"a","model":"<synthetic>","usage":{"input_tokens":1}}}"#,
+            r#"{"type":"assistant","message":{"id":"b","model":"claude-x","usage":{"input_tokens":1}}}"#,
+            r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"c","usage":{"input_tokens":1}}}"#,
+            r#"{"type":"user","timestamp":"2026-11-20T10:00:01Z","message":{"role":"user","content":"what is \"usage\"?"}}"#,
+            r#"{"type":"summary","summary":"x"}"#,
+        ];
+        let (r, bad) = parse_all(&lines);
+        assert!(r.is_empty(), "{r:?}");
+        assert_eq!(bad, 0);
+    }
+
+    #[test]
+    fn counts_malformed_and_truncated_lines() {
+        let truncated = &FULL[..FULL.len() - 40];
+        let (r, bad) = parse_all(&[truncated, "{\"type\":\"user\",\"message\":{\"content\":\"cut", "not json at all", FULL]);
+        assert_eq!(bad, 3);
+        assert_eq!(usages(&r).len(), 1, "a bad line never stops the file");
+    }
+
+    #[test]
+    fn legacy_cost_and_sidechain_are_kept() {
+        let l = r#"{"type":"assistant","isSidechain":true,"costUSD":0.25,"timestamp":"2026-11-20T10:00:01Z","message":{"model":"claude-x","usage":{"input_tokens":1}}}"#;
+        let (r, _) = parse_all(&[l, l]);
+        let u = usages(&r);
+        assert!(u[0].sidechain);
+        assert_eq!(u[0].cost_usd, Some(0.25));
+        // Without a message id each line is its own call.
+        assert_ne!(u[0].dedup_key, u[1].dedup_key);
+    }
+}

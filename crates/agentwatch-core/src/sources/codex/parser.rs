@@ -1,0 +1,308 @@
+//! Codex rollout lines: `{timestamp, type, payload}`.
+//!
+//! - `session_meta` gives the session id, cwd and CLI version.
+//! - `turn_context` gives the model; the latest one applies. Without any,
+//!   the model is `gpt-5`, flagged as a fallback.
+//! - `event_msg` with `payload.type == "token_count"` carries usage. The
+//!   event's usage is `info.last_token_usage`, or else `info.total_token_usage`
+//!   minus the previous total (per field, never negative). `info: null` and
+//!   all-zero usages are skipped.
+//! - Codex counts cached input inside `input_tokens` and reasoning inside
+//!   `output_tokens`: input is reported without the cached part, which is
+//!   reported as cache reads; reasoning is shown, never billed twice.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use memchr::memmem;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Tokens, UsageEvent};
+use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
+
+pub const FALLBACK_MODEL: &str = "gpt-5";
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Option<Payload<'a>>,
+}
+
+/// The fields of the payloads we read; each payload type has a few of them.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cli_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    info: Option<Info>,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    total_token_usage: Option<RawUsage>,
+    last_token_usage: Option<RawUsage>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct RawUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    cached_input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    reasoning_output_tokens: u64,
+}
+
+impl RawUsage {
+    fn minus(&self, o: &RawUsage) -> RawUsage {
+        RawUsage {
+            input_tokens: self.input_tokens.saturating_sub(o.input_tokens),
+            cached_input_tokens: self.cached_input_tokens.saturating_sub(o.cached_input_tokens),
+            output_tokens: self.output_tokens.saturating_sub(o.output_tokens),
+            reasoning_output_tokens: self.reasoning_output_tokens.saturating_sub(o.reasoning_output_tokens),
+        }
+    }
+
+    fn plus(&self, o: &RawUsage) -> RawUsage {
+        RawUsage {
+            input_tokens: self.input_tokens + o.input_tokens,
+            cached_input_tokens: self.cached_input_tokens + o.cached_input_tokens,
+            output_tokens: self.output_tokens + o.output_tokens,
+            reasoning_output_tokens: self.reasoning_output_tokens + o.reasoning_output_tokens,
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == RawUsage::default()
+    }
+
+    fn tokens(&self) -> Tokens {
+        let cached = self.cached_input_tokens.min(self.input_tokens);
+        Tokens {
+            input: self.input_tokens - cached,
+            output: self.output_tokens,
+            cache_write_5m: 0,
+            cache_write_1h: 0,
+            cache_read: cached,
+            reasoning: self.reasoning_output_tokens,
+        }
+    }
+}
+
+/// What the parser must remember between runs.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    session: Option<String>,
+    model: Option<String>,
+    prev_total: Option<RawUsage>,
+    /// Usage events emitted so far: the event's position in the file keys it.
+    n: u64,
+}
+
+pub struct CodexParser {
+    state: State,
+    file_stem: String,
+    finders: [memmem::Finder<'static>; 3],
+}
+
+impl CodexParser {
+    pub fn new(path: &Path, state: Option<&str>) -> CodexParser {
+        CodexParser {
+            state: state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default(),
+            file_stem: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            finders: [
+                memmem::Finder::new(b"\"token_count\""),
+                memmem::Finder::new(b"\"turn_context\""),
+                memmem::Finder::new(b"\"session_meta\""),
+            ],
+        }
+    }
+}
+
+impl LineParser for CodexParser {
+    fn parse(&mut self, line: &[u8], _offset: u64, out: &mut Vec<Record>) -> Result<(), LineError> {
+        if !self.finders.iter().any(|f| f.find(line).is_some()) {
+            return if looks_complete(line) { Ok(()) } else { Err(LineError::Malformed) };
+        }
+        let l: Line = serde_json::from_slice(line).map_err(|_| LineError::Malformed)?;
+        let Some(p) = l.payload else { return Ok(()) };
+        let ts = l.timestamp.as_deref().and_then(parse_ts);
+        match l.kind.as_deref() {
+            Some("session_meta") => {
+                let id = p.id.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.file_stem).to_string();
+                self.state.session = Some(id.clone());
+                out.push(Record::Session(SessionInfo {
+                    external_id: id,
+                    project_path: p.cwd.as_deref().map(str::to_string),
+                    agent_version: p.cli_version.as_deref().map(str::to_string),
+                    started_at: ts,
+                }));
+            }
+            Some("turn_context") => {
+                if let Some(m) = p.model.as_deref().filter(|m| !m.is_empty()) {
+                    self.state.model = Some(m.to_string());
+                }
+            }
+            Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
+                let Some(info) = p.info else { return Ok(()) };
+                let delta = match (&info.last_token_usage, &info.total_token_usage, &self.state.prev_total) {
+                    (Some(last), _, _) => *last,
+                    (None, Some(total), Some(prev)) => total.minus(prev),
+                    (None, Some(total), None) => *total,
+                    (None, None, _) => return Ok(()),
+                };
+                self.state.prev_total = match (info.total_token_usage, self.state.prev_total) {
+                    (Some(total), _) => Some(total),
+                    (None, prev) => Some(prev.unwrap_or_default().plus(&delta)),
+                };
+                let Some(timestamp) = ts else { return Ok(()) };
+                if delta.is_zero() {
+                    return Ok(());
+                }
+                self.state.n += 1;
+                let (model, model_fallback) = match &self.state.model {
+                    Some(m) => (m.clone(), false),
+                    None => (FALLBACK_MODEL.to_string(), true),
+                };
+                out.push(Record::Usage(UsageEvent {
+                    dedup_key: format!("codex:{}:{}", self.file_stem, self.state.n),
+                    session_external_id: self.state.session.clone().unwrap_or_else(|| self.file_stem.clone()),
+                    timestamp,
+                    model,
+                    model_fallback,
+                    fast: false,
+                    sidechain: false,
+                    tokens: delta.tokens(),
+                    cost_usd: None,
+                }));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Option<String> {
+        Some(serde_json::to_string(&self.state).expect("state serializes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = r#"{"timestamp":"2026-11-20T10:00:00.000Z","type":"session_meta","payload":{"id":"abc","cwd":"/home/u/api","cli_version":"0.50.0","instructions":null}}"#;
+    const TURN: &str = r#"{"timestamp":"2026-11-20T10:00:00.100Z","type":"turn_context","payload":{"model":"gpt-5-codex","cwd":"/home/u/api"}}"#;
+
+    fn tc(ts: &str, total: Option<[u64; 4]>, last: Option<[u64; 4]>) -> String {
+        let u = |v: [u64; 4]| {
+            format!(
+                r#"{{"input_tokens":{},"cached_input_tokens":{},"output_tokens":{},"reasoning_output_tokens":{},"total_tokens":0}}"#,
+                v[0], v[1], v[2], v[3]
+            )
+        };
+        let mut info = Vec::new();
+        if let Some(t) = total {
+            info.push(format!(r#""total_token_usage":{}"#, u(t)));
+        }
+        if let Some(l) = last {
+            info.push(format!(r#""last_token_usage":{}"#, u(l)));
+        }
+        format!(
+            r#"{{"timestamp":"{ts}","type":"event_msg","payload":{{"type":"token_count","info":{{{}}}}}}}"#,
+            info.join(",")
+        )
+    }
+
+    fn run(p: &mut CodexParser, lines: &[String]) -> (Vec<UsageEvent>, usize) {
+        let mut out = Vec::new();
+        let mut bad = 0;
+        for l in lines {
+            if p.parse(l.as_bytes(), 0, &mut out).is_err() {
+                bad += 1;
+            }
+        }
+        let usage = out
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Usage(u) => Some(u),
+                _ => None,
+            })
+            .collect();
+        (usage, bad)
+    }
+
+    fn parser() -> CodexParser {
+        CodexParser::new(Path::new("/c/sessions/2026/11/20/rollout-x.jsonl"), None)
+    }
+
+    #[test]
+    fn last_usage_wins_and_cached_input_is_split_out() {
+        let mut p = parser();
+        let (u, _) = run(
+            &mut p,
+            &[META.into(), TURN.into(), tc("2026-11-20T10:00:01Z", Some([1000, 400, 200, 50]), Some([1000, 400, 200, 50]))],
+        );
+        assert_eq!(u.len(), 1);
+        assert_eq!(u[0].model, "gpt-5-codex");
+        assert!(!u[0].model_fallback);
+        assert_eq!(u[0].session_external_id, "abc");
+        assert_eq!(u[0].dedup_key, "codex:rollout-x:1");
+        assert_eq!(
+            u[0].tokens,
+            Tokens { input: 600, output: 200, cache_write_5m: 0, cache_write_1h: 0, cache_read: 400, reasoning: 50 }
+        );
+    }
+
+    #[test]
+    fn without_last_usage_the_delta_of_totals_is_used_never_negative() {
+        let mut p = parser();
+        let lines = [
+            META.to_string(),
+            tc("2026-11-20T10:00:01Z", Some([1000, 0, 100, 0]), None),
+            r#"{"timestamp":"2026-11-20T10:00:02Z","type":"event_msg","payload":{"type":"token_count","info":null}}"#.into(),
+            tc("2026-11-20T10:00:03Z", Some([1000, 0, 100, 0]), None), // no change: skipped
+            tc("2026-11-20T10:00:04Z", Some([900, 0, 300, 0]), None),  // input went down: clamped
+        ];
+        let (u, bad) = run(&mut p, &lines);
+        assert_eq!(bad, 0);
+        assert_eq!(u.len(), 2);
+        assert_eq!((u[0].tokens.input, u[0].tokens.output), (1000, 100));
+        assert_eq!((u[1].tokens.input, u[1].tokens.output), (0, 200));
+        assert!(u[0].model_fallback && u[0].model == FALLBACK_MODEL);
+        assert_eq!(u[1].dedup_key, "codex:rollout-x:2");
+    }
+
+    #[test]
+    fn state_survives_between_runs() {
+        let mut p = parser();
+        run(&mut p, &[META.into(), TURN.into(), tc("2026-11-20T10:00:01Z", Some([1000, 0, 100, 0]), None)]);
+        let saved = p.state().unwrap();
+        let mut resumed = CodexParser::new(Path::new("/c/sessions/2026/11/20/rollout-x.jsonl"), Some(&saved));
+        let (u, _) = run(&mut resumed, &[tc("2026-11-20T10:00:05Z", Some([1500, 200, 150, 0]), None)]);
+        assert_eq!(u[0].tokens, Tokens { input: 300, output: 50, cache_read: 200, ..Default::default() });
+        assert_eq!(u[0].model, "gpt-5-codex");
+        assert_eq!(u[0].session_external_id, "abc");
+        assert_eq!(u[0].dedup_key, "codex:rollout-x:2");
+    }
+
+    #[test]
+    fn malformed_lines_are_counted_not_fatal() {
+        let mut p = parser();
+        let good = tc("2026-11-20T10:00:01Z", None, Some([10, 0, 1, 0]));
+        let (u, bad) = run(&mut p, &[good[..good.len() - 10].to_string(), "garbage".into(), good.clone()]);
+        assert_eq!((u.len(), bad), (1, 2));
+    }
+}

@@ -1,0 +1,152 @@
+//! The agents' own local files, one folder per agent.
+//!
+//! Every agent folder has the same shape:
+//! - `paths.rs`: where the agent keeps its transcripts, and which files count;
+//! - `parser.rs`: turns one transcript line into [`Record`]s, resumable from a
+//!   saved state so that a re-run reads only new bytes;
+//! - `mod.rs`: the [`Source`] that ties them together.
+//!
+//! Adding an agent means copying that shape and listing it in [`all`].
+
+pub mod claude;
+pub mod codex;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::UsageEvent;
+
+/// What a transcript line says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Facts about a session (from its first lines, or a metadata line).
+    Session(SessionInfo),
+    /// A billed model call.
+    Usage(UsageEvent),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionInfo {
+    pub external_id: String,
+    pub project_path: Option<String>,
+    pub agent_version: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// Why a line gave nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineError {
+    /// Not valid JSON, or truncated: counted and reported.
+    Malformed,
+}
+
+/// Parses the lines of one transcript file, in order.
+pub trait LineParser: Send {
+    /// Parses one complete line (without its newline) that starts at byte
+    /// `offset` of the file, appending what it says to `out`.
+    fn parse(&mut self, line: &[u8], offset: u64, out: &mut Vec<Record>) -> Result<(), LineError>;
+
+    /// The state to save with the file's cursor, so that parsing can resume
+    /// after the last line given to [`LineParser::parse`].
+    fn state(&self) -> Option<String>;
+}
+
+/// One agent's transcripts.
+pub trait Source: Send + Sync {
+    /// The agent type id ("claude-code").
+    fn agent(&self) -> &'static str;
+
+    /// The directories that hold transcripts (watched by the daemon).
+    fn roots(&self) -> Vec<PathBuf>;
+
+    /// Every transcript file, in no particular order.
+    fn discover(&self) -> Vec<PathBuf>;
+
+    /// A parser for `path`, resuming from `state` when given.
+    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser>;
+}
+
+/// The environment the sources read their locations from, captured once so
+/// tests can supply their own.
+#[derive(Debug, Clone, Default)]
+pub struct SourceEnv {
+    pub home: Option<PathBuf>,
+    pub vars: HashMap<String, String>,
+}
+
+impl SourceEnv {
+    const VARS: &'static [&'static str] = &["CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME"];
+
+    pub fn from_process() -> SourceEnv {
+        let vars = Self::VARS
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
+            .collect();
+        SourceEnv { home: crate::paths::home_dir(), vars }
+    }
+
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+
+    /// Paths from a comma-separated variable.
+    pub fn path_list(&self, key: &str) -> Option<Vec<PathBuf>> {
+        let v = self.var(key)?;
+        let list: Vec<PathBuf> =
+            v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        (!list.is_empty()).then_some(list)
+    }
+}
+
+/// The sources of every agent whose transcripts agentwatch reads.
+pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
+    vec![Box::new(claude::ClaudeSource::new(env)), Box::new(codex::CodexSource::new(env))]
+}
+
+/// Every `*.jsonl` file under `dir` whose name passes `keep`, recursively.
+/// Symbolic links are not followed: a link inside an agent's folder must not
+/// make agentwatch read files elsewhere.
+pub(crate) fn find_jsonl(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Ok(ft) = entry.file_type() else { continue };
+        let path = entry.path();
+        if ft.is_dir() {
+            find_jsonl(&path, keep, out);
+        } else if ft.is_file() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".jsonl") && keep(&name) {
+                out.push(path);
+            }
+        }
+    }
+}
+
+/// Removes duplicate paths that name the same directory.
+pub(crate) fn dedup_dirs(dirs: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for d in dirs {
+        let canon = std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone());
+        if !seen.contains(&canon) {
+            seen.push(canon);
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Parses an RFC 3339 timestamp as written by the agents.
+pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+}
+
+/// A cheap structural check for lines the parser does not need to read in
+/// full: a complete JSON object line starts with `{` and ends with `}`.
+pub(crate) fn looks_complete(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    t.first() == Some(&b'{') && t.last() == Some(&b'}')
+}

@@ -1,0 +1,496 @@
+//! Writing parsed transcript records into the store.
+//!
+//! The writer keeps one transaction open and commits in batches. Each batch
+//! holds whole file chunks together with their cursors, so a crash at any
+//! point leaves events, rollups, session totals and cursors consistent: a
+//! re-run resumes from the last committed cursor and deduplication absorbs
+//! anything read twice.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::error::Result;
+use crate::model::{Tokens, UsageEvent};
+use crate::pricing::TIER_THRESHOLD;
+use crate::sources::{Record, SessionInfo};
+use crate::util::Fnv64;
+
+/// Event flags, as stored in `usage_events.flags` and `usage_rollup.flags`.
+pub mod flags {
+    pub const SIDECHAIN: i64 = 1;
+    pub const FAST: i64 = 2;
+    pub const MODEL_FALLBACK: i64 = 4;
+    /// Priced by the transcript's own cost figure (rollup only).
+    pub const TRANSCRIPT_COST: i64 = 8;
+}
+
+/// Events per transaction before committing.
+const BATCH_EVENTS: usize = 50_000;
+
+/// The rollup bucket width: 15 minutes, so that every timezone offset in use
+/// falls on a bucket boundary.
+pub const BUCKET_MS: i64 = 15 * 60 * 1000;
+
+/// Where ingest stopped in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCursor {
+    pub path: String,
+    pub agent: String,
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// The end of the last complete line read.
+    pub offset: u64,
+    /// Hash of the bytes just before `offset`.
+    pub tail_hash: u64,
+    pub state: Option<String>,
+    /// Malformed lines seen in this file so far.
+    pub malformed: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub new_events: u64,
+    pub duplicate_events: u64,
+    /// Side-chain copies replaced by their main copy.
+    pub replaced_events: u64,
+}
+
+#[derive(Default)]
+struct SessionAcc {
+    pk: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+    events: i64,
+    tokens: [i64; 6],
+    info: Option<SessionInfo>,
+    transcript_path: Option<String>,
+}
+
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
+struct RollupKey {
+    session: i64,
+    bucket: i64,
+    model: i64,
+    flags: i64,
+}
+
+#[derive(Default)]
+struct RollupAcc {
+    events: i64,
+    tokens: [i64; 6],
+    over: [i64; 5],
+    over_n: [i64; 5],
+    cost: f64,
+}
+
+/// A stored event, as needed to undo its contribution.
+struct StoredEvent {
+    key: String,
+    session: i64,
+    ts: i64,
+    model: i64,
+    flags: i64,
+    tokens: Tokens,
+    cost_usd: Option<f64>,
+}
+
+pub struct IngestWriter<'s> {
+    store: &'s mut Store,
+    models: HashMap<String, i64>,
+    /// (agent, external id) → session pk.
+    session_pks: HashMap<(String, String), i64>,
+    sessions: HashMap<i64, SessionAcc>,
+    rollup: HashMap<RollupKey, RollupAcc>,
+    touched: HashSet<i64>,
+    pending: usize,
+    stats: WriterStats,
+}
+
+impl<'s> IngestWriter<'s> {
+    pub fn new(store: &'s mut Store) -> Result<IngestWriter<'s>> {
+        let models = {
+            let mut st = store.conn.prepare("SELECT name, id FROM models")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<HashMap<_, _>>>()?
+        };
+        store.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| store.err(e))?;
+        Ok(IngestWriter {
+            store,
+            models,
+            session_pks: HashMap::new(),
+            sessions: HashMap::new(),
+            rollup: HashMap::new(),
+            touched: HashSet::new(),
+            pending: 0,
+            stats: WriterStats::default(),
+        })
+    }
+
+    /// Stores the records read from one chunk of a file, then its cursor.
+    pub fn apply(
+        &mut self,
+        agent: &str,
+        records: &[Record],
+        cursor: &FileCursor,
+        transcript_path: Option<&str>,
+    ) -> Result<()> {
+        for r in records {
+            match r {
+                Record::Session(info) => {
+                    let ts = info.started_at.map(|t| t.timestamp_millis());
+                    let acc = self.session(agent, &info.external_id, ts)?;
+                    if let Some(ts) = ts {
+                        acc.first = Some(acc.first.map_or(ts, |f| f.min(ts)));
+                    }
+                    acc.info = Some(info.clone());
+                    if acc.transcript_path.is_none() {
+                        acc.transcript_path = transcript_path.map(str::to_string);
+                    }
+                }
+                Record::Usage(ev) => self.event(agent, ev, transcript_path)?,
+            }
+        }
+        self.save_cursor(cursor)?;
+        if self.pending >= BATCH_EVENTS {
+            self.commit_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Commits what is pending and returns the counts and the sessions whose
+    /// usage changed.
+    pub fn finish(mut self) -> Result<(WriterStats, Vec<i64>)> {
+        self.flush()?;
+        self.store.conn.execute_batch("COMMIT").map_err(|e| self.store.err(e))?;
+        let mut touched: Vec<i64> = self.touched.drain().collect();
+        touched.sort_unstable();
+        Ok((self.stats, touched))
+    }
+
+    fn commit_batch(&mut self) -> Result<()> {
+        self.flush()?;
+        self.store.conn.execute_batch("COMMIT; BEGIN IMMEDIATE").map_err(|e| self.store.err(e))?;
+        self.pending = 0;
+        Ok(())
+    }
+
+    fn session(&mut self, agent: &str, external_id: &str, ts: Option<i64>) -> Result<&mut SessionAcc> {
+        let pk = match self.session_pks.get(&(agent.to_string(), external_id.to_string())) {
+            Some(pk) => *pk,
+            None => {
+                let pk = ensure_session(self.store, agent, external_id, ts.unwrap_or_else(crate::util::now_ms))?;
+                self.session_pks.insert((agent.to_string(), external_id.to_string()), pk);
+                pk
+            }
+        };
+        Ok(self.sessions.entry(pk).or_insert_with(|| SessionAcc { pk, ..Default::default() }))
+    }
+
+    fn model_id(&mut self, name: &str) -> Result<i64> {
+        if let Some(id) = self.models.get(name) {
+            return Ok(*id);
+        }
+        self.store.conn.execute("INSERT OR IGNORE INTO models (name) VALUES (?1)", [name])?;
+        let id: i64 = self.store.conn.query_row("SELECT id FROM models WHERE name = ?1", [name], |r| r.get(0))?;
+        self.models.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    fn event(&mut self, agent: &str, ev: &UsageEvent, transcript_path: Option<&str>) -> Result<()> {
+        let ts = ev.timestamp.timestamp_millis();
+        let session = {
+            let acc = self.session(agent, &ev.session_external_id, Some(ts))?;
+            if acc.transcript_path.is_none() {
+                acc.transcript_path = transcript_path.map(str::to_string);
+            }
+            acc.pk
+        };
+        let model = self.model_id(&ev.model)?;
+        let ev_flags = (if ev.sidechain { flags::SIDECHAIN } else { 0 })
+            | (if ev.fast { flags::FAST } else { 0 })
+            | (if ev.model_fallback { flags::MODEL_FALLBACK } else { 0 });
+        let new = StoredEvent {
+            key: ev.dedup_key.clone(),
+            session,
+            ts,
+            model,
+            flags: ev_flags,
+            tokens: ev.tokens,
+            cost_usd: ev.cost_usd,
+        };
+        let mut id = (Fnv64::hash(ev.dedup_key.as_bytes()) & i64::MAX as u64) as i64;
+        loop {
+            let inserted = self
+                .store
+                .conn
+                .prepare_cached(
+                    "INSERT INTO usage_events (id, key, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                     ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    new.key,
+                    new.session,
+                    new.ts,
+                    new.model,
+                    new.flags,
+                    new.tokens.input as i64,
+                    new.tokens.output as i64,
+                    new.tokens.cache_write_5m as i64,
+                    new.tokens.cache_write_1h as i64,
+                    new.tokens.cache_read as i64,
+                    new.tokens.reasoning as i64,
+                    new.cost_usd,
+                ])?;
+            if inserted == 1 {
+                self.count(&new, 1);
+                self.stats.new_events += 1;
+                self.pending += 1;
+                return Ok(());
+            }
+            let old = self.stored(id)?.expect("conflicting row exists");
+            if old.key != new.key {
+                // A hash collision: probe the next id.
+                id = id.wrapping_add(1) & i64::MAX;
+                continue;
+            }
+            if old.flags & flags::SIDECHAIN != 0 && new.flags & flags::SIDECHAIN == 0 {
+                // The main copy of a call first seen in a side chain replaces it.
+                self.store
+                    .conn
+                    .prepare_cached(
+                        "UPDATE usage_events SET session = ?2, ts = ?3, model = ?4, flags = ?5, input = ?6, output = ?7,
+                         cw5m = ?8, cw1h = ?9, cr = ?10, reasoning = ?11, cost_usd = ?12 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        new.session,
+                        new.ts,
+                        new.model,
+                        new.flags,
+                        new.tokens.input as i64,
+                        new.tokens.output as i64,
+                        new.tokens.cache_write_5m as i64,
+                        new.tokens.cache_write_1h as i64,
+                        new.tokens.cache_read as i64,
+                        new.tokens.reasoning as i64,
+                        new.cost_usd,
+                    ])?;
+                self.count(&old, -1);
+                self.count(&new, 1);
+                self.stats.replaced_events += 1;
+                self.pending += 1;
+            } else {
+                self.stats.duplicate_events += 1;
+            }
+            return Ok(());
+        }
+    }
+
+    fn stored(&self, id: i64) -> Result<Option<StoredEvent>> {
+        Ok(self
+            .store
+            .conn
+            .prepare_cached(
+                "SELECT key, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd
+                 FROM usage_events WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok(StoredEvent {
+                    key: r.get(0)?,
+                    session: r.get(1)?,
+                    ts: r.get(2)?,
+                    model: r.get(3)?,
+                    flags: r.get(4)?,
+                    tokens: Tokens {
+                        input: r.get::<_, i64>(5)? as u64,
+                        output: r.get::<_, i64>(6)? as u64,
+                        cache_write_5m: r.get::<_, i64>(7)? as u64,
+                        cache_write_1h: r.get::<_, i64>(8)? as u64,
+                        cache_read: r.get::<_, i64>(9)? as u64,
+                        reasoning: r.get::<_, i64>(10)? as u64,
+                    },
+                    cost_usd: r.get(11)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) an event's contribution to the
+    /// rollup and its session's totals.
+    fn count(&mut self, e: &StoredEvent, sign: i64) {
+        let t = [
+            e.tokens.input,
+            e.tokens.output,
+            e.tokens.cache_write_5m,
+            e.tokens.cache_write_1h,
+            e.tokens.cache_read,
+            e.tokens.reasoning,
+        ];
+        let rflags = (e.flags & (flags::FAST | flags::MODEL_FALLBACK))
+            | if e.cost_usd.is_some() { flags::TRANSCRIPT_COST } else { 0 };
+        let key = RollupKey { session: e.session, bucket: e.ts.div_euclid(BUCKET_MS), model: e.model, flags: rflags };
+        let r = self.rollup.entry(key).or_default();
+        r.events += sign;
+        for i in 0..6 {
+            r.tokens[i] += sign * t[i] as i64;
+        }
+        for i in 0..5 {
+            if t[i] > TIER_THRESHOLD {
+                r.over[i] += sign * t[i] as i64;
+                r.over_n[i] += sign;
+            }
+        }
+        r.cost += sign as f64 * e.cost_usd.unwrap_or(0.0);
+
+        if let Some(s) = self.sessions.get_mut(&e.session) {
+            s.events += sign;
+            for i in 0..6 {
+                s.tokens[i] += sign * t[i] as i64;
+            }
+            if sign > 0 {
+                s.first = Some(s.first.map_or(e.ts, |f| f.min(e.ts)));
+                s.last = Some(s.last.map_or(e.ts, |l| l.max(e.ts)));
+            }
+        } else {
+            // The old copy of a replaced event may belong to a session not
+            // seen in this run: adjust its totals directly.
+            let _ = self.store.conn.execute(
+                "UPDATE sessions SET events = events + ?2, input_tokens = input_tokens + ?3, output_tokens = output_tokens + ?4,
+                 cache_write_5m_tokens = cache_write_5m_tokens + ?5, cache_write_1h_tokens = cache_write_1h_tokens + ?6,
+                 cache_read_tokens = cache_read_tokens + ?7, reasoning_tokens = reasoning_tokens + ?8 WHERE pk = ?1",
+                params![
+                    e.session,
+                    sign,
+                    sign * t[0] as i64,
+                    sign * t[1] as i64,
+                    sign * t[2] as i64,
+                    sign * t[3] as i64,
+                    sign * t[4] as i64,
+                    sign * t[5] as i64
+                ],
+            );
+        }
+        self.touched.insert(e.session);
+    }
+
+    fn save_cursor(&mut self, c: &FileCursor) -> Result<()> {
+        self.store
+            .conn
+            .prepare_cached(
+                "INSERT INTO files (path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (path) DO UPDATE SET agent = excluded.agent, dev = excluded.dev, ino = excluded.ino,
+                   size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
+                   tail_hash = excluded.tail_hash, state = excluded.state, malformed = excluded.malformed",
+            )?
+            .execute(params![
+                c.path,
+                c.agent,
+                c.dev as i64,
+                c.ino as i64,
+                c.size as i64,
+                c.mtime_ns,
+                c.offset as i64,
+                c.tail_hash as i64,
+                c.state,
+                c.malformed as i64
+            ])?;
+        Ok(())
+    }
+
+    /// Writes the accumulated rollup and session changes.
+    fn flush(&mut self) -> Result<()> {
+        let conn = &self.store.conn;
+        {
+            let mut up = conn.prepare_cached(
+                "INSERT INTO usage_rollup (session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning,
+                   over_input, over_output, over_cw5m, over_cw1h, over_cr,
+                   n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr, cost_usd)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                 ON CONFLICT (session, bucket, model, flags) DO UPDATE SET
+                   events = events + excluded.events, input = input + excluded.input, output = output + excluded.output,
+                   cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h, cr = cr + excluded.cr,
+                   reasoning = reasoning + excluded.reasoning,
+                   over_input = over_input + excluded.over_input, over_output = over_output + excluded.over_output,
+                   over_cw5m = over_cw5m + excluded.over_cw5m, over_cw1h = over_cw1h + excluded.over_cw1h,
+                   over_cr = over_cr + excluded.over_cr,
+                   n_over_input = n_over_input + excluded.n_over_input, n_over_output = n_over_output + excluded.n_over_output,
+                   n_over_cw5m = n_over_cw5m + excluded.n_over_cw5m, n_over_cw1h = n_over_cw1h + excluded.n_over_cw1h,
+                   n_over_cr = n_over_cr + excluded.n_over_cr, cost_usd = cost_usd + excluded.cost_usd",
+            )?;
+            for (k, r) in self.rollup.drain() {
+                up.execute(params![
+                    k.session, k.bucket, k.model, k.flags, r.events, r.tokens[0], r.tokens[1], r.tokens[2], r.tokens[3],
+                    r.tokens[4], r.tokens[5], r.over[0], r.over[1], r.over[2], r.over[3], r.over[4], r.over_n[0],
+                    r.over_n[1], r.over_n[2], r.over_n[3], r.over_n[4], r.cost
+                ])?;
+            }
+        }
+        let mut st = conn.prepare_cached(
+            "UPDATE sessions SET
+               started_at = MIN(started_at, COALESCE(?2, started_at)),
+               last_activity = MAX(last_activity, COALESCE(?3, last_activity)),
+               events = events + ?4, input_tokens = input_tokens + ?5, output_tokens = output_tokens + ?6,
+               cache_write_5m_tokens = cache_write_5m_tokens + ?7, cache_write_1h_tokens = cache_write_1h_tokens + ?8,
+               cache_read_tokens = cache_read_tokens + ?9, reasoning_tokens = reasoning_tokens + ?10,
+               project_path = COALESCE(project_path, ?11), agent_version = COALESCE(?12, agent_version),
+               transcript_path = COALESCE(transcript_path, ?13)
+             WHERE pk = ?1",
+        )?;
+        for acc in self.sessions.values_mut() {
+            let info = acc.info.take();
+            let changed = acc.events != 0 || acc.first.is_some() || info.is_some() || acc.transcript_path.is_some();
+            if !changed {
+                continue;
+            }
+            st.execute(params![
+                acc.pk,
+                acc.first,
+                acc.last,
+                acc.events,
+                acc.tokens[0],
+                acc.tokens[1],
+                acc.tokens[2],
+                acc.tokens[3],
+                acc.tokens[4],
+                acc.tokens[5],
+                info.as_ref().and_then(|i| i.project_path.clone()),
+                info.as_ref().and_then(|i| i.agent_version.clone()),
+                acc.transcript_path.take(),
+            ])?;
+            acc.first = None;
+            acc.last = None;
+            acc.events = 0;
+            acc.tokens = [0; 6];
+        }
+        Ok(())
+    }
+}
+
+/// The session row for an agent's own session id, created if missing. Its
+/// public id is the agent's id, unless another agent already uses it.
+pub(crate) fn ensure_session(store: &Store, agent: &str, external_id: &str, ts: i64) -> Result<i64> {
+    let conn = &store.conn;
+    if let Some(pk) = conn
+        .prepare_cached("SELECT pk FROM sessions WHERE agent = ?1 AND external_id = ?2")?
+        .query_row([agent, external_id], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(pk);
+    }
+    let taken: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
+        .query_row([external_id], |r| r.get(0))?;
+    let id = if taken || external_id.is_empty() { uuid::Uuid::new_v4().to_string() } else { external_id.to_string() };
+    conn.prepare_cached(
+        "INSERT INTO sessions (id, agent, external_id, source, state, started_at, last_activity)
+         VALUES (?1, ?2, ?3, 'transcript', 'completed', ?4, ?4)",
+    )?
+    .execute(params![id, agent, external_id, ts])?;
+    Ok(conn.last_insert_rowid())
+}

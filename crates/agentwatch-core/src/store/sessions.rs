@@ -1,0 +1,192 @@
+//! Reading sessions.
+
+use rusqlite::types::Value;
+use rusqlite::{Row, params_from_iter};
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::{SessionState, Tokens};
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub pk: i64,
+    pub id: String,
+    pub agent: String,
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub agent_label: Option<String>,
+    pub project_path: Option<String>,
+    pub source: String,
+    pub state: SessionState,
+    pub started_at: i64,
+    pub last_activity: i64,
+    pub ended_at: Option<i64>,
+    pub agent_version: Option<String>,
+    pub transcript_path: Option<String>,
+    pub events: u64,
+    pub tokens: Tokens,
+    pub models: Vec<String>,
+    pub cost_usd: Option<f64>,
+    pub cost_source: Option<String>,
+    pub unpriced_models: Vec<String>,
+}
+
+pub(crate) const SESSION_COLUMNS: &str = "s.pk, s.id, s.agent, s.external_id, s.name, s.agent_label, s.project_path,
+    s.source, s.state, s.started_at, s.last_activity, s.ended_at, s.agent_version, s.transcript_path, s.events,
+    s.input_tokens, s.output_tokens, s.cache_write_5m_tokens, s.cache_write_1h_tokens, s.cache_read_tokens,
+    s.reasoning_tokens, s.models, s.cost_usd, s.cost_source, s.unpriced_models";
+
+fn split_list(v: Option<String>) -> Vec<String> {
+    v.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+}
+
+pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+    let state: String = r.get(8)?;
+    Ok(SessionRow {
+        pk: r.get(0)?,
+        id: r.get(1)?,
+        agent: r.get(2)?,
+        external_id: r.get(3)?,
+        name: r.get(4)?,
+        agent_label: r.get(5)?,
+        project_path: r.get(6)?,
+        source: r.get(7)?,
+        state: SessionState::parse(&state).unwrap_or(SessionState::Completed),
+        started_at: r.get(9)?,
+        last_activity: r.get(10)?,
+        ended_at: r.get(11)?,
+        agent_version: r.get(12)?,
+        transcript_path: r.get(13)?,
+        events: n(14)?,
+        tokens: Tokens {
+            input: n(15)?,
+            output: n(16)?,
+            cache_write_5m: n(17)?,
+            cache_write_1h: n(18)?,
+            cache_read: n(19)?,
+            reasoning: n(20)?,
+        },
+        models: split_list(r.get(21)?),
+        cost_usd: r.get(22)?,
+        cost_source: r.get::<_, Option<String>>(23)?.filter(|s| !s.is_empty()),
+        unpriced_models: split_list(r.get(24)?),
+    })
+}
+
+/// Which sessions to list. Times are milliseconds.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    /// Agent type id.
+    pub agent_type: Option<String>,
+    /// Agent label, type id or session name, case-insensitive.
+    pub agent_name: Option<String>,
+    /// Sessions with activity at or after this time, or in a live state.
+    pub active_since: Option<i64>,
+    /// Only sessions in these states.
+    pub states: Vec<SessionState>,
+    /// Sessions that were active in [from, to): started before `to` and last
+    /// active at or after `from`.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub project: Option<String>,
+    pub source: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Sessions, most recently active first.
+pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>> {
+    let mut conds = vec!["1 = 1".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    let arg = |v: Value, args: &mut Vec<Value>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(a) = &f.agent_type {
+        conds.push(format!("s.agent = {}", arg(Value::Text(a.clone()), &mut args)));
+    }
+    if let Some(n) = &f.agent_name {
+        let p = arg(Value::Text(n.to_lowercase()), &mut args);
+        conds.push(format!(
+            "(lower(COALESCE(s.agent_label, '')) = {p} OR s.agent = {p} OR lower(COALESCE(s.name, '')) = {p}
+              OR lower(REPLACE(s.agent, '-', ' ')) = {p})"
+        ));
+    }
+    if let Some(t) = f.active_since {
+        let p = arg(Value::Integer(t), &mut args);
+        conds.push(format!("(s.state IN ('working', 'waiting', 'idle', 'stale') OR s.last_activity >= {p})"));
+    }
+    if !f.states.is_empty() {
+        let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        conds.push(format!("s.state IN ({})", list.join(", ")));
+    }
+    if let Some(t) = f.from_ms {
+        conds.push(format!("s.last_activity >= {}", arg(Value::Integer(t), &mut args)));
+    }
+    if let Some(t) = f.to_ms {
+        conds.push(format!("s.started_at < {}", arg(Value::Integer(t), &mut args)));
+    }
+    if let Some(p) = &f.project {
+        conds.push(format!("instr(COALESCE(s.project_path, ''), {}) > 0", arg(Value::Text(p.clone()), &mut args)));
+    }
+    if let Some(src) = &f.source {
+        conds.push(format!("s.source = {}", arg(Value::Text(src.clone()), &mut args)));
+    }
+    let limit = f.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE {} ORDER BY s.last_activity DESC, s.pk DESC{limit}",
+        conds.join(" AND ")
+    );
+    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+    let rows = st.query_map(params_from_iter(args), session_from_row).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+/// A session by its full id, its agent's own id, or a unique prefix of either.
+pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(Error::Usage("a session id (or a unique prefix of one) is required".into()));
+    }
+    let exact = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1 OR s.external_id = ?1 LIMIT 2");
+    let mut st = store.conn().prepare_cached(&exact).map_err(|e| store.err(e))?;
+    let found: Vec<SessionRow> = st
+        .query_map([id], session_from_row)
+        .map_err(|e| store.err(e))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.err(e))?;
+    if found.len() == 1 {
+        return Ok(found.into_iter().next().expect("one"));
+    }
+    let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let prefix = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s
+         WHERE s.id LIKE ?1 || '%' ESCAPE '\\' OR s.external_id LIKE ?1 || '%' ESCAPE '\\'
+         ORDER BY s.last_activity DESC LIMIT 6"
+    );
+    let mut st = store.conn().prepare_cached(&prefix).map_err(|e| store.err(e))?;
+    let found: Vec<SessionRow> = st
+        .query_map([escaped], session_from_row)
+        .map_err(|e| store.err(e))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.err(e))?;
+    match found.len() {
+        0 => Err(Error::NotFound(format!("no session matches '{id}'"))),
+        1 => Ok(found.into_iter().next().expect("one")),
+        n => {
+            let ids: Vec<String> = found.iter().take(3).map(|s| s.id.chars().take(12).collect()).collect();
+            let more = if n > 5 { "more than 5".to_string() } else { n.to_string() };
+            Err(Error::Usage(format!(
+                "'{id}' matches {more} sessions ({}, …); give more of the id",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// Per-model usage of one session, costliest first.
+pub fn session_usage(store: &Store, pk: i64) -> Result<Vec<super::RollupRow>> {
+    let f = super::UsageFilter { session: Some(pk), ..Default::default() };
+    super::rollup(store, &f, super::RollupGroup::Session)
+}

@@ -1,0 +1,128 @@
+//! The serialized shape of a session: one type for the CLI's `--format json`
+//! and the REST API.
+//!
+//! Field names follow two established session APIs so existing scripts keep
+//! working: Routa's (`sessionId, name, workspaceId, createdAt, lastActivity,
+//! status`) and Remb's (`agentLabel, ideType, source, toolCallCount,
+//! lastToolName, lastActiveAt, startedAt, errorCount`), next to agentwatch's
+//! own.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::liveness::effective_state;
+use crate::model::{SessionState, Tokens, agent_display_name};
+use crate::store::SessionRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    pub input: u64,
+    pub output: u64,
+    pub cache_creation: u64,
+    pub cache_read: u64,
+    pub reasoning: u64,
+    pub total: u64,
+}
+
+impl From<&Tokens> for TokenView {
+    fn from(t: &Tokens) -> Self {
+        TokenView {
+            input: t.input,
+            output: t.output,
+            cache_creation: t.cache_creation(),
+            cache_read: t.cache_read,
+            reasoning: t.reasoning,
+            total: t.total(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    // Routa's fields.
+    pub session_id: String,
+    pub name: Option<String>,
+    pub workspace_id: Option<String>,
+    pub created_at: String,
+    pub last_activity: String,
+    /// `active`, `idle` or `closed`.
+    pub status: &'static str,
+    // Remb's fields.
+    pub agent_label: String,
+    pub ide_type: Option<String>,
+    pub source: String,
+    pub tool_call_count: u64,
+    pub last_tool_name: Option<String>,
+    pub last_active_at: String,
+    pub started_at: String,
+    pub error_count: u64,
+    // agentwatch's own.
+    /// Agent type id.
+    pub agent: String,
+    pub state: SessionState,
+    pub pid: Option<u32>,
+    pub project_path: Option<String>,
+    /// The costliest model.
+    pub model: Option<String>,
+    pub models: Vec<String>,
+    pub tokens: TokenView,
+    pub cost_usd: Option<f64>,
+    pub price_source: Option<String>,
+    pub unpriced_models: Vec<String>,
+    pub heartbeat_age_seconds: Option<i64>,
+    pub ended_at: Option<String>,
+    pub duration_seconds: i64,
+    pub external_id: Option<String>,
+    pub agent_version: Option<String>,
+    pub transcript_path: Option<String>,
+}
+
+pub fn iso(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl SessionView {
+    pub fn new(s: &SessionRow, now_ms: i64) -> SessionView {
+        let state = effective_state(s.state, s.last_activity, now_ms);
+        let status = match state {
+            SessionState::Working | SessionState::Waiting => "active",
+            SessionState::Idle | SessionState::Stale | SessionState::Pinned => "idle",
+            SessionState::Completed | SessionState::Dead => "closed",
+        };
+        let end = s.ended_at.unwrap_or(if state.is_live() { now_ms } else { s.last_activity });
+        SessionView {
+            session_id: s.id.clone(),
+            name: s.name.clone(),
+            workspace_id: s.project_path.clone(),
+            created_at: iso(s.started_at),
+            last_activity: iso(s.last_activity),
+            status,
+            agent_label: s.agent_label.clone().unwrap_or_else(|| agent_display_name(&s.agent).to_string()),
+            ide_type: None,
+            source: s.source.clone(),
+            tool_call_count: 0,
+            last_tool_name: None,
+            last_active_at: iso(s.last_activity),
+            started_at: iso(s.started_at),
+            error_count: 0,
+            agent: s.agent.clone(),
+            state,
+            pid: None,
+            project_path: s.project_path.clone(),
+            model: s.models.first().cloned(),
+            models: s.models.clone(),
+            tokens: TokenView::from(&s.tokens),
+            cost_usd: s.cost_usd,
+            price_source: s.cost_source.clone(),
+            unpriced_models: s.unpriced_models.clone(),
+            heartbeat_age_seconds: None,
+            ended_at: s.ended_at.map(iso),
+            duration_seconds: ((end - s.started_at) / 1000).max(0),
+            external_id: s.external_id.clone(),
+            agent_version: s.agent_version.clone(),
+            transcript_path: s.transcript_path.clone(),
+        }
+    }
+}
