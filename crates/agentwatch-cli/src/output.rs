@@ -45,7 +45,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -126,9 +126,12 @@ pub enum Align {
     Right,
 }
 
+/// Formats a token count for a table cell.
+pub type NumFmt<'a> = &'a dyn Fn(u64) -> String;
+
 /// Renders a table. `rows` is built twice at most: with full numbers, and
 /// if that is wider than the terminal (or 80 columns), with compact ones.
-pub fn table(headers: &[(&str, Align)], build: &dyn Fn(&dyn Fn(u64) -> String) -> Vec<Vec<String>>) -> String {
+pub fn table(headers: &[(&str, Align)], build: &dyn Fn(NumFmt) -> Vec<Vec<String>>) -> String {
     let full = render(headers, build(&thousands));
     if width_of(&full) <= budget() {
         return full;

@@ -101,7 +101,7 @@ pub fn ingest(
         }
     }
     // Largest first, so one big file does not finish last on its own.
-    work.sort_by(|a, b| b.todo.cmp(&a.todo));
+    work.sort_by_key(|w| std::cmp::Reverse(w.todo));
     let total = Progress {
         files_done: 0,
         files_total: work.len() as u64,
@@ -231,13 +231,20 @@ enum Chunk {
     },
 }
 
-type SendResult = std::result::Result<(), mpsc::SendError<Chunk>>;
+/// Err when the writer hung up (after an error of its own).
+type SendResult = std::result::Result<(), WriterGone>;
+
+struct WriterGone;
+
+fn send(tx: &mpsc::SyncSender<Chunk>, c: Chunk) -> SendResult {
+    tx.send(c).map_err(|_| WriterGone)
+}
 
 /// Reads a file's new bytes line by line, sending records to the writer in
 /// chunks.
 fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
     let failed = || Chunk::Failed { path: item.path.clone() };
-    let Ok(mut file) = File::open(&item.path) else { return tx.send(failed()) };
+    let Ok(mut file) = File::open(&item.path) else { return send(tx, failed()) };
     // Resume from the cursor if the file is the same one, only longer, with
     // the same bytes before the cursor.
     let mut tail = Tail::default();
@@ -261,7 +268,7 @@ fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>)
     let mut first_chunk_resets = item.cursor.is_some() && resume.is_none();
     let mut parser = source.parser(&item.path, state.as_deref());
     if file.seek(SeekFrom::Start(start)).is_err() {
-        return tx.send(failed());
+        return send(tx, failed());
     }
     let transcript_path = (!item.key.contains("/subagents/")).then(|| item.key.clone());
 
@@ -285,7 +292,9 @@ fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>)
             let line = &buf[line_start..end];
             if skipping {
                 skipping = false;
-            } else if !line.trim_ascii().is_empty() && parser.parse(line, pos + line_start as u64, &mut records).is_err() {
+            } else if !line.trim_ascii().is_empty()
+                && parser.parse(line, pos + line_start as u64, &mut records).is_err()
+            {
                 malformed += 1;
             }
             line_start = end + 1;
@@ -318,15 +327,18 @@ fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>)
                 state: parser.state(),
                 malformed: malformed_total,
             };
-            tx.send(Chunk::Data {
-                cursor,
-                records: std::mem::take(&mut records),
-                bytes: done - sent,
-                malformed: std::mem::take(&mut malformed),
-                reset: std::mem::take(&mut first_chunk_resets),
-                last: eof,
-                transcript_path: transcript_path.clone(),
-            })?;
+            send(
+                tx,
+                Chunk::Data {
+                    cursor,
+                    records: std::mem::take(&mut records),
+                    bytes: done - sent,
+                    malformed: std::mem::take(&mut malformed),
+                    reset: std::mem::take(&mut first_chunk_resets),
+                    last: eof,
+                    transcript_path: transcript_path.clone(),
+                },
+            )?;
             sent = done;
         }
     }

@@ -11,11 +11,7 @@ pub const RECENT_MS: i64 = 5 * 60 * 1000;
 
 /// The state to show for a stored session at `now`.
 pub fn effective_state(stored: SessionState, last_activity: i64, now: i64) -> SessionState {
-    if stored == SessionState::Completed && now - last_activity < RECENT_MS {
-        SessionState::Working
-    } else {
-        stored
-    }
+    if stored == SessionState::Completed && now - last_activity < RECENT_MS { SessionState::Working } else { stored }
 }
 
 #[cfg(test)]

@@ -148,10 +148,7 @@ impl SessionState {
 
     /// Whether the session is still running (or may be).
     pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            SessionState::Working | SessionState::Waiting | SessionState::Idle | SessionState::Stale
-        )
+        matches!(self, SessionState::Working | SessionState::Waiting | SessionState::Idle | SessionState::Stale)
     }
 
     /// Whether the session has ended, for good or bad.
@@ -182,14 +179,8 @@ mod tests {
 
     #[test]
     fn tokens_total_counts_every_billed_kind_once() {
-        let t = Tokens {
-            input: 1,
-            output: 20,
-            cache_write_5m: 300,
-            cache_write_1h: 4000,
-            cache_read: 50000,
-            reasoning: 7,
-        };
+        let t =
+            Tokens { input: 1, output: 20, cache_write_5m: 300, cache_write_1h: 4000, cache_read: 50000, reasoning: 7 };
         assert_eq!(t.total(), 54321);
         assert_eq!(t.cache_creation(), 4300);
     }

@@ -37,10 +37,7 @@ impl Dirs {
         };
         let config = match env_path(CONFIG_DIR_ENV) {
             Some(c) => c,
-            None => project
-                .as_ref()
-                .map(|p| p.config_dir().to_path_buf())
-                .unwrap_or_else(|| data.join("config")),
+            None => project.as_ref().map(|p| p.config_dir().to_path_buf()).unwrap_or_else(|| data.join("config")),
         };
         Ok(Dirs { data, config })
     }

@@ -40,7 +40,8 @@ pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
     {
         return Err(Error::Usage(format!("--since {s} is after --until {u}")));
     }
-    let opts = ReportOptions { since: a.since, until: a.until, agent: a.agent.clone(), project: a.project.clone(), zone };
+    let opts =
+        ReportOptions { since: a.since, until: a.until, agent: a.agent.clone(), project: a.project.clone(), zone };
     let mut ctx = Ctx::open(data_dir)?;
     ctx.refresh(a.no_ingest)?;
     match kind {

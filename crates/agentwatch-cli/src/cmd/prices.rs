@@ -33,7 +33,12 @@ fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
     } else {
         a.models.clone()
     };
-    let lists: Vec<_> = ctx.prices.lists().iter().map(|l| json!({"source": l.source, "description": l.description, "models": l.models.len()})).collect();
+    let lists: Vec<_> = ctx
+        .prices
+        .lists()
+        .iter()
+        .map(|l| json!({"source": l.source, "description": l.description, "models": l.models.len()}))
+        .collect();
     let priced: Vec<_> = models
         .iter()
         .map(|m| match ctx.prices.lookup(m) {
@@ -83,7 +88,9 @@ fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
                                 per_m(p.price.cache_read),
                                 p.source.to_string(),
                             ],
-                            None => vec![truncate(m, 28), "—".into(), "—".into(), "—".into(), "—".into(), "unknown".into()],
+                            None => {
+                                vec![truncate(m, 28), "—".into(), "—".into(), "—".into(), "—".into(), "unknown".into()]
+                            }
                         })
                         .collect()
                 }));

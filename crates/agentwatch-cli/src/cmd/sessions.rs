@@ -60,7 +60,11 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
         Format::Table => {
             let mut out = sessions_table(&rows, now);
             if total > rows.len() {
-                out.push_str(&format!("\nShowing {} of {} sessions (use --limit).", rows.len(), thousands(total as u64)));
+                out.push_str(&format!(
+                    "\nShowing {} of {} sessions (use --limit).",
+                    rows.len(),
+                    thousands(total as u64)
+                ));
             }
             emit(&out);
         }
@@ -165,7 +169,11 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                     .collect()
             });
             if total > rows.len() {
-                out.push_str(&format!("\nShowing {} of {} sessions (use --limit).", rows.len(), thousands(total as u64)));
+                out.push_str(&format!(
+                    "\nShowing {} of {} sessions (use --limit).",
+                    rows.len(),
+                    thousands(total as u64)
+                ));
             }
             emit(&out);
         }
@@ -223,18 +231,20 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
     match a.format {
         Format::Json => {
             let mut o = serde_json::to_value(&v).expect("view serializes");
-            o["modelBreakdowns"] = json!(models
-                .iter()
-                .map(|m| json!({
-                    "modelName": m.model,
-                    "inputTokens": m.summary.tokens.input,
-                    "outputTokens": m.summary.tokens.output,
-                    "cacheCreationTokens": m.summary.tokens.cache_creation(),
-                    "cacheReadTokens": m.summary.tokens.cache_read,
-                    "cost": m.summary.cost(),
-                    "priceSource": m.summary.source_text(),
-                }))
-                .collect::<Vec<_>>());
+            o["modelBreakdowns"] = json!(
+                models
+                    .iter()
+                    .map(|m| json!({
+                        "modelName": m.model,
+                        "inputTokens": m.summary.tokens.input,
+                        "outputTokens": m.summary.tokens.output,
+                        "cacheCreationTokens": m.summary.tokens.cache_creation(),
+                        "cacheReadTokens": m.summary.tokens.cache_read,
+                        "cost": m.summary.cost(),
+                        "priceSource": m.summary.source_text(),
+                    }))
+                    .collect::<Vec<_>>()
+            );
             emit_json(&o);
         }
         Format::Table => {
@@ -275,12 +285,24 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
                 thousands(t.total()),
             ));
             if !models.is_empty() {
-                let headers = [("Model", Align::Left), ("Tokens", Align::Right), ("Cost", Align::Right), ("Price source", Align::Left)];
+                let headers = [
+                    ("Model", Align::Left),
+                    ("Tokens", Align::Right),
+                    ("Cost", Align::Right),
+                    ("Price source", Align::Left),
+                ];
                 out.push_str("\nCost by model\n");
                 out.push_str(&table(&headers, &|n| {
                     let mut rows: Vec<Vec<String>> = models
                         .iter()
-                        .map(|m| vec![truncate(&m.model, 30), n(m.summary.tokens.total()), usd(m.summary.cost()), m.summary.source_text()])
+                        .map(|m| {
+                            vec![
+                                truncate(&m.model, 30),
+                                n(m.summary.tokens.total()),
+                                usd(m.summary.cost()),
+                                m.summary.source_text(),
+                            ]
+                        })
                         .collect();
                     rows.push(vec!["Total".into(), n(t.total()), usd(s.cost_usd), String::new()]);
                     rows

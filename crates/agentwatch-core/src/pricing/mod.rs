@@ -96,9 +96,8 @@ impl LiteLlmEntry {
     pub fn to_price(&self, name: &str) -> Option<ModelPrice> {
         let input = self.input_cost_per_token?;
         let output = self.output_cost_per_token.unwrap_or(0.0);
-        let anthropic =
-            self.litellm_provider.as_deref().is_some_and(|p| p == "anthropic" || p.contains("anthropic"))
-                || bare_name(name).starts_with("claude");
+        let anthropic = self.litellm_provider.as_deref().is_some_and(|p| p == "anthropic" || p.contains("anthropic"))
+            || bare_name(name).starts_with("claude");
         let cache_write_5m_explicit = self.cache_creation_input_token_cost;
         Some(ModelPrice {
             input,
@@ -108,8 +107,7 @@ impl LiteLlmEntry {
             cache_read: self.cache_read_input_token_cost.unwrap_or(input * 0.1),
             input_hi: self.input_cost_per_token_above_200k_tokens,
             output_hi: self.output_cost_per_token_above_200k_tokens,
-            cache_write_5m_hi: cache_write_5m_explicit
-                .and(self.cache_creation_input_token_cost_above_200k_tokens),
+            cache_write_5m_hi: cache_write_5m_explicit.and(self.cache_creation_input_token_cost_above_200k_tokens),
             cache_write_1h_hi: self
                 .cache_creation_input_token_cost_above_1hr_above_200k_tokens
                 .or(self.input_cost_per_token_above_200k_tokens.map(|p| p * 2.0)),
@@ -360,11 +358,7 @@ impl PriceBook {
     /// A short text that changes whenever any price list changes; cached
     /// costs are recomputed when it does.
     pub fn fingerprint(&self) -> String {
-        self.lists
-            .iter()
-            .map(|l| format!("{}:{}", l.source, l.models.len()))
-            .collect::<Vec<_>>()
-            .join(";")
+        self.lists.iter().map(|l| format!("{}:{}", l.source, l.models.len())).collect::<Vec<_>>().join(";")
             + &format!(";{:x}", self.content_hash())
     }
 
@@ -405,8 +399,7 @@ pub fn parse_litellm_json(text: &str) -> std::result::Result<HashMap<String, Mod
         if !v.is_object() {
             continue;
         }
-        let entry: LiteLlmEntry =
-            serde_json::from_value(v).map_err(|e| format!("model '{name}': {e}"))?;
+        let entry: LiteLlmEntry = serde_json::from_value(v).map_err(|e| format!("model '{name}': {e}"))?;
         if let Some(p) = entry.to_price(&name) {
             out.insert(name, p);
         }

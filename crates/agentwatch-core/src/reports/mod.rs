@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, Offset, TimeZone, Utc};
 
-pub use blocks::{Block, BurnRate, Projection, blocks, BLOCK_HOURS};
+pub use blocks::{BLOCK_HOURS, Block, BurnRate, Projection, blocks};
 pub use periods::{Period, PeriodReport, PeriodRow, period_report};
 pub use sessions::{SessionUsage, session_report};
 
@@ -34,9 +34,9 @@ impl Zone {
         if s.eq_ignore_ascii_case("local") {
             return Ok(Zone::Local);
         }
-        s.parse::<chrono_tz::Tz>()
-            .map(Zone::Named)
-            .map_err(|_| Error::Usage(format!("unknown timezone '{s}' (use an IANA name such as Europe/Berlin, or UTC)")))
+        s.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+            Error::Usage(format!("unknown timezone '{s}' (use an IANA name such as Europe/Berlin, or UTC)"))
+        })
     }
 
     pub fn name(&self) -> String {
@@ -245,6 +245,9 @@ mod tests {
     fn weeks_start_on_monday() {
         let fri = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         assert_eq!(week_start(fri), NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
-        assert_eq!(week_start(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()), NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
+        assert_eq!(
+            week_start(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()
+        );
     }
 }

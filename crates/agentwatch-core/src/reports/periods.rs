@@ -56,7 +56,12 @@ pub fn period_report(store: &Store, prices: &PriceBook, opts: &ReportOptions, pe
     for (key, rows) in groups {
         let (summary, models) = models_of(&rows, prices);
         out.totals.add(&summary);
-        out.rows.push(PeriodRow { period: key, agents: rows.iter().map(|r| r.agent.clone()).collect(), summary, models });
+        out.rows.push(PeriodRow {
+            period: key,
+            agents: rows.iter().map(|r| r.agent.clone()).collect(),
+            summary,
+            models,
+        });
     }
     Ok(out)
 }

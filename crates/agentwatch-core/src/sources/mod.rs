@@ -94,8 +94,7 @@ impl SourceEnv {
     /// Paths from a comma-separated variable.
     pub fn path_list(&self, key: &str) -> Option<Vec<PathBuf>> {
         let v = self.var(key)?;
-        let list: Vec<PathBuf> =
-            v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        let list: Vec<PathBuf> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect();
         (!list.is_empty()).then_some(list)
     }
 }

@@ -336,12 +336,12 @@ impl<'s> IngestWriter<'s> {
         let key = RollupKey { session: e.session, bucket: e.ts.div_euclid(BUCKET_MS), model: e.model, flags: rflags };
         let r = self.rollup.entry(key).or_default();
         r.events += sign;
-        for i in 0..6 {
-            r.tokens[i] += sign * t[i] as i64;
+        for (acc, v) in r.tokens.iter_mut().zip(t) {
+            *acc += sign * v as i64;
         }
-        for i in 0..5 {
-            if t[i] > TIER_THRESHOLD {
-                r.over[i] += sign * t[i] as i64;
+        for (i, v) in t.into_iter().take(5).enumerate() {
+            if v > TIER_THRESHOLD {
+                r.over[i] += sign * v as i64;
                 r.over_n[i] += sign;
             }
         }
@@ -349,8 +349,8 @@ impl<'s> IngestWriter<'s> {
 
         if let Some(s) = self.sessions.get_mut(&e.session) {
             s.events += sign;
-            for i in 0..6 {
-                s.tokens[i] += sign * t[i] as i64;
+            for (acc, v) in s.tokens.iter_mut().zip(t) {
+                *acc += sign * v as i64;
             }
             if sign > 0 {
                 s.first = Some(s.first.map_or(e.ts, |f| f.min(e.ts)));
@@ -425,9 +425,28 @@ impl<'s> IngestWriter<'s> {
             )?;
             for (k, r) in self.rollup.drain() {
                 up.execute(params![
-                    k.session, k.bucket, k.model, k.flags, r.events, r.tokens[0], r.tokens[1], r.tokens[2], r.tokens[3],
-                    r.tokens[4], r.tokens[5], r.over[0], r.over[1], r.over[2], r.over[3], r.over[4], r.over_n[0],
-                    r.over_n[1], r.over_n[2], r.over_n[3], r.over_n[4], r.cost
+                    k.session,
+                    k.bucket,
+                    k.model,
+                    k.flags,
+                    r.events,
+                    r.tokens[0],
+                    r.tokens[1],
+                    r.tokens[2],
+                    r.tokens[3],
+                    r.tokens[4],
+                    r.tokens[5],
+                    r.over[0],
+                    r.over[1],
+                    r.over[2],
+                    r.over[3],
+                    r.over[4],
+                    r.over_n[0],
+                    r.over_n[1],
+                    r.over_n[2],
+                    r.over_n[3],
+                    r.over_n[4],
+                    r.cost
                 ])?;
             }
         }

@@ -177,10 +177,7 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
         n => {
             let ids: Vec<String> = found.iter().take(3).map(|s| s.id.chars().take(12).collect()).collect();
             let more = if n > 5 { "more than 5".to_string() } else { n.to_string() };
-            Err(Error::Usage(format!(
-                "'{id}' matches {more} sessions ({}, …); give more of the id",
-                ids.join(", ")
-            )))
+            Err(Error::Usage(format!("'{id}' matches {more} sessions ({}, …); give more of the id", ids.join(", "))))
         }
     }
 }

@@ -201,7 +201,7 @@ const PRICE_FINGERPRINT: &str = "price_fingerprint";
 /// `None`).
 pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i64]>) -> Result<()> {
     let rows = match only {
-        Some(pks) if pks.is_empty() => return Ok(()),
+        Some([]) => return Ok(()),
         Some(pks) if pks.len() <= 256 => {
             let mut rows = Vec::new();
             for pk in pks {

@@ -228,7 +228,8 @@ mod tests {
     #[test]
     fn counts_malformed_and_truncated_lines() {
         let truncated = &FULL[..FULL.len() - 40];
-        let (r, bad) = parse_all(&[truncated, "{\"type\":\"user\",\"message\":{\"content\":\"cut", "not json at all", FULL]);
+        let (r, bad) =
+            parse_all(&[truncated, "{\"type\":\"user\",\"message\":{\"content\":\"cut", "not json at all", FULL]);
         assert_eq!(bad, 3);
         assert_eq!(usages(&r).len(), 1, "a bad line never stops the file");
     }

@@ -13,7 +13,13 @@ pub fn config_dirs(env: &SourceEnv) -> Vec<PathBuf> {
     if let Some(list) = env.path_list("CLAUDE_CONFIG_DIR") {
         let dirs = list
             .into_iter()
-            .map(|p| if p.file_name().is_some_and(|n| n == "projects") { p.parent().map(Path::to_path_buf).unwrap_or(p) } else { p })
+            .map(|p| {
+                if p.file_name().is_some_and(|n| n == "projects") {
+                    p.parent().map(Path::to_path_buf).unwrap_or(p)
+                } else {
+                    p
+                }
+            })
             .collect();
         return dedup_dirs(dirs);
     }
@@ -53,7 +59,10 @@ mod tests {
     use super::*;
 
     fn env(home: &Path, vars: &[(&str, String)]) -> SourceEnv {
-        SourceEnv { home: Some(home.to_path_buf()), vars: vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() }
+        SourceEnv {
+            home: Some(home.to_path_buf()),
+            vars: vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }
     }
 
     #[test]
@@ -76,7 +85,10 @@ mod tests {
         std::fs::create_dir_all(h.join("b/projects")).unwrap();
         std::fs::create_dir_all(h.join(".claude/projects")).unwrap();
         let v = format!("{}, {}", h.join("a").display(), h.join("b/projects").display());
-        assert_eq!(projects_dirs(&env(h, &[("CLAUDE_CONFIG_DIR", v)])), vec![h.join("a/projects"), h.join("b/projects")]);
+        assert_eq!(
+            projects_dirs(&env(h, &[("CLAUDE_CONFIG_DIR", v)])),
+            vec![h.join("a/projects"), h.join("b/projects")]
+        );
     }
 
     #[test]
@@ -92,7 +104,7 @@ mod tests {
         std::fs::write(outside.join("secret.jsonl"), "").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(&outside, p.join("linked")).unwrap();
-        let mut found = transcripts(&[p.clone()]);
+        let mut found = transcripts(std::slice::from_ref(&p));
         found.sort();
         let mut want = vec![p.join("-home-u-app/s1.jsonl"), p.join("-home-u-app/s1/subagents/agent-1.jsonl")];
         want.sort();

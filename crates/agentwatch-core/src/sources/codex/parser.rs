@@ -253,7 +253,11 @@ mod tests {
         let mut p = parser();
         let (u, _) = run(
             &mut p,
-            &[META.into(), TURN.into(), tc("2026-11-20T10:00:01Z", Some([1000, 400, 200, 50]), Some([1000, 400, 200, 50]))],
+            &[
+                META.into(),
+                TURN.into(),
+                tc("2026-11-20T10:00:01Z", Some([1000, 400, 200, 50]), Some([1000, 400, 200, 50])),
+            ],
         );
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].model, "gpt-5-codex");
@@ -272,7 +276,8 @@ mod tests {
         let lines = [
             META.to_string(),
             tc("2026-11-20T10:00:01Z", Some([1000, 0, 100, 0]), None),
-            r#"{"timestamp":"2026-11-20T10:00:02Z","type":"event_msg","payload":{"type":"token_count","info":null}}"#.into(),
+            r#"{"timestamp":"2026-11-20T10:00:02Z","type":"event_msg","payload":{"type":"token_count","info":null}}"#
+                .into(),
             tc("2026-11-20T10:00:03Z", Some([1000, 0, 100, 0]), None), // no change: skipped
             tc("2026-11-20T10:00:04Z", Some([900, 0, 300, 0]), None),  // input went down: clamped
         ];

@@ -20,11 +20,7 @@ pub fn homes(env: &SourceEnv) -> Vec<PathBuf> {
 
 /// The `sessions/` and `archived_sessions/` dirs that exist.
 pub fn session_dirs(homes: &[PathBuf]) -> Vec<PathBuf> {
-    homes
-        .iter()
-        .flat_map(|h| [h.join("sessions"), h.join("archived_sessions")])
-        .filter(|d| d.is_dir())
-        .collect()
+    homes.iter().flat_map(|h| [h.join("sessions"), h.join("archived_sessions")]).filter(|d| d.is_dir()).collect()
 }
 
 pub fn transcripts(homes: &[PathBuf]) -> Vec<PathBuf> {
@@ -60,7 +56,10 @@ mod tests {
         let env = SourceEnv { home: Some(t.path().to_path_buf()), ..Default::default() };
         let mut found = transcripts(&homes(&env));
         found.sort();
-        assert_eq!(found, vec![h.join("archived_sessions/rollout-b.jsonl"), h.join("sessions/2026/11/20/rollout-a.jsonl")]);
+        assert_eq!(
+            found,
+            vec![h.join("archived_sessions/rollout-b.jsonl"), h.join("sessions/2026/11/20/rollout-a.jsonl")]
+        );
     }
 
     #[test]

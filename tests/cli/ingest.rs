@@ -1,0 +1,218 @@
+//! `agentwatch ingest`: incremental, idempotent, never fatal on bad lines,
+//! never touching the agents' files.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const SONNET: &str = "claude-sonnet-4-5-20250929";
+
+fn call(n: u32) -> String {
+    line(&claude(
+        &format!("2026-11-20T10:{:02}:00.000Z", n % 60),
+        "s1",
+        &format!("m{n}"),
+        &format!("r{n}"),
+        SONNET,
+        U(100, 10, 0, 0),
+    ))
+}
+
+fn ingest(env: &Env) -> Value {
+    env.json(&["ingest"])
+}
+
+#[test]
+fn a_rerun_reads_only_the_appended_bytes() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &(0..50).map(call).collect::<Vec<_>>());
+    let first = ingest(&env);
+    assert_eq!(first["newEvents"], 50);
+    assert_eq!(first["filesRead"], 1);
+    assert_eq!(first["bytesRead"], std::fs::metadata(&f).unwrap().len());
+
+    let nothing = ingest(&env);
+    assert_eq!((nothing["filesRead"].as_u64(), nothing["bytesRead"].as_u64()), (Some(0), Some(0)));
+
+    let extra = format!("{}\n{}\n", call(50), call(51));
+    append(&f, &extra);
+    let next = ingest(&env);
+    assert_eq!(next["bytesRead"], extra.len() as u64, "only the new bytes are read");
+    assert_eq!(next["newEvents"], 2);
+    assert_eq!(next["duplicateEvents"], 0);
+    assert_eq!(env.json(&["costs", "daily", "--no-ingest"])["totals"]["inputTokens"], 5200);
+}
+
+#[test]
+fn a_partial_last_line_waits_for_the_next_run() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    let done = call(1);
+    let pending = call(2);
+    let (head, tail) = pending.split_at(40);
+    std::fs::write(&f, format!("{done}\n{head}")).unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 1);
+    assert_eq!(r["malformedLines"], 0, "an unfinished line is not malformed yet");
+    append(&f, &format!("{tail}\n"));
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 1);
+    assert_eq!(r["bytesRead"], (pending.len() + 1) as u64);
+    assert_eq!(env.json(&["costs", "daily", "--no-ingest"])["totals"]["inputTokens"], 200);
+}
+
+#[test]
+fn malformed_and_truncated_lines_are_counted_and_skipped() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    let good = call(1);
+    let cut = &call(2)[..60];
+    write_lines(&f, &[good, cut.to_string(), "{not json".into(), "plain text".into(), String::new(), call(3)]);
+    let o = env.run(&["ingest"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(out.contains("2 new events") && out.contains("3 malformed lines skipped"), "{out}");
+    assert!(err.contains("skipped 3 malformed transcript lines"), "{err}");
+    // They are not reported again.
+    let again = ingest(&env);
+    assert_eq!(again["malformedLines"], 0);
+}
+
+#[test]
+fn a_shrunk_file_is_read_again_without_double_counting() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &(0..10).map(call).collect::<Vec<_>>());
+    ingest(&env);
+    // Rewritten shorter: the first three calls and a new one.
+    let mut rewritten: Vec<String> = (0..3).map(call).collect();
+    rewritten.push(call(99));
+    write_lines(&f, &rewritten);
+    let r = ingest(&env);
+    assert_eq!(r["filesReset"], 1);
+    assert_eq!(r["newEvents"], 1);
+    assert_eq!(r["duplicateEvents"], 3);
+    // Usage already seen stays: it happened.
+    assert_eq!(env.json(&["costs", "daily", "--no-ingest"])["totals"]["inputTokens"], 1100);
+}
+
+#[test]
+fn a_file_rewritten_in_place_is_noticed_by_the_bytes_before_the_cursor() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &[call(10), call(11)]);
+    ingest(&env);
+    // Same inode, same length, different calls (a later mtime).
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    write_lines(&f, &[call(12), call(13)]);
+    let r = ingest(&env);
+    assert_eq!(r["filesReset"], 1, "{r}");
+    assert_eq!(r["newEvents"], 2);
+    // Rewritten and grown.
+    write_lines(&f, &[call(14), call(15), call(16)]);
+    let r = ingest(&env);
+    assert_eq!((r["filesReset"].as_u64(), r["newEvents"].as_u64()), (Some(1), Some(3)));
+}
+
+#[test]
+fn a_replaced_file_is_read_from_the_start() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &[call(1)]);
+    ingest(&env);
+    let tmp = f.with_extension("tmp");
+    write_lines(&tmp, &[call(1), call(2), call(3)]);
+    std::fs::rename(&tmp, &f).unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["filesReset"].as_u64(), r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()),
+        (Some(1), Some(2), Some(1))
+    );
+}
+
+#[test]
+fn codex_totals_resume_across_runs() {
+    let env = Env::new();
+    let f = env.codex_file("2026-11-20", "rollout-2026-11-20T10-00-00-abc.jsonl");
+    write_lines(
+        &f,
+        &lines(&[
+            codex_meta("2026-11-20T10:00:00.000Z", "abc", "/home/u/api"),
+            codex_turn("2026-11-20T10:00:00.000Z", "gpt-5-codex"),
+            codex_tokens("2026-11-20T10:00:01.000Z", Some([1000, 0, 100, 0]), None),
+        ]),
+    );
+    ingest(&env);
+    // The next run starts after the cursor and still knows the previous total.
+    append(&f, &format!("{}\n", line(&codex_tokens("2026-11-20T10:00:05.000Z", Some([1500, 200, 150, 0]), None))));
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 1);
+    let d = env.json(&["costs", "daily", "--no-ingest"]);
+    let m = breakdown(&d, "2026-11-20", "gpt-5-codex");
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["cacheReadTokens"].as_u64(), m["outputTokens"].as_u64()),
+        (Some(1300), Some(200), Some(150))
+    );
+}
+
+#[test]
+fn the_agents_files_are_never_modified() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &[call(1), "{broken".into(), call(2)]);
+    let g = env.codex_file("2026-11-20", "rollout-2026-11-20T10-00-00-abc.jsonl");
+    write_lines(
+        &g,
+        &lines(&[
+            codex_meta("2026-11-20T10:00:00.000Z", "abc", "/x"),
+            codex_tokens("2026-11-20T10:00:01.000Z", None, Some([5, 0, 5, 0])),
+        ]),
+    );
+    let snapshot = |p: &std::path::Path| (std::fs::read(p).unwrap(), std::fs::metadata(p).unwrap().modified().unwrap());
+    let before = (snapshot(&f), snapshot(&g));
+    env.ok(&["ingest"]);
+    env.ok(&["costs", "daily"]);
+    env.ok(&["sessions"]);
+    assert_eq!((snapshot(&f), snapshot(&g)), before);
+    let listing: Vec<_> = std::fs::read_dir(f.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(listing.len(), 1, "nothing written next to the transcripts: {listing:?}");
+}
+
+#[test]
+fn the_database_is_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.ok(&["ingest"]);
+    let db = env.data.join("agentwatch.db");
+    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&env.data).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn claude_config_dir_may_list_several_dirs_and_projects_dirs() {
+    let env = Env::new();
+    let a = env.root.join("work-claude");
+    let b = env.root.join("other/projects");
+    std::fs::create_dir_all(a.join("projects/-p")).unwrap();
+    std::fs::create_dir_all(b.join("-q")).unwrap();
+    write_lines(&a.join("projects/-p/s1.jsonl"), &[call(1)]);
+    write_lines(
+        &b.join("-q/s2.jsonl"),
+        &[line(&claude("2026-11-20T10:00:00.000Z", "s2", "x", "y", SONNET, U(5, 0, 0, 0)))],
+    );
+    // The default ~/.claude is not read when CLAUDE_CONFIG_DIR is set.
+    write_lines(
+        &env.claude_file("/home/u/web-app", "s3.jsonl"),
+        &[line(&claude("2026-11-20T10:00:00.000Z", "s3", "z", "z", SONNET, U(1000, 0, 0, 0)))],
+    );
+    let o = env
+        .command(&["costs", "daily", "--format", "json"])
+        .env("CLAUDE_CONFIG_DIR", format!("{}, {}", a.display(), b.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["totals"]["inputTokens"], 105);
+}

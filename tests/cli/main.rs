@@ -1,0 +1,10 @@
+//! Black-box tests of the `agentwatch` binary: each test builds its own home
+//! with Claude Code and Codex transcripts, runs the real binary, and checks
+//! its output.
+
+mod costs;
+mod errors;
+mod ingest;
+mod prices;
+mod sessions;
+mod support;

@@ -1,0 +1,226 @@
+//! `agentwatch sessions`: list, active, filters, history, stats, show.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const SONNET: &str = "claude-sonnet-4-5-20250929";
+
+/// Three sessions: Claude in web-app (ended, 2 calls), Codex in api (ended),
+/// and a Claude session with activity a minute ago.
+fn fixture(env: &Env) {
+    write_lines(
+        &env.claude_file("/home/u/web-app", "aaaa1111-0000-0000-0000-000000000001.jsonl"),
+        &lines(&[
+            claude_user("2026-11-20T09:59:00.000Z", "aaaa1111-0000-0000-0000-000000000001", "fix the bug"),
+            claude(
+                "2026-11-20T10:00:00.000Z",
+                "aaaa1111-0000-0000-0000-000000000001",
+                "m1",
+                "r1",
+                SONNET,
+                U(1000, 100, 0, 0),
+            ),
+            claude(
+                "2026-11-20T11:30:00.000Z",
+                "aaaa1111-0000-0000-0000-000000000001",
+                "m2",
+                "r2",
+                SONNET,
+                U(1000, 100, 0, 0),
+            ),
+        ]),
+    );
+    write_lines(
+        &env.codex_file("2026-11-19", "rollout-2026-11-19T08-00-00-bbbb.jsonl"),
+        &lines(&[
+            codex_meta("2026-11-19T08:00:00.000Z", "bbbb2222-0000-0000-0000-000000000002", "/home/u/api"),
+            codex_turn("2026-11-19T08:00:00.000Z", "gpt-5-codex"),
+            codex_tokens("2026-11-19T08:10:00.000Z", None, Some([5000, 1000, 500, 100])),
+        ]),
+    );
+    write_lines(
+        &env.claude_file("/home/u/web-app", "aaaa3333-0000-0000-0000-000000000003.jsonl"),
+        &lines(&[claude(&ago(60), "aaaa3333-0000-0000-0000-000000000003", "m3", "r3", SONNET, U(10, 10, 0, 0))]),
+    );
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn lists_sessions_newest_first_with_remb_and_routa_fields() {
+    let env = Env::new();
+    fixture(&env);
+    let r = env.json(&["sessions"]);
+    assert_eq!(
+        ids(&r),
+        vec![
+            "aaaa3333-0000-0000-0000-000000000003",
+            "aaaa1111-0000-0000-0000-000000000001",
+            "bbbb2222-0000-0000-0000-000000000002"
+        ]
+    );
+    let s = &r["sessions"][1];
+    for field in [
+        "sessionId",
+        "name",
+        "workspaceId",
+        "createdAt",
+        "lastActivity",
+        "status",
+        "agentLabel",
+        "ideType",
+        "source",
+        "toolCallCount",
+        "lastToolName",
+        "lastActiveAt",
+        "startedAt",
+        "errorCount",
+        "state",
+        "pid",
+        "projectPath",
+        "model",
+        "tokens",
+        "costUsd",
+        "heartbeatAgeSeconds",
+    ] {
+        assert!(s.get(field).is_some(), "missing {field} in {s}");
+    }
+    assert_eq!(s["agentLabel"], "Claude Code");
+    assert_eq!(s["workspaceId"], "/home/u/web-app");
+    assert_eq!(s["status"], "closed");
+    assert_eq!(s["state"], "completed");
+    assert_eq!(s["startedAt"], "2026-11-20T10:00:00.000Z");
+    assert_eq!(s["lastActiveAt"], "2026-11-20T11:30:00.000Z");
+    assert_eq!(s["durationSeconds"], 5400);
+    assert_eq!(s["tokens"]["total"], 2200);
+    assert_eq!(s["model"], SONNET);
+    assert!(close(num(&s["costUsd"]), 0.009));
+    assert_eq!(s["source"], "transcript");
+    assert_eq!(r["sessions"][0]["status"], "active");
+
+    let table = env.ok(&["sessions", "--no-ingest"]);
+    assert!(table.contains("aaaa1111") && table.contains("web-app") && table.contains("completed"), "{table}");
+    assert!(table.contains("1h 30m"), "{table}");
+    let limited = env.ok(&["sessions", "--limit", "1", "--no-ingest"]);
+    assert!(limited.contains("Showing 1 of 3 sessions"), "{limited}");
+}
+
+#[test]
+fn active_means_recent_activity_until_the_collector_knows_better() {
+    let env = Env::new();
+    fixture(&env);
+    let r = env.json(&["sessions", "--active"]);
+    assert_eq!(ids(&r), vec!["aaaa3333-0000-0000-0000-000000000003"]);
+    assert_eq!(r["sessions"][0]["state"], "working");
+}
+
+#[test]
+fn filters_by_agent_type_and_agent_name() {
+    let env = Env::new();
+    fixture(&env);
+    assert_eq!(ids(&env.json(&["sessions", "--agent-type", "codex"])), vec!["bbbb2222-0000-0000-0000-000000000002"]);
+    assert_eq!(env.json(&["agents", "--agent", "claude code", "--no-ingest"])["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(env.json(&["sessions", "--project", "api", "--no-ingest"])["sessions"].as_array().unwrap().len(), 1);
+    let none = env.ok(&["sessions", "--agent-type", "aider", "--no-ingest"]);
+    assert!(none.contains("No sessions found"), "{none}");
+}
+
+#[test]
+fn history_lists_ended_sessions_in_a_range() {
+    let env = Env::new();
+    fixture(&env);
+    let all = env.json(&["sessions", "history"]);
+    assert_eq!(ids(&all), vec!["aaaa1111-0000-0000-0000-000000000001", "bbbb2222-0000-0000-0000-000000000002"]);
+    let limited = env.json(&["sessions", "history", "--limit", "1", "--no-ingest"]);
+    assert_eq!(ids(&limited).len(), 1);
+    let table = env.ok(&["sessions", "history", "--no-ingest"]);
+    assert!(table.contains("Ended") && table.contains("aaaa1111"), "{table}");
+}
+
+#[test]
+fn history_ranges_are_relative_to_now() {
+    let env = Env::new();
+    let days = |d: i64| ago(d * 86_400);
+    write_lines(
+        &env.claude_file("/p", "recent.jsonl"),
+        &lines(&[claude(&days(3), "recent", "m1", "r1", SONNET, U(1, 1, 0, 0))]),
+    );
+    write_lines(
+        &env.claude_file("/p", "older.jsonl"),
+        &lines(&[claude(&days(20), "older", "m2", "r2", SONNET, U(1, 1, 0, 0))]),
+    );
+    write_lines(
+        &env.claude_file("/p", "oldest.jsonl"),
+        &lines(&[claude(&days(45), "oldest", "m3", "r3", SONNET, U(1, 1, 0, 0))]),
+    );
+    assert_eq!(ids(&env.json(&["sessions", "history", "--range", "7d"])), vec!["recent"]);
+    assert_eq!(ids(&env.json(&["sessions", "history", "--range", "30d", "--no-ingest"])), vec!["recent", "older"]);
+    assert_eq!(
+        ids(&env.json(&["sessions", "history", "--range", "all", "--no-ingest"])),
+        vec!["recent", "older", "oldest"]
+    );
+    assert!(ids(&env.json(&["sessions", "history", "--range", "today", "--no-ingest"])).is_empty());
+    assert_eq!(env.json(&["sessions", "stats", "--range", "30d", "--no-ingest"])["totalSessions"], 2);
+}
+
+#[test]
+fn stats_totals_and_averages() {
+    let env = Env::new();
+    fixture(&env);
+    let s = env.json(&["sessions", "stats"]);
+    assert_eq!(s["totalSessions"], 3);
+    assert_eq!(s["activeSessions"], 1);
+    assert_eq!(s["completedSessions"], 2);
+    assert_eq!(s["totalTokens"], 2200 + 5500 + 20);
+    assert_eq!(s["averageTokens"], (7720.0f64 / 3.0).round() as u64);
+    // 90 minutes + 10 minutes + the active one (≈ 60 s so far).
+    let dur = s["totalDurationSeconds"].as_i64().unwrap();
+    assert!((6000 + 55..=6000 + 90).contains(&dur), "{dur}");
+    let text = env.ok(&["sessions", "stats", "--no-ingest"]);
+    assert!(text.contains("Total        3") && text.contains("7,720"), "{text}");
+}
+
+#[test]
+fn show_finds_a_session_by_unique_prefix() {
+    let env = Env::new();
+    fixture(&env);
+    let s = env.json(&["sessions", "show", "bbbb"]);
+    assert_eq!(s["sessionId"], "bbbb2222-0000-0000-0000-000000000002");
+    assert_eq!(s["agent"], "codex");
+    assert_eq!(s["projectPath"], "/home/u/api");
+    assert_eq!(
+        s["tokens"],
+        json!({"input": 4000, "output": 500, "cacheCreation": 0, "cacheRead": 1000, "reasoning": 100, "total": 5500})
+    );
+    assert_eq!(s["modelBreakdowns"][0]["modelName"], "gpt-5-codex");
+    assert_eq!(s["modelBreakdowns"][0]["priceSource"], "snapshot 2026-09-20");
+    let text = env.ok(&["sessions", "show", "aaaa1111", "--no-ingest"]);
+    for want in [
+        "aaaa1111-0000-0000-0000-000000000001",
+        "Claude Code (claude-code) 2.0.14",
+        "/home/u/web-app",
+        "1h 30m",
+        "sonnet-4-5",
+        "Cost by model",
+        "snapshot 2026-09-20",
+    ] {
+        assert!(text.contains(want), "missing {want}:\n{text}");
+    }
+}
+
+#[test]
+fn ambiguous_and_unknown_ids_are_clear_errors() {
+    let env = Env::new();
+    fixture(&env);
+    let o = env.run(&["sessions", "show", "aaaa"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("matches 2 sessions"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    let o = env.run(&["sessions", "show", "zzzz", "--no-ingest"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "agentwatch: no session matches 'zzzz'");
+}

@@ -1,0 +1,216 @@
+//! Test harness: an isolated home with Claude Code and Codex folders, a data
+//! dir, and the real `agentwatch` binary.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_agentwatch");
+
+pub struct Env {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub claude: PathBuf,
+    pub codex: PathBuf,
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let home = root.join("home");
+        let env = Env {
+            claude: home.join(".claude"),
+            codex: home.join(".codex"),
+            data: root.join("data"),
+            config: root.join("config"),
+            home,
+            root,
+            _dir: dir,
+        };
+        std::fs::create_dir_all(env.claude.join("projects")).unwrap();
+        std::fs::create_dir_all(env.codex.join("sessions")).unwrap();
+        env
+    }
+
+    /// The binary, with a clean environment pointing at this test's folders.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("TZ", "UTC")
+            .env("AGENTWATCH_DATA_DIR", &self.data)
+            .env("AGENTWATCH_CONFIG_DIR", &self.config);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "agentwatch {args:?} failed ({:?}):\nstdout: {}\nstderr: {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let out = self.ok(&a);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// A Claude Code transcript file for `cwd`'s project.
+    pub fn claude_file(&self, cwd: &str, name: &str) -> PathBuf {
+        let enc: String = cwd.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let p = self.claude.join("projects").join(enc).join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        p
+    }
+
+    /// A Codex rollout file under sessions/YYYY/MM/DD.
+    pub fn codex_file(&self, day: &str, name: &str) -> PathBuf {
+        let p = self.codex.join("sessions").join(day.replace('-', "/")).join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        p
+    }
+}
+
+/// Writes lines (each followed by a newline) to a file, replacing it.
+pub fn write_lines(p: &Path, lines: &[String]) {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    std::fs::write(p, s).unwrap();
+}
+
+/// Appends text to a file as is.
+pub fn append(p: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new().append(true).create(true).open(p).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// Token counts of a Claude usage line: input, output, cache write, cache read.
+#[derive(Clone, Copy)]
+pub struct U(pub u64, pub u64, pub u64, pub u64);
+
+/// A Claude Code assistant line with usage. `extra` is merged into the
+/// top-level object (e.g. isSidechain, costUSD) and `usage_extra` into usage.
+pub fn claude(ts: &str, session: &str, msg: &str, req: &str, model: &str, u: U) -> Value {
+    json!({
+        "parentUuid": null,
+        "isSidechain": false,
+        "userType": "external",
+        "cwd": "/home/u/web-app",
+        "sessionId": session,
+        "version": "2.0.14",
+        "gitBranch": "main",
+        "message": {
+            "id": msg,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": "Done."}],
+            "stop_reason": null,
+            "usage": {
+                "input_tokens": u.0,
+                "output_tokens": u.1,
+                "cache_creation_input_tokens": u.2,
+                "cache_read_input_tokens": u.3,
+                "service_tier": "standard"
+            }
+        },
+        "requestId": req,
+        "type": "assistant",
+        "uuid": format!("{msg}-{req}-uuid"),
+        "timestamp": ts
+    })
+}
+
+/// A user line, as Claude Code writes between assistant turns.
+pub fn claude_user(ts: &str, session: &str, text: &str) -> Value {
+    json!({
+        "parentUuid": null, "isSidechain": false, "userType": "external", "cwd": "/home/u/web-app",
+        "sessionId": session, "version": "2.0.14", "type": "user",
+        "message": {"role": "user", "content": text}, "uuid": "u-1", "timestamp": ts
+    })
+}
+
+pub fn line(v: &Value) -> String {
+    serde_json::to_string(v).unwrap()
+}
+
+pub fn lines(vs: &[Value]) -> Vec<String> {
+    vs.iter().map(line).collect()
+}
+
+pub fn codex_meta(ts: &str, id: &str, cwd: &str) -> Value {
+    json!({"timestamp": ts, "type": "session_meta", "payload": {"id": id, "cwd": cwd, "cli_version": "0.50.0", "originator": "codex_cli_rs"}})
+}
+
+pub fn codex_turn(ts: &str, model: &str) -> Value {
+    json!({"timestamp": ts, "type": "turn_context", "payload": {"model": model, "cwd": "/home/u/api", "approval_policy": "on-request"}})
+}
+
+/// Usage as Codex counts it: input (including cached), cached, output
+/// (including reasoning), reasoning.
+pub fn codex_usage(v: [u64; 4]) -> Value {
+    json!({"input_tokens": v[0], "cached_input_tokens": v[1], "output_tokens": v[2], "reasoning_output_tokens": v[3], "total_tokens": v[0] + v[2]})
+}
+
+pub fn codex_tokens(ts: &str, total: Option<[u64; 4]>, last: Option<[u64; 4]>) -> Value {
+    let mut info = serde_json::Map::new();
+    if let Some(t) = total {
+        info.insert("total_token_usage".into(), codex_usage(t));
+    }
+    if let Some(l) = last {
+        info.insert("last_token_usage".into(), codex_usage(l));
+    }
+    info.insert("model_context_window".into(), json!(272000));
+    json!({"timestamp": ts, "type": "event_msg", "payload": {"type": "token_count", "info": info}})
+}
+
+/// The breakdown of `model` on `date` in a daily report.
+pub fn breakdown<'a>(report: &'a Value, date: &str, model: &str) -> &'a Value {
+    let day = report["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == date)
+        .unwrap_or_else(|| panic!("no day {date} in {report}"));
+    day["modelBreakdowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["modelName"] == model)
+        .unwrap_or_else(|| panic!("no model {model} on {date} in {report}"))
+}
+
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+pub fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The current time minus `secs`, as an RFC 3339 timestamp.
+pub fn ago(secs: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
