@@ -264,8 +264,13 @@ fn model_rows(models: &[ModelUsage], n: &dyn Fn(u64) -> String, first: usize) ->
 }
 
 fn footer(totals: &Summary) -> String {
-    let src = totals.source_text();
-    if src.is_empty() { String::new() } else { format!("Prices: {src}.") }
+    let sources: Vec<String> = totals.sources.iter().map(|s| s.to_string()).collect();
+    let mut out = if sources.is_empty() { String::new() } else { format!("Prices: {}.", sources.join(" + ")) };
+    if !totals.unpriced.is_empty() {
+        let list: Vec<&str> = totals.unpriced.iter().map(String::as_str).collect();
+        out.push_str(&format!(" No price known for {} (cost shown as —).", list.join(", ")));
+    }
+    out.trim_start().to_string()
 }
 
 fn period_table(r: &PeriodReport, a: &CostArgs) -> String {

@@ -86,7 +86,7 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
         ("Tokens", Align::Right),
         ("Cost", Align::Right),
     ];
-    table(&headers, &|_| {
+    table(&headers, &|n| {
         rows.iter()
             .map(|s| {
                 let v = SessionView::new(s, now);
@@ -96,7 +96,7 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
                     truncate(&project_name(s.project_path.as_deref()), 16),
                     v.state.to_string(),
                     duration(v.duration_seconds),
-                    crate::output::compact(s.tokens.total()),
+                    n(s.tokens.total()),
                     usd(s.cost_usd),
                 ]
             })
@@ -152,7 +152,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                 ("Tokens", Align::Right),
                 ("Cost", Align::Right),
             ];
-            let mut out = table(&headers, &|_| {
+            let mut out = table(&headers, &|n| {
                 rows.iter()
                     .map(|s| {
                         let v = SessionView::new(s, now);
@@ -162,7 +162,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                             truncate(&project_name(s.project_path.as_deref()), 16),
                             Zone::Local.format(s.ended_at.unwrap_or(s.last_activity), "%m-%d %H:%M"),
                             duration(v.duration_seconds),
-                            crate::output::compact(s.tokens.total()),
+                            n(s.tokens.total()),
                             usd(s.cost_usd),
                         ]
                     })

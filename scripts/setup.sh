@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what agentwatch needs to build and test, if it is missing.
+# Idempotent: a second run installs nothing. Used by `make run` and `make test`.
+#
+#   scripts/setup.sh          build + test dependencies
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- Debian/Ubuntu packages ---------------------------------------------------
+APT_PACKAGES=(
+  build-essential pkg-config ca-certificates curl git
+  time               # /usr/bin/time for the benchmarks
+  nodejs npm         # parity check against ccusage
+)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  # A node or npm that did not come from apt (nvm, the machine image) will do.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
+  installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Rust -------------------------------------------------------------------
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is not installed. Install Rust from https://rustup.rs (or your distribution) and run again." >&2
+  exit 1
+fi
+if command -v rustup >/dev/null; then
+  for c in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding rust component $c"; rustup component add "$c"; }
+  done
+fi
+say "dependencies are in place"
