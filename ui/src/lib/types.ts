@@ -1,0 +1,256 @@
+// TypeScript mirror of docs/desktop-ipc.md (the desktop app ↔ UI contract).
+// Keep this file in sync with that document; it is the only place the UI
+// spells out the shapes it receives.
+
+export type State = 'working' | 'waiting' | 'idle' | 'stale' | 'completed' | 'dead' | 'pinned';
+
+export const STATES: readonly State[] = [
+  'working',
+  'waiting',
+  'idle',
+  'stale',
+  'dead',
+  'completed',
+  'pinned',
+];
+
+export interface TokenView {
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+  reasoning: number;
+  total: number;
+}
+
+export interface SessionView {
+  // Routa's fields
+  sessionId: string;
+  name: string | null;
+  workspaceId: string | null;
+  createdAt: string;
+  lastActivity: string;
+  status: 'active' | 'idle' | 'closed';
+  // Remb's fields
+  agentLabel: string;
+  ideType: string | null;
+  source: string;
+  toolCallCount: number;
+  lastToolName: string | null;
+  lastActiveAt: string;
+  startedAt: string;
+  errorCount: number;
+  // agentwatch's
+  agent: string;
+  state: State;
+  pid: number | null;
+  projectPath: string | null;
+  model: string | null;
+  models: string[];
+  tokens: TokenView;
+  costUsd: number | null;
+  priceSource: string | null;
+  unpricedModels: string[];
+  heartbeatAgeSeconds: number | null;
+  endedAt: string | null;
+  durationSeconds: number;
+  externalId: string | null;
+  agentVersion: string | null;
+  transcriptPath: string | null;
+  command: string | null;
+  cpu: number | null;
+  memoryBytes: number | null;
+  programId: string | null;
+  progress: number | null;
+  statusText: string | null;
+  contextBytes: number | null;
+  handoffRequired: boolean | null;
+  stateChangedAt: string | null;
+  archived: boolean;
+}
+
+export interface ModelBreakdown {
+  modelName: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  cost: number | null;
+  priceSource: string;
+}
+
+export interface StateChange {
+  at: string;
+  from: State | null;
+  to: State;
+  reason: string | null;
+}
+
+export interface ToolCall {
+  at: string;
+  tool: string;
+  source: 'hook' | 'mcp' | 'proxy';
+  isError: boolean;
+}
+
+export interface Alert {
+  id: number;
+  at: string;
+  kind: 'died' | 'stale' | 'waiting' | 'budget_daily' | 'budget_monthly';
+  sessionId: string | null;
+  title: string;
+  body: string;
+  delivered: boolean;
+  suppressed: string | null;
+}
+
+export interface SessionDetail {
+  session: SessionView;
+  models: ModelBreakdown[];
+  stateHistory: StateChange[];
+  toolCalls: ToolCall[];
+  alerts: Alert[];
+}
+
+export interface TranscriptLine {
+  at: string | null;
+  role: 'user' | 'assistant' | 'tool' | 'system';
+  text: string;
+}
+
+export interface TranscriptTail {
+  path: string | null;
+  lines: TranscriptLine[];
+}
+
+export interface CostGroup {
+  key: string;
+  label: string;
+  cost: number | null;
+  tokens: number;
+}
+
+export interface Budget {
+  limitUsd: number | null;
+  spentUsd: number;
+}
+
+export type CostRange = 'today' | '7d' | '30d' | 'thismonth';
+export const COST_RANGES: readonly CostRange[] = ['today', '7d', '30d', 'thismonth'];
+
+export interface DailyCost {
+  date: string;
+  cost: number;
+  tokens: number;
+}
+
+export interface CostSummary {
+  range: CostRange;
+  from: string;
+  to: string;
+  totalCost: number;
+  tokens: TokenView;
+  byAgent: CostGroup[];
+  byModel: CostGroup[];
+  byProject: CostGroup[];
+  daily: DailyCost[];
+  priceSources: string[];
+  unpricedModels: string[];
+  budgets: { daily: Budget; monthly: Budget };
+}
+
+export interface Block {
+  id: string;
+  startTime: string;
+  endTime: string;
+  actualEndTime: string | null;
+  isActive: boolean;
+  isGap: boolean;
+  entries: number;
+  tokenCounts: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheCreationInputTokens: number;
+    cacheReadInputTokens: number;
+  };
+  totalTokens: number;
+  costUSD: number;
+  models: string[];
+  burnRate: { tokensPerMinute: number; costPerHour: number } | null;
+  projection: { totalTokens: number; totalCost: number; remainingMinutes: number } | null;
+  unpricedModels: string[];
+}
+
+export interface Settings {
+  scanIntervalSecs: number;
+  idleAfterSecs: number;
+  staleAfterSecs: number;
+  waitingAlertDelaySecs: number;
+  archiveAfterHours: number;
+  budgets: { dailyUsd: number | null; monthlyUsd: number | null };
+  notifications: { enabled: boolean; quietHours: { start: string; end: string } | null };
+  startAtLogin: boolean;
+  dataDir: string;
+  priceOverrideFile: string;
+}
+
+export type InstallTarget = 'hooks' | 'mcp-proxy';
+export type InstallAgent = 'claude-code' | 'codex' | 'cursor';
+export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy'];
+export const INSTALL_AGENTS: readonly InstallAgent[] = ['claude-code', 'codex', 'cursor'];
+
+export interface InstallPreview {
+  target: InstallTarget;
+  agent: InstallAgent;
+  installed: boolean;
+  changes: { path: string; diff: string }[];
+}
+
+export interface SessionFilter {
+  active?: boolean;
+  state?: State;
+  agent?: string;
+  project?: string;
+  source?: string;
+  search?: string;
+  limit?: number;
+}
+
+export type HistoryRange = 'today' | 'yesterday' | '7d' | '30d' | 'thismonth' | 'lastmonth' | 'all';
+export const HISTORY_RANGES: readonly HistoryRange[] = [
+  'today',
+  'yesterday',
+  '7d',
+  '30d',
+  'thismonth',
+  'lastmonth',
+  'all',
+];
+
+export interface HistoryArgs {
+  range: HistoryRange;
+  limit: number;
+  offset: number;
+  agent?: string;
+  search?: string;
+}
+
+export type LiveEventKind =
+  | 'session.created'
+  | 'session.updated'
+  | 'session.state'
+  | 'tool.call'
+  | 'usage'
+  | 'alert';
+
+export interface LiveEvent {
+  id: number;
+  at: string;
+  kind: LiveEventKind;
+  sessionId: string | null;
+  session?: SessionView;
+  toolCall?: ToolCall;
+  alert?: Alert;
+}
+
+export const EVENT_NAME = 'agentwatch://event';

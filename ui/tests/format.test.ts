@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import {
+  budgetPercent,
+  formatBytes,
+  formatCost,
+  formatCostOrUnknown,
+  formatCostPrecise,
+  formatDuration,
+  formatInt,
+  formatMinutes,
+  formatTokens,
+  projectName,
+  runtimeSeconds,
+  sessionTitle,
+  tickingAge,
+  truncate,
+} from '../src/lib/format';
+
+describe('formatCost', () => {
+  it('shows a dash for unknown (null) costs, never $0', () => {
+    expect(formatCost(null)).toBe('—');
+    expect(formatCost(undefined)).toBe('—');
+    expect(formatCost(Number.NaN)).toBe('—');
+    expect(formatCostOrUnknown(null)).toBe('unknown price');
+  });
+  it('formats dollars with two decimals and separators', () => {
+    expect(formatCost(0)).toBe('$0.00');
+    expect(formatCost(1.5)).toBe('$1.50');
+    expect(formatCost(1234.567)).toBe('$1,234.57');
+    expect(formatCostOrUnknown(12.3)).toBe('$12.30');
+  });
+  it('marks tiny non-zero costs instead of rounding to zero', () => {
+    expect(formatCost(0.004)).toBe('<$0.01');
+    expect(formatCost(0.01)).toBe('$0.01');
+    expect(formatCostPrecise(0.004)).toBe('$0.0040');
+    expect(formatCostPrecise(null)).toBe('—');
+  });
+});
+
+describe('formatTokens / formatInt', () => {
+  it('compacts large counts', () => {
+    expect(formatTokens(0)).toBe('0');
+    expect(formatTokens(999)).toBe('999');
+    expect(formatTokens(1000)).toBe('1k');
+    expect(formatTokens(1500)).toBe('1.5k');
+    expect(formatTokens(12_345)).toBe('12.3k');
+    expect(formatTokens(123_456)).toBe('123k');
+    expect(formatTokens(1_250_000)).toBe('1.25M');
+    expect(formatTokens(2_000_000_000)).toBe('2B');
+    expect(formatTokens(null)).toBe('—');
+  });
+  it('groups integers', () => {
+    expect(formatInt(1234567)).toBe('1,234,567');
+    expect(formatInt(null)).toBe('—');
+  });
+});
+
+describe('formatDuration', () => {
+  it('picks two units', () => {
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(45.9)).toBe('45s');
+    expect(formatDuration(65)).toBe('1m 05s');
+    expect(formatDuration(3600)).toBe('1h 00m');
+    expect(formatDuration(2 * 3600 + 5 * 60 + 59)).toBe('2h 05m');
+    expect(formatDuration(3 * 86400 + 4 * 3600)).toBe('3d 04h');
+  });
+  it('clamps negatives and rejects non-numbers', () => {
+    expect(formatDuration(-5)).toBe('0s');
+    expect(formatDuration(null)).toBe('—');
+    expect(formatMinutes(90)).toBe('1h 30m');
+  });
+});
+
+describe('misc', () => {
+  it('projectName takes the last path component', () => {
+    expect(projectName('/home/u/src/agentwatch')).toBe('agentwatch');
+    expect(projectName('/home/u/src/agentwatch/')).toBe('agentwatch');
+    expect(projectName('C:\\Users\\u\\proj')).toBe('proj');
+    expect(projectName('/')).toBe('/');
+    expect(projectName(null)).toBe('—');
+  });
+  it('truncate keeps short strings and ellipsises long ones', () => {
+    expect(truncate('claude', 10)).toBe('claude');
+    expect(truncate('claude --resume abc', 10)).toBe('claude --…');
+    expect(Array.from(truncate('ééééééééééé', 5)).length).toBe(5);
+    expect(truncate(null, 5)).toBe('—');
+  });
+  it('formatBytes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB');
+  });
+  it('sessionTitle prefers the name, then the agent label', () => {
+    expect(sessionTitle({ name: 'fix tests', agentLabel: 'Codex', agent: 'codex' })).toBe('fix tests');
+    expect(sessionTitle({ name: '  ', agentLabel: 'Codex', agent: 'codex' })).toBe('Codex');
+    expect(sessionTitle({ name: null, agentLabel: '', agent: 'codex' })).toBe('codex');
+  });
+  it('runtimeSeconds ticks for live sessions only', () => {
+    const start = Date.parse('2026-10-01T10:00:00Z');
+    const live = { startedAt: '2026-10-01T10:00:00Z', endedAt: null, durationSeconds: 100, state: 'working' as const };
+    expect(runtimeSeconds(live, start + 600_000)).toBe(600);
+    // never below what the Rust side said
+    expect(runtimeSeconds(live, start + 10_000)).toBe(100);
+    expect(runtimeSeconds({ ...live, state: 'completed' }, start + 600_000)).toBe(100);
+    expect(runtimeSeconds({ ...live, endedAt: '2026-10-01T10:01:40Z' }, start + 600_000)).toBe(100);
+  });
+  it('tickingAge advances from the fetch time', () => {
+    expect(tickingAge(5, 1000, 4000)).toBe(8);
+    expect(tickingAge(null, 1000, 4000)).toBeNull();
+  });
+  it('budgetPercent clamps and is null without a limit', () => {
+    expect(budgetPercent(5, 10)).toBe(50);
+    expect(budgetPercent(15, 10)).toBe(100);
+    expect(budgetPercent(5, null)).toBeNull();
+    expect(budgetPercent(5, 0)).toBeNull();
+  });
+});
