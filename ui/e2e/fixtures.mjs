@@ -1,0 +1,375 @@
+// Fixture data for the e2e tests: what the Rust side would answer, in the
+// shapes of docs/desktop-ipc.md. Times are relative to a fixed NOW (the
+// tests freeze the page clock there and run in UTC).
+
+export const NOW = Date.parse('2026-10-01T14:30:00Z');
+const iso = (msAgo) => new Date(NOW - msAgo).toISOString();
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+export const XSS_LINE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+
+function tokens(input, output, cacheCreation = 0, cacheRead = 0, reasoning = 0) {
+  return { input, output, cacheCreation, cacheRead, reasoning, total: input + output + cacheCreation + cacheRead + reasoning };
+}
+
+export function session(over) {
+  const startedAt = over.startedAt ?? iso(30 * MIN);
+  return {
+    sessionId: 'x',
+    name: null,
+    workspaceId: null,
+    createdAt: startedAt,
+    lastActivity: iso(10_000),
+    status: 'active',
+    agentLabel: 'Claude Code',
+    ideType: null,
+    source: 'transcript',
+    toolCallCount: 0,
+    lastToolName: null,
+    lastActiveAt: iso(10_000),
+    startedAt,
+    errorCount: 0,
+    agent: 'claude-code',
+    state: 'working',
+    pid: null,
+    projectPath: null,
+    model: null,
+    models: [],
+    tokens: tokens(0, 0),
+    costUsd: null,
+    priceSource: null,
+    unpricedModels: [],
+    heartbeatAgeSeconds: 3,
+    endedAt: null,
+    durationSeconds: Math.round((NOW - Date.parse(startedAt)) / 1000),
+    externalId: null,
+    agentVersion: null,
+    transcriptPath: null,
+    command: null,
+    cpu: null,
+    memoryBytes: null,
+    programId: null,
+    progress: null,
+    statusText: null,
+    contextBytes: null,
+    handoffRequired: null,
+    stateChangedAt: null,
+    archived: false,
+    ...over,
+  };
+}
+
+export const ACTIVE = [
+  session({
+    sessionId: 's-claude-1',
+    name: 'Fix flaky ingest test',
+    agent: 'claude-code',
+    agentLabel: 'Claude Code',
+    agentVersion: '2.1.4',
+    state: 'working',
+    pid: 4242,
+    projectPath: '/home/dev/src/agentwatch',
+    model: 'claude-sonnet-4-5',
+    models: ['claude-sonnet-4-5', 'claude-haiku-4-5'],
+    tokens: tokens(234_567, 88_000, 412_000, 500_000),
+    costUsd: 1.2345,
+    priceSource: 'snapshot 2026-09-20',
+    startedAt: iso(2 * HOUR + 5 * MIN + 10_000),
+    command: 'claude --model sonnet --permission-mode acceptEdits --add-dir /home/dev/src/agentwatch/crates',
+    transcriptPath: '/home/dev/.claude/projects/-home-dev-src-agentwatch/s-claude-1.jsonl',
+    toolCallCount: 57,
+    lastToolName: 'Bash',
+    stateChangedAt: iso(88 * MIN),
+    cpu: 12.5,
+    memoryBytes: 310 * 1024 * 1024,
+  }),
+  session({
+    sessionId: 's-codex-1',
+    name: null,
+    agent: 'codex',
+    agentLabel: 'Codex',
+    state: 'waiting',
+    pid: 5151,
+    projectPath: '/home/dev/src/website',
+    model: 'gpt-9-experimental',
+    models: ['gpt-9-experimental'],
+    tokens: tokens(40_000, 5_600),
+    costUsd: null,
+    unpricedModels: ['gpt-9-experimental'],
+    startedAt: iso(47 * MIN),
+    command: 'codex --full-auto',
+    statusText: 'Approve command: npm run deploy',
+  }),
+  session({
+    sessionId: 's-gemini-1',
+    name: 'notes cleanup',
+    agent: 'gemini-cli',
+    agentLabel: 'Gemini CLI',
+    state: 'stale',
+    pid: 6161,
+    projectPath: '/home/dev/notes/',
+    model: 'gemini-2.5-pro',
+    models: ['gemini-2.5-pro'],
+    tokens: tokens(900, 300),
+    costUsd: 0.004,
+    priceSource: 'snapshot 2026-09-20',
+    heartbeatAgeSeconds: 410,
+    startedAt: iso(5 * HOUR),
+    command: 'gemini',
+  }),
+  session({
+    sessionId: 's-claude-2',
+    name: 'Write release notes',
+    agent: 'claude-code',
+    agentLabel: 'Claude Code',
+    state: 'completed',
+    pid: null,
+    projectPath: '/home/dev/src/agentwatch',
+    model: 'claude-opus-4-1',
+    models: ['claude-opus-4-1'],
+    tokens: tokens(50_000, 12_000),
+    costUsd: 3.5,
+    priceSource: 'user override',
+    startedAt: iso(3 * HOUR),
+    endedAt: iso(2 * HOUR),
+    durationSeconds: 3600,
+    command: 'claude',
+  }),
+];
+
+const AGENTS = [
+  ['claude-code', 'Claude Code'],
+  ['codex', 'Codex'],
+  ['gemini-cli', 'Gemini CLI'],
+];
+
+export const HISTORY = Array.from({ length: 120 }, (_, i) => {
+  const [agent, agentLabel] = AGENTS[i % 3];
+  return session({
+    sessionId: `h-${String(i).padStart(3, '0')}`,
+    name: `History session ${i}`,
+    agent,
+    agentLabel,
+    state: i % 7 === 0 ? 'dead' : 'completed',
+    projectPath: `/home/dev/src/project-${i % 5}`,
+    model: 'claude-sonnet-4-5',
+    models: ['claude-sonnet-4-5'],
+    tokens: tokens(1000 * i, 100 * i),
+    costUsd: i % 11 === 0 ? null : 0.25 * i,
+    startedAt: iso((i + 1) * HOUR),
+    endedAt: iso((i + 1) * HOUR - 20 * MIN),
+    durationSeconds: 1200,
+  });
+});
+
+function days(n) {
+  return Array.from({ length: n }, (_, i) => {
+    const d = new Date(NOW - (n - 1 - i) * 24 * HOUR);
+    return { date: d.toISOString().slice(0, 10), cost: 1 + ((i * 37) % 9) + 0.34, tokens: 100_000 * (i + 1) };
+  });
+}
+
+function summary(range, totalCost, nDays) {
+  const daily = days(nDays);
+  return {
+    range,
+    from: daily[0].date,
+    to: daily[daily.length - 1].date,
+    totalCost,
+    tokens: tokens(1_200_000, 340_000, 2_000_000, 9_000_000, 12_000),
+    byAgent: [
+      { key: 'claude-code', label: 'Claude Code', cost: totalCost - 2.34, tokens: 11_000_000 },
+      { key: 'gemini-cli', label: 'Gemini CLI', cost: 2.34, tokens: 500_000 },
+      { key: 'codex', label: 'Codex', cost: null, tokens: 45_600 },
+    ],
+    byModel: [
+      { key: 'claude-sonnet-4-5', label: 'claude-sonnet-4-5', cost: totalCost - 2.34, tokens: 11_000_000 },
+      { key: 'gemini-2.5-pro', label: 'gemini-2.5-pro', cost: 2.34, tokens: 500_000 },
+      { key: 'gpt-9-experimental', label: 'gpt-9-experimental', cost: null, tokens: 45_600 },
+    ],
+    byProject: [
+      { key: '/home/dev/src/agentwatch', label: 'agentwatch', cost: totalCost - 2.34, tokens: 11_000_000 },
+      { key: '/home/dev/notes', label: 'notes', cost: 2.34, tokens: 500_000 },
+      { key: '/home/dev/src/website', label: 'website', cost: null, tokens: 45_600 },
+    ],
+    daily,
+    priceSources: ['snapshot 2026-09-20', 'user override'],
+    unpricedModels: ['gpt-9-experimental'],
+    budgets: { daily: { limitUsd: 20, spentUsd: 12.34 }, monthly: { limitUsd: null, spentUsd: 150.2 } },
+  };
+}
+
+export const COSTS = {
+  today: summary('today', 12.34, 1),
+  '7d': summary('7d', 61.07, 7),
+  '30d': summary('30d', 250.5, 30),
+  thismonth: summary('thismonth', 12.34, 1),
+};
+
+const blockTokens = (i, o) => ({ inputTokens: i, outputTokens: o, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
+export const BLOCKS = {
+  blocks: [
+    {
+      id: '2026-10-01T00:00:00.000Z',
+      startTime: '2026-10-01T00:00:00.000Z',
+      endTime: '2026-10-01T05:00:00.000Z',
+      actualEndTime: '2026-10-01T03:12:00.000Z',
+      isActive: false,
+      isGap: false,
+      entries: 140,
+      tokenCounts: blockTokens(300_000, 40_000),
+      totalTokens: 340_000,
+      costUSD: 4.56,
+      models: ['claude-sonnet-4-5'],
+      burnRate: null,
+      projection: null,
+      unpricedModels: [],
+    },
+    {
+      id: 'gap-2026-10-01T03:12:00.000Z',
+      startTime: '2026-10-01T03:12:00.000Z',
+      endTime: '2026-10-01T12:00:00.000Z',
+      actualEndTime: null,
+      isActive: false,
+      isGap: true,
+      entries: 0,
+      tokenCounts: blockTokens(0, 0),
+      totalTokens: 0,
+      costUSD: 0,
+      models: [],
+      burnRate: null,
+      projection: null,
+      unpricedModels: [],
+    },
+    {
+      id: '2026-10-01T12:00:00.000Z',
+      startTime: '2026-10-01T12:00:00.000Z',
+      endTime: '2026-10-01T17:00:00.000Z',
+      actualEndTime: '2026-10-01T14:29:00.000Z',
+      isActive: true,
+      isGap: false,
+      entries: 88,
+      tokenCounts: blockTokens(500_000, 60_000),
+      totalTokens: 560_000,
+      costUSD: 7.78,
+      models: ['claude-sonnet-4-5', 'gpt-9-experimental'],
+      burnRate: { tokensPerMinute: 3733, costPerHour: 3.11 },
+      projection: { totalTokens: 1_120_000, totalCost: 15.55, remainingMinutes: 150 },
+      unpricedModels: ['gpt-9-experimental'],
+    },
+  ],
+};
+
+export const SETTINGS = {
+  scanIntervalSecs: 2,
+  idleAfterSecs: 120,
+  staleAfterSecs: 60,
+  waitingAlertDelaySecs: 30,
+  archiveAfterHours: 24,
+  budgets: { dailyUsd: 20, monthlyUsd: null },
+  notifications: { enabled: true, quietHours: { start: '22:00', end: '07:00' } },
+  startAtLogin: false,
+  dataDir: '/home/dev/.local/share/agentwatch',
+  priceOverrideFile: '/home/dev/.config/agentwatch/prices.json',
+};
+
+export const CLAUDE_HOOKS_DIFF = [
+  '--- a/home/dev/.claude/settings.json',
+  '+++ b/home/dev/.claude/settings.json',
+  '@@ -1,3 +1,12 @@',
+  ' {',
+  '-  "theme": "dark"',
+  '+  "theme": "dark",',
+  '+  "hooks": {',
+  '+    "PreToolUse": [{ "hooks": [{ "type": "command", "command": "agentwatch hook pre-tool" }] }]',
+  '+  }',
+  ' }',
+].join('\n');
+
+function transcript() {
+  const lines = [];
+  for (let i = 0; i < 60; i++) {
+    lines.push({
+      at: iso((60 - i) * MIN),
+      role: i % 3 === 0 ? 'user' : i % 3 === 1 ? 'assistant' : 'tool',
+      text: `line ${i}: ${i % 3 === 2 ? 'cargo test -p agentwatch-core … ok' : 'Looking at the ingest cursor handling.'}`,
+    });
+  }
+  lines.push({ at: iso(30_000), role: 'tool', text: XSS_LINE });
+  lines.push({ at: iso(20_000), role: 'assistant', text: 'The last line above is untrusted output, shown as text.' });
+  return { path: ACTIVE[0].transcriptPath, lines };
+}
+
+export const DETAILS = {
+  's-claude-1': {
+    session: ACTIVE[0],
+    models: [
+      {
+        modelName: 'claude-sonnet-4-5',
+        inputTokens: 230_000,
+        outputTokens: 85_000,
+        cacheCreationTokens: 400_000,
+        cacheReadTokens: 480_000,
+        cost: 1.2,
+        priceSource: 'snapshot 2026-09-20',
+      },
+      {
+        modelName: 'claude-haiku-4-5',
+        inputTokens: 4567,
+        outputTokens: 3000,
+        cacheCreationTokens: 12_000,
+        cacheReadTokens: 20_000,
+        cost: 0.0345,
+        priceSource: 'snapshot 2026-09-20',
+      },
+      {
+        modelName: 'mystery-model',
+        inputTokens: 10,
+        outputTokens: 5,
+        cacheCreationTokens: 0,
+        cacheReadTokens: 0,
+        cost: null,
+        priceSource: 'unknown',
+      },
+    ],
+    stateHistory: [
+      { at: iso(2 * HOUR + 5 * MIN), from: null, to: 'working', reason: 'process started' },
+      { at: iso(95 * MIN), from: 'working', to: 'waiting', reason: 'permission prompt' },
+      { at: iso(88 * MIN), from: 'waiting', to: 'working', reason: 'user answered' },
+    ],
+    toolCalls: [
+      { at: iso(5 * MIN), tool: 'Read', source: 'hook', isError: false },
+      { at: iso(4 * MIN), tool: 'Edit', source: 'hook', isError: false },
+      { at: iso(3 * MIN), tool: 'Bash', source: 'hook', isError: true },
+    ],
+    alerts: [
+      {
+        id: 7,
+        at: iso(95 * MIN),
+        kind: 'waiting',
+        sessionId: 's-claude-1',
+        title: 'Claude Code is waiting',
+        body: 'Fix flaky ingest test needs your input',
+        delivered: true,
+        suppressed: null,
+      },
+    ],
+  },
+};
+
+export const TRANSCRIPTS = { 's-claude-1': transcript() };
+
+export function fixture() {
+  return {
+    now: NOW,
+    active: ACTIVE,
+    history: HISTORY,
+    costs: COSTS,
+    blocks: BLOCKS,
+    settings: SETTINGS,
+    details: DETAILS,
+    transcripts: TRANSCRIPTS,
+    claudeHooksDiff: CLAUDE_HOOKS_DIFF,
+  };
+}
