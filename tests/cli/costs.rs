@@ -26,6 +26,26 @@ fn each_call_is_counted_once_across_its_content_block_lines() {
 }
 
 #[test]
+fn of_several_copies_of_a_call_the_most_complete_counts() {
+    // Claude Code writes a line per content block while the response streams:
+    // earlier lines may carry a partial output count.
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    let snap = |out: u64| claude("2026-11-20T10:00:01.000Z", "s1", "msg_1", "req_1", SONNET, U(10, out, 0, 0));
+    write_lines(&f, &lines(&[snap(100), snap(500)]));
+    let r = env.json(&["costs", "daily"]);
+    assert_eq!(breakdown(&r, "2026-11-20", SONNET)["outputTokens"], 500);
+    // A later, smaller copy does not replace it; a bigger one does.
+    append(&f, &format!("{}\n", line(&snap(200))));
+    assert_eq!(env.json(&["costs", "daily"])["totals"]["outputTokens"], 500);
+    append(&f, &format!("{}\n", line(&snap(900))));
+    let r = env.json(&["costs", "daily"]);
+    assert_eq!(r["totals"]["outputTokens"], 900);
+    assert!(close(num(&r["totals"]["totalCost"]), 10.0 * 3e-6 + 900.0 * 15e-6));
+    assert_eq!(env.json(&["sessions", "show", "s1", "--no-ingest"])["tokens"]["output"], 900);
+}
+
+#[test]
 fn a_side_chain_copy_loses_to_the_main_copy_in_either_order() {
     // Main copy first, then the sub-agent's copy: the main one stays.
     let env = Env::new();
@@ -184,6 +204,29 @@ fn codex_usage_from_last_usage_or_from_deltas_of_totals() {
     assert_eq!(m["outputTokens"], 500);
     assert!(close(num(&m["cost"]), 0.007175), "{m}");
     assert_eq!(r["daily"][0]["agents"], json!(["codex"]));
+}
+
+#[test]
+fn codex_repeating_an_unchanged_total_adds_nothing() {
+    let env = Env::new();
+    let f = env.codex_file("2026-11-20", "rollout-2026-11-20T10-00-00-rep.jsonl");
+    write_lines(
+        &f,
+        &lines(&[
+            codex_meta("2026-11-20T10:00:00.000Z", "rep", "/home/u/api"),
+            codex_turn("2026-11-20T10:00:00.000Z", "gpt-5-codex"),
+            codex_tokens("2026-11-20T10:00:01.000Z", Some([1000, 400, 100, 20]), Some([1000, 400, 100, 20])),
+            codex_tokens("2026-11-20T10:00:02.000Z", Some([1000, 400, 100, 20]), Some([1000, 400, 100, 20])),
+            codex_tokens("2026-11-20T10:00:03.000Z", Some([3000, 1400, 300, 20]), Some([2000, 1000, 200, 0])),
+        ]),
+    );
+    let m = env.json(&["costs", "daily"]);
+    let m = breakdown(&m, "2026-11-20", "gpt-5-codex");
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["cacheReadTokens"].as_u64()),
+        (Some(1600), Some(300), Some(1400))
+    );
+    assert!(close(num(&m["cost"]), 0.005175));
 }
 
 #[test]

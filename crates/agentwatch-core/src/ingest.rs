@@ -120,10 +120,12 @@ pub fn ingest(
             let tx = tx.clone();
             let (work, next) = (&work, &next);
             scope.spawn(move || {
+                // One read buffer per worker, zeroed once.
+                let mut buf: Vec<u8> = vec![0; READ_CHUNK * 2];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = work.get(i) else { break };
-                    if read_file(item, sources[item.source].as_ref(), &tx).is_err() {
+                    if read_file(item, sources[item.source].as_ref(), &mut buf, &tx).is_err() {
                         // The writer hung up after an error; stop.
                         break;
                     }
@@ -132,7 +134,7 @@ pub fn ingest(
         }
         drop(tx);
         writer_result = (|| {
-            let mut writer = IngestWriter::new(store)?;
+            let mut writer = IngestWriter::new(store, prices)?;
             let mut p = total;
             for chunk in rx.iter() {
                 match chunk {
@@ -242,7 +244,7 @@ fn send(tx: &mpsc::SyncSender<Chunk>, c: Chunk) -> SendResult {
 
 /// Reads a file's new bytes line by line, sending records to the writer in
 /// chunks.
-fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
+fn read_file(item: &WorkItem, source: &dyn Source, buf: &mut Vec<u8>, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
     let failed = || Chunk::Failed { path: item.path.clone() };
     let Ok(mut file) = File::open(&item.path) else { return send(tx, failed()) };
     // Resume from the cursor if the file is the same one, only longer, with
@@ -272,46 +274,53 @@ fn read_file(item: &WorkItem, source: &dyn Source, tx: &mpsc::SyncSender<Chunk>)
     }
     let transcript_path = (!item.key.contains("/subagents/")).then(|| item.key.clone());
 
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    // Data is buf[lo..hi].
+    let (mut lo, mut hi) = (0usize, 0usize);
     let mut records = Vec::new();
-    let mut pos = start; // file offset of buf[0]
+    let mut pos = start; // file offset of buf[lo]
     let mut done = start; // end of the last complete line
     let mut sent = start; // end of what the last chunk sent covered
     let mut skipping = false; // inside an over-long line
     let mut malformed = 0u64;
     let mut eof = false;
     while !eof {
-        let old_len = buf.len();
-        buf.resize(old_len + READ_CHUNK, 0);
-        let n = file.read(&mut buf[old_len..]).unwrap_or(0);
-        buf.truncate(old_len + n);
+        if hi == buf.len() {
+            if lo > 0 {
+                buf.copy_within(lo..hi, 0);
+                hi -= lo;
+                lo = 0;
+            } else if buf.len() < MAX_LINE {
+                buf.resize(buf.len() * 2, 0); // a long line: grow, up to the cap
+            } else {
+                // An over-long line: count it, drop it, and skip to its end.
+                malformed += 1;
+                tail.push(&buf[lo..hi]);
+                pos += (hi - lo) as u64;
+                (lo, hi) = (0, 0);
+                skipping = true;
+            }
+        }
+        let n = file.read(&mut buf[hi..]).unwrap_or(0);
+        hi += n;
         eof = n == 0;
-        let mut line_start = 0usize;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[line_start..]) {
+        let mut line_start = lo;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[line_start..hi]) {
             let end = line_start + nl;
             let line = &buf[line_start..end];
             if skipping {
                 skipping = false;
             } else if !line.trim_ascii().is_empty()
-                && parser.parse(line, pos + line_start as u64, &mut records).is_err()
+                && parser.parse(line, pos + (line_start - lo) as u64, &mut records).is_err()
             {
                 malformed += 1;
             }
             line_start = end + 1;
         }
-        if line_start > 0 {
-            tail.push(&buf[..line_start]);
-            done = pos + line_start as u64;
-            buf.drain(..line_start);
-            pos = done;
-        }
-        if buf.len() > MAX_LINE {
-            // An over-long line: count it, drop it, and skip to its end.
-            malformed += 1;
-            tail.push(&buf);
-            pos += buf.len() as u64;
-            buf.clear();
-            skipping = true;
+        if line_start > lo {
+            tail.push(&buf[lo..line_start]);
+            pos += (line_start - lo) as u64;
+            done = pos;
+            lo = line_start;
         }
         if records.len() >= RECORDS_PER_CHUNK || eof {
             malformed_total += malformed;

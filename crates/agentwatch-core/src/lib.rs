@@ -19,6 +19,8 @@
 //! - [`views`]: the serialized shape of a session, shared by CLI and API.
 //! - [`liveness`]: how a session's state is decided.
 
+pub mod collector;
+pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod liveness;

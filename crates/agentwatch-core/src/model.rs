@@ -5,6 +5,8 @@
 //! registration); they all attach to one row in the store, identified by
 //! [`Session::id`]. Token usage arrives as [`UsageEvent`]s.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -77,16 +79,44 @@ impl Tokens {
     }
 }
 
+/// A call's identity: two independent 64-bit hashes of its key parts (for
+/// Claude: message id and request id). The first is the stored row id, the
+/// second confirms a match, so two different calls never merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    /// 63 bits, non-negative: a SQLite rowid.
+    pub id: i64,
+    pub check: i64,
+}
+
+impl EventKey {
+    pub fn of(parts: &[&str]) -> EventKey {
+        let mut a = crate::util::Fnv64::new();
+        let mut b: u64 = 0x9e37_79b9_7f4a_7c15;
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                a.write(&[0x1f]);
+            }
+            a.write(p.as_bytes());
+            for byte in p.bytes().chain(std::iter::once(0x1f)) {
+                b = (b ^ u64::from(byte)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+                b ^= b >> 33;
+            }
+        }
+        EventKey { id: (a.finish() & i64::MAX as u64) as i64, check: b as i64 }
+    }
+}
+
 /// One billed model call, as read from an agent's transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsageEvent {
     /// Identifies the call across lines and files; two events with the same
     /// key are the same call and are counted once.
-    pub dedup_key: String,
+    pub key: EventKey,
     /// The agent's own id for the session the call belongs to.
-    pub session_external_id: String,
+    pub session_external_id: Arc<str>,
     pub timestamp: DateTime<Utc>,
-    pub model: String,
+    pub model: Arc<str>,
     /// The model was not in the log and a default was assumed.
     pub model_fallback: bool,
     /// Claude's "fast" output mode, billed at a multiple of the normal price.
@@ -191,6 +221,15 @@ mod tests {
             assert_eq!(st.as_str().parse::<SessionState>().unwrap(), st);
         }
         assert!("sleeping".parse::<SessionState>().unwrap_err().contains("working"));
+    }
+
+    #[test]
+    fn event_keys_tell_parts_apart() {
+        let k = EventKey::of(&["claude", "msg_1", "req_1"]);
+        assert_eq!(k, EventKey::of(&["claude", "msg_1", "req_1"]));
+        assert!(k.id >= 0);
+        assert_ne!(k, EventKey::of(&["claude", "msg_1req_1", ""]));
+        assert_ne!(k.check, EventKey::of(&["claude", "msg_2", "req_1"]).check);
     }
 
     #[test]

@@ -77,6 +77,21 @@ pub struct SessionView {
     pub external_id: Option<String>,
     pub agent_version: Option<String>,
     pub transcript_path: Option<String>,
+    /// The process's command line, as one string.
+    pub command: Option<String>,
+    /// CPU of the agent's process tree at the last scan, % of one core.
+    pub cpu: Option<f64>,
+    /// Resident memory of the agent's process tree at the last scan.
+    pub memory_bytes: Option<u64>,
+    /// Self-reported (hooks, MCP): CacheBash's program id, progress 0–100,
+    /// status line, context size and hand-off flag.
+    pub program_id: Option<String>,
+    pub progress: Option<i64>,
+    pub status_text: Option<String>,
+    pub context_bytes: Option<i64>,
+    pub handoff_required: Option<bool>,
+    pub state_changed_at: Option<String>,
+    pub archived: bool,
 }
 
 pub fn iso(ms: i64) -> String {
@@ -85,7 +100,7 @@ pub fn iso(ms: i64) -> String {
 
 impl SessionView {
     pub fn new(s: &SessionRow, now_ms: i64) -> SessionView {
-        let state = effective_state(s.state, s.last_activity, now_ms);
+        let state = effective_state(s.state, s.last_activity, s.live.state_changed_at.is_some(), now_ms);
         let status = match state {
             SessionState::Working | SessionState::Waiting => "active",
             SessionState::Idle | SessionState::Stale | SessionState::Pinned => "idle",
@@ -100,16 +115,16 @@ impl SessionView {
             last_activity: iso(s.last_activity),
             status,
             agent_label: s.agent_label.clone().unwrap_or_else(|| agent_display_name(&s.agent).to_string()),
-            ide_type: None,
+            ide_type: s.live.ide_type.clone(),
             source: s.source.clone(),
-            tool_call_count: 0,
-            last_tool_name: None,
+            tool_call_count: s.live.tool_calls,
+            last_tool_name: s.live.last_tool.clone(),
             last_active_at: iso(s.last_activity),
             started_at: iso(s.started_at),
-            error_count: 0,
+            error_count: s.live.errors,
             agent: s.agent.clone(),
             state,
-            pid: None,
+            pid: s.live.pid,
             project_path: s.project_path.clone(),
             model: s.models.first().cloned(),
             models: s.models.clone(),
@@ -117,12 +132,22 @@ impl SessionView {
             cost_usd: s.cost_usd,
             price_source: s.cost_source.clone(),
             unpriced_models: s.unpriced_models.clone(),
-            heartbeat_age_seconds: None,
+            heartbeat_age_seconds: s.live.heartbeat_at.map(|h| ((now_ms - h) / 1000).max(0)),
             ended_at: s.ended_at.map(iso),
             duration_seconds: ((end - s.started_at) / 1000).max(0),
             external_id: s.external_id.clone(),
             agent_version: s.agent_version.clone(),
             transcript_path: s.transcript_path.clone(),
+            command: s.live.command.clone(),
+            cpu: s.live.cpu,
+            memory_bytes: s.live.memory,
+            program_id: s.live.program_id.clone(),
+            progress: s.live.progress,
+            status_text: s.live.status_text.clone(),
+            context_bytes: s.live.context_bytes,
+            handoff_required: s.live.handoff_required,
+            state_changed_at: s.live.state_changed_at.map(iso),
+            archived: s.live.archived,
         }
     }
 }

@@ -48,7 +48,7 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
     }
     let mut rows = list_sessions(&ctx.store, &filter)?;
     if a.active {
-        rows.retain(|s| effective_state(s.state, s.last_activity, now).is_live());
+        rows.retain(|s| effective_state(s.state, s.last_activity, s.live.state_changed_at.is_some(), now).is_live());
     }
     let total = rows.len();
     rows.truncate(a.limit);
@@ -136,7 +136,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
         ..in_range(&a.filter, a.range, now)
     };
     let mut rows = list_sessions(&ctx.store, &filter)?;
-    rows.retain(|s| effective_state(s.state, s.last_activity, now).is_ended());
+    rows.retain(|s| effective_state(s.state, s.last_activity, s.live.state_changed_at.is_some(), now).is_ended());
     let total = rows.len();
     rows.truncate(a.limit);
     match a.filter.format {

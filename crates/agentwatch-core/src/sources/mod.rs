@@ -4,6 +4,8 @@
 //! - `paths.rs`: where the agent keeps its transcripts, and which files count;
 //! - `parser.rs`: turns one transcript line into [`Record`]s, resumable from a
 //!   saved state so that a re-run reads only new bytes;
+//! - `live.rs`: for running agents: which transcript a process writes, and
+//!   what the transcript's last lines say (working, waiting);
 //! - `mod.rs`: the [`Source`] that ties them together.
 //!
 //! Adding an agent means copying that shape and listing it in [`all`].
@@ -66,6 +68,115 @@ pub trait Source: Send + Sync {
 
     /// A parser for `path`, resuming from `state` when given.
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser>;
+
+    /// More directories to watch for live changes (e.g. a session registry).
+    fn live_dirs(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// An exact link from a running process to its session, from the
+    /// agent's own records (Claude Code's session registry).
+    fn registry_link(&self, _p: &LiveProcess) -> Option<TranscriptLink> {
+        None
+    }
+
+    /// The session a transcript file belongs to, if it is one of this
+    /// agent's transcripts.
+    fn session_of(&self, _path: &Path) -> Option<String> {
+        None
+    }
+
+    /// The newest transcript written since the process started, in its
+    /// working directory, not already `claimed` by another process.
+    fn newest_link(&self, _p: &LiveProcess, _claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        None
+    }
+
+    /// Where the conversation stands, from the transcript's last lines.
+    fn turn(&self, _path: &Path) -> Option<TurnInfo> {
+        None
+    }
+
+    /// The transcript's last lines, for display.
+    fn tail(&self, _path: &Path, _max: usize) -> Vec<TranscriptLine> {
+        Vec::new()
+    }
+}
+
+/// A running agent, as the collector sees it.
+#[derive(Debug, Clone)]
+pub struct LiveProcess {
+    /// The agent's own processes, outermost first.
+    pub pids: Vec<u32>,
+    /// Process start, seconds since the epoch.
+    pub start: i64,
+    pub cwd: Option<PathBuf>,
+}
+
+/// A process linked to its session.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TranscriptLink {
+    pub external_id: String,
+    pub path: Option<PathBuf>,
+    /// The session's name, if the agent records one.
+    pub name: Option<String>,
+    /// The agent's own idea of its state (Claude's registry `status`).
+    pub turn: Option<crate::liveness::Turn>,
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnInfo {
+    pub turn: crate::liveness::Turn,
+    /// When the deciding line was written, ms.
+    pub at: Option<i64>,
+}
+
+/// One line of a transcript, for display. `text` is untrusted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TranscriptLine {
+    pub at: Option<String>,
+    /// user, assistant, tool or system.
+    pub role: &'static str,
+    pub text: String,
+}
+
+/// The last `max_bytes` of a file, split into complete lines, newest last.
+pub(crate) fn last_lines(path: &Path, max_bytes: u64) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let from = len.saturating_sub(max_bytes);
+    if f.seek(SeekFrom::Start(from)).is_err() {
+        return Vec::new();
+    }
+    let mut buf = Vec::new();
+    if f.take(max_bytes).read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if from > 0 && !lines.is_empty() {
+        lines.remove(0); // probably cut
+    }
+    lines
+}
+
+/// Shortens untrusted text for display.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Modification time of a file, ms.
+pub(crate) fn mtime_ms(path: &Path) -> Option<i64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
 }
 
 /// The environment the sources read their locations from, captured once so

@@ -5,17 +5,20 @@
 //! point leaves events, rollups, session totals and cursors consistent: a
 //! re-run resumes from the last committed cursor and deduplication absorbs
 //! anything read twice.
+//!
+//! The writer is the one thread ingest cannot parallelise, so it keeps its
+//! statements prepared, looks names up without allocating, and sums rollups
+//! in memory between commits.
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Tokens, UsageEvent};
-use crate::pricing::TIER_THRESHOLD;
+use crate::pricing::{PriceBook, TIER_THRESHOLD, TieredTokens};
 use crate::sources::{Record, SessionInfo};
-use crate::util::Fnv64;
 
 /// Event flags, as stored in `usage_events.flags` and `usage_rollup.flags`.
 pub mod flags {
@@ -55,13 +58,13 @@ pub struct FileCursor {
 pub struct WriterStats {
     pub new_events: u64,
     pub duplicate_events: u64,
-    /// Side-chain copies replaced by their main copy.
+    /// Copies replaced by a better copy of the same call (a main copy over a
+    /// side chain's, a complete count over a streaming snapshot).
     pub replaced_events: u64,
 }
 
 #[derive(Default)]
 struct SessionAcc {
-    pk: i64,
     first: Option<i64>,
     last: Option<i64>,
     events: i64,
@@ -87,9 +90,9 @@ struct RollupAcc {
     cost: f64,
 }
 
-/// A stored event, as needed to undo its contribution.
+/// A stored event, as needed to compare copies and undo a contribution.
 struct StoredEvent {
-    key: String,
+    check: i64,
     session: i64,
     ts: i64,
     model: i64,
@@ -98,11 +101,42 @@ struct StoredEvent {
     cost_usd: Option<f64>,
 }
 
+impl StoredEvent {
+    fn token_array(&self) -> [u64; 6] {
+        let t = &self.tokens;
+        [t.input, t.output, t.cache_write_5m, t.cache_write_1h, t.cache_read, t.reasoning]
+    }
+}
+
+struct Statements<'c> {
+    insert_event: Statement<'c>,
+    select_event: Statement<'c>,
+    update_event: Statement<'c>,
+    save_cursor: Statement<'c>,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO usage_events
+      (id, key_check, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO NOTHING";
+const SELECT_EVENT: &str =
+    "SELECT key_check, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd
+    FROM usage_events WHERE id = ?1";
+const UPDATE_EVENT: &str = "UPDATE usage_events SET session = ?2, ts = ?3, model = ?4, flags = ?5, input = ?6,
+      output = ?7, cw5m = ?8, cw1h = ?9, cr = ?10, reasoning = ?11, cost_usd = ?12 WHERE id = ?1";
+const SAVE_CURSOR: &str =
+    "INSERT INTO files (path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (path) DO UPDATE SET agent = excluded.agent, dev = excluded.dev, ino = excluded.ino,
+      size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
+      tail_hash = excluded.tail_hash, state = excluded.state, malformed = excluded.malformed";
+
 pub struct IngestWriter<'s> {
-    store: &'s mut Store,
+    store: &'s Store,
+    prices: &'s PriceBook,
+    st: Statements<'s>,
     models: HashMap<String, i64>,
-    /// (agent, external id) → session pk.
-    session_pks: HashMap<(String, String), i64>,
+    /// agent → external id → session pk.
+    session_pks: HashMap<String, HashMap<String, i64>>,
     sessions: HashMap<i64, SessionAcc>,
     rollup: HashMap<RollupKey, RollupAcc>,
     touched: HashSet<i64>,
@@ -111,14 +145,23 @@ pub struct IngestWriter<'s> {
 }
 
 impl<'s> IngestWriter<'s> {
-    pub fn new(store: &'s mut Store) -> Result<IngestWriter<'s>> {
+    pub fn new(store: &'s Store, prices: &'s PriceBook) -> Result<IngestWriter<'s>> {
+        let c = &store.conn;
         let models = {
-            let mut st = store.conn.prepare("SELECT name, id FROM models")?;
+            let mut st = c.prepare("SELECT name, id FROM models")?;
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<HashMap<_, _>>>()?
         };
-        store.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| store.err(e))?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(|e| store.err(e))?;
+        let st = Statements {
+            insert_event: c.prepare(INSERT_EVENT)?,
+            select_event: c.prepare(SELECT_EVENT)?,
+            update_event: c.prepare(UPDATE_EVENT)?,
+            save_cursor: c.prepare(SAVE_CURSOR)?,
+        };
         Ok(IngestWriter {
             store,
+            prices,
+            st,
             models,
             session_pks: HashMap::new(),
             sessions: HashMap::new(),
@@ -127,6 +170,14 @@ impl<'s> IngestWriter<'s> {
             pending: 0,
             stats: WriterStats::default(),
         })
+    }
+
+    fn conn(&self) -> &'s Connection {
+        &self.store.conn
+    }
+
+    fn db_err(&self, e: rusqlite::Error) -> Error {
+        self.store.err(e)
     }
 
     /// Stores the records read from one chunk of a file, then its cursor.
@@ -141,7 +192,8 @@ impl<'s> IngestWriter<'s> {
             match r {
                 Record::Session(info) => {
                     let ts = info.started_at.map(|t| t.timestamp_millis());
-                    let acc = self.session(agent, &info.external_id, ts)?;
+                    let pk = self.session_pk(agent, &info.external_id, ts)?;
+                    let acc = self.sessions.entry(pk).or_default();
                     if let Some(ts) = ts {
                         acc.first = Some(acc.first.map_or(ts, |f| f.min(ts)));
                     }
@@ -155,7 +207,9 @@ impl<'s> IngestWriter<'s> {
         }
         self.save_cursor(cursor)?;
         if self.pending >= BATCH_EVENTS {
-            self.commit_batch()?;
+            self.flush()?;
+            self.conn().execute_batch("COMMIT; BEGIN IMMEDIATE").map_err(|e| self.db_err(e))?;
+            self.pending = 0;
         }
         Ok(())
     }
@@ -164,122 +218,105 @@ impl<'s> IngestWriter<'s> {
     /// usage changed.
     pub fn finish(mut self) -> Result<(WriterStats, Vec<i64>)> {
         self.flush()?;
-        self.store.conn.execute_batch("COMMIT").map_err(|e| self.store.err(e))?;
+        self.conn().execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
         let mut touched: Vec<i64> = self.touched.drain().collect();
         touched.sort_unstable();
         Ok((self.stats, touched))
     }
 
-    fn commit_batch(&mut self) -> Result<()> {
-        self.flush()?;
-        self.store.conn.execute_batch("COMMIT; BEGIN IMMEDIATE").map_err(|e| self.store.err(e))?;
-        self.pending = 0;
-        Ok(())
-    }
-
-    fn session(&mut self, agent: &str, external_id: &str, ts: Option<i64>) -> Result<&mut SessionAcc> {
-        let pk = match self.session_pks.get(&(agent.to_string(), external_id.to_string())) {
-            Some(pk) => *pk,
-            None => {
-                let pk = ensure_session(self.store, agent, external_id, ts.unwrap_or_else(crate::util::now_ms))?;
-                self.session_pks.insert((agent.to_string(), external_id.to_string()), pk);
-                pk
-            }
-        };
-        Ok(self.sessions.entry(pk).or_insert_with(|| SessionAcc { pk, ..Default::default() }))
+    fn session_pk(&mut self, agent: &str, external_id: &str, ts: Option<i64>) -> Result<i64> {
+        if let Some(pk) = self.session_pks.get(agent).and_then(|m| m.get(external_id)) {
+            return Ok(*pk);
+        }
+        let pk = ensure_session(self.conn(), agent, external_id, ts.unwrap_or_else(crate::util::now_ms))?;
+        self.session_pks.entry(agent.to_string()).or_default().insert(external_id.to_string(), pk);
+        Ok(pk)
     }
 
     fn model_id(&mut self, name: &str) -> Result<i64> {
         if let Some(id) = self.models.get(name) {
             return Ok(*id);
         }
-        self.store.conn.execute("INSERT OR IGNORE INTO models (name) VALUES (?1)", [name])?;
-        let id: i64 = self.store.conn.query_row("SELECT id FROM models WHERE name = ?1", [name], |r| r.get(0))?;
+        let c = self.conn();
+        c.execute("INSERT OR IGNORE INTO models (name) VALUES (?1)", [name])?;
+        let id: i64 = c.query_row("SELECT id FROM models WHERE name = ?1", [name], |r| r.get(0))?;
         self.models.insert(name.to_string(), id);
         Ok(id)
     }
 
     fn event(&mut self, agent: &str, ev: &UsageEvent, transcript_path: Option<&str>) -> Result<()> {
         let ts = ev.timestamp.timestamp_millis();
-        let session = {
-            let acc = self.session(agent, &ev.session_external_id, Some(ts))?;
+        let session = self.session_pk(agent, &ev.session_external_id, Some(ts))?;
+        if transcript_path.is_some() {
+            let acc = self.sessions.entry(session).or_default();
             if acc.transcript_path.is_none() {
                 acc.transcript_path = transcript_path.map(str::to_string);
             }
-            acc.pk
-        };
+        }
         let model = self.model_id(&ev.model)?;
-        let ev_flags = (if ev.sidechain { flags::SIDECHAIN } else { 0 })
-            | (if ev.fast { flags::FAST } else { 0 })
-            | (if ev.model_fallback { flags::MODEL_FALLBACK } else { 0 });
         let new = StoredEvent {
-            key: ev.dedup_key.clone(),
+            check: ev.key.check,
             session,
             ts,
             model,
-            flags: ev_flags,
+            flags: (if ev.sidechain { flags::SIDECHAIN } else { 0 })
+                | (if ev.fast { flags::FAST } else { 0 })
+                | (if ev.model_fallback { flags::MODEL_FALLBACK } else { 0 }),
             tokens: ev.tokens,
             cost_usd: ev.cost_usd,
         };
-        let mut id = (Fnv64::hash(ev.dedup_key.as_bytes()) & i64::MAX as u64) as i64;
+        let mut id = ev.key.id;
         loop {
+            let t = new.token_array();
             let inserted = self
-                .store
-                .conn
-                .prepare_cached(
-                    "INSERT INTO usage_events (id, key, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                     ON CONFLICT (id) DO NOTHING",
-                )?
+                .st
+                .insert_event
                 .execute(params![
                     id,
-                    new.key,
+                    new.check,
                     new.session,
                     new.ts,
                     new.model,
                     new.flags,
-                    new.tokens.input as i64,
-                    new.tokens.output as i64,
-                    new.tokens.cache_write_5m as i64,
-                    new.tokens.cache_write_1h as i64,
-                    new.tokens.cache_read as i64,
-                    new.tokens.reasoning as i64,
+                    t[0] as i64,
+                    t[1] as i64,
+                    t[2] as i64,
+                    t[3] as i64,
+                    t[4] as i64,
+                    t[5] as i64,
                     new.cost_usd,
-                ])?;
+                ])
+                .map_err(|e| self.db_err(e))?;
             if inserted == 1 {
                 self.count(&new, 1);
                 self.stats.new_events += 1;
                 self.pending += 1;
                 return Ok(());
             }
-            let old = self.stored(id)?.expect("conflicting row exists");
-            if old.key != new.key {
-                // A hash collision: probe the next id.
+            let old = self.stored(id)?;
+            if old.check != new.check {
+                // Another call has this row id: probe the next one.
                 id = id.wrapping_add(1) & i64::MAX;
                 continue;
             }
-            if old.flags & flags::SIDECHAIN != 0 && new.flags & flags::SIDECHAIN == 0 {
-                // The main copy of a call first seen in a side chain replaces it.
-                self.store
-                    .conn
-                    .prepare_cached(
-                        "UPDATE usage_events SET session = ?2, ts = ?3, model = ?4, flags = ?5, input = ?6, output = ?7,
-                         cw5m = ?8, cw1h = ?9, cr = ?10, reasoning = ?11, cost_usd = ?12 WHERE id = ?1",
-                    )?
+            if self.supersedes(&new, &old) {
+                self.st
+                    .update_event
                     .execute(params![
                         id,
                         new.session,
                         new.ts,
                         new.model,
                         new.flags,
-                        new.tokens.input as i64,
-                        new.tokens.output as i64,
-                        new.tokens.cache_write_5m as i64,
-                        new.tokens.cache_write_1h as i64,
-                        new.tokens.cache_read as i64,
-                        new.tokens.reasoning as i64,
+                        t[0] as i64,
+                        t[1] as i64,
+                        t[2] as i64,
+                        t[3] as i64,
+                        t[4] as i64,
+                        t[5] as i64,
                         new.cost_usd,
-                    ])?;
+                    ])
+                    .map_err(|e| self.db_err(e))?;
                 self.count(&old, -1);
                 self.count(&new, 1);
                 self.stats.replaced_events += 1;
@@ -291,46 +328,59 @@ impl<'s> IngestWriter<'s> {
         }
     }
 
-    fn stored(&self, id: i64) -> Result<Option<StoredEvent>> {
-        Ok(self
-            .store
-            .conn
-            .prepare_cached(
-                "SELECT key, session, ts, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd
-                 FROM usage_events WHERE id = ?1",
-            )?
+    /// Whether `new` should replace `old`, a copy of the same call. A main
+    /// copy beats a side-chain copy; otherwise the copy with more tokens
+    /// (Claude Code writes streaming snapshots) or, on a tie, the higher cost.
+    fn supersedes(&self, new: &StoredEvent, old: &StoredEvent) -> bool {
+        let side = |e: &StoredEvent| e.flags & flags::SIDECHAIN != 0;
+        match (side(old), side(new)) {
+            (true, false) => return true,
+            (false, true) => return false,
+            _ => {}
+        }
+        let (a, b) = (new.tokens.total(), old.tokens.total());
+        if a != b {
+            return a > b;
+        }
+        let cost = |e: &StoredEvent| {
+            e.cost_usd.unwrap_or_else(|| {
+                let model = self.models.iter().find(|(_, id)| **id == e.model).map_or("", |(m, _)| m.as_str());
+                let fast = e.flags & flags::FAST != 0;
+                self.prices.price_group(model, fast, None, &TieredTokens::of_event(&e.tokens)).usd.unwrap_or(0.0)
+            })
+        };
+        cost(new) > cost(old)
+    }
+
+    fn stored(&mut self, id: i64) -> Result<StoredEvent> {
+        let n = |r: &rusqlite::Row<'_>, i: usize| r.get::<_, i64>(i).map(|v| v as u64);
+        self.st
+            .select_event
             .query_row([id], |r| {
                 Ok(StoredEvent {
-                    key: r.get(0)?,
+                    check: r.get(0)?,
                     session: r.get(1)?,
                     ts: r.get(2)?,
                     model: r.get(3)?,
                     flags: r.get(4)?,
                     tokens: Tokens {
-                        input: r.get::<_, i64>(5)? as u64,
-                        output: r.get::<_, i64>(6)? as u64,
-                        cache_write_5m: r.get::<_, i64>(7)? as u64,
-                        cache_write_1h: r.get::<_, i64>(8)? as u64,
-                        cache_read: r.get::<_, i64>(9)? as u64,
-                        reasoning: r.get::<_, i64>(10)? as u64,
+                        input: n(r, 5)?,
+                        output: n(r, 6)?,
+                        cache_write_5m: n(r, 7)?,
+                        cache_write_1h: n(r, 8)?,
+                        cache_read: n(r, 9)?,
+                        reasoning: n(r, 10)?,
                     },
                     cost_usd: r.get(11)?,
                 })
             })
-            .optional()?)
+            .map_err(|e| self.store.err(e))
     }
 
     /// Adds (`sign` 1) or removes (`sign` -1) an event's contribution to the
     /// rollup and its session's totals.
     fn count(&mut self, e: &StoredEvent, sign: i64) {
-        let t = [
-            e.tokens.input,
-            e.tokens.output,
-            e.tokens.cache_write_5m,
-            e.tokens.cache_write_1h,
-            e.tokens.cache_read,
-            e.tokens.reasoning,
-        ];
+        let t = e.token_array();
         let rflags = (e.flags & (flags::FAST | flags::MODEL_FALLBACK))
             | if e.cost_usd.is_some() { flags::TRANSCRIPT_COST } else { 0 };
         let key = RollupKey { session: e.session, bucket: e.ts.div_euclid(BUCKET_MS), model: e.model, flags: rflags };
@@ -347,47 +397,21 @@ impl<'s> IngestWriter<'s> {
         }
         r.cost += sign as f64 * e.cost_usd.unwrap_or(0.0);
 
-        if let Some(s) = self.sessions.get_mut(&e.session) {
-            s.events += sign;
-            for (acc, v) in s.tokens.iter_mut().zip(t) {
-                *acc += sign * v as i64;
-            }
-            if sign > 0 {
-                s.first = Some(s.first.map_or(e.ts, |f| f.min(e.ts)));
-                s.last = Some(s.last.map_or(e.ts, |l| l.max(e.ts)));
-            }
-        } else {
-            // The old copy of a replaced event may belong to a session not
-            // seen in this run: adjust its totals directly.
-            let _ = self.store.conn.execute(
-                "UPDATE sessions SET events = events + ?2, input_tokens = input_tokens + ?3, output_tokens = output_tokens + ?4,
-                 cache_write_5m_tokens = cache_write_5m_tokens + ?5, cache_write_1h_tokens = cache_write_1h_tokens + ?6,
-                 cache_read_tokens = cache_read_tokens + ?7, reasoning_tokens = reasoning_tokens + ?8 WHERE pk = ?1",
-                params![
-                    e.session,
-                    sign,
-                    sign * t[0] as i64,
-                    sign * t[1] as i64,
-                    sign * t[2] as i64,
-                    sign * t[3] as i64,
-                    sign * t[4] as i64,
-                    sign * t[5] as i64
-                ],
-            );
+        let s = self.sessions.entry(e.session).or_default();
+        s.events += sign;
+        for (acc, v) in s.tokens.iter_mut().zip(t) {
+            *acc += sign * v as i64;
+        }
+        if sign > 0 {
+            s.first = Some(s.first.map_or(e.ts, |f| f.min(e.ts)));
+            s.last = Some(s.last.map_or(e.ts, |l| l.max(e.ts)));
         }
         self.touched.insert(e.session);
     }
 
     fn save_cursor(&mut self, c: &FileCursor) -> Result<()> {
-        self.store
-            .conn
-            .prepare_cached(
-                "INSERT INTO files (path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (path) DO UPDATE SET agent = excluded.agent, dev = excluded.dev, ino = excluded.ino,
-                   size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
-                   tail_hash = excluded.tail_hash, state = excluded.state, malformed = excluded.malformed",
-            )?
+        self.st
+            .save_cursor
             .execute(params![
                 c.path,
                 c.agent,
@@ -399,56 +423,55 @@ impl<'s> IngestWriter<'s> {
                 c.tail_hash as i64,
                 c.state,
                 c.malformed as i64
-            ])?;
+            ])
+            .map_err(|e| self.store.err(e))?;
         Ok(())
     }
 
     /// Writes the accumulated rollup and session changes.
     fn flush(&mut self) -> Result<()> {
-        let conn = &self.store.conn;
-        {
-            let mut up = conn.prepare_cached(
-                "INSERT INTO usage_rollup (session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning,
-                   over_input, over_output, over_cw5m, over_cw1h, over_cr,
-                   n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr, cost_usd)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
-                 ON CONFLICT (session, bucket, model, flags) DO UPDATE SET
-                   events = events + excluded.events, input = input + excluded.input, output = output + excluded.output,
-                   cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h, cr = cr + excluded.cr,
-                   reasoning = reasoning + excluded.reasoning,
-                   over_input = over_input + excluded.over_input, over_output = over_output + excluded.over_output,
-                   over_cw5m = over_cw5m + excluded.over_cw5m, over_cw1h = over_cw1h + excluded.over_cw1h,
-                   over_cr = over_cr + excluded.over_cr,
-                   n_over_input = n_over_input + excluded.n_over_input, n_over_output = n_over_output + excluded.n_over_output,
-                   n_over_cw5m = n_over_cw5m + excluded.n_over_cw5m, n_over_cw1h = n_over_cw1h + excluded.n_over_cw1h,
-                   n_over_cr = n_over_cr + excluded.n_over_cr, cost_usd = cost_usd + excluded.cost_usd",
-            )?;
-            for (k, r) in self.rollup.drain() {
-                up.execute(params![
-                    k.session,
-                    k.bucket,
-                    k.model,
-                    k.flags,
-                    r.events,
-                    r.tokens[0],
-                    r.tokens[1],
-                    r.tokens[2],
-                    r.tokens[3],
-                    r.tokens[4],
-                    r.tokens[5],
-                    r.over[0],
-                    r.over[1],
-                    r.over[2],
-                    r.over[3],
-                    r.over[4],
-                    r.over_n[0],
-                    r.over_n[1],
-                    r.over_n[2],
-                    r.over_n[3],
-                    r.over_n[4],
-                    r.cost
-                ])?;
-            }
+        let conn = self.conn();
+        let mut up = conn.prepare_cached(
+            "INSERT INTO usage_rollup (session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning,
+               over_input, over_output, over_cw5m, over_cw1h, over_cr,
+               n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr, cost_usd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             ON CONFLICT (session, bucket, model, flags) DO UPDATE SET
+               events = events + excluded.events, input = input + excluded.input, output = output + excluded.output,
+               cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h, cr = cr + excluded.cr,
+               reasoning = reasoning + excluded.reasoning,
+               over_input = over_input + excluded.over_input, over_output = over_output + excluded.over_output,
+               over_cw5m = over_cw5m + excluded.over_cw5m, over_cw1h = over_cw1h + excluded.over_cw1h,
+               over_cr = over_cr + excluded.over_cr,
+               n_over_input = n_over_input + excluded.n_over_input, n_over_output = n_over_output + excluded.n_over_output,
+               n_over_cw5m = n_over_cw5m + excluded.n_over_cw5m, n_over_cw1h = n_over_cw1h + excluded.n_over_cw1h,
+               n_over_cr = n_over_cr + excluded.n_over_cr, cost_usd = cost_usd + excluded.cost_usd",
+        )?;
+        for (k, r) in self.rollup.drain() {
+            up.execute(params![
+                k.session,
+                k.bucket,
+                k.model,
+                k.flags,
+                r.events,
+                r.tokens[0],
+                r.tokens[1],
+                r.tokens[2],
+                r.tokens[3],
+                r.tokens[4],
+                r.tokens[5],
+                r.over[0],
+                r.over[1],
+                r.over[2],
+                r.over[3],
+                r.over[4],
+                r.over_n[0],
+                r.over_n[1],
+                r.over_n[2],
+                r.over_n[3],
+                r.over_n[4],
+                r.cost
+            ])?;
         }
         let mut st = conn.prepare_cached(
             "UPDATE sessions SET
@@ -458,17 +481,14 @@ impl<'s> IngestWriter<'s> {
                cache_write_5m_tokens = cache_write_5m_tokens + ?7, cache_write_1h_tokens = cache_write_1h_tokens + ?8,
                cache_read_tokens = cache_read_tokens + ?9, reasoning_tokens = reasoning_tokens + ?10,
                project_path = COALESCE(project_path, ?11), agent_version = COALESCE(?12, agent_version),
-               transcript_path = COALESCE(transcript_path, ?13)
+               transcript_path = COALESCE(transcript_path, ?13), updated_at = ?14
              WHERE pk = ?1",
         )?;
-        for acc in self.sessions.values_mut() {
-            let info = acc.info.take();
-            let changed = acc.events != 0 || acc.first.is_some() || info.is_some() || acc.transcript_path.is_some();
-            if !changed {
-                continue;
-            }
+        let now = crate::util::now_ms();
+        for (pk, acc) in self.sessions.drain() {
+            let info = acc.info;
             st.execute(params![
-                acc.pk,
+                pk,
                 acc.first,
                 acc.last,
                 acc.events,
@@ -480,12 +500,9 @@ impl<'s> IngestWriter<'s> {
                 acc.tokens[5],
                 info.as_ref().and_then(|i| i.project_path.clone()),
                 info.as_ref().and_then(|i| i.agent_version.clone()),
-                acc.transcript_path.take(),
+                acc.transcript_path,
+                now,
             ])?;
-            acc.first = None;
-            acc.last = None;
-            acc.events = 0;
-            acc.tokens = [0; 6];
         }
         Ok(())
     }
@@ -493,8 +510,7 @@ impl<'s> IngestWriter<'s> {
 
 /// The session row for an agent's own session id, created if missing. Its
 /// public id is the agent's id, unless another agent already uses it.
-pub(crate) fn ensure_session(store: &Store, agent: &str, external_id: &str, ts: i64) -> Result<i64> {
-    let conn = &store.conn;
+pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, ts: i64) -> Result<i64> {
     if let Some(pk) = conn
         .prepare_cached("SELECT pk FROM sessions WHERE agent = ?1 AND external_id = ?2")?
         .query_row([agent, external_id], |r| r.get(0))
@@ -507,9 +523,11 @@ pub(crate) fn ensure_session(store: &Store, agent: &str, external_id: &str, ts: 
         .query_row([external_id], |r| r.get(0))?;
     let id = if taken || external_id.is_empty() { uuid::Uuid::new_v4().to_string() } else { external_id.to_string() };
     conn.prepare_cached(
-        "INSERT INTO sessions (id, agent, external_id, source, state, started_at, last_activity)
-         VALUES (?1, ?2, ?3, 'transcript', 'completed', ?4, ?4)",
+        "INSERT INTO sessions (id, agent, external_id, source, state, started_at, last_activity, updated_at)
+         VALUES (?1, ?2, ?3, 'transcript', 'completed', ?4, ?4, ?4)",
     )?
     .execute(params![id, agent, external_id, ts])?;
-    Ok(conn.last_insert_rowid())
+    let pk = conn.last_insert_rowid();
+    super::live::push_event(conn, crate::util::now_ms(), super::live::event::SESSION_CREATED, Some(&id), None)?;
+    Ok(pk)
 }

@@ -5,6 +5,7 @@
 //! be all-or-nothing runs in one transaction.
 
 mod ingest;
+mod live;
 mod sessions;
 mod usage;
 
@@ -15,18 +16,23 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
+pub use live::{EventRecord, ProcessFacts, Transition, event};
 pub use sessions::*;
 pub use usage::*;
 
 use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("migrations/001_initial.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("migrations/001_initial.sql")),
+        M::up(include_str!("migrations/002_live.sql")),
+    ])
+});
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    1
+    2
 }
 
 /// An open agentwatch database.

@@ -30,12 +30,44 @@ pub struct SessionRow {
     pub cost_usd: Option<f64>,
     pub cost_source: Option<String>,
     pub unpriced_models: Vec<String>,
+    pub live: LiveColumns,
+}
+
+/// The live-monitoring columns of a session (collector, hooks, MCP).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveColumns {
+    pub pid: Option<u32>,
+    /// Process start, seconds since the epoch.
+    pub proc_start: Option<i64>,
+    pub command: Option<String>,
+    pub cpu: Option<f64>,
+    pub memory: Option<u64>,
+    pub turn: Option<String>,
+    pub heartbeat_at: Option<i64>,
+    pub reported_state: Option<String>,
+    pub reported_at: Option<i64>,
+    pub ide_type: Option<String>,
+    pub program_id: Option<String>,
+    pub progress: Option<i64>,
+    pub status_text: Option<String>,
+    pub context_bytes: Option<i64>,
+    pub handoff_required: Option<bool>,
+    pub mcp_session: Option<String>,
+    pub tool_calls: u64,
+    pub last_tool: Option<String>,
+    pub errors: u64,
+    pub state_changed_at: Option<i64>,
+    pub archived: bool,
+    pub updated_at: i64,
 }
 
 pub(crate) const SESSION_COLUMNS: &str = "s.pk, s.id, s.agent, s.external_id, s.name, s.agent_label, s.project_path,
     s.source, s.state, s.started_at, s.last_activity, s.ended_at, s.agent_version, s.transcript_path, s.events,
     s.input_tokens, s.output_tokens, s.cache_write_5m_tokens, s.cache_write_1h_tokens, s.cache_read_tokens,
-    s.reasoning_tokens, s.models, s.cost_usd, s.cost_source, s.unpriced_models";
+    s.reasoning_tokens, s.models, s.cost_usd, s.cost_source, s.unpriced_models,
+    s.pid, s.proc_start, s.command, s.cpu, s.memory, s.turn, s.heartbeat_at, s.reported_state, s.reported_at,
+    s.ide_type, s.program_id, s.progress, s.status_text, s.context_bytes, s.handoff_required, s.mcp_session,
+    s.tool_calls, s.last_tool, s.errors, s.state_changed_at, s.archived, s.updated_at";
 
 fn split_list(v: Option<String>) -> Vec<String> {
     v.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
@@ -72,6 +104,30 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
         cost_usd: r.get(22)?,
         cost_source: r.get::<_, Option<String>>(23)?.filter(|s| !s.is_empty()),
         unpriced_models: split_list(r.get(24)?),
+        live: LiveColumns {
+            pid: r.get::<_, Option<i64>>(25)?.map(|p| p as u32),
+            proc_start: r.get(26)?,
+            command: r.get(27)?,
+            cpu: r.get(28)?,
+            memory: r.get::<_, Option<i64>>(29)?.map(|m| m.max(0) as u64),
+            turn: r.get(30)?,
+            heartbeat_at: r.get(31)?,
+            reported_state: r.get(32)?,
+            reported_at: r.get(33)?,
+            ide_type: r.get(34)?,
+            program_id: r.get(35)?,
+            progress: r.get(36)?,
+            status_text: r.get(37)?,
+            context_bytes: r.get(38)?,
+            handoff_required: r.get::<_, Option<i64>>(39)?.map(|v| v != 0),
+            mcp_session: r.get(40)?,
+            tool_calls: n(41)?,
+            last_tool: r.get(42)?,
+            errors: n(43)?,
+            state_changed_at: r.get(44)?,
+            archived: r.get::<_, i64>(45)? != 0,
+            updated_at: r.get(46)?,
+        },
     })
 }
 

@@ -3,17 +3,19 @@
 //! Usage lines are `type: "assistant"` lines with `message.usage`. Claude Code
 //! writes one line per content block, each carrying the same usage, so a call
 //! is identified by `message.id` (with `requestId` when present) and counted
-//! once. Lines without a timestamp or a model, and `<synthetic>` messages, are
+//! once; of several copies the one with the most tokens wins (earlier lines
+//! may carry a partial count while the response streams). Lines without a timestamp or a model, and `<synthetic>` messages, are
 //! skipped. Malformed lines are reported, never fatal.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use memchr::memmem;
 use serde::Deserialize;
 
-use crate::model::{Tokens, UsageEvent};
+use crate::model::{EventKey, Tokens, UsageEvent};
 use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
 
 #[derive(Deserialize)]
@@ -71,6 +73,9 @@ pub struct ClaudeParser {
     file_key: String,
     /// Sessions whose metadata was already emitted by this parser.
     announced: HashSet<String>,
+    /// The last session and model seen, shared by the events that follow.
+    session: Option<Arc<str>>,
+    model: Option<Arc<str>>,
     usage_finder: memmem::Finder<'static>,
 }
 
@@ -80,6 +85,8 @@ impl ClaudeParser {
             file_session: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
             file_key: path.display().to_string(),
             announced: HashSet::new(),
+            session: None,
+            model: None,
             usage_finder: memmem::Finder::new(b"\"usage\""),
         }
     }
@@ -119,15 +126,20 @@ impl LineParser for ClaudeParser {
             Some(c) => (c.ephemeral_5m_input_tokens.unwrap_or(0), c.ephemeral_1h_input_tokens.unwrap_or(0)),
             None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
         };
-        let dedup_key = match msg.id.as_deref() {
-            Some(id) => format!("claude:{id}:{}", l.request_id.as_deref().unwrap_or("")),
-            None => format!("claude-line:{}:{offset}", self.file_key),
+        // A call is (message id, request id). A message id alone also names
+        // one response, so lines without a request id share its key. (ccusage
+        // 20's daily report counts such lines once per timestamp instead; its
+        // session report agrees with this. Current Claude Code always writes
+        // request ids.)
+        let key = match msg.id.as_deref() {
+            Some(id) => EventKey::of(&["claude", id, l.request_id.as_deref().unwrap_or("")]),
+            None => EventKey::of(&["claude-line", &self.file_key, &offset.to_string()]),
         };
         out.push(Record::Usage(UsageEvent {
-            dedup_key,
-            session_external_id: session.to_string(),
+            key,
+            session_external_id: intern(&mut self.session, session),
             timestamp,
-            model: model.to_string(),
+            model: intern(&mut self.model, model),
             model_fallback: false,
             fast: u.speed.as_deref() == Some("fast"),
             sidechain: l.is_sidechain.unwrap_or(false),
@@ -146,6 +158,18 @@ impl LineParser for ClaudeParser {
 
     fn state(&self) -> Option<String> {
         None
+    }
+}
+
+/// The cached string when it is the same, else a new one, cached.
+fn intern(slot: &mut Option<Arc<str>>, s: &str) -> Arc<str> {
+    match slot {
+        Some(a) if &**a == s => a.clone(),
+        _ => {
+            let a: Arc<str> = Arc::from(s);
+            *slot = Some(a.clone());
+            a
+        }
     }
 }
 
@@ -192,8 +216,8 @@ mod tests {
             })
         );
         let u = usages(&r)[0];
-        assert_eq!(u.dedup_key, "claude:msg_1:req_1");
-        assert_eq!(u.model, "claude-sonnet-4-5-20250929");
+        assert_eq!(u.key, EventKey::of(&["claude", "msg_1", "req_1"]));
+        assert_eq!(&*u.model, "claude-sonnet-4-5-20250929");
         assert!(u.fast && !u.sidechain && u.cost_usd.is_none());
         assert_eq!(
             u.tokens,
@@ -207,8 +231,8 @@ mod tests {
         let (r, _) = parse_all(&[l]);
         let u = usages(&r)[0];
         assert_eq!((u.tokens.cache_write_5m, u.tokens.cache_write_1h), (700, 0));
-        assert_eq!(u.session_external_id, "file-session", "no sessionId: the file names the session");
-        assert_eq!(u.dedup_key, "claude:m:");
+        assert_eq!(&*u.session_external_id, "file-session", "no sessionId: the file names the session");
+        assert_eq!(u.key, EventKey::of(&["claude", "m", ""]), "a message id alone names one response");
     }
 
     #[test]
@@ -242,6 +266,6 @@ mod tests {
         assert!(u[0].sidechain);
         assert_eq!(u[0].cost_usd, Some(0.25));
         // Without a message id each line is its own call.
-        assert_ne!(u[0].dedup_key, u[1].dedup_key);
+        assert_ne!(u[0].key, u[1].key);
     }
 }

@@ -1,11 +1,12 @@
 //! Codex: `sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
 
+pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{LineParser, Source, SourceEnv};
+use super::{LineParser, LiveProcess, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "codex";
 
@@ -34,5 +35,21 @@ impl Source for CodexSource {
 
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
         Box::new(parser::CodexParser::new(path, state))
+    }
+
+    fn session_of(&self, path: &Path) -> Option<String> {
+        live::session_of(&self.homes, path)
+    }
+
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_link(&self.homes, p, claimed)
+    }
+
+    fn turn(&self, path: &Path) -> Option<TurnInfo> {
+        live::turn(path)
+    }
+
+    fn tail(&self, path: &Path, max: usize) -> Vec<TranscriptLine> {
+        live::tail(path, max)
     }
 }

@@ -13,11 +13,12 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Tokens, UsageEvent};
+use crate::model::{EventKey, Tokens, UsageEvent};
 use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
 
 pub const FALLBACK_MODEL: &str = "gpt-5";
@@ -158,6 +159,10 @@ impl LineParser for CodexParser {
             }
             Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
                 let Some(info) = p.info else { return Ok(()) };
+                // Codex repeats token_count events; unchanged totals mean nothing new.
+                if info.total_token_usage.is_some() && info.total_token_usage == self.state.prev_total {
+                    return Ok(());
+                }
                 let delta = match (&info.last_token_usage, &info.total_token_usage, &self.state.prev_total) {
                     (Some(last), _, _) => *last,
                     (None, Some(total), Some(prev)) => total.minus(prev),
@@ -174,12 +179,12 @@ impl LineParser for CodexParser {
                 }
                 self.state.n += 1;
                 let (model, model_fallback) = match &self.state.model {
-                    Some(m) => (m.clone(), false),
-                    None => (FALLBACK_MODEL.to_string(), true),
+                    Some(m) => (Arc::from(m.as_str()), false),
+                    None => (Arc::from(FALLBACK_MODEL), true),
                 };
                 out.push(Record::Usage(UsageEvent {
-                    dedup_key: format!("codex:{}:{}", self.file_stem, self.state.n),
-                    session_external_id: self.state.session.clone().unwrap_or_else(|| self.file_stem.clone()),
+                    key: EventKey::of(&["codex", &self.file_stem, &self.state.n.to_string()]),
+                    session_external_id: Arc::from(self.state.session.as_deref().unwrap_or(&self.file_stem)),
                     timestamp,
                     model,
                     model_fallback,
@@ -260,10 +265,10 @@ mod tests {
             ],
         );
         assert_eq!(u.len(), 1);
-        assert_eq!(u[0].model, "gpt-5-codex");
+        assert_eq!(&*u[0].model, "gpt-5-codex");
         assert!(!u[0].model_fallback);
-        assert_eq!(u[0].session_external_id, "abc");
-        assert_eq!(u[0].dedup_key, "codex:rollout-x:1");
+        assert_eq!(&*u[0].session_external_id, "abc");
+        assert_eq!(u[0].key, EventKey::of(&["codex", "rollout-x", "1"]));
         assert_eq!(
             u[0].tokens,
             Tokens { input: 600, output: 200, cache_write_5m: 0, cache_write_1h: 0, cache_read: 400, reasoning: 50 }
@@ -286,8 +291,21 @@ mod tests {
         assert_eq!(u.len(), 2);
         assert_eq!((u[0].tokens.input, u[0].tokens.output), (1000, 100));
         assert_eq!((u[1].tokens.input, u[1].tokens.output), (0, 200));
-        assert!(u[0].model_fallback && u[0].model == FALLBACK_MODEL);
-        assert_eq!(u[1].dedup_key, "codex:rollout-x:2");
+        assert!(u[0].model_fallback && &*u[0].model == FALLBACK_MODEL);
+        assert_eq!(u[1].key, EventKey::of(&["codex", "rollout-x", "2"]));
+    }
+
+    #[test]
+    fn a_repeated_event_with_unchanged_totals_counts_once() {
+        let mut p = parser();
+        let first = tc("2026-11-20T10:00:01Z", Some([1000, 400, 100, 20]), Some([1000, 400, 100, 20]));
+        let again = tc("2026-11-20T10:00:02Z", Some([1000, 400, 100, 20]), Some([1000, 400, 100, 20]));
+        let next = tc("2026-11-20T10:00:03Z", Some([3000, 1400, 300, 20]), Some([2000, 1000, 200, 0]));
+        let (u, _) = run(&mut p, &[META.into(), first, again, next]);
+        assert_eq!(u.len(), 2);
+        let input: u64 = u.iter().map(|e| e.tokens.input).sum();
+        let output: u64 = u.iter().map(|e| e.tokens.output).sum();
+        assert_eq!((input, output), (1600, 300));
     }
 
     #[test]
@@ -298,9 +316,9 @@ mod tests {
         let mut resumed = CodexParser::new(Path::new("/c/sessions/2026/11/20/rollout-x.jsonl"), Some(&saved));
         let (u, _) = run(&mut resumed, &[tc("2026-11-20T10:00:05Z", Some([1500, 200, 150, 0]), None)]);
         assert_eq!(u[0].tokens, Tokens { input: 300, output: 50, cache_read: 200, ..Default::default() });
-        assert_eq!(u[0].model, "gpt-5-codex");
-        assert_eq!(u[0].session_external_id, "abc");
-        assert_eq!(u[0].dedup_key, "codex:rollout-x:2");
+        assert_eq!(&*u[0].model, "gpt-5-codex");
+        assert_eq!(&*u[0].session_external_id, "abc");
+        assert_eq!(u[0].key, EventKey::of(&["codex", "rollout-x", "2"]));
     }
 
     #[test]

@@ -45,11 +45,12 @@ CREATE TABLE models (
 );
 
 -- One row per billed model call, deduplicated. `id` is a stable 63-bit hash
--- of `key` (probed forward on a collision), so the dedup check is the
--- primary-key lookup itself.
+-- of the call's identity and `key_check` a second, independent hash of it: the
+-- dedup check is the primary-key lookup itself, confirmed by `key_check`
+-- (a row id taken by another call is probed forward).
 CREATE TABLE usage_events (
     id        INTEGER PRIMARY KEY,
-    key       TEXT NOT NULL,
+    key_check INTEGER NOT NULL,
     session   INTEGER NOT NULL,
     ts        INTEGER NOT NULL,
     model     INTEGER NOT NULL,
@@ -63,7 +64,6 @@ CREATE TABLE usage_events (
     cost_usd  REAL                            -- recorded by the agent (legacy costUSD)
 );
 CREATE INDEX usage_events_ts ON usage_events (ts);
-CREATE INDEX usage_events_session ON usage_events (session);
 
 -- Usage summed per session, 15-minute bucket, model and pricing flags, kept
 -- up to date at ingest. Reports read this, never the events, so they cost the

@@ -1,0 +1,250 @@
+//! The user's settings: `config.toml` in the config dir. Every key is
+//! optional; a missing file means the defaults.
+//!
+//! ```toml
+//! scan_interval_secs = 2          # how often running processes are scanned
+//! idle_after_secs = 300           # alive but no activity for this long: idle
+//! stale_after_secs = 900          # no heartbeat for this long: stale
+//! waiting_alert_delay_secs = 30   # waiting this long before "waiting for you"
+//! archive_after_hours = 4         # inactive this long: archived (never deleted)
+//!
+//! [stale_after_secs_per_agent]
+//! codex = 1800
+//!
+//! [budgets]
+//! daily_usd = 20.0
+//! monthly_usd = 300.0
+//!
+//! [notifications]
+//! enabled = true
+//! quiet_hours = { start = "22:00", end = "07:00" }
+//!
+//! [api]
+//! port = 47821
+//!
+//! [[signatures]]                  # more agents to detect (see collector::signatures)
+//! agent = "my-agent"
+//! names = ["my-agent"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+
+use crate::collector::signatures::Signature;
+use crate::error::{Error, Result};
+use crate::paths::Dirs;
+
+/// The API's default port: fixed, so MCP client configs stay valid.
+pub const DEFAULT_API_PORT: u16 = 47821;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub scan_interval_secs: u64,
+    pub idle_after_secs: u64,
+    pub stale_after_secs: u64,
+    pub stale_after_secs_per_agent: BTreeMap<String, u64>,
+    pub waiting_alert_delay_secs: u64,
+    pub archive_after_hours: u64,
+    pub budgets: Budgets,
+    pub notifications: Notifications,
+    pub api: ApiConfig,
+    pub start_at_login: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<Signature>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Budgets {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Notifications {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Notifications { enabled: true, quiet_hours: None }
+    }
+}
+
+/// A daily window, in local time, in which alerts are stored but not shown.
+/// It may wrap midnight (`22:00`–`07:00`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: String,
+    pub end: String,
+}
+
+impl QuietHours {
+    pub fn parse(&self) -> Result<(NaiveTime, NaiveTime)> {
+        let t = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M")
+                .map_err(|_| Error::Usage(format!("quiet hours: '{s}' is not a time (expected HH:MM)")))
+        };
+        Ok((t(&self.start)?, t(&self.end)?))
+    }
+
+    /// Whether a local time of day falls in the window.
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        match self.parse() {
+            Ok((start, end)) if start <= end => t >= start && t < end,
+            Ok((start, end)) => t >= start || t < end,
+            Err(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    pub port: u16,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { port: DEFAULT_API_PORT }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            scan_interval_secs: 2,
+            idle_after_secs: 300,
+            stale_after_secs: 900,
+            stale_after_secs_per_agent: BTreeMap::new(),
+            waiting_alert_delay_secs: 30,
+            archive_after_hours: 4,
+            budgets: Budgets::default(),
+            notifications: Notifications::default(),
+            api: ApiConfig::default(),
+            start_at_login: false,
+            signatures: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `config.toml` from the config dir; defaults when it is missing.
+    pub fn load(dirs: &Dirs) -> Result<Config> {
+        Config::load_from(&dirs.config_file())
+    }
+
+    pub fn load_from(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let c: Config = toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_string();
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+            Error::Other(match line {
+                Some(l) => format!("{}:{l}: {msg}", path.display()),
+                None => format!("{}: {msg}", path.display()),
+            })
+        })?;
+        c.validate().map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+        Ok(c)
+    }
+
+    /// Checks values a file can hold but agentwatch cannot use.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=60).contains(&self.scan_interval_secs) {
+            return Err(Error::Usage("scan_interval_secs must be between 1 and 60".into()));
+        }
+        if self.stale_after_secs == 0 || self.idle_after_secs == 0 || self.archive_after_hours == 0 {
+            return Err(Error::Usage("thresholds must be greater than 0".into()));
+        }
+        for b in [self.budgets.daily_usd, self.budgets.monthly_usd].into_iter().flatten() {
+            if !(b.is_finite() && b > 0.0) {
+                return Err(Error::Usage("budgets must be positive amounts".into()));
+            }
+        }
+        if let Some(q) = &self.notifications.quiet_hours {
+            q.parse()?;
+        }
+        for s in &self.signatures {
+            s.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the settings back, atomically.
+    pub fn save(&self, dirs: &Dirs) -> Result<()> {
+        self.validate()?;
+        crate::paths::create_private_dir(&dirs.config)?;
+        let path = dirs.config_file();
+        let text = toml::to_string_pretty(self).map_err(|e| Error::Other(format!("cannot write settings: {e}")))?;
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        Ok(())
+    }
+
+    /// The heartbeat threshold for an agent type, in ms.
+    pub fn stale_after_ms(&self, agent: &str) -> i64 {
+        (self.stale_after_secs_per_agent.get(agent).copied().unwrap_or(self.stale_after_secs) * 1000) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_means_defaults() {
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(Config::load_from(&t.path().join("nope.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn values_round_trip_and_per_agent_thresholds_apply() {
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs::under(t.path());
+        let mut c = Config::default();
+        c.stale_after_secs_per_agent.insert("codex".into(), 1800);
+        c.budgets.daily_usd = Some(20.0);
+        c.notifications.quiet_hours = Some(QuietHours { start: "22:00".into(), end: "07:00".into() });
+        c.save(&dirs).unwrap();
+        let back = Config::load(&dirs).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.stale_after_ms("codex"), 1_800_000);
+        assert_eq!(back.stale_after_ms("claude-code"), 900_000);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("config.toml");
+        std::fs::write(&p, "scan_interval_secs = 2\nbogus_key = 1\n").unwrap();
+        let e = Config::load_from(&p).unwrap_err().to_string();
+        assert!(e.contains("config.toml:2") && e.contains("bogus_key"), "{e}");
+        std::fs::write(&p, "scan_interval_secs = 0\n").unwrap();
+        assert!(Config::load_from(&p).unwrap_err().to_string().contains("between 1 and 60"));
+    }
+
+    #[test]
+    fn quiet_hours_may_wrap_midnight() {
+        let q = QuietHours { start: "22:00".into(), end: "07:00".into() };
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert!(q.contains(t(23, 30)) && q.contains(t(6, 59)));
+        assert!(!q.contains(t(7, 0)) && !q.contains(t(12, 0)));
+        let day = QuietHours { start: "12:00".into(), end: "13:00".into() };
+        assert!(day.contains(t(12, 30)) && !day.contains(t(13, 30)));
+    }
+}

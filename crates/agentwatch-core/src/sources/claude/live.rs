@@ -1,0 +1,354 @@
+//! Claude Code, live: linking a running `claude` to its session, and reading
+//! where its conversation stands.
+//!
+//! Claude Code keeps a registry of live sessions, `<config>/sessions/<pid>.json`
+//! (`pid, sessionId, cwd, startedAt, procStart, version, kind, entrypoint,
+//! name, status, updatedAt`). `procStart` is the process start time in clock
+//! ticks since boot, as in `/proc/<pid>/stat`; a file whose `procStart` does
+//! not match the live process is left over from a reused pid and ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::paths::encode_project_dir;
+use crate::collector::process::start_ticks;
+use crate::liveness::Turn;
+use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, parse_ts};
+
+/// A `sessions/<pid>.json` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryEntry {
+    pub pid: u32,
+    pub session_id: String,
+    pub cwd: Option<String>,
+    pub started_at: Option<i64>,
+    pub proc_start: Option<u64>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+pub fn read_registry(config_dir: &Path, pid: u32) -> Option<RegistryEntry> {
+    let text = std::fs::read_to_string(config_dir.join("sessions").join(format!("{pid}.json"))).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let num = |k: &str| v.get(k).and_then(|x| x.as_u64().or_else(|| x.as_str().and_then(|s| s.parse().ok())));
+    let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    Some(RegistryEntry {
+        pid: num("pid")? as u32,
+        session_id: text("sessionId")?,
+        cwd: text("cwd"),
+        started_at: num("startedAt").map(|n| n as i64),
+        proc_start: num("procStart"),
+        name: text("name"),
+        status: text("status"),
+    })
+}
+
+/// The registry's `status`, where it clearly says something.
+fn status_turn(s: &str) -> Option<Turn> {
+    match s {
+        "idle" | "waiting" | "waiting_for_input" | "awaiting_input" | "needs_input" => Some(Turn::Waiting),
+        "busy" | "running" | "working" | "thinking" | "responding" => Some(Turn::Working),
+        _ => None,
+    }
+}
+
+/// Links a process through the registry, if an entry matches it exactly.
+pub fn registry_link(config_dirs: &[PathBuf], p: &LiveProcess) -> Option<TranscriptLink> {
+    for dir in config_dirs {
+        for pid in &p.pids {
+            let Some(e) = read_registry(dir, *pid) else { continue };
+            if e.pid != *pid {
+                continue;
+            }
+            let same = match (e.proc_start, start_ticks(*pid)) {
+                (Some(recorded), Some(live)) => recorded == live,
+                // Without tick counts, the wall-clock start must agree.
+                _ => e.started_at.is_some_and(|s| (s / 1000 - p.start).abs() <= 5),
+            };
+            if !same {
+                continue;
+            }
+            let cwd = e.cwd.clone().or_else(|| p.cwd.as_ref().map(|c| c.display().to_string()));
+            let path = cwd
+                .map(|c| dir.join("projects").join(encode_project_dir(&c)).join(format!("{}.jsonl", e.session_id)))
+                .filter(|p| p.is_file());
+            return Some(TranscriptLink {
+                external_id: e.session_id,
+                path,
+                name: e.name,
+                turn: e.status.as_deref().and_then(status_turn),
+            });
+        }
+    }
+    None
+}
+
+/// The session of a transcript under one of the `projects` dirs.
+pub fn session_of(projects: &[PathBuf], path: &Path) -> Option<String> {
+    if path.extension()? != "jsonl" || !projects.iter().any(|p| path.starts_with(p)) {
+        return None;
+    }
+    let parent = path.parent()?;
+    if parent.file_name()? == "subagents" {
+        return Some(parent.parent()?.file_name()?.to_string_lossy().into_owned());
+    }
+    Some(path.file_stem()?.to_string_lossy().into_owned())
+}
+
+/// The newest transcript in the process's project folder written since it
+/// started.
+pub fn newest_link(projects: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+    let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
+    let since = (p.start - 2) * 1000;
+    let mut best: Option<(i64, PathBuf)> = None;
+    for dir in projects.iter().map(|d| d.join(encode_project_dir(&cwd))) {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "jsonl") || claimed(&path) {
+                continue;
+            }
+            let Some(m) = mtime_ms(&path) else { continue };
+            if m >= since && best.as_ref().is_none_or(|(b, _)| m > *b) {
+                best = Some((m, path));
+            }
+        }
+    }
+    let (_, path) = best?;
+    Some(TranscriptLink {
+        external_id: path.file_stem()?.to_string_lossy().into_owned(),
+        path: Some(path),
+        ..Default::default()
+    })
+}
+
+fn content_blocks(v: &Value) -> Vec<&Value> {
+    match v.pointer("/message/content") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn user_text(v: &Value) -> Option<String> {
+    match v.pointer("/message/content") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(a)) => {
+            let t: Vec<&str> = a.iter().filter(|b| b["type"] == "text").filter_map(|b| b["text"].as_str()).collect();
+            (!t.is_empty()).then(|| t.join("\n"))
+        }
+        _ => None,
+    }
+}
+
+/// What one line says about the turn, if it is decisive.
+fn line_turn(v: &Value) -> Option<Turn> {
+    match v["type"].as_str()? {
+        "assistant" => {
+            let blocks = content_blocks(v);
+            if blocks.iter().any(|b| b["type"] == "tool_use") {
+                Some(Turn::Working)
+            } else if blocks.iter().any(|b| b["type"] == "text") {
+                Some(Turn::Waiting)
+            } else {
+                None
+            }
+        }
+        "user" => {
+            if content_blocks(v).iter().any(|b| b["type"] == "tool_result") {
+                return Some(Turn::Working);
+            }
+            let text = user_text(v)?;
+            if text.contains("<command-name>/exit</command-name>") || text.trim() == "/exit" || text.trim() == "/quit" {
+                Some(Turn::Ended)
+            } else if text.starts_with("[Request interrupted by user") {
+                Some(Turn::Waiting)
+            } else if text.contains("<local-command-stdout>") || text.contains("<command-name>") {
+                None // local commands do not start a turn
+            } else {
+                Some(Turn::Working)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where the conversation stands, from the last decisive line.
+pub fn turn(path: &Path) -> Option<TurnInfo> {
+    for l in last_lines(path, 64 * 1024).iter().rev() {
+        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
+        if let Some(t) = line_turn(&v) {
+            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
+            return Some(TurnInfo { turn: t, at });
+        }
+    }
+    None
+}
+
+/// The transcript's last lines, for display.
+pub fn tail(path: &Path, max: usize) -> Vec<TranscriptLine> {
+    let mut out = Vec::new();
+    for l in last_lines(path, 256 * 1024) {
+        let Ok(v) = serde_json::from_str::<Value>(&l) else { continue };
+        let at = v["timestamp"].as_str().map(str::to_string);
+        match v["type"].as_str() {
+            Some("user") => {
+                for b in content_blocks(&v).into_iter().filter(|b| b["type"] == "tool_result") {
+                    let text = match &b["content"] {
+                        Value::String(s) => s.clone(),
+                        Value::Array(a) => a.iter().filter_map(|x| x["text"].as_str()).collect::<Vec<_>>().join("\n"),
+                        _ => String::new(),
+                    };
+                    out.push(TranscriptLine { at: at.clone(), role: "tool", text: clip(&text, 2000) });
+                }
+                if let Some(t) = user_text(&v) {
+                    out.push(TranscriptLine { at, role: "user", text: clip(&t, 4000) });
+                }
+            }
+            Some("assistant") => {
+                for b in content_blocks(&v) {
+                    match b["type"].as_str() {
+                        Some("text") => out.push(TranscriptLine {
+                            at: at.clone(),
+                            role: "assistant",
+                            text: clip(b["text"].as_str().unwrap_or(""), 4000),
+                        }),
+                        Some("tool_use") => out.push(TranscriptLine {
+                            at: at.clone(),
+                            role: "tool",
+                            text: format!(
+                                "→ {} {}",
+                                b["name"].as_str().unwrap_or("tool"),
+                                clip(&b["input"].to_string(), 500)
+                            ),
+                        }),
+                        _ => {}
+                    }
+                }
+            }
+            Some("system") => {
+                if let Some(t) = v["content"].as_str() {
+                    out.push(TranscriptLine { at, role: "system", text: clip(t, 1000) });
+                }
+            }
+            _ => {}
+        }
+    }
+    let skip = out.len().saturating_sub(max);
+    out.drain(..skip);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn write(path: &Path, lines: &[Value]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let s: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        std::fs::write(path, s.join("\n") + "\n").unwrap();
+    }
+
+    fn user(text: &str) -> Value {
+        json!({"type": "user", "timestamp": "2026-11-20T10:00:00Z", "message": {"role": "user", "content": text}})
+    }
+
+    fn assistant(blocks: Value) -> Value {
+        json!({"type": "assistant", "timestamp": "2026-11-20T10:00:05Z", "message": {"role": "assistant", "content": blocks}})
+    }
+
+    #[test]
+    fn the_last_decisive_line_gives_the_turn() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("s.jsonl");
+        let tool = assistant(json!([{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}}]));
+        let result = json!({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}});
+        let done = assistant(json!([{"type": "text", "text": "All done."}]));
+        let summary = json!({"type": "summary", "summary": "x"});
+        let cases: Vec<(Vec<Value>, Turn)> = vec![
+            (vec![user("fix it")], Turn::Working),
+            (vec![user("fix it"), tool.clone()], Turn::Working),
+            (vec![user("fix it"), tool.clone(), result.clone()], Turn::Working),
+            (vec![user("fix it"), tool, result, done.clone(), summary], Turn::Waiting),
+            (vec![user("fix it"), user("[Request interrupted by user]")], Turn::Waiting),
+            (vec![done, user("<command-name>/exit</command-name>")], Turn::Ended),
+        ];
+        for (lines, want) in cases {
+            write(&p, &lines);
+            assert_eq!(turn(&p).map(|t| t.turn), Some(want), "{lines:?}");
+        }
+        assert_eq!(turn(&t.path().join("missing.jsonl")), None);
+    }
+
+    #[test]
+    fn registry_links_only_the_process_that_wrote_it() {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = t.path().join(".claude");
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        let ticks = start_ticks(pid);
+        let proj = cfg.join("projects").join(encode_project_dir("/home/u/app"));
+        write(&proj.join("sess-1.jsonl"), &[user("hi")]);
+        let entry = |proc_start: Option<u64>| {
+            json!({"pid": pid, "sessionId": "sess-1", "cwd": "/home/u/app", "startedAt": 0, "procStart": proc_start,
+                   "version": "2.0.50", "kind": "interactive", "entrypoint": "cli", "name": "refactor", "status": "idle", "updatedAt": 0})
+        };
+        std::fs::create_dir_all(cfg.join("sessions")).unwrap();
+        let lp = LiveProcess { pids: vec![pid], start: 0, cwd: None };
+        if let Some(ticks) = ticks {
+            std::fs::write(cfg.join(format!("sessions/{pid}.json")), entry(Some(ticks)).to_string()).unwrap();
+            let l = registry_link(std::slice::from_ref(&cfg), &lp).expect("linked");
+            assert_eq!(l.external_id, "sess-1");
+            assert_eq!(l.path, Some(proj.join("sess-1.jsonl")));
+            assert_eq!(l.name.as_deref(), Some("refactor"));
+            assert_eq!(l.turn, Some(Turn::Waiting));
+            // A file left by an earlier process with the same pid is ignored.
+            std::fs::write(cfg.join(format!("sessions/{pid}.json")), entry(Some(ticks + 1)).to_string()).unwrap();
+            assert_eq!(registry_link(std::slice::from_ref(&cfg), &lp), None);
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn newest_unclaimed_transcript_in_the_project_folder() {
+        let t = tempfile::tempdir().unwrap();
+        let projects = t.path().join("projects");
+        let dir = projects.join(encode_project_dir("/home/u/app"));
+        write(&dir.join("old.jsonl"), &[user("a")]);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write(&dir.join("new.jsonl"), &[user("b")]);
+        let p = LiveProcess { pids: vec![1], start: 0, cwd: Some("/home/u/app".into()) };
+        let pr = std::slice::from_ref(&projects);
+        assert_eq!(newest_link(pr, &p, &|_| false).unwrap().external_id, "new");
+        assert_eq!(newest_link(pr, &p, &|q| q.ends_with("new.jsonl")).unwrap().external_id, "old");
+        let later = LiveProcess { start: chrono::Utc::now().timestamp() + 60, ..p };
+        assert_eq!(newest_link(pr, &later, &|_| false), None, "written before the process started");
+        assert_eq!(session_of(pr, &dir.join("s9/subagents/agent-1.jsonl")), Some("s9".into()));
+        assert_eq!(session_of(pr, &dir.join("s9.jsonl")), Some("s9".into()));
+        assert_eq!(session_of(pr, Path::new("/elsewhere/x.jsonl")), None);
+    }
+
+    #[test]
+    fn tail_shows_text_tools_and_results_as_plain_text() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("s.jsonl");
+        write(
+            &p,
+            &[
+                user("<script>alert(1)</script>"),
+                assistant(
+                    json!([{"type": "text", "text": "Looking."}, {"type": "tool_use", "name": "Read", "input": {"path": "a.rs"}}]),
+                ),
+                json!({"type": "user", "message": {"content": [{"type": "tool_result", "content": "fn main() {}"}]}}),
+            ],
+        );
+        let lines = tail(&p, 10);
+        let roles: Vec<&str> = lines.iter().map(|l| l.role).collect();
+        assert_eq!(roles, vec!["user", "assistant", "tool", "tool"]);
+        assert_eq!(lines[0].text, "<script>alert(1)</script>");
+        assert!(lines[2].text.starts_with("→ Read"));
+        assert_eq!(tail(&p, 2).len(), 2);
+    }
+}

@@ -1,0 +1,167 @@
+//! Codex, live: which rollout a running `codex` writes, and where its
+//! conversation stands (`task_complete` ends a turn).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, Local, TimeZone};
+use serde_json::Value;
+
+use crate::liveness::Turn;
+use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, parse_ts};
+
+/// The `session_meta` of a rollout (its first line): (id, cwd).
+fn meta(path: &Path) -> Option<(String, Option<String>)> {
+    let f = std::fs::File::open(path).ok()?;
+    let mut first = String::new();
+    BufReader::new(f.take(64 * 1024)).read_line(&mut first).ok()?;
+    let v: Value = serde_json::from_str(&first).ok()?;
+    if v["type"] != "session_meta" {
+        return None;
+    }
+    let id = v.pointer("/payload/id")?.as_str()?.to_string();
+    Some((id, v.pointer("/payload/cwd").and_then(Value::as_str).map(str::to_string)))
+}
+
+/// The session of a rollout file under one of the Codex homes.
+pub fn session_of(homes: &[PathBuf], path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    if !name.starts_with("rollout-") || !name.ends_with(".jsonl") || !homes.iter().any(|h| path.starts_with(h)) {
+        return None;
+    }
+    Some(meta(path).map(|(id, _)| id).unwrap_or_else(|| name.trim_end_matches(".jsonl").to_string()))
+}
+
+/// The newest rollout started in the process's working directory since it
+/// started. Codex files rollouts under `sessions/YYYY/MM/DD` by local date.
+pub fn newest_link(homes: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+    let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
+    let since = (p.start - 2) * 1000;
+    let first = Local.timestamp_opt(p.start, 0).single()?.date_naive() - Duration::days(1);
+    let today = Local::now().date_naive() + Duration::days(1);
+    let mut best: Option<(i64, PathBuf, String)> = None;
+    for home in homes {
+        let mut day = first;
+        while day <= today {
+            let dir = home.join("sessions").join(day.format("%Y/%m/%d").to_string());
+            day += Duration::days(1);
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if !e.file_name().to_string_lossy().starts_with("rollout-") || claimed(&path) {
+                    continue;
+                }
+                let Some(m) = mtime_ms(&path).filter(|m| *m >= since) else { continue };
+                if best.as_ref().is_some_and(|(b, _, _)| *b >= m) {
+                    continue;
+                }
+                if let Some((id, Some(c))) = meta(&path)
+                    && c == cwd
+                {
+                    best = Some((m, path, id));
+                }
+            }
+        }
+    }
+    let (_, path, id) = best?;
+    Some(TranscriptLink { external_id: id, path: Some(path), ..Default::default() })
+}
+
+fn line_turn(v: &Value) -> Option<Turn> {
+    let kind = v.pointer("/payload/type").and_then(Value::as_str)?;
+    match (v["type"].as_str()?, kind) {
+        ("event_msg", "task_complete" | "turn_aborted") => Some(Turn::Waiting),
+        ("event_msg", "user_message" | "task_started") => Some(Turn::Working),
+        ("response_item", "function_call" | "custom_tool_call" | "local_shell_call") => Some(Turn::Working),
+        _ => None,
+    }
+}
+
+pub fn turn(path: &Path) -> Option<TurnInfo> {
+    for l in last_lines(path, 64 * 1024).iter().rev() {
+        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
+        if let Some(t) = line_turn(&v) {
+            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
+            return Some(TurnInfo { turn: t, at });
+        }
+    }
+    None
+}
+
+pub fn tail(path: &Path, max: usize) -> Vec<TranscriptLine> {
+    let mut out = Vec::new();
+    for l in last_lines(path, 256 * 1024) {
+        let Ok(v) = serde_json::from_str::<Value>(&l) else { continue };
+        let at = v["timestamp"].as_str().map(str::to_string);
+        let p = &v["payload"];
+        let line = match (v["type"].as_str(), p["type"].as_str()) {
+            (Some("event_msg"), Some("user_message")) => ("user", p["message"].as_str().unwrap_or("").to_string()),
+            (Some("event_msg"), Some("agent_message")) => {
+                ("assistant", p["message"].as_str().unwrap_or("").to_string())
+            }
+            (Some("response_item"), Some("function_call" | "custom_tool_call")) => (
+                "tool",
+                format!(
+                    "→ {} {}",
+                    p["name"].as_str().unwrap_or("tool"),
+                    p["arguments"].as_str().or(p["input"].as_str()).unwrap_or("")
+                ),
+            ),
+            (Some("response_item"), Some("function_call_output" | "custom_tool_call_output")) => {
+                ("tool", p["output"].as_str().map(str::to_string).unwrap_or_else(|| p["output"].to_string()))
+            }
+            (Some("event_msg"), Some("task_complete")) => ("system", "turn complete".to_string()),
+            _ => continue,
+        };
+        out.push(TranscriptLine { at, role: line.0, text: clip(&line.1, if line.0 == "tool" { 2000 } else { 4000 }) });
+    }
+    let skip = out.len().saturating_sub(max);
+    out.drain(..skip);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn write(path: &Path, lines: &[Value]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let s: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        std::fs::write(path, s.join("\n") + "\n").unwrap();
+    }
+
+    fn ev(kind: &str) -> Value {
+        json!({"timestamp": "2026-11-20T10:00:00Z", "type": "event_msg", "payload": {"type": kind, "message": "hi"}})
+    }
+
+    #[test]
+    fn task_complete_means_waiting() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("rollout-x.jsonl");
+        write(&p, &[ev("task_started"), ev("agent_message"), ev("token_count")]);
+        assert_eq!(turn(&p).unwrap().turn, Turn::Working);
+        write(&p, &[ev("task_started"), ev("agent_message"), ev("task_complete"), ev("token_count")]);
+        assert_eq!(turn(&p).unwrap().turn, Turn::Waiting);
+        write(&p, &[ev("task_complete"), ev("user_message")]);
+        assert_eq!(turn(&p).unwrap().turn, Turn::Working);
+    }
+
+    #[test]
+    fn links_the_rollout_started_in_the_same_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join(".codex");
+        let today = Local::now().format("%Y/%m/%d").to_string();
+        let meta =
+            |id: &str, cwd: &str| json!({"timestamp": "x", "type": "session_meta", "payload": {"id": id, "cwd": cwd}});
+        write(&home.join("sessions").join(&today).join("rollout-a.jsonl"), &[meta("a", "/home/u/api")]);
+        write(&home.join("sessions").join(&today).join("rollout-b.jsonl"), &[meta("b", "/home/u/web")]);
+        let homes = std::slice::from_ref(&home);
+        let p =
+            LiveProcess { pids: vec![1], start: chrono::Utc::now().timestamp() - 60, cwd: Some("/home/u/api".into()) };
+        let l = newest_link(homes, &p, &|_| false).unwrap();
+        assert_eq!(l.external_id, "a");
+        assert_eq!(newest_link(homes, &p, &|q| q.ends_with("rollout-a.jsonl")), None);
+        assert_eq!(session_of(homes, l.path.as_deref().unwrap()), Some("a".into()));
+    }
+}
