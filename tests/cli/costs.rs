@@ -42,7 +42,7 @@ fn of_several_copies_of_a_call_the_most_complete_counts() {
     let r = env.json(&["costs", "daily"]);
     assert_eq!(r["totals"]["outputTokens"], 900);
     assert!(close(num(&r["totals"]["totalCost"]), 10.0 * 3e-6 + 900.0 * 15e-6));
-    assert_eq!(env.json(&["sessions", "show", "s1", "--no-ingest"])["tokens"]["output"], 900);
+    assert_eq!(env.json(&["sessions", "show", "s1", "--no-ingest"])["session"]["tokens"]["output"], 900);
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn a_side_chain_copy_loses_to_the_main_copy_in_either_order() {
     assert_eq!(r["totals"]["totalTokens"], 110);
     // The session's own totals were corrected too.
     let s = env.json(&["sessions", "show", "s1"]);
-    assert_eq!(s["tokens"]["total"], 110);
+    assert_eq!(s["session"]["tokens"]["total"], 110);
 }
 
 #[test]

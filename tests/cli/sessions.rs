@@ -114,6 +114,14 @@ fn active_means_recent_activity_until_the_collector_knows_better() {
     fixture(&env);
     let r = env.json(&["sessions", "--active"]);
     assert_eq!(ids(&r), vec!["aaaa3333-0000-0000-0000-000000000003"]);
+    // Its transcript ends with the agent's answer: the turn is over.
+    assert_eq!(r["sessions"][0]["state"], "waiting");
+    // A new prompt: working again.
+    append(
+        &env.claude_file("/home/u/web-app", "aaaa3333-0000-0000-0000-000000000003.jsonl"),
+        &format!("{}\n", line(&claude_user(&ago(5), "aaaa3333-0000-0000-0000-000000000003", "and now the tests"))),
+    );
+    let r = env.json(&["sessions", "--active"]);
     assert_eq!(r["sessions"][0]["state"], "working");
 }
 
@@ -187,7 +195,8 @@ fn stats_totals_and_averages() {
 fn show_finds_a_session_by_unique_prefix() {
     let env = Env::new();
     fixture(&env);
-    let s = env.json(&["sessions", "show", "bbbb"]);
+    let d = env.json(&["sessions", "show", "bbbb"]);
+    let s = &d["session"];
     assert_eq!(s["sessionId"], "bbbb2222-0000-0000-0000-000000000002");
     assert_eq!(s["agent"], "codex");
     assert_eq!(s["projectPath"], "/home/u/api");
@@ -195,8 +204,9 @@ fn show_finds_a_session_by_unique_prefix() {
         s["tokens"],
         json!({"input": 4000, "output": 500, "cacheCreation": 0, "cacheRead": 1000, "reasoning": 100, "total": 5500})
     );
-    assert_eq!(s["modelBreakdowns"][0]["modelName"], "gpt-5-codex");
-    assert_eq!(s["modelBreakdowns"][0]["priceSource"], "snapshot 2026-09-20");
+    assert_eq!(d["models"][0]["modelName"], "gpt-5-codex");
+    assert_eq!(d["models"][0]["priceSource"], "snapshot 2026-09-20");
+    assert!(d["stateHistory"].is_array() && d["toolCalls"].is_array() && d["alerts"].is_array());
     let text = env.ok(&["sessions", "show", "aaaa1111", "--no-ingest"]);
     for want in [
         "aaaa1111-0000-0000-0000-000000000001",

@@ -49,7 +49,9 @@ impl Env {
             .env("HOME", &self.home)
             .env("TZ", "UTC")
             .env("AGENTWATCH_DATA_DIR", &self.data)
-            .env("AGENTWATCH_CONFIG_DIR", &self.config);
+            .env("AGENTWATCH_CONFIG_DIR", &self.config)
+            // Only processes this test started count as agents.
+            .env("AGENTWATCH_PROCESS_SCOPE", std::process::id().to_string());
         c
     }
 

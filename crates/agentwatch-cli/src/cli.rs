@@ -39,6 +39,72 @@ pub enum Command {
     /// Show the model prices in use, or import a newer price list.
     #[command(subcommand)]
     Prices(PricesCmd),
+    /// Run the live collector in the foreground: detect running agents,
+    /// follow their state, raise alerts.
+    Daemon(DaemonArgs),
+    /// Stop a running agent: SIGTERM, then SIGKILL after a grace period.
+    Kill(KillArgs),
+    /// Alerts raised so far; snooze or resume them.
+    Alerts(AlertsArgs),
+    /// Whether a monitor is running, and what the database holds.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Show alerts as desktop notifications.
+    #[arg(long)]
+    pub notify: bool,
+    /// Seconds between process scans (default: from config.toml, else 2).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub scan_interval: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// The session's id, or a unique prefix of it.
+    pub session: String,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Seconds to wait after SIGTERM before SIGKILL.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub grace: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: Option<AlertsCmd>,
+    /// Show at most this many alerts.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCmd {
+    /// Silence alerts for one session, or for all with `all`.
+    Snooze(SnoozeArgs),
+    /// End every snooze.
+    Resume,
+}
+
+#[derive(Debug, Args)]
+pub struct SnoozeArgs {
+    /// A session id (or unique prefix), or `all`.
+    pub target: String,
+    /// How long: 30m, 1h, 2h30m, 1d.
+    #[arg(long = "for", default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -209,6 +275,32 @@ pub struct PricesUpdateArgs {
     /// The price list to import. agentwatch never downloads prices itself.
     #[arg(long, value_name = "FILE", required = true)]
     pub from: PathBuf,
+}
+
+/// `30m`, `1h`, `2h30m`, `1d`, `45s`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let err = || format!("'{s}' is not a duration (e.g. 30m, 1h, 2h30m, 1d)");
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| err())?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(err()),
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(err());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {

@@ -26,6 +26,28 @@ pub fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
 }
 
+/// Logs to daily files in `dir` (a week kept), for the daemon.
+pub fn init_file_logging(dir: &std::path::Path, verbose: u8) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    agentwatch_core::paths::create_private_dir(dir)?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("agentwatch")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(dir)
+        .map_err(|e| Error::Other(format!("cannot write logs in {}: {e}", dir.display())))?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let level = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init();
+    Ok(guard)
+}
+
 pub struct Ctx {
     pub dirs: Dirs,
     pub prices: PriceBook,
@@ -75,6 +97,17 @@ impl Ctx {
             ));
         }
         Ok(report)
+    }
+
+    /// Looks at running processes once, unless a monitor already does.
+    pub fn collect_once(&mut self) -> Result<()> {
+        if agentwatch_core::monitor::holder(&self.dirs).is_some() {
+            return Ok(());
+        }
+        let cfg = agentwatch_core::config::Config::load(&self.dirs)?;
+        let mut c = agentwatch_core::collector::Collector::new(cfg, default_sources())?;
+        c.scan(&mut self.store, true)?;
+        Ok(())
     }
 
     /// Ingests unless told not to; reports always run on current data.

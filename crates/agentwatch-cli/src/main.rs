@@ -30,7 +30,9 @@ fn main() {
             }
         },
     };
-    context::init_logging(cli.verbose);
+    if !matches!(cli.command, cli::Command::Daemon(_)) {
+        context::init_logging(cli.verbose);
+    }
     if let Err(e) = cmd::run(cli) {
         eprintln!("agentwatch: {e}");
         std::process::exit(if e.is_usage() { 2 } else { 1 });

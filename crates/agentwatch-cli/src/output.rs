@@ -76,6 +76,16 @@ pub fn usd(c: Option<f64>) -> String {
     }
 }
 
+/// Bytes, briefly: `512K`, `210M`, `1.2G`.
+pub fn bytes_short(n: u64) -> String {
+    let f = n as f64;
+    match n {
+        0..=1_048_575 => format!("{}K", n / 1024),
+        1_048_576..=1_073_741_823 => format!("{:.0}M", f / 1_048_576.0),
+        _ => format!("{:.1}G", f / 1_073_741_824.0),
+    }
+}
+
 /// `3725` seconds → `1h 02m`.
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
@@ -126,17 +136,43 @@ pub enum Align {
     Right,
 }
 
-/// Formats a token count for a table cell.
-pub type NumFmt<'a> = &'a dyn Fn(u64) -> String;
+/// How a table's rows should format their cells.
+pub struct Fmt {
+    compact: bool,
+    /// The most characters the table's flexible column (a project, a model
+    /// list) may use.
+    pub flex: usize,
+}
 
-/// Renders a table. `rows` is built twice at most: with full numbers, and
-/// if that is wider than the terminal (or 80 columns), with compact ones.
-pub fn table(headers: &[(&str, Align)], build: &dyn Fn(NumFmt) -> Vec<Vec<String>>) -> String {
-    let full = render(headers, build(&thousands));
-    if width_of(&full) <= budget() {
-        return full;
+impl Fmt {
+    /// A token count: thousands separators, or compact when space is short.
+    pub fn num(&self, n: u64) -> String {
+        if self.compact { compact(n) } else { thousands(n) }
     }
-    render(headers, build(&compact))
+
+    /// A cost: `$1,234.56`, or `$1.2K` when space is short.
+    pub fn usd(&self, c: Option<f64>) -> String {
+        match c {
+            Some(v) if self.compact && v >= 1000.0 => format!("${}", compact(v.round() as u64)),
+            _ => usd(c),
+        }
+    }
+}
+
+/// Renders a table that fits the terminal (80 columns at most): rows are
+/// built with full numbers first; if too wide, with compact numbers; then
+/// with the flexible column shortened step by step.
+pub fn table(headers: &[(&str, Align)], build: &dyn Fn(&Fmt) -> Vec<Vec<String>>) -> String {
+    let budget = budget();
+    let tries = [(false, 40), (false, 24), (true, 24), (true, 18), (true, 14), (true, 11), (true, 8), (true, 6)];
+    let mut out = String::new();
+    for (compact, flex) in tries {
+        out = render(headers, build(&Fmt { compact, flex }));
+        if width_of(&out) <= budget {
+            break;
+        }
+    }
+    out
 }
 
 fn budget() -> usize {
@@ -154,6 +190,11 @@ fn render(headers: &[(&str, Align)], rows: Vec<Vec<String>>) -> String {
         .set_header(headers.iter().map(|(h, a)| align(Cell::new(h), *a)));
     for row in rows {
         t.add_row(row.into_iter().zip(headers).map(|(c, (_, a))| align(Cell::new(c), *a)));
+    }
+    // Two spaces between columns (the padding and the empty rule), none at the edges.
+    let last = headers.len().saturating_sub(1);
+    for (i, col) in t.column_iter_mut().enumerate() {
+        col.set_padding((0, if i == last { 0 } else { 1 }));
     }
     t.to_string()
 }
@@ -183,6 +224,8 @@ mod tests {
         assert_eq!(duration(3725), "1h 02m");
         assert_eq!(duration(42), "42s");
         assert_eq!(duration(90_000), "1d 01h");
+        assert_eq!(bytes_short(220 * 1_048_576), "220M");
+        assert_eq!(bytes_short(1_288_490_189), "1.2G");
     }
 
     #[test]
@@ -197,9 +240,14 @@ mod tests {
     fn wide_tables_fall_back_to_compact_numbers() {
         let headers = [("A", Align::Left), ("B", Align::Right), ("C", Align::Right), ("D", Align::Right)];
         let big = 123_456_789_012u64;
-        let out = table(&headers, &|n| vec![vec!["row".into(), n(big), n(big), n(big)]; 2]);
+        let out = table(&headers, &|f| vec![vec!["row".into(), f.num(big), f.num(big), f.num(big)]; 2]);
         assert!(width_of(&out) <= MAX_WIDTH, "{out}");
-        let wide = table(&[("A", Align::Left), ("B", Align::Right)], &|n| vec![vec!["x".into(), n(1_234_567)]]);
+        let wide = table(&[("A", Align::Left), ("B", Align::Right)], &|f| vec![vec!["x".into(), f.num(1_234_567)]]);
         assert!(wide.contains("1,234,567"));
+        // A long flexible column is shortened until the table fits.
+        let long = "p".repeat(60);
+        let t =
+            table(&[("Project", Align::Left), ("N", Align::Right)], &|f| vec![vec![truncate(&long, f.flex), f.num(5)]]);
+        assert!(width_of(&t) <= MAX_WIDTH && t.contains('…'), "{t}");
     }
 }

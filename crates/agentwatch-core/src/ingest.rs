@@ -52,6 +52,8 @@ pub struct IngestReport {
     pub replaced_events: u64,
     pub malformed_lines: u64,
     pub sessions_updated: u64,
+    /// The sessions whose usage changed (pks).
+    pub sessions: Vec<i64>,
     pub elapsed: Duration,
 }
 
@@ -71,34 +73,69 @@ pub fn ingest(
     sources: &[Box<dyn Source>],
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
+    let files = sources.iter().enumerate().flat_map(|(i, s)| s.discover().into_iter().map(move |p| (i, p))).collect();
+    ingest_files(store, prices, sources, files, progress)
+}
+
+/// Reads what is new in these paths (as reported by a file watcher). Paths
+/// that are not transcripts of any source are ignored.
+pub fn ingest_paths(
+    store: &mut Store,
+    prices: &PriceBook,
+    sources: &[Box<dyn Source>],
+    paths: &[PathBuf],
+) -> Result<IngestReport> {
+    let mut files: Vec<(usize, PathBuf)> = Vec::new();
+    for p in paths {
+        if files.iter().any(|(_, q)| q == p) {
+            continue;
+        }
+        if let Some(i) =
+            sources.iter().position(|s| s.roots().iter().any(|r| p.starts_with(r)) && s.session_of(p).is_some())
+        {
+            files.push((i, p.clone()));
+        }
+    }
+    ingest_files(store, prices, sources, files, &|_| {})
+}
+
+fn ingest_files(
+    store: &mut Store,
+    prices: &PriceBook,
+    sources: &[Box<dyn Source>],
+    files: Vec<(usize, PathBuf)>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IngestReport> {
     let started = Instant::now();
     let cursors = load_cursors(store)?;
     let mut report = IngestReport::default();
     let mut work = Vec::new();
-    for (si, source) in sources.iter().enumerate() {
-        for path in source.discover() {
-            report.files_scanned += 1;
-            let Ok(meta) = std::fs::metadata(&path) else {
+    for (si, path) in files {
+        report.files_scanned += 1;
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // deleted meanwhile
+            Err(_) => {
                 report.files_failed += 1;
                 continue;
-            };
-            let id = FileId::of(&meta);
-            let key = path.to_string_lossy().into_owned();
-            let cursor = cursors.get(&key);
-            if let Some(c) = cursor
-                && c.dev == id.dev
-                && c.ino == id.ino
-                && c.size == id.size
-                && c.mtime_ns == id.mtime_ns
-            {
-                continue;
             }
-            let todo = match cursor {
-                Some(c) if c.dev == id.dev && c.ino == id.ino && id.size >= c.offset => id.size - c.offset,
-                _ => id.size,
-            };
-            work.push(WorkItem { source: si, path, key, id, cursor: cursor.cloned(), todo });
+        };
+        let id = FileId::of(&meta);
+        let key = path.to_string_lossy().into_owned();
+        let cursor = cursors.get(&key);
+        if let Some(c) = cursor
+            && c.dev == id.dev
+            && c.ino == id.ino
+            && c.size == id.size
+            && c.mtime_ns == id.mtime_ns
+        {
+            continue;
         }
+        let todo = match cursor {
+            Some(c) if c.dev == id.dev && c.ino == id.ino && id.size >= c.offset => id.size - c.offset,
+            _ => id.size,
+        };
+        work.push(WorkItem { source: si, path, key, id, cursor: cursor.cloned(), todo });
     }
     // Largest first, so one big file does not finish last on its own.
     work.sort_by_key(|w| std::cmp::Reverse(w.todo));
@@ -171,6 +208,7 @@ pub fn ingest(
     writer_result?;
     report.sessions_updated = touched.len() as u64;
     crate::store::ensure_costs_current(store, prices, &touched)?;
+    report.sessions = touched;
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -19,12 +19,14 @@
 //! - [`views`]: the serialized shape of a session, shared by CLI and API.
 //! - [`liveness`]: how a session's state is decided.
 
+pub mod alerts;
 pub mod collector;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod liveness;
 pub mod model;
+pub mod monitor;
 pub mod paths;
 pub mod pricing;
 pub mod reports;

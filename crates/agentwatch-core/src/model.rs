@@ -17,24 +17,31 @@ use serde::{Deserialize, Serialize};
 pub struct AgentInfo {
     pub id: &'static str,
     pub display: &'static str,
+    /// For narrow tables.
+    pub short: &'static str,
 }
 
 /// The agent types agentwatch knows by name.
 pub const AGENTS: &[AgentInfo] = &[
-    AgentInfo { id: "claude-code", display: "Claude Code" },
-    AgentInfo { id: "codex", display: "Codex" },
-    AgentInfo { id: "gemini-cli", display: "Gemini CLI" },
-    AgentInfo { id: "opencode", display: "OpenCode" },
-    AgentInfo { id: "aider", display: "Aider" },
-    AgentInfo { id: "goose", display: "Goose" },
-    AgentInfo { id: "amp", display: "Amp" },
-    AgentInfo { id: "cursor-agent", display: "Cursor Agent" },
-    AgentInfo { id: "copilot", display: "Copilot" },
+    AgentInfo { id: "claude-code", display: "Claude Code", short: "Claude" },
+    AgentInfo { id: "codex", display: "Codex", short: "Codex" },
+    AgentInfo { id: "gemini-cli", display: "Gemini CLI", short: "Gemini" },
+    AgentInfo { id: "opencode", display: "OpenCode", short: "OpenCode" },
+    AgentInfo { id: "aider", display: "Aider", short: "Aider" },
+    AgentInfo { id: "goose", display: "Goose", short: "Goose" },
+    AgentInfo { id: "amp", display: "Amp", short: "Amp" },
+    AgentInfo { id: "cursor-agent", display: "Cursor Agent", short: "Cursor" },
+    AgentInfo { id: "copilot", display: "Copilot", short: "Copilot" },
 ];
 
 /// The display name of an agent type id ("claude-code" → "Claude Code").
 pub fn agent_display_name(id: &str) -> &str {
     AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.display)
+}
+
+/// A short name of an agent type id ("claude-code" → "Claude").
+pub fn agent_short_name(id: &str) -> &str {
+    AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.short)
 }
 
 /// Token counts of one event or a sum of events.

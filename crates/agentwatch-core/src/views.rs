@@ -151,3 +151,88 @@ impl SessionView {
         }
     }
 }
+
+/// A model's share of a session, with provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelBreakdown {
+    pub model_name: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_tokens: u64,
+    pub cache_read_tokens: u64,
+    /// None: no known price.
+    pub cost: Option<f64>,
+    pub price_source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateChangeView {
+    pub at: String,
+    pub from: Option<SessionState>,
+    pub to: SessionState,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallView {
+    pub at: String,
+    pub tool: String,
+    pub source: String,
+    pub is_error: bool,
+}
+
+/// Everything about one session: the CLI's `sessions show --format json`,
+/// the API's `GET /api/sessions/{id}`, the desktop detail window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDetail {
+    pub session: SessionView,
+    pub models: Vec<ModelBreakdown>,
+    pub state_history: Vec<StateChangeView>,
+    pub tool_calls: Vec<ToolCallView>,
+    pub alerts: Vec<crate::alerts::Alert>,
+}
+
+impl SessionDetail {
+    pub fn load(
+        store: &crate::store::Store,
+        prices: &crate::pricing::PriceBook,
+        s: &SessionRow,
+        now_ms: i64,
+    ) -> crate::Result<SessionDetail> {
+        let usage = crate::store::session_usage(store, s.pk)?;
+        let (_, models) = crate::reports::models_of(&usage, prices);
+        let models = models
+            .iter()
+            .map(|m| ModelBreakdown {
+                model_name: m.model.clone(),
+                input_tokens: m.summary.tokens.input,
+                output_tokens: m.summary.tokens.output,
+                cache_creation_tokens: m.summary.tokens.cache_creation(),
+                cache_read_tokens: m.summary.tokens.cache_read,
+                cost: m.summary.cost(),
+                price_source: m.summary.source_text(),
+            })
+            .collect();
+        let state_history = store
+            .state_history(s.pk)?
+            .into_iter()
+            .map(|t| StateChangeView {
+                at: iso(t.at),
+                from: t.from,
+                to: t.to,
+                reason: (!t.reason.is_empty()).then_some(t.reason),
+            })
+            .collect();
+        let tool_calls = store
+            .tool_calls(s.pk, 200)?
+            .into_iter()
+            .map(|c| ToolCallView { at: iso(c.at), tool: c.tool, source: c.source, is_error: c.is_error })
+            .collect();
+        let alerts = crate::alerts::for_session(store, s.pk)?;
+        Ok(SessionDetail { session: SessionView::new(s, now_ms), models, state_history, tool_calls, alerts })
+    }
+}

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::{CostArgs, CostsCmd, Format};
 use crate::context::Ctx;
-use crate::output::{Align, emit, emit_json, project_name, short_model, table, truncate, usd, warn};
+use crate::output::{Align, Fmt, emit, emit_json, project_name, short_model, table, truncate, usd, warn};
 
 enum Kind {
     Period(Period),
@@ -246,18 +246,25 @@ const USAGE_HEADERS: [(&str, Align); 6] = [
     ("Cost\n(USD)", Align::Right),
 ];
 
-fn usage_cells(s: &Summary, n: &dyn Fn(u64) -> String) -> Vec<String> {
+fn usage_cells(s: &Summary, f: &Fmt) -> Vec<String> {
     let t = &s.tokens;
-    vec![n(t.input), n(t.output), n(t.cache_creation()), n(t.cache_read), n(t.total()), usd(s.cost())]
+    vec![
+        f.num(t.input),
+        f.num(t.output),
+        f.num(t.cache_creation()),
+        f.num(t.cache_read),
+        f.num(t.total()),
+        f.usd(s.cost()),
+    ]
 }
 
-fn model_rows(models: &[ModelUsage], n: &dyn Fn(u64) -> String, first: usize) -> Vec<Vec<String>> {
+fn model_rows(models: &[ModelUsage], f: &Fmt, first: usize) -> Vec<Vec<String>> {
     models
         .iter()
         .map(|m| {
             let mut row = vec![String::new(); first];
             row[first - 1] = format!("  {}", truncate(&short_model(&m.model), 14));
-            row.extend(usage_cells(&m.summary, n));
+            row.extend(usage_cells(&m.summary, f));
             row
         })
         .collect()
@@ -281,18 +288,18 @@ fn period_table(r: &PeriodReport, a: &CostArgs) -> String {
     };
     let mut headers = vec![(label, Align::Left)];
     headers.extend(USAGE_HEADERS);
-    let t = table(&headers, &|n| {
+    let t = table(&headers, &|f| {
         let mut rows = Vec::new();
         for row in &r.rows {
             let mut cells = vec![row.period.clone()];
-            cells.extend(usage_cells(&row.summary, n));
+            cells.extend(usage_cells(&row.summary, f));
             rows.push(cells);
             if a.breakdown {
-                rows.extend(model_rows(&row.models, n, 1));
+                rows.extend(model_rows(&row.models, f, 1));
             }
         }
         let mut total = vec!["Total".to_string()];
-        total.extend(usage_cells(&r.totals, n));
+        total.extend(usage_cells(&r.totals, f));
         rows.push(total);
         rows
     });
@@ -309,16 +316,16 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
         ("Cost\n(USD)", Align::Right),
     ];
     let zone = Zone::parse(&a.timezone).unwrap_or(Zone::Local);
-    let t = table(&headers, &|n| {
+    let t = table(&headers, &|f| {
         let mut out = Vec::new();
         for r in rows {
             out.push(vec![
                 r.session.id.chars().take(8).collect(),
                 agent_display_name(&r.session.agent).to_string(),
-                truncate(&project_name(r.session.project_path.as_deref()), 18),
+                truncate(&project_name(r.session.project_path.as_deref()), f.flex.min(18)),
                 zone.format(r.session.last_activity, "%Y-%m-%d"),
-                n(r.summary.tokens.total()),
-                usd(r.summary.cost()),
+                f.num(r.summary.tokens.total()),
+                f.usd(r.summary.cost()),
             ]);
             if a.breakdown {
                 for m in &r.models {
@@ -327,8 +334,8 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
                         String::new(),
                         format!("  {}", truncate(&short_model(&m.model), 16)),
                         String::new(),
-                        n(m.summary.tokens.total()),
-                        usd(m.summary.cost()),
+                        f.num(m.summary.tokens.total()),
+                        f.usd(m.summary.cost()),
                     ]);
                 }
             }
@@ -338,8 +345,8 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
             String::new(),
             String::new(),
             String::new(),
-            n(totals.tokens.total()),
-            usd(totals.cost()),
+            f.num(totals.tokens.total()),
+            f.usd(totals.cost()),
         ]);
         out
     });
@@ -355,7 +362,7 @@ fn blocks_table(bs: &[Block], zone: &Zone, now: i64) -> String {
         ("Cost\n(USD)", Align::Right),
         ("Models", Align::Left),
     ];
-    let t = table(&headers, &|n| {
+    let t = table(&headers, &|f| {
         bs.iter()
             .map(|b| {
                 if b.is_gap {
@@ -372,10 +379,10 @@ fn blocks_table(bs: &[Block], zone: &Zone, now: i64) -> String {
                 vec![
                     zone.format(b.start, "%Y-%m-%d %H:%M"),
                     if b.is_active { "active".into() } else { "done".into() },
-                    n(b.entries),
-                    n(b.tokens.total()),
-                    usd(Some(b.cost)),
-                    truncate(&models.join(", "), 22),
+                    f.num(b.entries),
+                    f.num(b.tokens.total()),
+                    f.usd(Some(b.cost)),
+                    truncate(&models.join(", "), f.flex + 4),
                 ]
             })
             .collect()

@@ -1,9 +1,13 @@
 //! One module per subcommand; each is a few lines over the core.
 
+mod alerts;
 mod costs;
+mod daemon;
 mod ingest;
+mod kill;
 mod prices;
 mod sessions;
+mod status;
 
 use agentwatch_core::Result;
 
@@ -17,5 +21,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Costs(c) => costs::run(data_dir, c),
         Command::Sessions(a) => sessions::run(data_dir, a),
         Command::Prices(c) => prices::run(data_dir, c),
+        Command::Daemon(a) => daemon::run(data_dir, &a, cli.verbose),
+        Command::Kill(a) => kill::run(data_dir, &a),
+        Command::Alerts(a) => alerts::run(data_dir, &a),
+        Command::Status(a) => status::run(data_dir, a.format),
     }
 }

@@ -18,10 +18,12 @@ pub fn run(data_dir: Option<&Path>, c: PricesCmd) -> Result<()> {
     }
 }
 
-/// Dollars per million tokens.
+/// Dollars per million tokens: `$15.00`, `$3.00`, `$0.30`, `$0.075`.
 fn per_m(p: f64) -> String {
     let v = p * 1e6;
-    if v >= 10.0 { format!("${v:.2}") } else { format!("${v:.3}") }
+    let s = if v >= 1.0 { format!("{v:.2}") } else { format!("{v:.3}") };
+    let s = if v < 1.0 && s.ends_with('0') { s[..s.len() - 1].to_string() } else { s };
+    format!("${s}")
 }
 
 fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
@@ -72,16 +74,16 @@ fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
                     ("Model", Align::Left),
                     ("Input", Align::Right),
                     ("Output", Align::Right),
-                    ("Cache W", Align::Right),
-                    ("Cache R", Align::Right),
+                    ("Cache\nwrite", Align::Right),
+                    ("Cache\nread", Align::Right),
                     ("Source", Align::Left),
                 ];
-                out.push_str(&table(&headers, &|_| {
+                out.push_str(&table(&headers, &|f| {
                     models
                         .iter()
                         .map(|m| match ctx.prices.lookup(m) {
                             Some(p) => vec![
-                                truncate(m, 28),
+                                truncate(m, f.flex),
                                 per_m(p.price.input),
                                 per_m(p.price.output),
                                 per_m(p.price.cache_write_5m),
@@ -89,7 +91,14 @@ fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
                                 p.source.to_string(),
                             ],
                             None => {
-                                vec![truncate(m, 28), "—".into(), "—".into(), "—".into(), "—".into(), "unknown".into()]
+                                vec![
+                                    truncate(m, f.flex),
+                                    "—".into(),
+                                    "—".into(),
+                                    "—".into(),
+                                    "—".into(),
+                                    "unknown".into(),
+                                ]
                             }
                         })
                         .collect()

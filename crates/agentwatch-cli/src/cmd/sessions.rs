@@ -4,16 +4,18 @@ use std::path::Path;
 
 use agentwatch_core::Result;
 use agentwatch_core::liveness::{RECENT_MS, effective_state};
-use agentwatch_core::model::{SessionState, agent_display_name};
+use agentwatch_core::model::{SessionState, agent_display_name, agent_short_name};
 use agentwatch_core::reports::Zone;
 use agentwatch_core::store::{SessionFilter, SessionRow, find_session, list_sessions, session_usage};
-use agentwatch_core::views::SessionView;
+use agentwatch_core::views::{SessionDetail, SessionView};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::json;
 
 use crate::cli::{FilterArgs, Format, HistoryArgs, ListArgs, Range, SessionsArgs, SessionsCmd, ShowArgs, StatsArgs};
 use crate::context::Ctx;
-use crate::output::{Align, duration, emit, emit_json, project_name, short_model, table, thousands, truncate, usd};
+use crate::output::{
+    Align, bytes_short, duration, emit, emit_json, project_name, short_model, table, thousands, truncate, usd,
+};
 
 pub fn run(data_dir: Option<&Path>, a: SessionsArgs) -> Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
@@ -25,9 +27,14 @@ pub fn run(data_dir: Option<&Path>, a: SessionsArgs) -> Result<()> {
     }
 }
 
+/// Opens the store with current data: new transcript lines read, running
+/// processes looked at (unless a monitor is running, which does both).
 fn open(data_dir: Option<&Path>, no_ingest: bool) -> Result<Ctx> {
     let mut ctx = Ctx::open(data_dir)?;
     ctx.refresh(no_ingest)?;
+    if !no_ingest {
+        ctx.collect_once()?;
+    }
     Ok(ctx)
 }
 
@@ -82,26 +89,44 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
         ("Agent", Align::Left),
         ("Project", Align::Left),
         ("State", Align::Left),
+        ("PID", Align::Right),
         ("Runtime", Align::Right),
-        ("Tokens", Align::Right),
+        ("CPU", Align::Right),
+        ("Mem", Align::Right),
         ("Cost", Align::Right),
     ];
-    table(&headers, &|n| {
+    let dash = || "—".to_string();
+    let mut out = table(&headers, &|f| {
         rows.iter()
             .map(|s| {
                 let v = SessionView::new(s, now);
+                let live = v.state.is_live();
                 vec![
                     s.id.chars().take(8).collect(),
-                    truncate(&v.agent_label, 12),
-                    truncate(&project_name(s.project_path.as_deref()), 16),
+                    agent_short_name(&s.agent).to_string(),
+                    truncate(&project_name(s.project_path.as_deref()), f.flex.min(16)),
                     v.state.to_string(),
+                    v.pid.filter(|_| live).map_or_else(dash, |p| p.to_string()),
                     duration(v.duration_seconds),
-                    n(s.tokens.total()),
-                    usd(s.cost_usd),
+                    v.cpu.filter(|_| live).map_or_else(dash, |c| format!("{c:.0}%")),
+                    v.memory_bytes.filter(|_| live).map_or_else(dash, bytes_short),
+                    f.usd(s.cost_usd),
                 ]
             })
             .collect()
-    })
+    });
+    let commands: Vec<String> = rows
+        .iter()
+        .filter(|s| s.state.is_live())
+        .filter_map(|s| {
+            s.live.command.as_ref().map(|c| format!("  {}  {}", &s.id[..s.id.len().min(8)], truncate(c, 68)))
+        })
+        .collect();
+    if !commands.is_empty() {
+        out.push_str("\nCommands:\n");
+        out.push_str(&commands.join("\n"));
+    }
+    out
 }
 
 /// The [from, to) window of a range, in ms.
@@ -152,18 +177,18 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                 ("Tokens", Align::Right),
                 ("Cost", Align::Right),
             ];
-            let mut out = table(&headers, &|n| {
+            let mut out = table(&headers, &|f| {
                 rows.iter()
                     .map(|s| {
                         let v = SessionView::new(s, now);
                         vec![
                             s.id.chars().take(8).collect(),
                             truncate(&v.agent_label, 12),
-                            truncate(&project_name(s.project_path.as_deref()), 16),
+                            truncate(&project_name(s.project_path.as_deref()), f.flex.min(16)),
                             Zone::Local.format(s.ended_at.unwrap_or(s.last_activity), "%m-%d %H:%M"),
                             duration(v.duration_seconds),
-                            n(s.tokens.total()),
-                            usd(s.cost_usd),
+                            f.num(s.tokens.total()),
+                            f.usd(s.cost_usd),
                         ]
                     })
                     .collect()
@@ -229,24 +254,7 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
     let usage = session_usage(&ctx.store, s.pk)?;
     let (_, models) = agentwatch_core::reports::models_of(&usage, &ctx.prices);
     match a.format {
-        Format::Json => {
-            let mut o = serde_json::to_value(&v).expect("view serializes");
-            o["modelBreakdowns"] = json!(
-                models
-                    .iter()
-                    .map(|m| json!({
-                        "modelName": m.model,
-                        "inputTokens": m.summary.tokens.input,
-                        "outputTokens": m.summary.tokens.output,
-                        "cacheCreationTokens": m.summary.tokens.cache_creation(),
-                        "cacheReadTokens": m.summary.tokens.cache_read,
-                        "cost": m.summary.cost(),
-                        "priceSource": m.summary.source_text(),
-                    }))
-                    .collect::<Vec<_>>()
-            );
-            emit_json(&o);
-        }
+        Format::Json => emit_json(&SessionDetail::load(&ctx.store, &ctx.prices, &s, now)?),
         Format::Table => {
             let z = Zone::Local;
             let when = |ms: i64| z.format(ms, "%Y-%m-%d %H:%M:%S");
@@ -292,19 +300,19 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
                     ("Price source", Align::Left),
                 ];
                 out.push_str("\nCost by model\n");
-                out.push_str(&table(&headers, &|n| {
+                out.push_str(&table(&headers, &|f| {
                     let mut rows: Vec<Vec<String>> = models
                         .iter()
                         .map(|m| {
                             vec![
                                 truncate(&m.model, 30),
-                                n(m.summary.tokens.total()),
-                                usd(m.summary.cost()),
+                                f.num(m.summary.tokens.total()),
+                                f.usd(m.summary.cost()),
                                 m.summary.source_text(),
                             ]
                         })
                         .collect();
-                    rows.push(vec!["Total".into(), n(t.total()), usd(s.cost_usd), String::new()]);
+                    rows.push(vec!["Total".into(), f.num(t.total()), f.usd(s.cost_usd), String::new()]);
                     rows
                 }));
             }

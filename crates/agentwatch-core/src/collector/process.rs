@@ -38,9 +38,13 @@ pub struct Usage {
     pub memory: u64,
 }
 
+/// Limits scans to the descendants of one process (for tests and sandboxes).
+pub const SCOPE_ENV: &str = "AGENTWATCH_PROCESS_SCOPE";
+
 pub struct Scanner {
     sys: System,
     uid: Option<sysinfo::Uid>,
+    scope: Option<u32>,
 }
 
 impl Scanner {
@@ -53,7 +57,8 @@ impl Scanner {
             ProcessRefreshKind::nothing().without_tasks().with_user(UpdateKind::Always),
         );
         let uid = sys.process(me).and_then(|p| p.user_id().cloned());
-        Ok(Scanner { sys, uid })
+        let scope = std::env::var(SCOPE_ENV).ok().and_then(|v| v.trim().parse().ok());
+        Ok(Scanner { sys, uid, scope })
     }
 
     /// Lists the current user's processes.
@@ -87,6 +92,22 @@ impl Scanner {
             });
         }
         out.sort_by_key(|p| p.key.pid);
+        if let Some(root) = self.scope {
+            let parent: HashMap<u32, u32> = out.iter().filter_map(|p| Some((p.key.pid, p.ppid?))).collect();
+            let within = |mut pid: u32| {
+                for _ in 0..64 {
+                    if pid == root {
+                        return true;
+                    }
+                    match parent.get(&pid) {
+                        Some(pp) => pid = *pp,
+                        None => return false,
+                    }
+                }
+                false
+            };
+            out.retain(|p| within(p.key.pid));
+        }
         out
     }
 
@@ -126,6 +147,8 @@ impl Scanner {
         );
         match self.sys.process(pid) {
             None => Ownership::Gone,
+            // Exited, waiting for its parent to collect it.
+            Some(p) if p.status() == sysinfo::ProcessStatus::Zombie => Ownership::Gone,
             Some(p) if p.start_time() as i64 != key.start => Ownership::Reused,
             Some(p) if self.uid.is_some() && p.user_id() != self.uid.as_ref() => Ownership::NotOurs,
             Some(_) => Ownership::Ours,

@@ -527,7 +527,5 @@ pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, 
          VALUES (?1, ?2, ?3, 'transcript', 'completed', ?4, ?4, ?4)",
     )?
     .execute(params![id, agent, external_id, ts])?;
-    let pk = conn.last_insert_rowid();
-    super::live::push_event(conn, crate::util::now_ms(), super::live::event::SESSION_CREATED, Some(&id), None)?;
-    Ok(pk)
+    Ok(conn.last_insert_rowid())
 }

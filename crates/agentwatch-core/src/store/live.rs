@@ -33,6 +33,15 @@ pub struct Transition {
     pub reason: String,
 }
 
+/// A recorded tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCallRecord {
+    pub at: i64,
+    pub tool: String,
+    pub source: String,
+    pub is_error: bool,
+}
+
 /// Kinds of change-feed events.
 pub mod event {
     pub const SESSION_CREATED: &str = "session.created";
@@ -112,8 +121,8 @@ impl Store {
                 };
                 tx.execute(
                     "INSERT INTO sessions (id, agent, external_id, name, project_path, source, state, started_at,
-                       last_activity, pid, proc_start, command, transcript_path, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'process', 'idle', ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       last_activity, pid, proc_start, command, transcript_path, updated_at, cost_usd)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'process', 'idle', ?6, ?6, ?7, ?8, ?9, ?10, ?11, 0)",
                     params![
                         id,
                         p.agent,
@@ -279,6 +288,19 @@ impl Store {
                 at: r.get(4)?,
                 reason: r.get(5)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The last `limit` tool calls of a session, oldest first.
+    pub fn tool_calls(&self, pk: i64, limit: usize) -> Result<Vec<ToolCallRecord>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT at, tool, source, is_error FROM
+               (SELECT id, at, tool, source, is_error FROM tool_calls WHERE session = ?1 ORDER BY at DESC, id DESC LIMIT ?2)
+             ORDER BY at, id",
+        )?;
+        let rows = st.query_map(params![pk, limit as i64], |r| {
+            Ok(ToolCallRecord { at: r.get(0)?, tool: r.get(1)?, source: r.get(2)?, is_error: r.get::<_, i64>(3)? != 0 })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }

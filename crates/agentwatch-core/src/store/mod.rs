@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
-pub use live::{EventRecord, ProcessFacts, Transition, event};
+pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
 pub use sessions::*;
 pub use usage::*;
 

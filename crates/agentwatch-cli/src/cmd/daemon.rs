@@ -1,0 +1,82 @@
+//! `agentwatch daemon`: the live collector, headless, in the foreground.
+
+use std::path::Path;
+use std::time::Duration;
+
+use agentwatch_core::alerts::{DesktopNotifier, Notifier};
+use agentwatch_core::collector::ScanReport;
+use agentwatch_core::ingest::{IngestReport, default_sources};
+use agentwatch_core::monitor::{self, Monitor, Observer};
+use agentwatch_core::paths::Dirs;
+use agentwatch_core::{Error, Result};
+
+use crate::cli::DaemonArgs;
+
+/// Logs what each round did.
+struct Log;
+
+impl Observer for Log {
+    fn scanned(&mut self, r: &ScanReport) {
+        tracing::debug!(scan = r.scan, agents = r.agents, ms = r.elapsed.as_secs_f64() * 1000.0, "scan");
+        for t in &r.transitions {
+            tracing::info!(session = %t.session_id, from = ?t.from, to = %t.to, "{}", t.reason);
+        }
+    }
+
+    fn ingested(&mut self, r: &IngestReport) {
+        if r.malformed_lines > 0 {
+            tracing::warn!("skipped {} malformed transcript lines", r.malformed_lines);
+        }
+    }
+}
+
+pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
+    let dirs = Dirs::resolve(data_dir)?;
+    let _lock = monitor::acquire_lock(&dirs)?;
+    let logs = dirs.data.join("logs");
+    let _guard = crate::context::init_file_logging(&logs, verbose)?;
+    let notifier = a.notify.then(|| Box::new(DesktopNotifier) as Box<dyn Notifier>);
+    let (mut m, handle) = Monitor::new(&dirs, default_sources(), notifier)?;
+    if let Some(s) = a.scan_interval {
+        m.set_interval(Duration::from_secs(s));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start: {e}")))?;
+    // Stop cleanly on Ctrl-C and SIGTERM.
+    let stopper = handle.clone();
+    rt.spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping on signal");
+        stopper.shutdown();
+    });
+    eprintln!(
+        "agentwatch daemon: scanning every {} s{}; logs in {}. Ctrl-C stops it.",
+        m.interval().as_secs(),
+        if a.notify { ", desktop notifications on" } else { "" },
+        logs.display()
+    );
+    tracing::info!(pid = std::process::id(), data = %dirs.data.display(), "daemon started");
+    // The monitor blocks; the runtime keeps handling signals meanwhile.
+    let result = rt
+        .block_on(tokio::task::spawn_blocking(move || m.run(&mut Log)))
+        .unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
+    tracing::info!("daemon stopped");
+    result
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

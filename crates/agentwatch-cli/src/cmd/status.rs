@@ -1,0 +1,62 @@
+//! `agentwatch status`: is a monitor running, and what does the database hold.
+
+use std::path::Path;
+
+use agentwatch_core::Result;
+use agentwatch_core::monitor;
+use serde_json::{Value, json};
+
+use crate::cli::Format;
+use crate::context::Ctx;
+use crate::output::{emit, emit_json, thousands};
+
+pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
+    let ctx = Ctx::open(data_dir)?;
+    let pid = monitor::holder(&ctx.dirs);
+    let last_scan: Option<Value> = ctx.store.meta("last_scan")?.and_then(|s| serde_json::from_str(&s).ok());
+    let count =
+        |sql: &str| -> Result<i64> { ctx.store.conn().query_row(sql, [], |r| r.get(0)).map_err(|e| ctx.store.err(e)) };
+    let sessions = count("SELECT COUNT(*) FROM sessions")?;
+    let live =
+        count("SELECT COUNT(*) FROM sessions WHERE state IN ('working', 'waiting', 'idle', 'stale') AND archived = 0")?;
+    let events = count("SELECT COUNT(*) FROM usage_events")?;
+    let db = ctx.store.path().to_path_buf();
+    let bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let config = ctx.dirs.config_file();
+    match format {
+        Format::Json => emit_json(&json!({
+            "monitor": { "running": pid.is_some(), "pid": pid, "lastScan": last_scan },
+            "database": { "path": db, "bytes": bytes, "sessions": sessions, "liveSessions": live, "usageEvents": events },
+            "config": { "path": config, "exists": config.exists() },
+        })),
+        Format::Table => {
+            let scan = last_scan.as_ref().map(|s| {
+                let ago = (chrono::Utc::now().timestamp_millis() - s["at"].as_i64().unwrap_or(0)) as f64 / 1000.0;
+                format!(
+                    "last scan {ago:.0} s ago (#{}, {:.1} ms, {} agents)",
+                    s["scan"],
+                    s["ms"].as_f64().unwrap_or(0.0),
+                    s["agents"]
+                )
+            });
+            let monitor = match pid {
+                Some(p) => format!("running (pid {p}){}", scan.map(|s| format!("; {s}")).unwrap_or_default()),
+                None => {
+                    "not running (start one with `agentwatch daemon`; `sessions` looks at processes itself meanwhile)"
+                        .into()
+                }
+            };
+            emit(&format!(
+                "Monitor   {monitor}\\nDatabase  {} ({:.1} MB): {} sessions ({} live), {} usage events\\nConfig    {}{}",
+                db.display(),
+                bytes as f64 / 1_048_576.0,
+                thousands(sessions as u64),
+                thousands(live as u64),
+                thousands(events as u64),
+                config.display(),
+                if config.exists() { "" } else { " (not present: defaults)" },
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,457 @@
+//! Alerts: an agent died, went stale, waits for you, or a budget was
+//! exceeded. GUI-independent: the daemon delivers them as desktop
+//! notifications, the tray app does too, and every alert is stored.
+//!
+//! De-duplication: an alert's key names the session and the state change it
+//! is about (or the budget period), and keys are unique in the store, so each
+//! is raised once. Snoozes, "pause notifications" and quiet hours suppress
+//! showing an alert, not recording it.
+
+use chrono::{DateTime, Datelike, Local, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::agent_display_name;
+use crate::pricing::PriceBook;
+use crate::reports::{Period, ReportOptions, Zone, period_report};
+use crate::store::{Store, event};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Died,
+    Stale,
+    Waiting,
+    BudgetDaily,
+    BudgetMonthly,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Died => "died",
+            AlertKind::Stale => "stale",
+            AlertKind::Waiting => "waiting",
+            AlertKind::BudgetDaily => "budget_daily",
+            AlertKind::BudgetMonthly => "budget_monthly",
+        }
+    }
+
+    fn parse(s: &str) -> AlertKind {
+        match s {
+            "died" => AlertKind::Died,
+            "stale" => AlertKind::Stale,
+            "waiting" => AlertKind::Waiting,
+            "budget_daily" => AlertKind::BudgetDaily,
+            _ => AlertKind::BudgetMonthly,
+        }
+    }
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub id: i64,
+    pub at: String,
+    pub kind: AlertKind,
+    pub session_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub delivered: bool,
+    /// Why it was not shown: "paused", "snoozed", "quiet hours", "notifications off".
+    pub suppressed: Option<String>,
+}
+
+/// Shows alerts to the user.
+pub trait Notifier: Send {
+    fn notify(&self, alert: &Alert) -> Result<()>;
+}
+
+/// Desktop notifications through the freedesktop notification service (or
+/// the platform's).
+pub struct DesktopNotifier;
+
+impl Notifier for DesktopNotifier {
+    fn notify(&self, a: &Alert) -> Result<()> {
+        let urgency = match a.kind {
+            AlertKind::Died => notify_rust::Urgency::Critical,
+            _ => notify_rust::Urgency::Normal,
+        };
+        let mut n = notify_rust::Notification::new();
+        n.appname("agentwatch").summary(&a.title).body(&a.body).icon("dialog-information");
+        #[cfg(all(unix, not(target_os = "macos")))]
+        n.urgency(urgency).hint(notify_rust::Hint::Category("im".into()));
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = urgency;
+        n.show().map(|_| ()).map_err(|e| crate::Error::Other(format!("cannot show a notification: {e}")))
+    }
+}
+
+/// A session as the alert texts need it.
+struct Candidate {
+    pk: i64,
+    id: String,
+    agent: String,
+    name: Option<String>,
+    program: Option<String>,
+    project: Option<String>,
+    changed_at: i64,
+    change_id: Option<i64>,
+    heartbeat_at: Option<i64>,
+}
+
+impl Candidate {
+    /// "Codex in api-server", "builder".
+    fn label(&self) -> String {
+        let project = self.project.as_deref().map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p));
+        match (self.name.as_deref(), project) {
+            (Some(n), _) if !n.is_empty() => n.to_string(),
+            (_, Some(p)) if !p.is_empty() => format!("{} in {p}", agent_display_name(&self.agent)),
+            _ => agent_display_name(&self.agent).to_string(),
+        }
+    }
+}
+
+pub struct AlertEngine {
+    /// Changes before this time (ms) are history, not news.
+    since: i64,
+}
+
+impl AlertEngine {
+    /// An engine that alerts about what happens from `since` (ms) on.
+    pub fn new(since: i64) -> AlertEngine {
+        AlertEngine { since }
+    }
+
+    /// Raises the alerts that are due, stores them, and returns the new
+    /// ones (suppressed ones included, marked).
+    pub fn evaluate(&self, store: &Store, cfg: &Config, prices: &PriceBook, now: i64) -> Result<Vec<Alert>> {
+        let mut raised = Vec::new();
+        let recent = self.since.max(now - 3_600_000);
+
+        // Died: every transition to dead, except the ones the user caused.
+        for c in candidates(
+            store,
+            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at
+             FROM state_changes c JOIN sessions s ON s.pk = c.session
+             WHERE c.to_state = 'dead' AND c.at >= ?1 AND COALESCE(c.reason, '') NOT LIKE 'killed%'",
+            recent,
+        )? {
+            let key = format!("died:{}:{}", c.pk, c.change_id.unwrap_or(0));
+            let title = format!("{} died", c.label());
+            let body = "The agent's process ended in the middle of its work.".to_string();
+            raised.extend(insert(store, cfg, now, AlertKind::Died, Some(&c), &key, &title, &body)?);
+        }
+        // Stale: no heartbeat within the threshold.
+        for c in candidates(
+            store,
+            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at
+             FROM sessions WHERE state = 'stale' AND state_changed_at >= ?1",
+            recent,
+        )? {
+            let minutes = c.heartbeat_at.map_or(0, |h| (now - h) / 60_000);
+            let who = c.program.clone().or(c.name.clone()).unwrap_or_else(|| c.label());
+            let key = format!("stale:{}:{}", c.pk, c.changed_at);
+            let title = format!("No heartbeat from {who} for {minutes} min");
+            let body = format!("{} stopped reporting; it may be stuck.", c.label());
+            raised.extend(insert(store, cfg, now, AlertKind::Stale, Some(&c), &key, &title, &body)?);
+        }
+        // Waiting for you: waiting for longer than the delay.
+        let delay = (cfg.waiting_alert_delay_secs * 1000) as i64;
+        for c in candidates(
+            store,
+            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at
+             FROM sessions WHERE state = 'waiting' AND state_changed_at >= ?1",
+            recent,
+        )? {
+            if now - c.changed_at < delay {
+                continue;
+            }
+            let key = format!("waiting:{}:{}", c.pk, c.changed_at);
+            let title = format!("{} is waiting for you", c.label());
+            let body = "It finished its turn.".to_string();
+            raised.extend(insert(store, cfg, now, AlertKind::Waiting, Some(&c), &key, &title, &body)?);
+        }
+        // Budgets, in local time.
+        let zone = Zone::Local;
+        let today = zone.date_of(now);
+        for (limit, period, kind) in [
+            (cfg.budgets.daily_usd, Period::Day, AlertKind::BudgetDaily),
+            (cfg.budgets.monthly_usd, Period::Month, AlertKind::BudgetMonthly),
+        ] {
+            let Some(limit) = limit else { continue };
+            let since = match period {
+                Period::Month => today.with_day0(0).unwrap_or(today),
+                _ => today,
+            };
+            let opts = ReportOptions { since: Some(since), until: Some(today), zone, ..Default::default() };
+            let spent = period_report(store, prices, &opts, period)?.totals.cost;
+            if spent <= limit {
+                continue;
+            }
+            let label = period.key(today);
+            let key = format!("{}:{label}", kind.as_str());
+            let (title, body) = match kind {
+                AlertKind::BudgetDaily => {
+                    (format!("Daily budget ${limit:.2} exceeded"), format!("Today's usage has cost ${spent:.2}."))
+                }
+                _ => (
+                    format!("Monthly budget ${limit:.2} exceeded"),
+                    format!("This month's usage has cost ${spent:.2}."),
+                ),
+            };
+            raised.extend(insert(store, cfg, now, kind, None, &key, &title, &body)?);
+        }
+        Ok(raised)
+    }
+}
+
+fn candidates(store: &Store, sql: &str, since: i64) -> Result<Vec<Candidate>> {
+    let mut st = store.conn().prepare_cached(sql).map_err(|e| store.err(e))?;
+    let rows = st
+        .query_map([since], |r| {
+            Ok(Candidate {
+                pk: r.get(0)?,
+                id: r.get(1)?,
+                agent: r.get(2)?,
+                name: r.get(3)?,
+                program: r.get(4)?,
+                project: r.get(5)?,
+                changed_at: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                change_id: r.get(7)?,
+                heartbeat_at: r.get(8)?,
+            })
+        })
+        .map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+/// Why an alert raised now should not be shown, if it should not.
+pub fn suppression(store: &Store, cfg: &Config, session_id: Option<&str>, now: i64) -> Result<Option<String>> {
+    if !cfg.notifications.enabled {
+        return Ok(Some("notifications off".into()));
+    }
+    let until = |scope: &str| -> Result<Option<i64>> {
+        Ok(store
+            .conn()
+            .query_row("SELECT until FROM snoozes WHERE scope = ?1 AND until > ?2", params![scope, now], |r| r.get(0))
+            .optional()?)
+    };
+    if until("all")?.is_some() {
+        return Ok(Some("paused".into()));
+    }
+    if let Some(id) = session_id
+        && until(id)?.is_some()
+    {
+        return Ok(Some("snoozed".into()));
+    }
+    if let Some(q) = &cfg.notifications.quiet_hours {
+        let local = DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default().with_timezone(&Local).time();
+        if q.contains(local) {
+            return Ok(Some("quiet hours".into()));
+        }
+    }
+    Ok(None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    store: &Store,
+    cfg: &Config,
+    now: i64,
+    kind: AlertKind,
+    c: Option<&Candidate>,
+    key: &str,
+    title: &str,
+    body: &str,
+) -> Result<Option<Alert>> {
+    let suppressed = suppression(store, cfg, c.map(|c| c.id.as_str()), now)?;
+    let n = store.conn().execute(
+        "INSERT OR IGNORE INTO alerts (at, session, kind, key, title, body, delivered, suppressed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+        params![now, c.map(|c| c.pk), kind.as_str(), key, title, body, suppressed],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let alert = Alert {
+        id: store.conn().last_insert_rowid(),
+        at: crate::views::iso(now),
+        kind,
+        session_id: c.map(|c| c.id.clone()),
+        title: title.to_string(),
+        body: body.to_string(),
+        delivered: false,
+        suppressed,
+    };
+    let data = serde_json::to_string(&alert).expect("alert serializes");
+    store.push_event(event::ALERT, alert.session_id.as_deref(), Some(&data))?;
+    Ok(Some(alert))
+}
+
+/// Shows the alerts that are not suppressed and records that they were.
+pub fn deliver(store: &Store, notifier: &dyn Notifier, alerts: &[Alert]) -> Result<usize> {
+    let mut shown = 0;
+    for a in alerts.iter().filter(|a| a.suppressed.is_none()) {
+        match notifier.notify(a) {
+            Ok(()) => {
+                store.conn().execute("UPDATE alerts SET delivered = 1 WHERE id = ?1", [a.id])?;
+                shown += 1;
+            }
+            Err(e) => tracing::warn!("alert {}: {e}", a.id),
+        }
+    }
+    Ok(shown)
+}
+
+/// Stored alerts, newest first.
+pub fn list(store: &Store, limit: usize) -> Result<Vec<Alert>> {
+    let mut st = store
+        .conn()
+        .prepare_cached(
+            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
+             FROM alerts a LEFT JOIN sessions s ON s.pk = a.session ORDER BY a.at DESC, a.id DESC LIMIT ?1",
+        )
+        .map_err(|e| store.err(e))?;
+    let rows = st.query_map([limit as i64], alert_from_row).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+/// The alerts about one session, oldest first.
+pub fn for_session(store: &Store, pk: i64) -> Result<Vec<Alert>> {
+    let mut st = store
+        .conn()
+        .prepare_cached(
+            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
+             FROM alerts a JOIN sessions s ON s.pk = a.session WHERE a.session = ?1 ORDER BY a.at, a.id",
+        )
+        .map_err(|e| store.err(e))?;
+    let rows = st.query_map([pk], alert_from_row).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
+    Ok(Alert {
+        id: r.get(0)?,
+        at: crate::views::iso(r.get(1)?),
+        kind: AlertKind::parse(&r.get::<_, String>(2)?),
+        session_id: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        delivered: r.get::<_, i64>(6)? != 0,
+        suppressed: r.get(7)?,
+    })
+}
+
+/// Pauses alerts for a session id, or for everything with `all`, until `until` (ms).
+pub fn snooze(store: &Store, scope: &str, until: i64) -> Result<()> {
+    store.conn().execute(
+        "INSERT INTO snoozes (scope, until) VALUES (?1, ?2) ON CONFLICT (scope) DO UPDATE SET until = excluded.until",
+        params![scope, until],
+    )?;
+    Ok(())
+}
+
+/// Ends every snooze and pause.
+pub fn resume(store: &Store) -> Result<usize> {
+    Ok(store.conn().execute("DELETE FROM snoozes", [])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SessionState;
+    use crate::paths::Dirs;
+    use crate::store::ProcessFacts;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Notifier for Recorder {
+        fn notify(&self, a: &Alert) -> Result<()> {
+            self.0.lock().unwrap().push(a.title.clone());
+            Ok(())
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, i64) {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let facts = ProcessFacts {
+            agent: "codex".into(),
+            pid: 42,
+            start: 1_700_000_000,
+            command: "codex".into(),
+            cwd: Some("/home/u/api-server".into()),
+            name: None,
+            transcript: None,
+        };
+        let (pk, _) = store.attach_process(&facts, Some("abc"), 1000).unwrap();
+        (t, store, pk)
+    }
+
+    #[test]
+    fn a_death_alerts_once_with_a_readable_title() {
+        let (_t, store, pk) = setup();
+        let now = crate::util::now_ms();
+        store.transition(pk, SessionState::Working, now - 5000, "running", Some(1)).unwrap();
+        store.transition(pk, SessionState::Dead, now - 1000, "process exited mid-turn", Some(2)).unwrap();
+        let cfg = Config::default();
+        let engine = AlertEngine::new(now - 10_000);
+        let prices = PriceBook::embedded();
+        let first = engine.evaluate(&store, &cfg, &prices, now).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].title, "Codex in api-server died");
+        assert_eq!(first[0].kind, AlertKind::Died);
+        let rec = Recorder::default();
+        assert_eq!(deliver(&store, &rec, &first).unwrap(), 1);
+        assert!(engine.evaluate(&store, &cfg, &prices, now + 2000).unwrap().is_empty(), "de-duplicated");
+        assert_eq!(list(&store, 10).unwrap()[0].delivered, true);
+        // Changes from before the engine started are history.
+        assert!(AlertEngine::new(now).evaluate(&store, &cfg, &prices, now).unwrap().is_empty());
+    }
+
+    #[test]
+    fn waiting_alerts_after_the_delay_and_again_after_a_new_wait() {
+        let (_t, store, pk) = setup();
+        let now = crate::util::now_ms();
+        let cfg = Config::default();
+        let prices = PriceBook::embedded();
+        let engine = AlertEngine::new(now - 100_000);
+        store.transition(pk, SessionState::Waiting, now - 10_000, "turn ended", Some(1)).unwrap();
+        assert!(engine.evaluate(&store, &cfg, &prices, now).unwrap().is_empty(), "not yet: 30 s delay");
+        let a = engine.evaluate(&store, &cfg, &prices, now + 21_000).unwrap();
+        assert_eq!(a[0].title, "Codex in api-server is waiting for you");
+        store.transition(pk, SessionState::Working, now + 22_000, "activity", Some(2)).unwrap();
+        store.transition(pk, SessionState::Waiting, now + 30_000, "turn ended", Some(3)).unwrap();
+        assert_eq!(engine.evaluate(&store, &cfg, &prices, now + 61_000).unwrap().len(), 1, "a new wait, a new alert");
+    }
+
+    #[test]
+    fn pause_snooze_and_quiet_hours_suppress_but_record() {
+        let (_t, store, pk) = setup();
+        let now = crate::util::now_ms();
+        let prices = PriceBook::embedded();
+        store.transition(pk, SessionState::Dead, now - 1000, "process exited mid-turn", Some(1)).unwrap();
+        snooze(&store, "all", now + 3_600_000).unwrap();
+        let a = AlertEngine::new(now - 10_000).evaluate(&store, &Config::default(), &prices, now).unwrap();
+        assert_eq!(a[0].suppressed.as_deref(), Some("paused"));
+        let rec = Recorder::default();
+        assert_eq!(deliver(&store, &rec, &a).unwrap(), 0);
+        assert!(rec.0.lock().unwrap().is_empty());
+        resume(&store).unwrap();
+        assert_eq!(suppression(&store, &Config::default(), Some("abc"), now).unwrap(), None);
+        snooze(&store, "abc", now + 1000).unwrap();
+        assert_eq!(suppression(&store, &Config::default(), Some("abc"), now).unwrap().as_deref(), Some("snoozed"));
+        let mut quiet = Config::default();
+        quiet.notifications.quiet_hours =
+            Some(crate::config::QuietHours { start: "00:00".into(), end: "23:59".into() });
+        let late = chrono::Local::now().date_naive().and_hms_opt(12, 0, 0).unwrap();
+        let noon = late.and_local_timezone(Local).unwrap().timestamp_millis();
+        assert_eq!(suppression(&store, &quiet, None, noon).unwrap().as_deref(), Some("quiet hours"));
+    }
+}

@@ -1,0 +1,344 @@
+//! The running monitor: one per data dir. The headless `agentwatch daemon`
+//! and the tray app both run this loop.
+//!
+//! - A file watcher (`notify`) on the transcript roots and Claude's session
+//!   registry: changed transcripts are ingested within a fraction of a second.
+//! - A process scan every `scan_interval_secs` ([`crate::collector`]).
+//! - After every scan, alerts ([`crate::alerts`]), delivered if asked.
+//!
+//! A lock file in the data dir makes sure only one monitor collects per data
+//! dir; others can ask who holds it.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::alerts::{AlertEngine, Notifier, deliver};
+use crate::collector::{Collector, ScanReport};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ingest::{self, IngestReport};
+use crate::paths::Dirs;
+use crate::pricing::PriceBook;
+use crate::sources::Source;
+use crate::store::{Store, event};
+
+const LOCK_FILE: &str = "monitor.lock";
+/// Changes arriving this close together are handled as one.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Held while a monitor runs; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the data dir's monitor lock, or says who has it.
+pub fn acquire_lock(dirs: &Dirs) -> Result<Lock> {
+    dirs.ensure_data_dir()?;
+    let path = dirs.data.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let who = holder(dirs).map(|p| format!(" (pid {p})")).unwrap_or_default();
+            return Err(Error::Other(format!(
+                "another agentwatch monitor{who} is already running for {}",
+                dirs.data.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    file.set_len(0).and_then(|_| writeln!(file, "{}", std::process::id())).map_err(|e| Error::io(&path, e))?;
+    Ok(Lock { _file: file })
+}
+
+/// The pid of the monitor running for this data dir, if one runs.
+pub fn holder(dirs: &Dirs) -> Option<u32> {
+    let path = dirs.data.join(LOCK_FILE);
+    let file = File::open(&path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => None, // nobody holds it
+        Err(_) => std::fs::read_to_string(&path).ok()?.trim().parse().ok(),
+    }
+}
+
+pub enum Msg {
+    /// Paths the watcher saw change.
+    Changed(Vec<PathBuf>),
+    /// Read everything again (the watcher lost track, or a new folder appeared).
+    Rescan,
+    /// Settings changed: re-read config.toml.
+    Reload,
+    Shutdown,
+}
+
+/// Sends messages to a running monitor.
+#[derive(Clone)]
+pub struct Handle {
+    tx: Sender<Msg>,
+}
+
+impl Handle {
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Msg::Shutdown);
+    }
+
+    pub fn reload(&self) {
+        let _ = self.tx.send(Msg::Reload);
+    }
+
+    pub fn rescan(&self) {
+        let _ = self.tx.send(Msg::Rescan);
+    }
+}
+
+/// What the loop reports after each round, for logs and embedding apps.
+pub trait Observer: Send {
+    fn ingested(&mut self, _r: &IngestReport) {}
+    fn scanned(&mut self, _r: &ScanReport) {}
+}
+
+impl Observer for () {}
+
+pub struct Monitor {
+    dirs: Dirs,
+    store: Store,
+    prices: PriceBook,
+    collector: Collector,
+    alerts: AlertEngine,
+    notifier: Option<Box<dyn Notifier>>,
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: Vec<PathBuf>,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    interval: Duration,
+}
+
+impl Monitor {
+    /// A monitor over `sources`, writing to the data dir's store. Takes no
+    /// lock: the caller holds it.
+    pub fn new(
+        dirs: &Dirs,
+        sources: Vec<Box<dyn Source>>,
+        notifier: Option<Box<dyn Notifier>>,
+    ) -> Result<(Monitor, Handle)> {
+        let cfg = Config::load(dirs)?;
+        let prices = PriceBook::load(dirs)?;
+        let store = Store::open_in(dirs)?;
+        let interval = Duration::from_secs(cfg.scan_interval_secs);
+        let collector = Collector::new(cfg, sources)?;
+        let (tx, rx) = mpsc::channel();
+        let m = Monitor {
+            dirs: dirs.clone(),
+            store,
+            prices,
+            collector,
+            alerts: AlertEngine::new(crate::util::now_ms()),
+            notifier,
+            watcher: None,
+            watched: Vec::new(),
+            tx: tx.clone(),
+            rx,
+            interval,
+        };
+        Ok((m, Handle { tx }))
+    }
+
+    /// Overrides the scan interval from the config file.
+    pub fn set_interval(&mut self, d: Duration) {
+        self.interval = d;
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The directories being watched.
+    pub fn watched(&self) -> &[PathBuf] {
+        &self.watched
+    }
+
+    /// Runs until told to shut down.
+    pub fn run(mut self, observer: &mut dyn Observer) -> Result<()> {
+        self.start_watching();
+        let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+        self.after_ingest(&r, observer)?;
+        let mut next_scan = Instant::now();
+        let mut rounds: u64 = 0;
+        loop {
+            if Instant::now() >= next_scan {
+                if self.watcher.is_none() {
+                    // No watcher: look for new transcript data on every scan instead.
+                    let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+                    self.after_ingest(&r, observer)?;
+                }
+                self.scan(observer)?;
+                next_scan = Instant::now() + self.interval;
+                rounds += 1;
+                if rounds.is_multiple_of(30) && self.start_watching() {
+                    // A transcript root appeared since: read what it holds.
+                    let _ = self.tx.send(Msg::Rescan);
+                }
+            }
+            match self.rx.recv_timeout(next_scan.saturating_duration_since(Instant::now())) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) | Ok(Msg::Shutdown) => break,
+                Ok(Msg::Reload) => {
+                    let cfg = Config::load(&self.dirs)?;
+                    self.interval = Duration::from_secs(cfg.scan_interval_secs);
+                    self.collector.set_config(cfg);
+                    self.prices = PriceBook::load(&self.dirs)?;
+                    crate::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+                    next_scan = Instant::now();
+                }
+                Ok(Msg::Rescan) => {
+                    let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+                    self.after_ingest(&r, observer)?;
+                    next_scan = Instant::now();
+                }
+                Ok(Msg::Changed(mut paths)) => {
+                    // Gather what else arrives in a moment, then ingest once.
+                    let until = Instant::now() + DEBOUNCE;
+                    let mut stop = false;
+                    while let Ok(m) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                        match m {
+                            Msg::Changed(p) => paths.extend(p),
+                            Msg::Shutdown => {
+                                stop = true;
+                                break;
+                            }
+                            other => {
+                                let _ = self.tx.send(other);
+                                break;
+                            }
+                        }
+                    }
+                    if stop {
+                        break;
+                    }
+                    let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
+                    self.after_ingest(&r, observer)?;
+                    // A transcript or registry changed: states may have too.
+                    self.scan(observer)?;
+                    next_scan = Instant::now() + self.interval;
+                }
+            }
+        }
+        tracing::info!("monitor stopped");
+        Ok(())
+    }
+
+    fn scan(&mut self, observer: &mut dyn Observer) -> Result<()> {
+        let r = self.collector.scan(&mut self.store, false)?;
+        let now = crate::util::now_ms();
+        let new = self.alerts.evaluate(&self.store, self.collector.config(), &self.prices, now)?;
+        if let Some(n) = &self.notifier {
+            deliver(&self.store, n.as_ref(), &new)?;
+        }
+        for a in &new {
+            tracing::info!(kind = a.kind.as_str(), suppressed = ?a.suppressed, "alert: {}", a.title);
+        }
+        observer.scanned(&r);
+        Ok(())
+    }
+
+    fn after_ingest(&mut self, r: &IngestReport, observer: &mut dyn Observer) -> Result<()> {
+        if r.new_events > 0 || r.replaced_events > 0 {
+            tracing::info!(files = r.files_read, events = r.new_events, malformed = r.malformed_lines, "ingested");
+            // Live views care about recent sessions, not a backfill of history.
+            let recent = crate::util::now_ms() - (self.collector.config().archive_after_hours as i64) * 3_600_000;
+            for pk in &r.sessions {
+                if let Some(s) = self.store.session_by_pk(*pk)?
+                    && s.last_activity >= recent
+                {
+                    self.store.push_event(event::USAGE, Some(&s.id), None)?;
+                }
+            }
+        }
+        observer.ingested(r);
+        Ok(())
+    }
+
+    /// Watches the transcript roots not watched yet; true if it added any.
+    fn start_watching(&mut self) -> bool {
+        if self.watcher.is_none() {
+            let tx = self.tx.clone();
+            match notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(ev) if ev.need_rescan() => {
+                    let _ = tx.send(Msg::Rescan);
+                }
+                Ok(ev) => {
+                    if matches!(ev.kind, notify::EventKind::Create(notify::event::CreateKind::Folder)) {
+                        let _ = tx.send(Msg::Rescan);
+                        return;
+                    }
+                    let paths: Vec<PathBuf> = ev.paths.into_iter().filter(|p| interesting(p)).collect();
+                    if !paths.is_empty() {
+                        let _ = tx.send(Msg::Changed(paths));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("file watcher: {e}");
+                    let _ = tx.send(Msg::Rescan);
+                }
+            }) {
+                Ok(w) => self.watcher = Some(w),
+                Err(e) => {
+                    tracing::warn!("no file watcher ({e}); changes are picked up by rescans only");
+                    return false;
+                }
+            }
+        }
+        let Some(w) = self.watcher.as_mut() else { return false };
+        let mut added = false;
+        for dir in self.collector.watch_dirs() {
+            if self.watched.contains(&dir) || !dir.is_dir() {
+                continue;
+            }
+            match w.watch(&dir, RecursiveMode::Recursive) {
+                Ok(()) => {
+                    tracing::info!("watching {}", dir.display());
+                    self.watched.push(dir);
+                    added = true;
+                }
+                Err(e) => tracing::warn!("cannot watch {}: {e}", dir.display()),
+            }
+        }
+        added
+    }
+}
+
+/// Transcripts and session-registry entries.
+fn interesting(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_monitor_per_data_dir() {
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs::under(t.path());
+        assert_eq!(holder(&dirs), None);
+        let lock = acquire_lock(&dirs).unwrap();
+        assert_eq!(holder(&dirs), Some(std::process::id()));
+        let e = acquire_lock(&dirs).unwrap_err().to_string();
+        assert!(e.contains("already running") && e.contains(&std::process::id().to_string()), "{e}");
+        drop(lock);
+        assert_eq!(holder(&dirs), None);
+        drop(acquire_lock(&dirs).unwrap());
+    }
+}
