@@ -410,7 +410,7 @@ mod tests {
         let rec = Recorder::default();
         assert_eq!(deliver(&store, &rec, &first).unwrap(), 1);
         assert!(engine.evaluate(&store, &cfg, &prices, now + 2000).unwrap().is_empty(), "de-duplicated");
-        assert_eq!(list(&store, 10).unwrap()[0].delivered, true);
+        assert!(list(&store, 10).unwrap()[0].delivered);
         // Changes from before the engine started are history.
         assert!(AlertEngine::new(now).evaluate(&store, &cfg, &prices, now).unwrap().is_empty());
     }
