@@ -5,6 +5,7 @@
 mod costs;
 mod errors;
 mod ingest;
+mod live;
 mod prices;
 mod sessions;
 mod support;

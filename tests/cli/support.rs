@@ -50,8 +50,8 @@ impl Env {
             .env("TZ", "UTC")
             .env("AGENTWATCH_DATA_DIR", &self.data)
             .env("AGENTWATCH_CONFIG_DIR", &self.config)
-            // Only processes this test started count as agents.
-            .env("AGENTWATCH_PROCESS_SCOPE", std::process::id().to_string());
+            // Only processes working in this test's folder count as agents.
+            .env("AGENTWATCH_PROCESS_SCOPE", &self.root);
         c
     }
 
@@ -215,4 +215,143 @@ pub fn num(v: &Value) -> f64 {
 /// The current time minus `secs`, as an RFC 3339 timestamp.
 pub fn ago(secs: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Proc(pub std::process::Child);
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Kills it now and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls `f` until it returns Some, or panics after `secs` seconds.
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < until, "timed out after {secs} s waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+impl Env {
+    /// An executable named `name`: a copy of `sleep`, like a native agent binary.
+    pub fn native_agent(&self, name: &str) -> PathBuf {
+        let p = self.root.join("bin").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/sleep", &p).unwrap();
+        p
+    }
+
+    /// A fake `@openai/codex` npm package: `bin/codex.js` starts the vendored
+    /// `codex` binary (a copy of `sleep`) and forwards SIGTERM to it.
+    pub fn codex_package(&self) -> PathBuf {
+        let pkg = self.root.join("lib/node_modules/@openai/codex");
+        let vendor = pkg.join("vendor/x86_64-unknown-linux-musl/codex");
+        std::fs::create_dir_all(&vendor).unwrap();
+        std::fs::create_dir_all(pkg.join("bin")).unwrap();
+        std::fs::copy("/bin/sleep", vendor.join("codex")).unwrap();
+        std::fs::write(
+            pkg.join("bin/codex.js"),
+            r#"const { spawn } = require('child_process');
+const path = require('path');
+const bin = path.join(__dirname, '..', 'vendor', 'x86_64-unknown-linux-musl', 'codex', 'codex');
+const child = spawn(bin, ['600'], { stdio: 'ignore' });
+process.on('SIGTERM', () => { child.kill('SIGTERM'); process.exit(0); });
+child.on('exit', (c) => process.exit(c ?? 0));
+"#,
+        )
+        .unwrap();
+        pkg.join("bin/codex.js")
+    }
+
+    /// Starts a process in `cwd` with this test's environment.
+    pub fn spawn(&self, program: &Path, args: &[&str], cwd: &Path) -> Proc {
+        std::fs::create_dir_all(cwd).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .current_dir(cwd)
+            .env("HOME", &self.home)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        Proc(child)
+    }
+
+    /// Runs `agentwatch daemon` in the background, scanning every `interval`
+    /// seconds; stopped with SIGTERM when dropped.
+    pub fn daemon(&self, interval: u64, extra: &[&str]) -> Daemon {
+        let interval = interval.to_string();
+        let mut args = vec!["daemon", "--scan-interval", interval.as_str()];
+        args.extend(extra);
+        let child = self
+            .command(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let d = Daemon(Some(child));
+        wait_for(20, "the daemon's first scan", || {
+            let s = self.json(&["status"]);
+            (s["monitor"]["running"] == true && s["monitor"]["lastScan"]["scan"].as_u64().is_some()).then_some(())
+        });
+        d
+    }
+
+    /// The number of the monitor's latest scan.
+    pub fn last_scan(&self) -> u64 {
+        self.json(&["status"])["monitor"]["lastScan"]["scan"].as_u64().unwrap_or(0)
+    }
+
+    /// The session of `agent` whose process is `pid`, from `sessions --format json`.
+    pub fn session_with_pid(&self, pid: u32, extra: &[&str]) -> Option<Value> {
+        let mut args = vec!["sessions"];
+        args.extend(extra);
+        let r = self.json(&args);
+        r["sessions"].as_array().unwrap().iter().find(|s| s["pid"] == pid).cloned()
+    }
+}
+
+pub struct Daemon(Option<std::process::Child>);
+
+impl Daemon {
+    /// Stops it with SIGTERM and returns its exit status and stderr.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        let c = self.0.take().unwrap();
+        sigterm(c.id());
+        let out = c.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            sigterm(c.id());
+            let _ = c.wait();
+        }
+    }
+}
+
+/// SIGTERM through the `kill` command, so the tests need no libc binding.
+pub fn sigterm(pid: u32) {
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }

@@ -173,6 +173,9 @@ pub struct StateChangeView {
     pub from: Option<SessionState>,
     pub to: SessionState,
     pub reason: Option<String>,
+    /// The collector's scan number that decided it (None: decided elsewhere,
+    /// e.g. by `kill`).
+    pub scan: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -225,6 +228,7 @@ impl SessionDetail {
                 from: t.from,
                 to: t.to,
                 reason: (!t.reason.is_empty()).then_some(t.reason),
+                scan: t.scan,
             })
             .collect();
         let tool_calls = store

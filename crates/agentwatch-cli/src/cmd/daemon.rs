@@ -59,9 +59,8 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     );
     tracing::info!(pid = std::process::id(), data = %dirs.data.display(), "daemon started");
     // The monitor blocks; the runtime keeps handling signals meanwhile.
-    let result = rt
-        .block_on(tokio::task::spawn_blocking(move || m.run(&mut Log)))
-        .unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
+    let monitor = rt.spawn_blocking(move || m.run(&mut Log));
+    let result = rt.block_on(monitor).unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
     tracing::info!("daemon stopped");
     result
 }

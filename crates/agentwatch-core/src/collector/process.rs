@@ -38,13 +38,14 @@ pub struct Usage {
     pub memory: u64,
 }
 
-/// Limits scans to the descendants of one process (for tests and sandboxes).
+/// Limits scans to processes working inside one directory (for tests and
+/// sandboxes).
 pub const SCOPE_ENV: &str = "AGENTWATCH_PROCESS_SCOPE";
 
 pub struct Scanner {
     sys: System,
     uid: Option<sysinfo::Uid>,
-    scope: Option<u32>,
+    scope: Option<PathBuf>,
 }
 
 impl Scanner {
@@ -57,7 +58,7 @@ impl Scanner {
             ProcessRefreshKind::nothing().without_tasks().with_user(UpdateKind::Always),
         );
         let uid = sys.process(me).and_then(|p| p.user_id().cloned());
-        let scope = std::env::var(SCOPE_ENV).ok().and_then(|v| v.trim().parse().ok());
+        let scope = std::env::var_os(SCOPE_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
         Ok(Scanner { sys, uid, scope })
     }
 
@@ -92,21 +93,8 @@ impl Scanner {
             });
         }
         out.sort_by_key(|p| p.key.pid);
-        if let Some(root) = self.scope {
-            let parent: HashMap<u32, u32> = out.iter().filter_map(|p| Some((p.key.pid, p.ppid?))).collect();
-            let within = |mut pid: u32| {
-                for _ in 0..64 {
-                    if pid == root {
-                        return true;
-                    }
-                    match parent.get(&pid) {
-                        Some(pp) => pid = *pp,
-                        None => return false,
-                    }
-                }
-                false
-            };
-            out.retain(|p| within(p.key.pid));
+        if let Some(dir) = &self.scope {
+            out.retain(|p| p.cwd.as_ref().is_some_and(|c| c.starts_with(dir)));
         }
         out
     }

@@ -31,6 +31,7 @@ pub struct Transition {
     pub to: SessionState,
     pub at: i64,
     pub reason: String,
+    pub scan: Option<u64>,
 }
 
 /// A recorded tool call.
@@ -251,7 +252,15 @@ impl Store {
         let data = serde_json::json!({"from": from_state.map(|s| s.as_str()), "to": to.as_str(), "reason": reason});
         push_event(&tx, now, event::SESSION_STATE, Some(&id), Some(&data.to_string()))?;
         tx.commit()?;
-        Ok(Some(Transition { session: pk, session_id: id, from: from_state, to, at: now, reason: reason.to_string() }))
+        Ok(Some(Transition {
+            session: pk,
+            session_id: id,
+            from: from_state,
+            to,
+            at: now,
+            reason: reason.to_string(),
+            scan,
+        }))
     }
 
     /// Archives sessions inactive since `before` (never deletes; pinned ones
@@ -274,7 +283,7 @@ impl Store {
     /// The state history of a session, oldest first.
     pub fn state_history(&self, pk: i64) -> Result<Vec<Transition>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, '')
+            "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, ''), c.scan
              FROM state_changes c JOIN sessions s ON s.pk = c.session WHERE c.session = ?1 ORDER BY c.at, c.id",
         )?;
         let rows = st.query_map([pk], |r| {
@@ -287,6 +296,7 @@ impl Store {
                 to: SessionState::parse(&to).unwrap_or(SessionState::Completed),
                 at: r.get(4)?,
                 reason: r.get(5)?,
+                scan: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

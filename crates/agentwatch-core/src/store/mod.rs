@@ -72,7 +72,7 @@ impl Store {
              PRAGMA cache_size = -16000;",
         )
         .map_err(db_err)?;
-        MIGRATIONS.to_latest(&mut conn).map_err(|e| migration_error(path, e))?;
+        migrate(&mut conn, path)?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
@@ -148,6 +148,29 @@ fn explain(e: &rusqlite::Error) -> String {
     }
 }
 
+/// Brings the schema up to date. Several processes may open a new database at
+/// once (the daemon, the CLI, a hook): a lock file lets one migrate while the
+/// others wait, then find nothing left to do.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| Error::Database { path: path.to_path_buf(), message: explain(&e) })?;
+    if version == schema_version() as i64 {
+        return Ok(());
+    }
+    let lock_path = path.with_extension("db.migrate-lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    let r = MIGRATIONS.to_latest(conn).map_err(|e| migration_error(path, e));
+    let _ = lock.unlock();
+    r
+}
+
 fn migration_error(path: &Path, e: rusqlite_migration::Error) -> Error {
     let message = match &e {
         rusqlite_migration::Error::MigrationDefinition(
@@ -183,6 +206,21 @@ mod tests {
         drop(store);
         let again = Store::open_in(&dirs).unwrap();
         assert_eq!(again.meta("k").unwrap().as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn processes_opening_a_new_database_at_once_all_succeed() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("agentwatch.db");
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let p = p.clone();
+                std::thread::spawn(move || Store::open(&p).map(|_| ()))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
     }
 
     #[test]

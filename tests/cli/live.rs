@@ -1,0 +1,324 @@
+//! The live collector with real processes: fake agents that look like the
+//! real ones from outside (name, argv, wrappers, working directory).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const SONNET: &str = "claude-sonnet-4-5-20250929";
+
+fn encode(cwd: &Path) -> String {
+    cwd.display().to_string().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
+}
+
+fn sessions_of(env: &Env, agent: &str) -> Vec<Value> {
+    let r = env.json(&["sessions", "--active"]);
+    r["sessions"].as_array().unwrap().iter().filter(|s| s["agent"] == agent).cloned().collect()
+}
+
+#[test]
+fn a_native_claude_is_detected_with_its_directory_and_command() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/web-app");
+    let p = env.spawn(&bin, &["600"], &proj);
+    let s = env.session_with_pid(p.pid(), &["--active"]).expect("the fake claude is listed");
+    assert_eq!(s["agent"], "claude-code");
+    assert_eq!(s["projectPath"], proj.display().to_string());
+    assert_eq!(s["source"], "process");
+    assert!(s["command"].as_str().unwrap().ends_with("bin/claude 600"), "{s}");
+    assert!(s["memoryBytes"].as_u64().unwrap() > 0);
+    assert!(matches!(s["state"].as_str(), Some("working" | "idle")), "{s}");
+    let table = env.ok(&["sessions", "--active", "--no-ingest"]);
+    assert!(
+        table.contains(&p.pid().to_string()) && table.contains("web-app") && table.contains("Commands:"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_wrapper_and_the_binary_it_starts_are_one_session() {
+    let env = Env::new();
+    let script = env.codex_package();
+    let proj = env.root.join("src/api");
+    // sh -c → node codex.js → vendored codex: three processes, one session.
+    let cmd = format!("node {} --full-auto; true", script.display());
+    let p = env.spawn(Path::new("/bin/sh"), &["-c", &cmd], &proj);
+    let found = wait_for(10, "codex and its vendored binary", || {
+        let s = sessions_of(&env, "codex");
+        let procs = std::fs::read_dir("/proc").unwrap().count();
+        (s.len() == 1 && procs > 0 && s[0]["command"].as_str().is_some_and(|c| c.contains("codex.js"))).then_some(s)
+    });
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["pid"], p.pid(), "the outermost process is the session's");
+    assert_eq!(found[0]["projectPath"], proj.display().to_string());
+}
+
+#[test]
+fn gemini_reexecuting_itself_is_one_session() {
+    let env = Env::new();
+    let pkg = env.root.join("lib/node_modules/@google/gemini-cli/dist");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let script = pkg.join("index.js");
+    std::fs::write(
+        &script,
+        r#"if (!process.execArgv.some(a => a.startsWith('--max-old-space-size'))) {
+  const { spawn } = require('child_process');
+  const c = spawn(process.execPath, ['--max-old-space-size=4096', __filename], { stdio: 'ignore' });
+  c.on('exit', code => process.exit(code ?? 0));
+} else { setInterval(() => {}, 1000); }
+"#,
+    )
+    .unwrap();
+    let _p = env.spawn(Path::new("node"), &[script.to_str().unwrap()], &env.root.join("src/docs"));
+    let s = wait_for(10, "gemini's re-executed child", || {
+        let procs = sessions_of(&env, "gemini-cli");
+        // Wait until the child exists too (its CPU/memory are part of the tree).
+        (procs.len() == 1 && procs[0]["memoryBytes"].as_u64().unwrap_or(0) > 50_000_000).then_some(procs)
+    });
+    assert_eq!(s.len(), 1);
+}
+
+#[test]
+fn invocations_that_are_not_sessions_are_ignored() {
+    let env = Env::new();
+    // Python scripts named like agents, with the arguments of non-sessions.
+    let bin = env.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["claude", "codex"] {
+        std::fs::write(bin.join(name), "import time\ntime.sleep(600)\n").unwrap();
+    }
+    let cwd = env.root.join("src/x");
+    let _a = env.spawn(Path::new("python3"), &[bin.join("claude").to_str().unwrap(), "mcp", "serve"], &cwd);
+    let _b = env.spawn(Path::new("python3"), &[bin.join("codex").to_str().unwrap(), "app-server"], &cwd);
+    let _c = env.spawn(Path::new("python3"), &[bin.join("claude").to_str().unwrap(), "--version"], &cwd);
+    let real = env.spawn(Path::new("python3"), &[bin.join("claude").to_str().unwrap(), "--continue"], &cwd);
+    let r = wait_for(10, "the real session", || {
+        let r = env.json(&["sessions", "--active"]);
+        (!r["sessions"].as_array().unwrap().is_empty()).then_some(r)
+    });
+    let pids: Vec<u64> = r["sessions"].as_array().unwrap().iter().map(|s| s["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids, vec![real.pid() as u64]);
+}
+
+#[test]
+fn a_new_transcript_in_the_project_folder_links_the_process() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/web-app");
+    let p = env.spawn(&bin, &["600"], &proj);
+    let before = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    assert!(before["externalId"].is_null(), "no transcript yet: {before}");
+    // Claude Code writes its transcript after the process starts.
+    let sid = "4d1c8a4e-0000-4000-8000-000000000001";
+    let t = env.claude.join("projects").join(encode(&proj)).join(format!("{sid}.jsonl"));
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    write_lines(
+        &t,
+        &lines(&[
+            claude_user(&ago(2), sid, "refactor the parser"),
+            claude(&ago(1), sid, "m1", "r1", SONNET, U(1000, 200, 0, 0)),
+        ]),
+    );
+    let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    assert_eq!(s["externalId"], sid);
+    assert_eq!(s["tokens"]["input"], 1000, "the transcript's usage is the process's session's");
+    assert_eq!(s["transcriptPath"], t.display().to_string());
+    // The process-only placeholder was merged, not left behind.
+    let all = env.json(&["sessions", "--no-ingest"]);
+    assert_eq!(all["sessions"].as_array().unwrap().iter().filter(|x| x["pid"] == p.pid()).count(), 1);
+}
+
+#[test]
+fn claudes_session_registry_links_exactly_and_ignores_stale_entries() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/app");
+    let dir = env.claude.join("projects").join(encode(&proj));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = env.spawn(&bin, &["600"], &proj);
+    let b = env.spawn(&bin, &["601"], &proj);
+    // Both processes' transcripts exist; a newer unrelated one too.
+    for sid in ["sess-a", "sess-b", "newest"] {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_lines(&dir.join(format!("{sid}.jsonl")), &lines(&[claude_user(&ago(1), sid, "hi")]));
+    }
+    let ticks = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse::<u64>().unwrap()
+    };
+    let reg = env.claude.join("sessions");
+    std::fs::create_dir_all(&reg).unwrap();
+    let entry = |pid: u32, sid: &str, proc_start: u64| {
+        json!({"pid": pid, "sessionId": sid, "cwd": proj.display().to_string(), "startedAt": 0, "procStart": proc_start,
+               "version": "2.0.50", "kind": "interactive", "entrypoint": "cli", "name": "fix-auth", "status": "busy", "updatedAt": 0})
+        .to_string()
+    };
+    std::fs::write(reg.join(format!("{}.json", a.pid())), entry(a.pid(), "sess-a", ticks(a.pid()))).unwrap();
+    // Left over from an earlier process with the same pid: wrong start time.
+    std::fs::write(reg.join(format!("{}.json", b.pid())), entry(b.pid(), "sess-b", ticks(b.pid()) + 7)).unwrap();
+    let sa = env.session_with_pid(a.pid(), &["--active"]).unwrap();
+    assert_eq!(sa["externalId"], "sess-a", "the registry is the exact link");
+    assert_eq!(sa["name"], "fix-auth");
+    let sb = env.session_with_pid(b.pid(), &["--active", "--no-ingest"]).unwrap();
+    assert_ne!(sb["externalId"], "sess-b", "a stale registry entry is ignored");
+    assert_eq!(sb["externalId"], "newest", "falls back to the newest transcript");
+}
+
+#[test]
+fn a_finished_turn_is_waiting_and_a_new_prompt_is_working() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/web-app");
+    let p = env.spawn(&bin, &["600"], &proj);
+    let t = env.claude.join("projects").join(encode(&proj)).join("s-wait.jsonl");
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    let mut answer = claude(&ago(1), "s-wait", "m1", "r1", SONNET, U(10, 10, 0, 0));
+    answer["message"]["stop_reason"] = json!("end_turn");
+    write_lines(&t, &lines(&[claude_user(&ago(3), "s-wait", "what does this do?"), answer]));
+    assert_eq!(env.session_with_pid(p.pid(), &["--active"]).unwrap()["state"], "waiting");
+    append(&t, &format!("{}\n", line(&claude_user(&ago(0), "s-wait", "now fix it"))));
+    assert_eq!(env.session_with_pid(p.pid(), &["--active"]).unwrap()["state"], "working");
+}
+
+#[test]
+fn the_daemon_marks_a_killed_agent_dead_within_two_scans_and_alerts_once() {
+    let env = Env::new();
+    let daemon = env.daemon(1, &[]);
+    let bin = env.native_agent("codex");
+    let mut p = env.spawn(&bin, &["600"], &env.root.join("src/api-server"));
+    let s = wait_for(10, "the daemon to see the agent", || env.session_with_pid(p.pid(), &["--no-ingest"]));
+    let id = s["sessionId"].as_str().unwrap().to_string();
+    // Killed while working: mid-turn, it died.
+    let at_kill = env.last_scan();
+    p.kill();
+    let dead = wait_for(10, "the agent to be marked dead", || {
+        let d = env.json(&["sessions", "show", &id, "--no-ingest"]);
+        (d["session"]["state"] == "dead").then_some(d)
+    });
+    let change = dead["stateHistory"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(change["to"], "dead");
+    let scan = change["scan"].as_u64().unwrap();
+    assert!(scan <= at_kill + 2, "seen in scan {scan}, killed after scan {at_kill}");
+    // One alert, however many scans follow.
+    let seen = env.last_scan();
+    wait_for(10, "three more scans", || (env.last_scan() >= seen + 3).then_some(()));
+    let alerts = env.json(&["alerts"]);
+    let died: Vec<&Value> =
+        alerts["alerts"].as_array().unwrap().iter().filter(|a| a["sessionId"] == id.as_str()).collect();
+    assert_eq!(died.len(), 1, "{alerts}");
+    assert_eq!(died[0]["kind"], "died");
+    assert_eq!(died[0]["title"], "Codex in api-server died");
+    // A second daemon for the same data dir refuses to start.
+    let o = env.run(&["daemon"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already running"));
+    // SIGTERM stops it cleanly, and it kept a log.
+    let (code, _) = daemon.stop();
+    assert_eq!(code, Some(0));
+    let logs: Vec<_> = std::fs::read_dir(env.data.join("logs")).unwrap().collect();
+    assert!(!logs.is_empty());
+    assert!(!env.json(&["status"])["monitor"]["running"].as_bool().unwrap());
+}
+
+#[test]
+fn the_daemon_picks_up_new_usage_from_the_file_watcher() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "live.jsonl");
+    write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
+    let _daemon = env.daemon(60, &[]);
+    let total =
+        |env: &Env| env.json(&["costs", "daily", "--no-ingest", "--timezone", "UTC"])["totals"]["inputTokens"].as_u64();
+    assert_eq!(total(&env), Some(100));
+    append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
+    // With scans a minute apart, only the watcher can bring it in.
+    wait_for(10, "the appended usage", || (total(&env) == Some(150)).then_some(()));
+}
+
+#[test]
+fn kill_checks_identity_and_stops_the_agent() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let p = env.spawn(&bin, &["600"], &env.root.join("src/web-app"));
+    let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    let id = s["sessionId"].as_str().unwrap().to_string();
+    // Not a terminal, no --yes: refused.
+    let o = env.run(&["kill", &id]);
+    assert_eq!(o.status.code(), Some(2));
+    // The same pid with another start time is another process: refused.
+    let db = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+    db.execute("UPDATE sessions SET proc_start = proc_start - 100 WHERE id = ?1", [&id]).unwrap();
+    let o = env.run(&["kill", &id, "--yes"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different process"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::path::Path::new(&format!("/proc/{}", p.pid())).exists(), "still running");
+    // The collector does not take the live process for the old session either.
+    let now = env.json(&["sessions"]);
+    let old = now["sessions"].as_array().unwrap().iter().find(|x| x["sessionId"] == id.as_str()).unwrap();
+    assert_eq!(old["state"], "dead");
+    let new = env.session_with_pid(p.pid(), &["--active", "--no-ingest"]).unwrap();
+    assert_ne!(new["sessionId"], id.as_str());
+    // The right session: killed.
+    let out = env.ok(&["kill", new["sessionId"].as_str().unwrap(), "--yes", "--grace", "3"]);
+    assert!(out.starts_with("Stopped Claude Code in web-app") && out.contains("SIGTERM"), "{out}");
+    wait_for(5, "the process to exit", || {
+        (!std::path::Path::new(&format!("/proc/{}/exe", p.pid())).exists()).then_some(())
+    });
+    let d = env.json(&["sessions", "show", new["sessionId"].as_str().unwrap(), "--no-ingest"]);
+    assert_eq!(d["session"]["state"], "dead");
+    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "killed by the user");
+}
+
+#[test]
+fn notify_sends_a_desktop_notification_over_dbus() {
+    // A private X display and session bus: dunst shows the notification,
+    // dbus-monitor records the Notify call.
+    let env = Env::new();
+    let log = env.root.join("dbus.log");
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/web-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let script = format!(
+        r#"set -e
+dbus-monitor --session "interface=org.freedesktop.Notifications,member=Notify" > {log} 2>/dev/null &
+MON=$!
+sleep 0.5
+{aw} daemon --notify --scan-interval 1 2>/dev/null &
+AW=$!
+(cd {proj} && exec {bin} 600) &
+AGENT=$!
+seen=no
+for i in $(seq 1 300); do
+  if {aw} sessions --no-ingest --format json | grep -q "\"pid\": $AGENT"; then seen=yes; break; fi
+  sleep 0.1
+done
+[ $seen = yes ] || {{ echo "the daemon never saw the agent" >&2; exit 3; }}
+kill $AGENT
+for i in $(seq 1 300); do grep -q "died" {log} && break; sleep 0.1; done
+kill -TERM $AW; wait $AW || true
+kill $MON || true
+"#,
+        log = log.display(),
+        aw = BIN,
+        proj = proj.display(),
+        bin = bin.display(),
+    );
+    let out = std::process::Command::new("xvfb-run")
+        .args(["-a", "dbus-run-session", "--", "bash", "-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("TZ", "UTC")
+        .env("AGENTWATCH_DATA_DIR", &env.data)
+        .env("AGENTWATCH_CONFIG_DIR", &env.config)
+        .env("AGENTWATCH_PROCESS_SCOPE", &env.root)
+        .output()
+        .expect("xvfb-run and dbus-run-session are installed by `make test`");
+    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    assert!(recorded.contains("member=Notify"), "no Notify call:\n{recorded}");
+    assert!(recorded.contains("Claude Code in web-app died"), "{recorded}");
+    assert!(recorded.contains("string \"agentwatch\""), "sent as agentwatch:\n{recorded}");
+}
