@@ -12,8 +12,16 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # --- Debian/Ubuntu packages ---------------------------------------------------
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates curl git
-  time               # /usr/bin/time for the benchmarks
-  nodejs npm         # parity check against ccusage
+  time                       # /usr/bin/time for the benchmarks
+  nodejs npm                 # the UI build, the ccusage parity check, fake agents in tests
+  python3 python3-venv       # MCP client tests
+  libdbus-1-dev              # desktop notifications (notify-rust)
+  # The Tauri desktop app.
+  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+  libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
+  # End-to-end tests: a private X display and session bus, a notification
+  # daemon, the WebKit WebDriver, and Chromium for the UI tests.
+  xvfb xauth dbus-x11 dunst libnotify-bin webkit2gtk-driver chromium
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -322,3 +322,24 @@ kill $MON || true
     assert!(recorded.contains("Claude Code in web-app died"), "{recorded}");
     assert!(recorded.contains("string \"agentwatch\""), "sent as agentwatch:\n{recorded}");
 }
+
+#[test]
+fn a_daily_budget_alert_is_raised_once_the_budget_is_spent() {
+    let env = Env::new();
+    std::fs::create_dir_all(&env.config).unwrap();
+    std::fs::write(env.config.join("config.toml"), "[budgets]\ndaily_usd = 0.5\n").unwrap();
+    // $0.60 of Sonnet input today.
+    let f = env.claude_file("/home/u/web-app", "spend.jsonl");
+    write_lines(&f, &lines(&[claude(&ago(1), "spend", "m1", "r1", SONNET, U(200_000, 0, 0, 0))]));
+    let _d = env.daemon(1, &[]);
+    let alerts = wait_for(10, "the budget alert", || {
+        let a = env.json(&["alerts"]);
+        a["alerts"].as_array().unwrap().iter().find(|x| x["kind"] == "budget_daily").cloned()
+    });
+    assert_eq!(alerts["title"], "Daily budget $0.50 exceeded");
+    assert_eq!(alerts["body"], "Today's usage has cost $0.60.");
+    let seen = env.last_scan();
+    wait_for(10, "two more scans", || (env.last_scan() >= seen + 2).then_some(()));
+    let n = env.json(&["alerts"])["alerts"].as_array().unwrap().iter().filter(|x| x["kind"] == "budget_daily").count();
+    assert_eq!(n, 1);
+}
