@@ -285,7 +285,7 @@ fn notify_sends_a_desktop_notification_over_dbus() {
 dbus-monitor --session "interface=org.freedesktop.Notifications,member=Notify" > {log} 2>/dev/null &
 MON=$!
 sleep 0.5
-{aw} daemon --notify --scan-interval 1 2>/dev/null &
+{aw} daemon --notify --no-api --scan-interval 1 2>/dev/null &
 AW=$!
 (cd {proj} && exec {bin} 600) &
 AGENT=$!

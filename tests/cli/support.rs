@@ -217,7 +217,8 @@ pub fn ago(secs: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A child process killed when the test ends, pass or fail.
+/// A child process, in a process group of its own, killed with everything
+/// it started when the test ends, pass or fail.
 pub struct Proc(pub std::process::Child);
 
 impl Proc {
@@ -225,8 +226,9 @@ impl Proc {
         self.0.id()
     }
 
-    /// Kills it now and waits for it.
+    /// Kills it and its descendants now, and waits for it.
     pub fn kill(&mut self) {
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -283,8 +285,10 @@ child.on('exit', (c) => process.exit(c ?? 0));
 
     /// Starts a process in `cwd` with this test's environment.
     pub fn spawn(&self, program: &Path, args: &[&str], cwd: &Path) -> Proc {
+        use std::os::unix::process::CommandExt;
         std::fs::create_dir_all(cwd).unwrap();
         let child = Command::new(program)
+            .process_group(0)
             .args(args)
             .current_dir(cwd)
             .env("HOME", &self.home)
@@ -301,6 +305,9 @@ child.on('exit', (c) => process.exit(c ?? 0));
     pub fn daemon(&self, interval: u64, extra: &[&str]) -> Daemon {
         let interval = interval.to_string();
         let mut args = vec!["daemon", "--scan-interval", interval.as_str()];
+        if !extra.contains(&"--port") {
+            args.push("--no-api");
+        }
         args.extend(extra);
         let child = self
             .command(&args)
@@ -328,6 +335,11 @@ child.on('exit', (c) => process.exit(c ?? 0));
         let r = self.json(&args);
         r["sessions"].as_array().unwrap().iter().find(|s| s["pid"] == pid).cloned()
     }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 pub struct Daemon(Option<std::process::Child>);

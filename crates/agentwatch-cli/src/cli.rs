@@ -48,6 +48,17 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Whether a monitor is running, and what the database holds.
     Status(StatusArgs),
+    /// The local HTTP API: where it is, and its token.
+    #[command(subcommand)]
+    Api(ApiCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCmd {
+    /// The API's address, token file, and how to point an MCP client at it.
+    Info,
+    /// Replace the API token (clients must be given the new one).
+    RotateToken,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +75,12 @@ pub struct DaemonArgs {
     /// Seconds between process scans (default: from config.toml, else 2).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=60))]
     pub scan_interval: Option<u64>,
+    /// Do not serve the local HTTP API and MCP endpoint.
+    #[arg(long)]
+    pub no_api: bool,
+    /// The API's port on 127.0.0.1 (default: from config.toml, else 47821).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -210,24 +227,16 @@ pub enum SessionsCmd {
     Show(ShowArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Range {
-    Today,
-    Yesterday,
-    #[value(name = "7d")]
-    D7,
-    Week,
-    #[value(name = "30d")]
-    D30,
-    Month,
-    Thismonth,
-    Lastmonth,
-    All,
+pub use agentwatch_core::reports::Range;
+
+fn parse_range(s: &str) -> Result<Range, String> {
+    Range::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    #[arg(long, value_enum, default_value = "all")]
+    /// today, yesterday, 7d (week), 30d (month), thismonth, lastmonth or all.
+    #[arg(long, default_value = "all", value_parser = parse_range, value_name = "RANGE")]
     pub range: Range,
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub limit: usize,
@@ -237,7 +246,8 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    #[arg(long, value_enum, default_value = "all")]
+    /// today, yesterday, 7d (week), 30d (month), thismonth, lastmonth or all.
+    #[arg(long, default_value = "all", value_parser = parse_range, value_name = "RANGE")]
     pub range: Range,
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -18,7 +18,7 @@ use crate::pricing::PriceBook;
 use crate::reports::{Period, ReportOptions, Zone, period_report};
 use crate::store::{Store, event};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     Died,
@@ -51,7 +51,7 @@ impl AlertKind {
 }
 
 /// A stored alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Alert {
     pub id: i64,

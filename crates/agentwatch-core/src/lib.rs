@@ -20,6 +20,7 @@
 //! - [`liveness`]: how a session's state is decided.
 
 pub mod alerts;
+pub mod api;
 pub mod collector;
 pub mod config;
 pub mod error;

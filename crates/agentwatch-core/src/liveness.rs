@@ -133,6 +133,9 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
         return Completed;
     }
     let recent = |window: i64| i.activity.is_some_and(|a| i.now - a < window);
+    let waiting = i.reported == Some(Reported::Blocked) || i.turn == Some(Turn::Waiting);
+    // A session waiting for the user is not expected to send heartbeats.
+    let silent = !waiting && i.heartbeat.is_some_and(|h| i.now - h > t.stale_after_ms);
     match i.process {
         Process::Gone => {
             if current.is_ended() {
@@ -145,9 +148,9 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
             }
         }
         Process::Alive { busy } => {
-            if i.heartbeat.is_some_and(|h| i.now - h > t.stale_after_ms) {
+            if silent {
                 Stale
-            } else if i.reported == Some(Reported::Blocked) || i.turn == Some(Turn::Waiting) {
+            } else if waiting {
                 Waiting
             } else if busy || recent(t.idle_after_ms) {
                 Working
@@ -157,13 +160,13 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
         }
         Process::None => {
             // Self-reporting sessions (MCP, hooks) without a process.
-            if let Some(h) = i.heartbeat {
+            if i.heartbeat.is_some() {
                 if current.is_ended() {
                     return current;
                 }
-                return if i.now - h > t.stale_after_ms {
+                return if silent {
                     Stale
-                } else if i.reported == Some(Reported::Blocked) || i.turn == Some(Turn::Waiting) {
+                } else if waiting {
                     Waiting
                 } else if recent(t.idle_after_ms) {
                     Working
@@ -262,6 +265,19 @@ mod tests {
         assert_eq!(decide(Working, &j, &t()), Completed);
         j.reported = None;
         assert_eq!(decide(Completed, &j, &t()), Completed, "a closed MCP session stays closed");
+    }
+
+    #[test]
+    fn a_session_waiting_for_the_user_does_not_go_stale() {
+        let mut i = inputs(Process::None);
+        i.heartbeat = Some(NOW - 2_000_000);
+        i.turn = Some(Turn::Waiting);
+        assert_eq!(decide(Waiting, &i, &t()), Waiting);
+        i.turn = None;
+        i.reported = Some(Reported::Blocked);
+        assert_eq!(decide(Waiting, &i, &t()), Waiting);
+        i.reported = Some(Reported::Working);
+        assert_eq!(decide(Waiting, &i, &t()), Stale);
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub struct StateChangeView {
     pub scan: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolCallView {
     pub at: String,
@@ -238,5 +238,68 @@ impl SessionDetail {
             .collect();
         let alerts = crate::alerts::for_session(store, s.pk)?;
         Ok(SessionDetail { session: SessionView::new(s, now_ms), models, state_history, tool_calls, alerts })
+    }
+}
+
+/// Heartbeat age per agent type and per program.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetHealth {
+    pub generated_at: String,
+    pub agents: Vec<FleetEntry>,
+    pub programs: Vec<FleetEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetEntry {
+    pub key: String,
+    pub label: String,
+    /// Sessions not archived and not ended.
+    pub live_sessions: u64,
+    pub stale_sessions: u64,
+    pub last_heartbeat: Option<String>,
+    pub heartbeat_age_seconds: Option<i64>,
+    pub last_activity: Option<String>,
+    /// No heartbeat within the agent's threshold.
+    pub stale: bool,
+}
+
+impl FleetHealth {
+    pub fn load(store: &crate::store::Store, cfg: &crate::config::Config, now_ms: i64) -> crate::Result<FleetHealth> {
+        let rows = crate::store::list_sessions(
+            store,
+            &crate::store::SessionFilter {
+                states: SessionState::ALL.into_iter().filter(|s| s.is_live()).collect(),
+                ..Default::default()
+            },
+        )?;
+        let mut agents: std::collections::BTreeMap<String, Vec<&SessionRow>> = Default::default();
+        let mut programs: std::collections::BTreeMap<String, Vec<&SessionRow>> = Default::default();
+        for s in rows.iter().filter(|s| !s.live.archived) {
+            agents.entry(s.agent.clone()).or_default().push(s);
+            if let Some(p) = &s.live.program_id {
+                programs.entry(p.clone()).or_default().push(s);
+            }
+        }
+        let entry = |key: &str, label: String, list: &[&SessionRow]| {
+            let hb = list.iter().filter_map(|s| s.live.heartbeat_at).max();
+            let stale_after = list.iter().map(|s| cfg.stale_after_ms(&s.agent)).min().unwrap_or(900_000);
+            FleetEntry {
+                key: key.to_string(),
+                label,
+                live_sessions: list.len() as u64,
+                stale_sessions: list.iter().filter(|s| s.state == SessionState::Stale).count() as u64,
+                last_heartbeat: hb.map(iso),
+                heartbeat_age_seconds: hb.map(|h| ((now_ms - h) / 1000).max(0)),
+                last_activity: list.iter().map(|s| s.last_activity).max().map(iso),
+                stale: hb.is_some_and(|h| now_ms - h > stale_after),
+            }
+        };
+        Ok(FleetHealth {
+            generated_at: iso(now_ms),
+            agents: agents.iter().map(|(k, v)| entry(k, agent_display_name(k).to_string(), v)).collect(),
+            programs: programs.iter().map(|(k, v)| entry(k, k.clone(), v)).collect(),
+        })
     }
 }

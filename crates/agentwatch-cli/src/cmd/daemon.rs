@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agentwatch_core::alerts::{DesktopNotifier, Notifier};
+use agentwatch_core::api::{EventHub, Server};
 use agentwatch_core::collector::ScanReport;
 use agentwatch_core::ingest::{IngestReport, default_sources};
 use agentwatch_core::monitor::{self, Monitor, Observer};
@@ -40,10 +41,16 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     if let Some(s) = a.scan_interval {
         m.set_interval(Duration::from_secs(s));
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start: {e}")))?;
+    let port = a.port.unwrap_or(agentwatch_core::config::Config::load(&dirs)?.api.port);
+    let api = match a.no_api {
+        true => None,
+        false => Some(rt.block_on(Server::bind(&dirs, port, EventHub::watching(&dirs)))?),
+    };
     // Stop cleanly on Ctrl-C and SIGTERM.
     let stopper = handle.clone();
     rt.spawn(async move {
@@ -51,8 +58,26 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
         tracing::info!("stopping on signal");
         stopper.shutdown();
     });
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api_line = match api {
+        Some(server) => {
+            let line = format!("; API and MCP on http://127.0.0.1:{}", server.port());
+            rt.spawn(async move {
+                if let Err(e) = server
+                    .serve(async {
+                        let _ = api_stopped.await;
+                    })
+                    .await
+                {
+                    tracing::error!("{e}");
+                }
+            });
+            line
+        }
+        None => String::new(),
+    };
     eprintln!(
-        "agentwatch daemon: scanning every {} s{}; logs in {}. Ctrl-C stops it.",
+        "agentwatch daemon: scanning every {} s{}{api_line}; logs in {}. Ctrl-C stops it.",
         m.interval().as_secs(),
         if a.notify { ", desktop notifications on" } else { "" },
         logs.display()
@@ -61,6 +86,7 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     // The monitor blocks; the runtime keeps handling signals meanwhile.
     let monitor = rt.spawn_blocking(move || m.run(&mut Log));
     let result = rt.block_on(monitor).unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
+    let _ = stop_api.send(());
     tracing::info!("daemon stopped");
     result
 }

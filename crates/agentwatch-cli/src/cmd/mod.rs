@@ -1,6 +1,7 @@
 //! One module per subcommand; each is a few lines over the core.
 
 mod alerts;
+mod api;
 mod costs;
 mod daemon;
 mod ingest;
@@ -25,5 +26,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Kill(a) => kill::run(data_dir, &a),
         Command::Alerts(a) => alerts::run(data_dir, &a),
         Command::Status(a) => status::run(data_dir, a.format),
+        Command::Api(c) => api::run(data_dir, &c),
     }
 }

@@ -8,7 +8,6 @@ use agentwatch_core::model::{SessionState, agent_display_name, agent_short_name}
 use agentwatch_core::reports::Zone;
 use agentwatch_core::store::{SessionFilter, SessionRow, find_session, list_sessions, session_usage};
 use agentwatch_core::views::{SessionDetail, SessionView};
-use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::json;
 
 use crate::cli::{FilterArgs, Format, HistoryArgs, ListArgs, Range, SessionsArgs, SessionsCmd, ShowArgs, StatsArgs};
@@ -129,28 +128,8 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
     out
 }
 
-/// The [from, to) window of a range, in ms.
-fn range_window(r: Range, now: i64) -> (Option<i64>, Option<i64>) {
-    let zone = Zone::Local;
-    let today = zone.date_of(now);
-    let day = |d: NaiveDate| zone.start_of(d);
-    let first_of_month = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid date");
-    match r {
-        Range::Today => (Some(day(today)), None),
-        Range::Yesterday => (Some(day(today - Duration::days(1))), Some(day(today))),
-        Range::D7 | Range::Week => (Some(now - 7 * 86_400_000), None),
-        Range::D30 | Range::Month => (Some(now - 30 * 86_400_000), None),
-        Range::Thismonth => (Some(day(first_of_month(today))), None),
-        Range::Lastmonth => {
-            let this = first_of_month(today);
-            (Some(day(first_of_month(this - Duration::days(1)))), Some(day(this)))
-        }
-        Range::All => (None, None),
-    }
-}
-
 fn in_range(f: &FilterArgs, r: Range, now: i64) -> SessionFilter {
-    let (from_ms, to_ms) = range_window(r, now);
+    let (from_ms, to_ms) = r.window(Zone::Local, now);
     SessionFilter { from_ms, to_ms, ..base_filter(f) }
 }
 
@@ -217,7 +196,7 @@ fn stats(data_dir: Option<&Path>, a: &StatsArgs, now: i64) -> Result<()> {
     let tokens: u64 = views.iter().map(|v| v.tokens.total).sum();
     let cost: f64 = views.iter().filter_map(|v| v.cost_usd).sum();
     let avg = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
-    let range = format!("{:?}", a.range).to_lowercase().replace("d7", "7d").replace("d30", "30d");
+    let range = a.range.name();
     match a.filter.format {
         Format::Json => emit_json(&json!({
             "range": range,

@@ -288,6 +288,45 @@ impl Collector {
     }
 }
 
+/// Decides a session's state from `inputs` and records the transition, if any.
+pub fn judge(
+    store: &Store,
+    cfg: &Config,
+    s: &SessionRow,
+    i: &Inputs,
+    why: &str,
+    scan: Option<u64>,
+) -> Result<Option<Transition>> {
+    let t =
+        Thresholds { idle_after_ms: (cfg.idle_after_secs * 1000) as i64, stale_after_ms: cfg.stale_after_ms(&s.agent) };
+    let next = liveness::decide(s.state, i, &t);
+    if next == s.state && s.live.state_changed_at.is_some() {
+        return Ok(None);
+    }
+    store.transition(s.pk, next, i.now, &reason(s.state, next, i, why), scan)
+}
+
+/// Judges a session right after the agent reported something (a hook, an MCP
+/// call), from what is stored: no need to wait for the next scan.
+pub fn judge_now(store: &Store, cfg: &Config, pk: i64, why: &str) -> Result<Option<Transition>> {
+    let Some(s) = store.session_by_pk(pk)? else { return Ok(None) };
+    let now = crate::util::now_ms();
+    let followed = s.live.pid.is_some() && s.state.is_live();
+    let inputs = Inputs {
+        now,
+        process: if followed {
+            Process::Alive { busy: s.live.cpu.is_some_and(|c| c > BUSY_CPU) }
+        } else {
+            Process::None
+        },
+        activity: [Some(s.last_activity), s.live.reported_at, s.live.heartbeat_at].into_iter().flatten().max(),
+        turn: s.live.turn.as_deref().and_then(Turn::parse),
+        reported: s.live.reported_state.as_deref().and_then(Reported::parse),
+        heartbeat: s.live.heartbeat_at,
+    };
+    judge(store, cfg, &s, &inputs, why, None)
+}
+
 fn path_str(p: &Option<PathBuf>) -> Option<String> {
     p.as_ref().map(|p| p.display().to_string())
 }

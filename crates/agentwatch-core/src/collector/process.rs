@@ -89,7 +89,7 @@ impl Scanner {
                 name: p.name().to_string_lossy().into_owned(),
                 cmd: p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect(),
                 exe: p.exe().map(|e| e.to_path_buf()),
-                cwd: p.cwd().map(|c| c.to_path_buf()),
+                cwd: p.cwd().map(strip_deleted),
             });
         }
         out.sort_by_key(|p| p.key.pid);
@@ -150,6 +150,14 @@ impl Scanner {
             Some(p) => p.kill_with(sig).unwrap_or_else(|| sig == sysinfo::Signal::Kill && p.kill()),
             None => false,
         }
+    }
+}
+
+/// A removed working directory reads as "<path> (deleted)".
+fn strip_deleted(p: &std::path::Path) -> PathBuf {
+    match p.to_str().and_then(|s| s.strip_suffix(" (deleted)")) {
+        Some(s) => PathBuf::from(s),
+        None => p.to_path_buf(),
     }
 }
 

@@ -6,6 +6,7 @@
 mod blocks;
 mod periods;
 mod sessions;
+mod summary;
 
 use std::collections::BTreeSet;
 
@@ -14,6 +15,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, Offset, TimeZone, Utc};
 pub use blocks::{BLOCK_HOURS, Block, BurnRate, Projection, blocks};
 pub use periods::{Period, PeriodReport, PeriodRow, period_report};
 pub use sessions::{SessionUsage, session_report};
+pub use summary::{Budget, Budgets, CostGroup, CostSummary, DayPoint, Range, cost_summary};
 
 use crate::error::{Error, Result};
 use crate::model::Tokens;

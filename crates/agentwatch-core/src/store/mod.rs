@@ -6,6 +6,7 @@
 
 mod ingest;
 mod live;
+mod push;
 mod sessions;
 mod usage;
 
@@ -17,6 +18,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
+pub use push::{Registration, Report};
 pub use sessions::*;
 pub use usage::*;
 

@@ -148,6 +148,8 @@ pub struct SessionFilter {
     pub to_ms: Option<i64>,
     pub project: Option<String>,
     pub source: Option<String>,
+    /// Leave out archived sessions.
+    pub not_archived: bool,
     pub limit: Option<usize>,
 }
 
@@ -185,6 +187,9 @@ pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>
     }
     if let Some(p) = &f.project {
         conds.push(format!("instr(COALESCE(s.project_path, ''), {}) > 0", arg(Value::Text(p.clone()), &mut args)));
+    }
+    if f.not_archived {
+        conds.push("s.archived = 0".to_string());
     }
     if let Some(src) = &f.source {
         conds.push(format!("s.source = {}", arg(Value::Text(src.clone()), &mut args)));

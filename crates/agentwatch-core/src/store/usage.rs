@@ -60,6 +60,8 @@ pub enum RollupGroup {
     Bucket,
     /// Per session, model and flags (for session reports and costs).
     Session,
+    /// Per bucket, session, model and flags (for summaries by project).
+    BucketSession,
 }
 
 /// Summed usage of one model with one set of pricing flags.
@@ -109,6 +111,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
     let (keys, group_by) = match group {
         RollupGroup::Bucket => ("r.bucket, 0, s.agent", "r.bucket, s.agent, r.model, r.flags"),
         RollupGroup::Session => ("0, r.session, s.agent", "r.session, r.model, r.flags"),
+        RollupGroup::BucketSession => ("r.bucket, r.session, s.agent", "r.bucket, r.session, r.model, r.flags"),
     };
     let sql = format!(
         "SELECT {keys}, m.name, r.flags, {SUMS}

@@ -1,0 +1,134 @@
+//! REST endpoints. Each is a few lines over the core.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::{ApiContext, ApiError};
+use crate::model::SessionState;
+use crate::reports::{Range, Zone, cost_summary};
+use crate::store::{SessionFilter, find_session, list_sessions};
+use crate::views::{FleetHealth, SessionDetail, SessionView};
+
+type Reply = std::result::Result<Json<Value>, ApiError>;
+
+pub fn routes() -> Router<ApiContext> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/sessions", get(sessions))
+        .route("/api/sessions/{id}", get(session))
+        .route("/api/costs", get(costs))
+        .route("/api/fleet-health", get(fleet))
+        .route("/api/events", get(super::events::stream))
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+async fn health(State(ctx): State<ApiContext>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": ctx.inner.started.elapsed().as_secs(),
+    }))
+}
+
+/// The filter of `GET /api/sessions`; strict about values, so a typo is a
+/// 400 rather than a silently unfiltered list.
+pub fn session_filter(q: &HashMap<String, String>) -> std::result::Result<SessionFilter, ApiError> {
+    const KNOWN: &[&str] = &["state", "agent", "project", "workspaceId", "active", "source", "limit"];
+    if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad(format!("unknown parameter '{k}' (known: {})", KNOWN.join(", "))));
+    }
+    let mut f = SessionFilter::default();
+    if let Some(s) = q.get("state") {
+        f.states = vec![s.parse::<SessionState>().map_err(bad)?];
+    }
+    f.agent_name = q.get("agent").filter(|s| !s.is_empty()).cloned();
+    f.project = q.get("project").or(q.get("workspaceId")).filter(|s| !s.is_empty()).cloned();
+    f.source = q.get("source").filter(|s| !s.is_empty()).cloned();
+    match q.get("active").map(String::as_str) {
+        None | Some("false" | "0") => {}
+        Some("true" | "1") => {
+            if f.states.is_empty() {
+                f.states = SessionState::ALL.into_iter().filter(|s| s.is_live()).collect();
+            }
+            f.not_archived = true;
+        }
+        Some(v) => return Err(bad(format!("active must be true or false, not '{v}'"))),
+    }
+    f.limit = Some(match q.get("limit") {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n @ 1..=1000) => n,
+            _ => return Err(bad(format!("limit must be a number from 1 to 1000, not '{l}'"))),
+        },
+    });
+    Ok(f)
+}
+
+async fn sessions(State(ctx): State<ApiContext>, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let filter = session_filter(&q)?;
+    let list = ctx
+        .blocking(move |c| {
+            c.with_store(|s| {
+                let now = crate::util::now_ms();
+                Ok(list_sessions(s, &filter)?.iter().map(|r| SessionView::new(r, now)).collect::<Vec<_>>())
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "sessions": list })))
+}
+
+async fn session(State(ctx): State<ApiContext>, Path(id): Path<String>) -> Reply {
+    let detail = ctx
+        .blocking(move |c| {
+            let prices = c.prices();
+            c.with_store(|s| {
+                let row = find_session(s, &id)?;
+                SessionDetail::load(s, &prices, &row, crate::util::now_ms())
+            })
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(detail).expect("serializes")))
+}
+
+async fn costs(State(ctx): State<ApiContext>, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let range = Range::parse(q.get("range").map_or("today", String::as_str)).map_err(|e| bad(e.to_string()))?;
+    let group_by = q.get("groupBy").map_or("day", String::as_str).to_string();
+    if !matches!(group_by.as_str(), "day" | "model" | "agent" | "project") {
+        return Err(bad(format!("groupBy must be day, model, agent or project, not '{group_by}'")));
+    }
+    let summary = ctx
+        .blocking(move |c| {
+            let (prices, cfg) = (c.prices(), c.config());
+            c.with_store(|s| cost_summary(s, &prices, &cfg, range, Zone::Local, crate::util::now_ms()))
+        })
+        .await?;
+    let mut v = serde_json::to_value(&summary).expect("serializes");
+    let groups = match group_by.as_str() {
+        "day" => v["daily"].clone(),
+        "model" => v["byModel"].clone(),
+        "agent" => v["byAgent"].clone(),
+        _ => v["byProject"].clone(),
+    };
+    v["groupBy"] = json!(group_by);
+    v["groups"] = groups;
+    Ok(Json(v))
+}
+
+async fn fleet(State(ctx): State<ApiContext>) -> Reply {
+    let f = ctx
+        .blocking(|c| {
+            let cfg = c.config();
+            c.with_store(|s| FleetHealth::load(s, &cfg, crate::util::now_ms()))
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(f).expect("serializes")))
+}

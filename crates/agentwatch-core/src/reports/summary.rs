@@ -1,0 +1,240 @@
+//! Cost summaries over a range of days: totals; by agent, model and project;
+//! a point per day; provenance; budget progress. One shape for the HTTP API,
+//! the MCP `get_cost_summary` tool and the desktop app.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use super::{ReportOptions, Summary, Zone};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::pricing::{PriceBook, PriceSource};
+use crate::store::{BUCKET_MS, RollupGroup, Store, rollup};
+use crate::views::TokenView;
+
+/// A range of calendar days, in a timezone, ending today unless named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    Today,
+    Yesterday,
+    /// The last 7 days, today included (also `week`).
+    Days7,
+    /// The last 30 days, today included (also `month`).
+    Days30,
+    ThisMonth,
+    LastMonth,
+    All,
+}
+
+impl Range {
+    pub const NAMES: &'static str = "today, yesterday, 7d, week, 30d, month, thismonth, lastmonth, all";
+
+    pub fn parse(s: &str) -> Result<Range> {
+        Ok(match s {
+            "today" => Range::Today,
+            "yesterday" => Range::Yesterday,
+            "7d" | "week" => Range::Days7,
+            "30d" | "month" => Range::Days30,
+            "thismonth" => Range::ThisMonth,
+            "lastmonth" => Range::LastMonth,
+            "all" => Range::All,
+            _ => return Err(Error::Usage(format!("unknown range '{s}' (expected one of: {})", Range::NAMES))),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Range::Today => "today",
+            Range::Yesterday => "yesterday",
+            Range::Days7 => "7d",
+            Range::Days30 => "30d",
+            Range::ThisMonth => "thismonth",
+            Range::LastMonth => "lastmonth",
+            Range::All => "all",
+        }
+    }
+
+    /// The first and last day, inclusive (`None`: unbounded).
+    pub fn days(self, today: NaiveDate) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let first_of = |d: NaiveDate| d.with_day(1).expect("day 1 exists");
+        match self {
+            Range::Today => (Some(today), Some(today)),
+            Range::Yesterday => {
+                let y = today - Duration::days(1);
+                (Some(y), Some(y))
+            }
+            Range::Days7 => (Some(today - Duration::days(6)), Some(today)),
+            Range::Days30 => (Some(today - Duration::days(29)), Some(today)),
+            Range::ThisMonth => (Some(first_of(today)), Some(today)),
+            Range::LastMonth => {
+                let last = first_of(today) - Duration::days(1);
+                (Some(first_of(last)), Some(last))
+            }
+            Range::All => (None, None),
+        }
+    }
+
+    /// The range as instants: [from, to) in ms.
+    pub fn window(self, zone: Zone, now_ms: i64) -> (Option<i64>, Option<i64>) {
+        let (a, b) = self.days(zone.date_of(now_ms));
+        (a.map(|d| zone.start_of(d)), b.and_then(|d| d.succ_opt()).map(|d| zone.start_of(d)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostGroup {
+    pub key: String,
+    pub label: String,
+    pub cost: Option<f64>,
+    pub tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayPoint {
+    pub date: String,
+    pub cost: f64,
+    pub tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Budget {
+    pub limit_usd: Option<f64>,
+    pub spent_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Budgets {
+    pub daily: Budget,
+    pub monthly: Budget,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostSummary {
+    pub range: String,
+    /// First and last day (YYYY-MM-DD, local), inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub total_cost: f64,
+    pub tokens: TokenView,
+    pub by_agent: Vec<CostGroup>,
+    pub by_model: Vec<CostGroup>,
+    pub by_project: Vec<CostGroup>,
+    /// Every day of the range, oldest first.
+    pub daily: Vec<DayPoint>,
+    pub price_sources: Vec<String>,
+    pub unpriced_models: Vec<String>,
+    pub budgets: Budgets,
+}
+
+/// The cost summary of a range, in `zone`.
+pub fn cost_summary(
+    store: &Store,
+    prices: &PriceBook,
+    cfg: &Config,
+    range: Range,
+    zone: Zone,
+    now_ms: i64,
+) -> Result<CostSummary> {
+    let today = zone.date_of(now_ms);
+    let (first, last) = range.days(today);
+    let opts = ReportOptions { since: first, until: last, zone, ..Default::default() };
+    let rows = rollup(store, &opts.usage_filter(), RollupGroup::BucketSession)?;
+    let projects: HashMap<i64, Option<String>> = {
+        let pks: BTreeSet<i64> = rows.iter().map(|r| r.session).collect();
+        let mut m = HashMap::new();
+        for pk in pks {
+            m.insert(pk, store.session_by_pk(pk)?.and_then(|s| s.project_path));
+        }
+        m
+    };
+    let mut total = Summary::default();
+    let mut by_agent: BTreeMap<String, Summary> = BTreeMap::new();
+    let mut by_model: BTreeMap<String, Summary> = BTreeMap::new();
+    let mut by_project: BTreeMap<String, Summary> = BTreeMap::new();
+    let mut by_day: BTreeMap<NaiveDate, Summary> = BTreeMap::new();
+    for r in &rows {
+        let day = zone.date_of(r.bucket * BUCKET_MS);
+        let project = projects.get(&r.session).cloned().flatten().unwrap_or_default();
+        for s in [
+            &mut total,
+            by_agent.entry(r.agent.clone()).or_default(),
+            by_model.entry(r.display_model()).or_default(),
+            by_project.entry(project).or_default(),
+            by_day.entry(day).or_default(),
+        ] {
+            s.add_row(r, prices);
+        }
+    }
+    let groups = |m: BTreeMap<String, Summary>, label: &dyn Fn(&str) -> String| {
+        let mut v: Vec<CostGroup> = m
+            .into_iter()
+            .map(|(k, s)| CostGroup { label: label(&k), cost: s.cost(), tokens: s.tokens.total(), key: k })
+            .collect();
+        v.sort_by(|a, b| b.cost.unwrap_or(0.0).total_cmp(&a.cost.unwrap_or(0.0)).then(b.tokens.cmp(&a.tokens)));
+        v
+    };
+    let first = first.or_else(|| by_day.keys().next().copied());
+    let last = last.or_else(|| by_day.keys().next_back().copied());
+    let mut daily = Vec::new();
+    if let (Some(a), Some(b)) = (first, last) {
+        let mut d = a;
+        while d <= b {
+            let s = by_day.get(&d);
+            daily.push(DayPoint {
+                date: d.format("%Y-%m-%d").to_string(),
+                cost: s.map_or(0.0, |s| s.cost),
+                tokens: s.map_or(0, |s| s.tokens.total()),
+            });
+            d += Duration::days(1);
+        }
+    }
+    let spent = |r: Range| -> Result<f64> {
+        let (a, b) = r.days(today);
+        let o = ReportOptions { since: a, until: b, zone, ..Default::default() };
+        Ok(super::period_report(store, prices, &o, super::Period::Month)?.totals.cost)
+    };
+    let project_label =
+        |p: &str| if p.is_empty() { "(no project)".to_string() } else { p.rsplit('/').next().unwrap_or(p).to_string() };
+    Ok(CostSummary {
+        range: range.name().to_string(),
+        from: first.map(|d| d.format("%Y-%m-%d").to_string()),
+        to: last.map(|d| d.format("%Y-%m-%d").to_string()),
+        total_cost: total.cost,
+        tokens: TokenView::from(&total.tokens),
+        by_agent: groups(by_agent, &|a| crate::model::agent_display_name(a).to_string()),
+        by_model: groups(by_model, &|m| m.to_string()),
+        by_project: groups(by_project, &project_label),
+        daily,
+        price_sources: total.sources.iter().map(PriceSource::to_string).collect(),
+        unpriced_models: total.unpriced.iter().cloned().collect(),
+        budgets: Budgets {
+            daily: Budget { limit_usd: cfg.budgets.daily_usd, spent_usd: spent(Range::Today)? },
+            monthly: Budget { limit_usd: cfg.budgets.monthly_usd, spent_usd: spent(Range::ThisMonth)? },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_calendar_days() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert_eq!(Range::Today.days(today), (Some(today), Some(today)));
+        assert_eq!(Range::parse("week").unwrap().days(today), (Some(d(3, 9)), Some(today)));
+        assert_eq!(Range::Days30.days(today).0, Some(d(2, 14)));
+        assert_eq!(Range::ThisMonth.days(today), (Some(d(3, 1)), Some(today)));
+        assert_eq!(Range::LastMonth.days(today), (Some(d(2, 1)), Some(d(2, 28))));
+        assert_eq!(Range::All.days(today), (None, None));
+        assert!(Range::parse("fortnight").unwrap_err().is_usage());
+    }
+}
