@@ -51,4 +51,9 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding rust component $c"; rustup component add "$c"; }
   done
 fi
+# --- Python: the MCP SDK, for tests with real MCP clients and servers ------
+if [ -x tests/mcp/venv.sh ]; then
+  tests/mcp/venv.sh
+fi
+
 say "dependencies are in place"

@@ -6,6 +6,7 @@ mod costs;
 mod errors;
 mod ingest;
 mod live;
+mod mcp;
 mod prices;
 mod sessions;
 mod support;
