@@ -2,11 +2,14 @@
 //! with Claude Code and Codex transcripts, runs the real binary, and checks
 //! its output.
 
+mod api;
 mod costs;
 mod errors;
+mod hooks;
 mod ingest;
 mod live;
 mod mcp;
 mod prices;
+mod proxy;
 mod sessions;
 mod support;

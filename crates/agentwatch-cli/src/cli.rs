@@ -51,6 +51,55 @@ pub enum Command {
     /// The local HTTP API: where it is, and its token.
     #[command(subcommand)]
     Api(ApiCmd),
+    /// Record an agent hook event (run by Claude Code hooks and Codex notify).
+    Hook(HookArgs),
+    /// Install or remove agentwatch's hooks in an agent's settings.
+    #[command(subcommand)]
+    Hooks(InstallCmd),
+    /// Run an MCP server through agentwatch (`-- <server command…>`), or
+    /// install/uninstall the wrapping of an agent's MCP servers.
+    McpProxy(McpProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Which agent calls: claude-code (payload on stdin) or codex (payload as
+    /// the last argument).
+    #[arg(long, default_value = "claude-code", value_name = "AGENT")]
+    pub agent: String,
+    /// The payload, for agents that pass it as an argument (Codex).
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstallCmd {
+    /// Add agentwatch (a backup is made first; a diff is shown).
+    Install(InstallArgs),
+    /// Take agentwatch out again.
+    Uninstall(InstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// claude-code, codex or cursor.
+    #[arg(long, value_name = "AGENT")]
+    pub agent: String,
+    /// Show what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct McpProxyArgs {
+    #[command(subcommand)]
+    pub command: Option<InstallCmd>,
+    /// The server's name, as the agent's config calls it.
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
+    /// The MCP server to run, after `--`.
+    #[arg(last = true, value_name = "SERVER COMMAND")]
+    pub server: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +247,9 @@ pub struct FilterArgs {
     /// Only sessions whose project path contains this text.
     #[arg(long, value_name = "TEXT")]
     pub project: Option<String>,
+    /// Only sessions found through this signal: transcript, process, mcp, proxy or hook.
+    #[arg(long, value_name = "SOURCE")]
+    pub source: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Use the database as it is, without reading new transcript data first.

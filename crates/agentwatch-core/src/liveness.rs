@@ -160,10 +160,9 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
         }
         Process::None => {
             // Self-reporting sessions (MCP, hooks) without a process.
+            // (An explicit end was handled above: a closed session keeps its
+            // reported `complete`; new reports revive an ended one.)
             if i.heartbeat.is_some() {
-                if current.is_ended() {
-                    return current;
-                }
                 return if silent {
                     Stale
                 } else if waiting {
@@ -263,8 +262,11 @@ mod tests {
         assert_eq!(decide(Stale, &j, &t()), Working);
         j.reported = Some(Reported::Complete);
         assert_eq!(decide(Working, &j, &t()), Completed);
-        j.reported = None;
         assert_eq!(decide(Completed, &j, &t()), Completed, "a closed MCP session stays closed");
+        // A session that ended by default (history) comes back with new reports.
+        j.reported = None;
+        j.turn = Some(Turn::Waiting);
+        assert_eq!(decide(Completed, &j, &t()), Waiting);
     }
 
     #[test]

@@ -44,6 +44,31 @@ pub fn agent_short_name(id: &str) -> &str {
     AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.short)
 }
 
+/// The agent type id of an MCP client, from its `clientInfo.name`
+/// ("claude-code", "Claude Code" → "claude-code"; "cursor-vscode" → "cursor-agent");
+/// unknown clients get a lowercase slug of their name.
+pub fn agent_id_for_client(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    for (needle, id) in [
+        ("claude", "claude-code"),
+        ("codex", "codex"),
+        ("cursor", "cursor-agent"),
+        ("gemini", "gemini-cli"),
+        ("opencode", "opencode"),
+        ("copilot", "copilot"),
+        ("aider", "aider"),
+        ("goose", "goose"),
+        ("amp", "amp"),
+    ] {
+        if n.contains(needle) {
+            return id.to_string();
+        }
+    }
+    let slug: String = n.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() { "mcp-client".to_string() } else { slug }
+}
+
 /// Token counts of one event or a sum of events.
 ///
 /// `input` never includes cached input: for Codex, whose logs count cached
@@ -237,6 +262,15 @@ mod tests {
         assert!(k.id >= 0);
         assert_ne!(k, EventKey::of(&["claude", "msg_1req_1", ""]));
         assert_ne!(k.check, EventKey::of(&["claude", "msg_2", "req_1"]).check);
+    }
+
+    #[test]
+    fn mcp_clients_map_to_agent_ids() {
+        assert_eq!(agent_id_for_client("claude-code"), "claude-code");
+        assert_eq!(agent_id_for_client("Claude Code"), "claude-code");
+        assert_eq!(agent_id_for_client("cursor-vscode"), "cursor-agent");
+        assert_eq!(agent_id_for_client("My Bot 2"), "my-bot-2");
+        assert_eq!(agent_id_for_client("???"), "mcp-client");
     }
 
     #[test]

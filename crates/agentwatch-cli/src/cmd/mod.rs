@@ -4,8 +4,11 @@ mod alerts;
 mod api;
 mod costs;
 mod daemon;
+mod hook;
 mod ingest;
+mod install;
 mod kill;
+mod mcp_proxy;
 mod prices;
 mod sessions;
 mod status;
@@ -27,5 +30,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alerts(a) => alerts::run(data_dir, &a),
         Command::Status(a) => status::run(data_dir, a.format),
         Command::Api(c) => api::run(data_dir, &c),
+        Command::Hook(a) => hook::run(data_dir, &a),
+        Command::Hooks(c) => install::run(agentwatch_core::install::Target::Hooks, &c),
+        Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
     }
 }

@@ -42,6 +42,7 @@ fn base_filter(f: &FilterArgs) -> SessionFilter {
         agent_type: f.agent_type.clone(),
         agent_name: f.agent.clone(),
         project: f.project.clone(),
+        source: f.source.clone(),
         ..Default::default()
     }
 }
@@ -64,7 +65,8 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
             emit(if a.active { "No active sessions." } else { "No sessions found." });
         }
         Format::Table => {
-            let mut out = sessions_table(&rows, now);
+            let remb = matches!(a.filter.source.as_deref(), Some("mcp" | "proxy" | "hook"));
+            let mut out = if remb { remb_table(&rows, now) } else { sessions_table(&rows, now) };
             if total > rows.len() {
                 out.push_str(&format!(
                     "\nShowing {} of {} sessions (use --limit).",
@@ -126,6 +128,45 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
         out.push_str(&commands.join("\n"));
     }
     out
+}
+
+/// Remb's view of MCP sessions: Agent | Session ID | Tools | Last Active |
+/// Started | Last Tool | Errors.
+fn remb_table(rows: &[SessionRow], now: i64) -> String {
+    let headers = [
+        ("Agent", Align::Left),
+        ("Session ID", Align::Left),
+        ("Tools", Align::Right),
+        ("Last Active", Align::Left),
+        ("Started", Align::Left),
+        ("Last Tool", Align::Left),
+        ("Errors", Align::Right),
+    ];
+    let ago = |ms: i64| {
+        let s = ((now - ms) / 1000).max(0);
+        match s {
+            0..=59 => format!("{s}s ago"),
+            60..=3599 => format!("{}m ago", s / 60),
+            3600..=86_399 => format!("{}h ago", s / 3600),
+            _ => format!("{}d ago", s / 86_400),
+        }
+    };
+    table(&headers, &|f| {
+        rows.iter()
+            .map(|s| {
+                let v = SessionView::new(s, now);
+                vec![
+                    truncate(&v.ide_type.clone().unwrap_or(v.agent_label.clone()), 14),
+                    s.id.chars().take(8).collect(),
+                    f.num(v.tool_call_count),
+                    ago(s.last_activity),
+                    Zone::Local.format(s.started_at, "%m-%d %H:%M"),
+                    truncate(v.last_tool_name.as_deref().unwrap_or("—"), f.flex.min(20)),
+                    f.num(v.error_count),
+                ]
+            })
+            .collect()
+    })
 }
 
 fn in_range(f: &FilterArgs, r: Range, now: i64) -> SessionFilter {

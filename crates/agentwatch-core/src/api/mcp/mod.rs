@@ -101,7 +101,8 @@ struct Shared {
 
 impl Shared {
     /// Runs `f` with a database connection and the write lock; retries while
-    /// another process holds the database's write lock.
+    /// another connection holds the database's write lock, so `f` must be
+    /// safe to run again after a failure.
     fn write<T>(&self, ctx: &ApiContext, f: impl Fn(&Store) -> Result<T>) -> Result<T> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         ctx.with_store(|s| {
@@ -212,69 +213,31 @@ impl Handler {
         }
     }
 
-    /// Runs a tool; any failure is a message for the caller.
-    async fn run(&self, name: &str, args: Args, client: Option<Client>) -> std::result::Result<Value, String> {
-        let mut args = args;
-        let shared = self.shared.clone();
-        let ctx = self.ctx().clone();
-        let identity = client
-            .as_ref()
-            .map(|c| (c.agent.clone(), c.label.clone(), c.ide.clone()))
-            .unwrap_or_else(|| identity(None));
-        let mut out = match name {
-            "create_session" => {
-                let a = args.create_session()?;
-                ctx.blocking(move |c| shared.write(c, |s| create_session(s, c, &a, &identity))).await
+    /// Whether this call should refresh the client's heartbeat (at most
+    /// once per [`CLIENT_BEAT`]); notes the refresh.
+    async fn beat_due(&self) -> bool {
+        match self.client.lock().await.as_mut() {
+            Some(c) if c.beat.elapsed() >= CLIENT_BEAT => {
+                c.beat = Instant::now();
+                true
             }
-            "update_session" => {
-                let a = args.update_session()?;
-                ctx.blocking(move |c| shared.write(c, |s| update_session(s, c, &a, &identity))).await
-            }
-            "list_sessions" => {
-                let a = args.list_sessions()?;
-                ctx.blocking(move |c| {
-                    c.with_store(|s| {
-                        let now = crate::util::now_ms();
-                        let rows = tools::sessions(s, &a)?;
-                        let items: Vec<Value> = rows.iter().map(|r| tools::item(r, now)).collect();
-                        Ok(json!({"success": true, "count": items.len(), "sessions": items}))
-                    })
-                })
-                .await
-            }
-            "get_fleet_health" => ctx
-                .blocking(|c| {
-                    let cfg = c.config();
-                    c.with_store(|s| crate::views::FleetHealth::load(s, &cfg, crate::util::now_ms()))
-                })
-                .await
-                .map(|f| with_success(serde_json::to_value(f).expect("serializes"))),
-            "get_cost_summary" => {
-                let a = args.get_cost_summary()?;
-                let range =
-                    crate::reports::Range::parse(a.range.as_deref().unwrap_or("today")).map_err(|e| e.to_string())?;
-                ctx.blocking(move |c| {
-                    let (prices, cfg) = (c.prices(), c.config());
-                    c.with_store(|s| {
-                        crate::reports::cost_summary(
-                            s,
-                            &prices,
-                            &cfg,
-                            range,
-                            crate::reports::Zone::Local,
-                            crate::util::now_ms(),
-                        )
-                    })
-                })
-                .await
-                .map(|v| with_success(serde_json::to_value(v).expect("serializes")))
-            }
-            other => {
-                let known: Vec<&str> = self.shared.tools.iter().map(|t| t.name.as_ref()).collect();
-                return Err(format!("unknown tool '{other}' (known: {})", known.join(", ")));
-            }
+            _ => false,
         }
-        .map_err(|e| e.to_string())?;
+    }
+}
+
+/// Runs a tool and counts the call on the client's session, in one trip to
+/// a blocking thread. A failure is a message for the caller.
+fn execute(
+    shared: &Shared,
+    ctx: &ApiContext,
+    name: &str,
+    mut args: Args,
+    client: Option<&Client>,
+    beat: bool,
+) -> std::result::Result<Value, String> {
+    let who = client.map(|c| (c.agent.clone(), c.label.clone(), c.ide.clone())).unwrap_or_else(|| identity(None));
+    let result = dispatch(shared, ctx, name, &mut args, &who).map(|mut out| {
         let unknown = args.unknown();
         if !unknown.is_empty()
             && let Some(o) = out.as_object_mut()
@@ -286,38 +249,69 @@ impl Handler {
             };
             o.insert("message".into(), json!(msg));
         }
-        Ok(out)
-    }
-
-    /// Counts the call on the client's session and refreshes its heartbeat.
-    async fn account(&self, client: Option<Client>, tool: String, is_error: bool) {
-        let Some(mut c) = client else { return };
-        let beat = c.beat.elapsed() >= CLIENT_BEAT;
-        if beat {
-            c.beat = Instant::now();
-            if let Some(slot) = self.client.lock().await.as_mut() {
-                slot.beat = c.beat;
-            }
+        out
+    });
+    if let Some(c) = client {
+        // One write each: a retry must not count the call twice.
+        let now = crate::util::now_ms();
+        let mut counted = shared.write(ctx, |s| s.record_tool_call(c.pk, name, SOURCE, result.is_err(), now));
+        if beat && counted.is_ok() {
+            counted = shared.write(ctx, |s| {
+                s.report(c.pk, &Report { heartbeat: true, ..Default::default() }, now)?;
+                judge_now(s, &ctx.config(), c.pk, "MCP tool call").map(drop)
+            });
         }
-        let shared = self.shared.clone();
-        let r = self
-            .ctx()
-            .blocking(move |ctx| {
-                shared.write(ctx, |s| {
-                    let now = crate::util::now_ms();
-                    s.record_tool_call(c.pk, &tool, SOURCE, is_error, now)?;
-                    if beat {
-                        s.report(c.pk, &Report { heartbeat: true, ..Default::default() }, now)?;
-                        judge_now(s, &ctx.config(), c.pk, "MCP tool call")?;
-                    }
-                    Ok(())
-                })
-            })
-            .await;
-        if let Err(e) = r {
+        if let Err(e) = counted {
             tracing::warn!("cannot count an MCP tool call: {e}");
         }
     }
+    result
+}
+
+fn dispatch(
+    shared: &Shared,
+    ctx: &ApiContext,
+    name: &str,
+    args: &mut Args,
+    who: &(String, String, String),
+) -> std::result::Result<Value, String> {
+    let now = crate::util::now_ms;
+    let out = match name {
+        "create_session" => {
+            let a = args.create_session()?;
+            shared.write(ctx, |s| create_session(s, ctx, &a, who))
+        }
+        "update_session" => {
+            let a = args.update_session()?;
+            shared.write(ctx, |s| update_session(s, ctx, &a, who))
+        }
+        "list_sessions" => {
+            let a = args.list_sessions()?;
+            ctx.with_store(|s| {
+                let now = now();
+                let items: Vec<Value> = tools::sessions(s, &a)?.iter().map(|r| tools::item(r, now)).collect();
+                Ok(json!({"success": true, "count": items.len(), "sessions": items}))
+            })
+        }
+        "get_fleet_health" => ctx
+            .with_store(|s| crate::views::FleetHealth::load(s, &ctx.config(), now()))
+            .map(|f| with_success(serde_json::to_value(f).expect("serializes"))),
+        "get_cost_summary" => {
+            let a = args.get_cost_summary()?;
+            let range =
+                crate::reports::Range::parse(a.range.as_deref().unwrap_or("today")).map_err(|e| e.to_string())?;
+            let (prices, cfg) = (ctx.prices(), ctx.config());
+            ctx.with_store(|s| {
+                crate::reports::cost_summary(s, &prices, &cfg, range, crate::reports::Zone::Local, now())
+            })
+            .map(|v| with_success(serde_json::to_value(v).expect("serializes")))
+        }
+        other => {
+            let known: Vec<&str> = shared.tools.iter().map(|t| t.name.as_ref()).collect();
+            return Err(format!("unknown tool '{other}' (known: {})", known.join(", ")));
+        }
+    };
+    out.map_err(|e| e.to_string())
 }
 
 fn with_success(mut v: Value) -> Value {
@@ -471,9 +465,14 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> std::result::Result<CallToolResponse, ErrorData> {
         let client = self.client(session_of(&context.extensions), context.peer.peer_info()).await;
-        let name = request.name.to_string();
-        let result = self.run(&name, Args::new(request.arguments), client.clone()).await;
-        self.account(client, name, result.is_err()).await;
+        let beat = self.beat_due().await;
+        let (name, args) = (request.name.to_string(), Args::new(request.arguments));
+        let shared = self.shared.clone();
+        let result = self
+            .ctx()
+            .blocking(move |ctx| Ok(execute(&shared, ctx, &name, args, client.as_ref(), beat)))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
         Ok(match result {
             Ok(v) => CallToolResult::structured(v),
             Err(msg) => CallToolResult::error(vec![ContentBlock::text(msg)]),

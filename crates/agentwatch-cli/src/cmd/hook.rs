@@ -1,0 +1,66 @@
+//! `agentwatch hook`: called by the agents themselves, so it must be quick,
+//! must never block them, and always exits 0: a problem is logged to
+//! `logs/hooks.log` in the data dir instead.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use agentwatch_core::config::Config;
+use agentwatch_core::hooks;
+use agentwatch_core::paths::Dirs;
+use agentwatch_core::store::Store;
+use agentwatch_core::{Error, Result};
+
+use crate::cli::HookArgs;
+
+/// Payloads larger than this are not hook payloads.
+const MAX_PAYLOAD: u64 = 1 << 20;
+
+pub fn run(data_dir: Option<&Path>, a: &HookArgs) -> Result<()> {
+    let started = Instant::now();
+    let dirs = Dirs::resolve(data_dir);
+    let result = dirs.as_ref().map_err(|e| Error::Other(e.to_string())).and_then(|d| record(d, a));
+    if let (Err(e), Ok(d)) = (&result, &dirs) {
+        log(d, &format!("{} hook failed after {} ms: {e}", a.agent, started.elapsed().as_millis()));
+    }
+    Ok(())
+}
+
+fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
+    let text = match &a.payload {
+        Some(p) => p.clone(),
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_PAYLOAD)
+                .read_to_string(&mut s)
+                .map_err(|e| Error::Other(format!("reading the payload: {e}")))?;
+            s
+        }
+    };
+    let payload: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::Usage(format!("the hook payload is not JSON: {e}")))?;
+    let store = Store::open_in(dirs)?;
+    // Never keep the agent waiting on a busy database.
+    store.conn().busy_timeout(Duration::from_millis(250)).map_err(|e| store.err(e))?;
+    let cfg = Config::load(dirs).unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_millis();
+    match a.agent.as_str() {
+        "claude-code" | "claude" => hooks::claude(&store, &cfg, &payload, now)?,
+        "codex" => hooks::codex(&store, &cfg, &payload, now)?,
+        other => return Err(Error::Usage(format!("unknown agent '{other}' (expected claude-code or codex)"))),
+    };
+    Ok(())
+}
+
+fn log(dirs: &Dirs, line: &str) {
+    let dir = dirs.data.join("logs");
+    if agentwatch_core::paths::create_private_dir(&dir).is_err() {
+        return;
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("hooks.log")) {
+        let _ = std::io::Write::write_all(&mut f, format!("{} {line}\n", chrono::Utc::now().to_rfc3339()).as_bytes());
+    }
+}

@@ -1,0 +1,69 @@
+//! `agentwatch hooks install|uninstall` and `agentwatch mcp-proxy install|uninstall`.
+
+use agentwatch_core::install::{Agent, Target, apply, plan};
+use agentwatch_core::sources::SourceEnv;
+use agentwatch_core::{Error, Result};
+
+use crate::cli::{InstallArgs, InstallCmd};
+use crate::output::emit;
+
+pub fn run(target: Target, c: &InstallCmd) -> Result<()> {
+    let (a, uninstall): (&InstallArgs, bool) = match c {
+        InstallCmd::Install(a) => (a, false),
+        InstallCmd::Uninstall(a) => (a, true),
+    };
+    let agent = Agent::parse(&a.agent)?;
+    let exe = std::env::current_exe()
+        .and_then(|e| e.canonicalize())
+        .map_err(|e| Error::Other(format!("cannot find the agentwatch binary: {e}")))?;
+    let p = plan(target, agent, uninstall, &SourceEnv::from_process(), &exe)?;
+    let what = match target {
+        Target::Hooks => "agentwatch hooks",
+        Target::McpProxy => "the agentwatch MCP proxy",
+    };
+    let mut out = String::new();
+    for n in &p.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    if p.done {
+        out.push_str(&if uninstall {
+            format!(
+                "{what} {} not installed for {}; nothing to change.",
+                if target == Target::Hooks { "are" } else { "is" },
+                agent.id()
+            )
+        } else {
+            format!(
+                "{what} {} already installed for {}; nothing to change.",
+                if target == Target::Hooks { "are" } else { "is" },
+                agent.id()
+            )
+        });
+        emit(&out);
+        return Ok(());
+    }
+    for c in &p.changes {
+        out.push_str(&c.diff);
+    }
+    if a.dry_run {
+        out.push_str("\n(dry run: nothing was changed)");
+        emit(&out);
+        return Ok(());
+    }
+    let backups = apply(&p)?;
+    for b in &backups {
+        out.push_str(&format!("\nBacked up the previous version to {}", b.display()));
+    }
+    let files: Vec<String> = p.changes.iter().map(|c| c.path.display().to_string()).collect();
+    out.push_str(&format!(
+        "\n{} {what} for {} in {}.",
+        if uninstall { "Removed" } else { "Installed" },
+        agent.id(),
+        files.join(", ")
+    ));
+    if !uninstall && target == Target::McpProxy {
+        out.push_str(" Restart the agent to use it.");
+    }
+    emit(&out);
+    Ok(())
+}

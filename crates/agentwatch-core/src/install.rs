@@ -1,0 +1,552 @@
+//! Installing agentwatch into the agents' own configuration, and taking it
+//! out again: the only place agentwatch writes to the agents' files.
+//!
+//! - hooks, Claude Code: `hooks` entries in `settings.json` that run
+//!   `agentwatch hook` on every hook event;
+//! - hooks, Codex: `notify = ["agentwatch", "hook", "--agent", "codex"]` in
+//!   `config.toml`;
+//! - MCP proxy, Claude Code / Cursor / Codex: every stdio MCP server in
+//!   `~/.claude.json`, `~/.cursor/mcp.json` or `config.toml` is wrapped as
+//!   `agentwatch mcp-proxy --label NAME -- <its command>`.
+//!
+//! Every change is planned first (with a unified diff to show), is
+//! idempotent (installing twice changes nothing), keeps everything else in
+//! the file, backs the file up before writing, and writes atomically.
+//! Uninstalling removes exactly what installing added.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::sources::SourceEnv;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Hooks,
+    McpProxy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    ClaudeCode,
+    Codex,
+    Cursor,
+}
+
+impl Agent {
+    pub fn parse(s: &str) -> Result<Agent> {
+        match s {
+            "claude-code" | "claude" => Ok(Agent::ClaudeCode),
+            "codex" => Ok(Agent::Codex),
+            "cursor" | "cursor-agent" => Ok(Agent::Cursor),
+            _ => Err(Error::Usage(format!("unknown agent '{s}' (expected claude-code, codex or cursor)"))),
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Codex => "codex",
+            Agent::Cursor => "cursor",
+        }
+    }
+}
+
+/// One file to change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub path: PathBuf,
+    /// The file as it is (None: it does not exist yet).
+    pub before: Option<String>,
+    pub after: String,
+    /// A unified diff, for people.
+    pub diff: String,
+}
+
+/// What an install or uninstall would do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub target: Target,
+    pub agent: Agent,
+    pub uninstall: bool,
+    /// Already in place (for install) or already absent (for uninstall).
+    pub done: bool,
+    pub changes: Vec<Change>,
+    /// Things left alone, e.g. MCP servers that are not stdio.
+    pub notes: Vec<String>,
+}
+
+/// Plans an install (or uninstall). `exe` is the agentwatch binary to call.
+pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Path) -> Result<Plan> {
+    let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
+    let exe = exe.display().to_string();
+    let files: Vec<(PathBuf, Editor)> = match (target, agent) {
+        (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
+        (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexNotify)],
+        (Target::Hooks, Agent::Cursor) => {
+            return Err(Error::Usage(
+                "Cursor has no hooks agentwatch can use; try `mcp-proxy install --agent cursor`".into(),
+            ));
+        }
+        (Target::McpProxy, Agent::ClaudeCode) => vec![(claude_json(env)?, Editor::JsonServers)],
+        (Target::McpProxy, Agent::Cursor) => vec![(home(env)?.join(".cursor/mcp.json"), Editor::JsonServers)],
+        (Target::McpProxy, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::TomlServers)],
+    };
+    for (path, editor) in files {
+        let before = match std::fs::read_to_string(&path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let text = before.clone().unwrap_or_default();
+        let after = editor.edit(&path, &text, uninstall, &exe, &mut p.notes)?;
+        if after != text && !(before.is_none() && uninstall) {
+            let diff = similar::TextDiff::from_lines(&text, &after)
+                .unified_diff()
+                .context_radius(3)
+                .header(&path.display().to_string(), &path.display().to_string())
+                .to_string();
+            p.changes.push(Change { path, before, after, diff });
+        }
+    }
+    p.done = p.changes.is_empty();
+    Ok(p)
+}
+
+/// Writes a plan's changes, backing each existing file up first. Returns
+/// the backups made.
+pub fn apply(p: &Plan) -> Result<Vec<PathBuf>> {
+    let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+    let mut backups = Vec::new();
+    for c in &p.changes {
+        if let Some(dir) = c.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mode = std::fs::metadata(&c.path).ok().map(|m| m.permissions());
+        if c.before.is_some() {
+            let name = format!(
+                "{}.agentwatch-backup-{stamp}",
+                c.path.file_name().and_then(|n| n.to_str()).unwrap_or("config")
+            );
+            let backup = c.path.with_file_name(name);
+            std::fs::copy(&c.path, &backup).map_err(|e| Error::io(&backup, e))?;
+            backups.push(backup);
+        }
+        let tmp = c.path.with_extension("agentwatch-tmp");
+        std::fs::write(&tmp, &c.after).map_err(|e| Error::io(&tmp, e))?;
+        if let Some(perm) = mode {
+            let _ = std::fs::set_permissions(&tmp, perm);
+        }
+        std::fs::rename(&tmp, &c.path).map_err(|e| Error::io(&c.path, e))?;
+    }
+    Ok(backups)
+}
+
+fn home(env: &SourceEnv) -> Result<PathBuf> {
+    env.home.clone().ok_or_else(|| Error::Other("cannot find the home directory".into()))
+}
+
+fn claude_dir(env: &SourceEnv) -> Result<PathBuf> {
+    match env.path_list("CLAUDE_CONFIG_DIR") {
+        Some(list) => Ok(list[0].clone()),
+        None => Ok(home(env)?.join(".claude")),
+    }
+}
+
+/// `~/.claude.json`, or `.claude.json` in `CLAUDE_CONFIG_DIR`.
+fn claude_json(env: &SourceEnv) -> Result<PathBuf> {
+    match env.path_list("CLAUDE_CONFIG_DIR") {
+        Some(list) => Ok(list[0].join(".claude.json")),
+        None => Ok(home(env)?.join(".claude.json")),
+    }
+}
+
+fn codex_dir(env: &SourceEnv) -> Result<PathBuf> {
+    match env.path_list("CODEX_HOME") {
+        Some(list) => Ok(list[0].clone()),
+        None => Ok(home(env)?.join(".codex")),
+    }
+}
+
+/// The Claude Code hook events agentwatch listens to; tool events take a
+/// matcher.
+const CLAUDE_EVENTS: &[(&str, bool)] = &[
+    ("SessionStart", false),
+    ("UserPromptSubmit", false),
+    ("PreToolUse", true),
+    ("PostToolUse", true),
+    ("Notification", false),
+    ("Stop", false),
+    ("SubagentStop", false),
+    ("SessionEnd", false),
+];
+
+enum Editor {
+    ClaudeHooks,
+    CodexNotify,
+    JsonServers,
+    TomlServers,
+}
+
+impl Editor {
+    fn edit(&self, path: &Path, text: &str, uninstall: bool, exe: &str, notes: &mut Vec<String>) -> Result<String> {
+        match self {
+            Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
+            Editor::JsonServers => edit_json(path, text, |root| {
+                if let Some(s) = root.get_mut("mcpServers").and_then(Value::as_object_mut) {
+                    wrap_json_servers(s, uninstall, exe, "", notes);
+                }
+                if let Some(projects) = root.get_mut("projects").and_then(Value::as_object_mut) {
+                    for (dir, p) in projects.iter_mut() {
+                        if let Some(s) = p.get_mut("mcpServers").and_then(Value::as_object_mut) {
+                            wrap_json_servers(s, uninstall, exe, dir, notes);
+                        }
+                    }
+                }
+                Ok(())
+            }),
+            Editor::CodexNotify => edit_toml(path, text, |doc| codex_notify(doc, uninstall, exe)),
+            Editor::TomlServers => edit_toml(path, text, |doc| {
+                if let Some(servers) = doc.get_mut("mcp_servers").and_then(|i| i.as_table_like_mut()) {
+                    let names: Vec<String> = servers.iter().map(|(k, _)| k.to_string()).collect();
+                    for name in names {
+                        let Some(t) = servers.get_mut(&name).and_then(|i| i.as_table_like_mut()) else { continue };
+                        wrap_toml_server(&name, t, uninstall, exe, notes);
+                    }
+                }
+                Ok(())
+            }),
+        }
+    }
+}
+
+fn edit_json(path: &Path, text: &str, f: impl FnOnce(&mut Map<String, Value>) -> Result<()>) -> Result<String> {
+    let mut root: Value = if text.trim().is_empty() {
+        json!({})
+    } else {
+        serde_json::from_str(text)
+            .map_err(|e| Error::Other(format!("{}: not valid JSON ({e}); left alone", path.display())))?
+    };
+    let obj = root
+        .as_object_mut()
+        .ok_or_else(|| Error::Other(format!("{}: not a JSON object; left alone", path.display())))?;
+    f(obj)?;
+    if text.trim().is_empty() && obj.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(serde_json::to_string_pretty(&root).expect("serializes") + "\n")
+}
+
+fn edit_toml(path: &Path, text: &str, f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e| Error::Other(format!("{}: not valid TOML ({e}); left alone", path.display())))?;
+    f(&mut doc)?;
+    Ok(doc.to_string())
+}
+
+/// The command a Claude Code hook runs.
+fn hook_command(exe: &str) -> String {
+    format!("{} hook", shell_quote(exe))
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Whether a hook command is one of agentwatch's (any install path).
+fn is_our_hook(cmd: &str) -> bool {
+    cmd.trim_end().ends_with(" hook") && cmd.contains("agentwatch")
+}
+
+fn claude_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &str) -> Result<()> {
+    let cmd = hook_command(exe);
+    if uninstall {
+        let Some(hooks) = root.get_mut("hooks").and_then(Value::as_object_mut) else { return Ok(()) };
+        for (_, groups) in hooks.iter_mut() {
+            let Some(groups) = groups.as_array_mut() else { continue };
+            for g in groups.iter_mut() {
+                if let Some(list) = g.get_mut("hooks").and_then(Value::as_array_mut) {
+                    list.retain(|h| !h.get("command").and_then(Value::as_str).is_some_and(is_our_hook));
+                }
+            }
+            groups.retain(|g| g.get("hooks").and_then(Value::as_array).is_none_or(|l| !l.is_empty()));
+        }
+        hooks.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
+        if hooks.is_empty() {
+            root.remove("hooks");
+        }
+        return Ok(());
+    }
+    let hooks = root.entry("hooks").or_insert_with(|| json!({}));
+    let hooks = hooks
+        .as_object_mut()
+        .ok_or_else(|| Error::Other("settings.json: `hooks` is not an object; left alone".into()))?;
+    for (event, tool) in CLAUDE_EVENTS {
+        let groups = hooks.entry(*event).or_insert_with(|| json!([]));
+        let Some(groups) = groups.as_array_mut() else { continue };
+        let present = groups.iter().any(|g| {
+            g.get("hooks")
+                .and_then(Value::as_array)
+                .is_some_and(|l| l.iter().any(|h| h.get("command").and_then(Value::as_str).is_some_and(is_our_hook)))
+        });
+        if !present {
+            let entry = json!({"type": "command", "command": cmd, "timeout": 5});
+            groups.push(if *tool { json!({"matcher": "*", "hooks": [entry]}) } else { json!({"hooks": [entry]}) });
+        }
+    }
+    Ok(())
+}
+
+fn codex_notify(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &str) -> Result<()> {
+    let ours = |item: &toml_edit::Item| {
+        item.as_array().is_some_and(|a| {
+            let v: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
+            v.len() >= 2 && v[0].contains("agentwatch") && v[1] == "hook"
+        })
+    };
+    match doc.get("notify") {
+        Some(item) if ours(item) && uninstall => {
+            doc.remove("notify");
+        }
+        Some(item) if ours(item) => {}
+        Some(item) if !uninstall => {
+            return Err(Error::Other(format!(
+                "Codex already runs a notify program ({}); agentwatch will not replace it. Remove `notify` from config.toml first.",
+                item.to_string().trim()
+            )));
+        }
+        Some(_) => {}
+        None if !uninstall => {
+            let mut a = toml_edit::Array::new();
+            for s in [exe, "hook", "--agent", "codex"] {
+                a.push(s);
+            }
+            doc.insert("notify", toml_edit::value(a));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Whether a server entry is already wrapped by agentwatch.
+fn wrapped_args(command: &str, args: &[String]) -> Option<(String, Vec<String>)> {
+    if !command.contains("agentwatch") || args.first().map(String::as_str) != Some("mcp-proxy") {
+        return None;
+    }
+    let sep = args.iter().position(|a| a == "--")?;
+    let (cmd, rest) = args[sep + 1..].split_first()?;
+    Some((cmd.clone(), rest.to_vec()))
+}
+
+fn wrap_args(exe: &str, name: &str, command: &str, args: &[String]) -> (String, Vec<String>) {
+    let mut a = vec!["mcp-proxy".to_string(), "--label".into(), name.to_string(), "--".into(), command.to_string()];
+    a.extend(args.iter().cloned());
+    (exe.to_string(), a)
+}
+
+fn wrap_json_servers(
+    servers: &mut Map<String, Value>,
+    uninstall: bool,
+    exe: &str,
+    scope: &str,
+    notes: &mut Vec<String>,
+) {
+    for (name, cfg) in servers.iter_mut() {
+        let Some(obj) = cfg.as_object_mut() else { continue };
+        let stdio = obj.get("type").and_then(Value::as_str).is_none_or(|t| t == "stdio");
+        let Some(command) = obj.get("command").and_then(Value::as_str).map(str::to_string).filter(|_| stdio) else {
+            if !uninstall {
+                let at = if scope.is_empty() { String::new() } else { format!(" (project {scope})") };
+                notes.push(format!("{name}{at}: not a stdio server, left as it is"));
+            }
+            continue;
+        };
+        let args: Vec<String> = obj
+            .get("args")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let new = match (wrapped_args(&command, &args), uninstall) {
+            (Some(orig), true) => orig,
+            (None, false) => wrap_args(exe, name, &command, &args),
+            _ => continue,
+        };
+        obj.insert("command".into(), json!(new.0));
+        obj.insert("args".into(), json!(new.1));
+    }
+}
+
+fn wrap_toml_server(name: &str, t: &mut dyn toml_edit::TableLike, uninstall: bool, exe: &str, notes: &mut Vec<String>) {
+    let Some(command) = t.get("command").and_then(|c| c.as_str()).map(str::to_string) else {
+        if !uninstall {
+            notes.push(format!("{name}: not a stdio server, left as it is"));
+        }
+        return;
+    };
+    let args: Vec<String> = t
+        .get("args")
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let new = match (wrapped_args(&command, &args), uninstall) {
+        (Some(orig), true) => orig,
+        (None, false) => wrap_args(exe, name, &command, &args),
+        _ => return,
+    };
+    let mut a = toml_edit::Array::new();
+    for s in new.1 {
+        a.push(s);
+    }
+    replace_value(t, "command", toml_edit::Value::from(new.0));
+    replace_value(t, "args", toml_edit::Value::Array(a));
+}
+
+/// Replaces a value, keeping the comments and spacing around the old one.
+fn replace_value(t: &mut dyn toml_edit::TableLike, key: &str, mut v: toml_edit::Value) {
+    if let Some(old) = t.get(key).and_then(|i| i.as_value()) {
+        *v.decor_mut() = old.decor().clone();
+    }
+    t.insert(key, toml_edit::Item::Value(v));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(home: &Path) -> SourceEnv {
+        SourceEnv { home: Some(home.to_path_buf()), ..Default::default() }
+    }
+
+    const EXE: &str = "/usr/local/bin/agentwatch";
+
+    #[test]
+    fn claude_hooks_install_once_keep_other_settings_and_uninstall_cleanly() {
+        let t = tempfile::tempdir().unwrap();
+        let settings = t.path().join(".claude/settings.json");
+        std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+        let original = r#"{
+  "model": "opus",
+  "hooks": {
+    "Stop": [
+      {
+        "hooks": [
+          {
+            "type": "command",
+            "command": "say done"
+          }
+        ]
+      }
+    ]
+  }
+}
+"#;
+        std::fs::write(&settings, original).unwrap();
+        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap();
+        assert!(!p.done);
+        assert!(p.changes[0].diff.contains("+") && p.changes[0].diff.contains("agentwatch hook"));
+        let backups = apply(&p).unwrap();
+        assert_eq!(backups.len(), 1);
+        assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), original);
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        assert_eq!(v["model"], "opus");
+        assert_eq!(v["hooks"]["Stop"].as_array().unwrap().len(), 2, "the user's hook stays");
+        assert_eq!(v["hooks"]["PreToolUse"][0]["matcher"], "*");
+        assert_eq!(v["hooks"]["SessionEnd"][0]["hooks"][0]["command"], "/usr/local/bin/agentwatch hook");
+        // Again: nothing to do.
+        assert!(plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap().done);
+        // Uninstall gives the original back.
+        let u = plan(Target::Hooks, Agent::ClaudeCode, true, &env(t.path()), Path::new(EXE)).unwrap();
+        apply(&u).unwrap();
+        assert_eq!(std::fs::read_to_string(&settings).unwrap(), original);
+    }
+
+    #[test]
+    fn mcp_servers_are_wrapped_and_unwrapped_in_every_scope() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join(".claude.json");
+        let original = serde_json::to_string_pretty(&json!({
+            "numStartups": 3,
+            "mcpServers": {
+                "fs": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/home/u"], "env": {"A": "1"}},
+                "remote": {"type": "http", "url": "https://example.com/mcp"}
+            },
+            "projects": {"/home/u/app": {"mcpServers": {"db": {"type": "stdio", "command": "python", "args": ["db.py"]}}}}
+        }))
+        .unwrap()
+            + "\n";
+        std::fs::write(&file, &original).unwrap();
+        let p = plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap();
+        assert_eq!(p.notes, vec!["remote: not a stdio server, left as it is"]);
+        apply(&p).unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(v["mcpServers"]["fs"]["command"], EXE);
+        assert_eq!(
+            v["mcpServers"]["fs"]["args"],
+            json!([
+                "mcp-proxy",
+                "--label",
+                "fs",
+                "--",
+                "npx",
+                "-y",
+                "@modelcontextprotocol/server-filesystem",
+                "/home/u"
+            ])
+        );
+        assert_eq!(v["mcpServers"]["fs"]["env"]["A"], "1");
+        assert_eq!(
+            v["projects"]["/home/u/app"]["mcpServers"]["db"]["args"],
+            json!(["mcp-proxy", "--label", "db", "--", "python", "db.py"])
+        );
+        assert_eq!(v["mcpServers"]["remote"]["url"], "https://example.com/mcp");
+        assert!(plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap().done);
+        apply(&plan(Target::McpProxy, Agent::ClaudeCode, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    }
+
+    #[test]
+    fn codex_config_keeps_its_comments_and_order() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join(".codex/config.toml");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let original = "# my settings\nmodel = \"gpt-5-codex\"\n\n[mcp_servers.docs]\ncommand = \"node\"\nargs = [\"docs.js\"] # local\n";
+        std::fs::write(&file, original).unwrap();
+        apply(&plan(Target::Hooks, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("# my settings\n"), "{text}");
+        let doc: toml_edit::DocumentMut = text.parse().unwrap();
+        assert_eq!(
+            doc["notify"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect::<Vec<_>>(),
+            vec![EXE, "hook", "--agent", "codex"]
+        );
+        assert_eq!(doc["mcp_servers"]["docs"]["command"].as_str(), Some(EXE));
+        assert!(
+            text.find("notify").unwrap() < text.find("[mcp_servers").unwrap(),
+            "top-level key before tables:\n{text}"
+        );
+        apply(&plan(Target::Hooks, Agent::Codex, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, Agent::Codex, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        let back = std::fs::read_to_string(&file).unwrap();
+        let doc: toml_edit::DocumentMut = back.parse().unwrap();
+        assert!(doc.get("notify").is_none());
+        assert_eq!(doc["mcp_servers"]["docs"]["command"].as_str(), Some("node"));
+        assert!(back.contains("# my settings") && back.contains("# local"), "{back}");
+    }
+
+    #[test]
+    fn someone_elses_notify_is_not_replaced() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join(".codex/config.toml");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "notify = [\"notify-send\", \"codex\"]\n").unwrap();
+        let e = plan(Target::Hooks, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap_err().to_string();
+        assert!(e.contains("will not replace"), "{e}");
+        assert!(plan(Target::Hooks, Agent::Cursor, false, &env(t.path()), Path::new(EXE)).unwrap_err().is_usage());
+    }
+}
