@@ -311,10 +311,16 @@ child.on('exit', (c) => process.exit(c ?? 0));
     pub fn daemon(&self, interval: u64, extra: &[&str]) -> Daemon {
         let interval = interval.to_string();
         let mut args = vec!["daemon", "--scan-interval", interval.as_str()];
-        if !extra.contains(&"--port") {
+        let port = extra
+            .iter()
+            .position(|a| *a == "--port")
+            .and_then(|i| extra.get(i + 1))
+            .and_then(|p| p.parse::<u16>().ok());
+        if port.is_none() {
             args.push("--no-api");
         }
         args.extend(extra);
+        let started = chrono::Utc::now().timestamp_millis();
         let child = self
             .command(&args)
             .stdout(std::process::Stdio::null())
@@ -322,10 +328,19 @@ child.on('exit', (c) => process.exit(c ?? 0));
             .spawn()
             .unwrap();
         let d = Daemon(Some(child));
+        // This daemon's own first scan, not one left by an earlier run.
         wait_for(20, "the daemon's first scan", || {
             let s = self.json(&["status"]);
-            (s["monitor"]["running"] == true && s["monitor"]["lastScan"]["scan"].as_u64().is_some()).then_some(())
+            let at = s["monitor"]["lastScan"]["at"].as_i64().unwrap_or(0);
+            (s["monitor"]["running"] == true && at >= started).then_some(())
         });
+        if let Some(p) = port {
+            wait_for(20, "the API", || {
+                std::net::TcpStream::connect(("127.0.0.1", p))
+                    .ok()
+                    .filter(|_| http(p, "GET", "/health", &[], None).status == 200)
+            });
+        }
         d
     }
 

@@ -23,6 +23,7 @@ pub mod alerts;
 pub mod api;
 pub mod collector;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod hooks;
 pub mod ingest;

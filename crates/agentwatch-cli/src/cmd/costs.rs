@@ -71,7 +71,9 @@ pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
             let unpriced: BTreeSet<String> = bs.iter().flat_map(|b| b.unpriced.iter().cloned()).collect();
             warn_unpriced(&unpriced);
             match a.format {
-                Format::Json => emit_json(&json!({ "blocks": bs.iter().map(block_json).collect::<Vec<_>>() })),
+                Format::Json => emit_json(
+                    &json!({ "blocks": bs.iter().map(agentwatch_core::reports::block_json).collect::<Vec<_>>() }),
+                ),
                 Format::Table if bs.is_empty() => emit(&nothing_found(&ctx)),
                 Format::Table => emit(&blocks_table(&bs, &opts.zone, now)),
             }
@@ -201,38 +203,6 @@ fn session_json(rows: &[SessionUsage], totals: &Summary) -> Value {
         })
         .collect();
     json!({ "session": list, "totals": totals_json(totals) })
-}
-
-fn block_json(b: &Block) -> Value {
-    let id = if b.is_gap { format!("gap-{}", iso(b.start)) } else { iso(b.start) };
-    json!({
-        "id": id,
-        "startTime": iso(b.start),
-        "endTime": iso(b.end),
-        "actualEndTime": b.actual_end.map(iso),
-        "isActive": b.is_active,
-        "isGap": b.is_gap,
-        "entries": b.entries,
-        "tokenCounts": {
-            "inputTokens": b.tokens.input,
-            "outputTokens": b.tokens.output,
-            "cacheCreationInputTokens": b.tokens.cache_creation(),
-            "cacheReadInputTokens": b.tokens.cache_read,
-        },
-        "totalTokens": b.tokens.total(),
-        "costUSD": b.cost,
-        "models": b.models,
-        "burnRate": b.burn_rate.as_ref().map(|r| json!({
-            "tokensPerMinute": r.tokens_per_minute,
-            "costPerHour": r.cost_per_hour,
-        })),
-        "projection": b.projection.as_ref().map(|p| json!({
-            "totalTokens": p.total_tokens,
-            "totalCost": p.total_cost,
-            "remainingMinutes": p.remaining_minutes,
-        })),
-        "unpricedModels": b.unpriced,
-    })
 }
 
 // ---- tables ----

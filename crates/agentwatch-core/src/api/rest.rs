@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{ApiContext, ApiError};
 use crate::model::SessionState;
 use crate::reports::{Range, Zone, cost_summary};
-use crate::store::{SessionFilter, find_session, list_sessions};
+use crate::store::{SessionFilter, count_sessions, find_session, list_sessions};
 use crate::views::{FleetHealth, SessionDetail, SessionView};
 
 type Reply = std::result::Result<Json<Value>, ApiError>;
@@ -23,6 +23,7 @@ pub fn routes() -> Router<ApiContext> {
         .route("/api/sessions", get(sessions))
         .route("/api/sessions/{id}", get(session))
         .route("/api/costs", get(costs))
+        .route("/api/blocks", get(blocks))
         .route("/api/fleet-health", get(fleet))
         .route("/api/events", get(super::events::stream))
 }
@@ -42,7 +43,19 @@ async fn health(State(ctx): State<ApiContext>) -> Json<Value> {
 /// The filter of `GET /api/sessions`; strict about values, so a typo is a
 /// 400 rather than a silently unfiltered list.
 pub fn session_filter(q: &HashMap<String, String>) -> std::result::Result<SessionFilter, ApiError> {
-    const KNOWN: &[&str] = &["state", "agent", "project", "workspaceId", "active", "source", "limit"];
+    const KNOWN: &[&str] = &[
+        "state",
+        "agent",
+        "project",
+        "workspaceId",
+        "active",
+        "source",
+        "limit",
+        "offset",
+        "range",
+        "search",
+        "ended",
+    ];
     if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(bad(format!("unknown parameter '{k}' (known: {})", KNOWN.join(", "))));
     }
@@ -63,6 +76,19 @@ pub fn session_filter(q: &HashMap<String, String>) -> std::result::Result<Sessio
         }
         Some(v) => return Err(bad(format!("active must be true or false, not '{v}'"))),
     }
+    f.search = q.get("search").filter(|s| !s.is_empty()).cloned();
+    if let Some(r) = q.get("range") {
+        let range = Range::parse(r).map_err(|e| bad(e.to_string()))?;
+        (f.from_ms, f.to_ms) = range.window(Zone::Local, crate::util::now_ms());
+    }
+    match q.get("ended").map(String::as_str) {
+        None | Some("false" | "0") => {}
+        Some("true" | "1") => f.states = vec![SessionState::Completed, SessionState::Dead],
+        Some(v) => return Err(bad(format!("ended must be true or false, not '{v}'"))),
+    }
+    if let Some(o) = q.get("offset") {
+        f.offset = Some(o.parse().map_err(|_| bad(format!("offset must be a number, not '{o}'")))?);
+    }
     f.limit = Some(match q.get("limit") {
         None => 100,
         Some(l) => match l.parse::<usize>() {
@@ -75,15 +101,31 @@ pub fn session_filter(q: &HashMap<String, String>) -> std::result::Result<Sessio
 
 async fn sessions(State(ctx): State<ApiContext>, Query(q): Query<HashMap<String, String>>) -> Reply {
     let filter = session_filter(&q)?;
-    let list = ctx
+    let (list, total) = ctx
         .blocking(move |c| {
             c.with_store(|s| {
                 let now = crate::util::now_ms();
-                Ok(list_sessions(s, &filter)?.iter().map(|r| SessionView::new(r, now)).collect::<Vec<_>>())
+                let list = list_sessions(s, &filter)?.iter().map(|r| SessionView::new(r, now)).collect::<Vec<_>>();
+                Ok((list, count_sessions(s, &filter)?))
             })
         })
         .await?;
-    Ok(Json(json!({ "sessions": list })))
+    Ok(Json(json!({ "sessions": list, "total": total })))
+}
+
+async fn blocks(State(ctx): State<ApiContext>) -> Reply {
+    let bs = ctx
+        .blocking(|c| {
+            let prices = c.prices();
+            c.with_store(|s| {
+                let now = crate::util::now_ms();
+                let since = Some(Zone::Local.date_of(now) - chrono::Duration::days(2));
+                let opts = crate::reports::ReportOptions { since, ..Default::default() };
+                crate::reports::blocks(s, &prices, &opts, now)
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "blocks": bs.iter().map(crate::reports::block_json).collect::<Vec<_>>() })))
 }
 
 async fn session(State(ctx): State<ApiContext>, Path(id): Path<String>) -> Reply {

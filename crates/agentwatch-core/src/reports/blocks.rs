@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::model::Tokens;
 use crate::pricing::{PriceBook, TieredTokens, display_model};
 use crate::store::{EventRow, Store, events, flags};
+use crate::views::iso;
 
 pub const BLOCK_HOURS: i64 = 5;
 const BLOCK_MS: i64 = BLOCK_HOURS * 3600 * 1000;
@@ -135,6 +136,39 @@ fn make_blocks(evs: &[EventRow], prices: &PriceBook, now_ms: i64) -> Vec<Block> 
         out.push(b);
     }
     out
+}
+
+/// A block as ccusage's `blocks --json` writes it.
+pub fn block_json(b: &Block) -> serde_json::Value {
+    let id = if b.is_gap { format!("gap-{}", iso(b.start)) } else { iso(b.start) };
+    serde_json::json!({
+        "id": id,
+        "startTime": iso(b.start),
+        "endTime": iso(b.end),
+        "actualEndTime": b.actual_end.map(iso),
+        "isActive": b.is_active,
+        "isGap": b.is_gap,
+        "entries": b.entries,
+        "tokenCounts": {
+            "inputTokens": b.tokens.input,
+            "outputTokens": b.tokens.output,
+            "cacheCreationInputTokens": b.tokens.cache_creation(),
+            "cacheReadInputTokens": b.tokens.cache_read,
+        },
+        "totalTokens": b.tokens.total(),
+        "costUSD": b.cost,
+        "models": b.models,
+        "burnRate": b.burn_rate.as_ref().map(|r| serde_json::json!({
+            "tokensPerMinute": r.tokens_per_minute,
+            "costPerHour": r.cost_per_hour,
+        })),
+        "projection": b.projection.as_ref().map(|p| serde_json::json!({
+            "totalTokens": p.total_tokens,
+            "totalCost": p.total_cost,
+            "remainingMinutes": p.remaining_minutes,
+        })),
+        "unpricedModels": b.unpriced,
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, Offset, TimeZone, Utc};
 
-pub use blocks::{BLOCK_HOURS, Block, BurnRate, Projection, blocks};
+pub use blocks::{BLOCK_HOURS, Block, BurnRate, Projection, block_json, blocks};
 pub use periods::{Period, PeriodReport, PeriodRow, period_report};
 pub use sessions::{SessionUsage, session_report};
 pub use summary::{Budget, Budgets, CostGroup, CostSummary, DayPoint, Range, cost_summary};

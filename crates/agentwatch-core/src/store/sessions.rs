@@ -150,11 +150,37 @@ pub struct SessionFilter {
     pub source: Option<String>,
     /// Leave out archived sessions.
     pub not_archived: bool,
+    /// Text in the id, name, agent, label, project or command (case-insensitive).
+    pub search: Option<String>,
     pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+/// How many sessions match (ignoring limit and offset).
+pub fn count_sessions(store: &Store, f: &SessionFilter) -> Result<u64> {
+    let (cond, args) = filter_sql(f);
+    let sql = format!("SELECT COUNT(*) FROM sessions s WHERE {cond}");
+    let n: i64 = store.conn().query_row(&sql, params_from_iter(args), |r| r.get(0)).map_err(|e| store.err(e))?;
+    Ok(n as u64)
 }
 
 /// Sessions, most recently active first.
 pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>> {
+    let (cond, args) = filter_sql(f);
+    let limit = f
+        .limit
+        .map(|l| format!(" LIMIT {l}"))
+        .unwrap_or_else(|| if f.offset.is_some() { " LIMIT -1".into() } else { String::new() });
+    let offset = f.offset.map(|o| format!(" OFFSET {o}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE {cond} ORDER BY s.last_activity DESC, s.pk DESC{limit}{offset}"
+    );
+    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+    let rows = st.query_map(params_from_iter(args), session_from_row).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+fn filter_sql(f: &SessionFilter) -> (String, Vec<Value>) {
     let mut conds = vec!["1 = 1".to_string()];
     let mut args: Vec<Value> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {
@@ -191,17 +217,17 @@ pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>
     if f.not_archived {
         conds.push("s.archived = 0".to_string());
     }
+    if let Some(q) = f.search.as_ref().filter(|q| !q.trim().is_empty()) {
+        let p = arg(Value::Text(q.trim().to_lowercase()), &mut args);
+        conds.push(format!(
+            "instr(lower(s.id || ' ' || s.agent || ' ' || COALESCE(s.name, '') || ' ' || COALESCE(s.agent_label, '') || ' '
+               || COALESCE(s.project_path, '') || ' ' || COALESCE(s.command, '') || ' ' || COALESCE(s.models, '')), {p}) > 0"
+        ));
+    }
     if let Some(src) = &f.source {
         conds.push(format!("s.source = {}", arg(Value::Text(src.clone()), &mut args)));
     }
-    let limit = f.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE {} ORDER BY s.last_activity DESC, s.pk DESC{limit}",
-        conds.join(" AND ")
-    );
-    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
-    let rows = st.query_map(params_from_iter(args), session_from_row).map_err(|e| store.err(e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+    (conds.join(" AND "), args)
 }
 
 /// A session by its full id, its agent's own id, or a unique prefix of either.
