@@ -246,7 +246,7 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     assert_eq!(by_id(default, &pinned)["state"], "pinned");
     assert_eq!(ids(ok(s, "list_blocked")), ["reviewer.beta-1"]);
     let complete = ok(s, "list_complete");
-    assert_eq!(ids(complete), [gamma.clone()]);
+    assert_eq!(ids(complete), [gamma.as_str()]);
     assert_eq!(
         (&by_id(complete, &gamma)["agentwatchState"], &by_id(complete, &gamma)["progress"]),
         (&json!("completed"), &json!(100))
@@ -256,7 +256,7 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     let mut want = vec![alpha.clone(), me.clone()];
     want.sort();
     assert_eq!(working, want);
-    assert_eq!(ids(ok(s, "list_program")), [pinned.clone()]);
+    assert_eq!(ids(ok(s, "list_program")), [pinned.as_str()]);
     let mut all = ids(ok(s, "list_program_all"));
     all.sort();
     let mut want = vec![gamma.clone(), pinned.clone()];
@@ -435,16 +435,16 @@ fn without_the_token_the_connection_is_refused_and_delete_ends_a_session() {
         h.extend_from_slice(extra);
         h
     };
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string();
-    let r = http(api.port, "POST", "/mcp", &with_sid(&[]), Some(&note));
-    assert_eq!(r.status, 202, "{}", r.body);
-    let row = wait_for(10, "the client's session", || {
-        mcp_sessions(&env)["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == sid.as_str()).cloned()
-    });
+    // Registered by the handshake itself, before `notifications/initialized`.
+    let row = by_id(&mcp_sessions(&env), &sid).clone();
     assert_eq!(
         (&row["agent"], &row["agentLabel"], &row["ideType"], &row["state"], &row["toolCallCount"]),
         (&json!("claude-code"), &json!("Claude Code (raw)"), &json!("claude-code"), &json!("working"), &json!(0))
     );
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string();
+    let r = http(api.port, "POST", "/mcp", &with_sid(&[]), Some(&note));
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(mcp_sessions(&env)["sessions"].as_array().unwrap().len(), 1, "registered once");
 
     // A wrong type is a tool error, in band.
     let bad = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",

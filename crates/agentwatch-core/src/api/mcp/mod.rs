@@ -13,9 +13,10 @@
 //!   idle timeout, or the handler stopping all go through `close_session`.
 //!
 //! The connecting client is itself a session in agentwatch (source `mcp`,
-//! public id = the MCP session id), registered when the handshake completes
-//! (`notifications/initialized`), touched by every `tools/call`, and reported
-//! complete when its MCP session ends. Sessions the client creates with
+//! public id = the MCP session id), registered at `initialize` (the session
+//! manager hands the new session's id to the handler with the request),
+//! touched by every `tools/call`, and reported complete when its MCP session
+//! ends. Sessions the client creates with
 //! `create_session` are separate, heartbeat-tracked sessions that outlive
 //! the connection, as in CacheBash.
 //!
@@ -29,9 +30,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ClientJsonRpcMessage, ContentBlock, Implementation,
-    InitializeRequestParams, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
-    ServerConfig, ServerJsonRpcMessage, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientJsonRpcMessage, ContentBlock, GetExtensions,
+    Implementation, InitializeRequestParams, InitializeResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ServerCapabilities, ServerConfig, ServerJsonRpcMessage, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::transport::WorkerTransport;
@@ -143,6 +144,10 @@ pub struct Handler {
     shared: Arc<Shared>,
     client: Arc<tokio::sync::Mutex<Option<Client>>>,
 }
+
+/// The MCP session id of an `initialize` request, put there by [`Sessions`].
+#[derive(Debug, Clone)]
+struct McpSession(String);
 
 /// The MCP session id a request or notification came with.
 fn session_of(ext: &rmcp::model::Extensions) -> Option<String> {
@@ -443,6 +448,20 @@ impl ServerHandler for Handler {
         std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::LATEST_WITH_INITIALIZE))
     }
 
+    /// Registers the client as soon as the handshake succeeds.
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> std::result::Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        let result = self.negotiate_initialize(&request)?;
+        let session = context.extensions.get::<McpSession>().map(|s| s.0.clone());
+        self.client(session, Some(Arc::new(request))).await;
+        Ok(result)
+    }
+
+    /// In case the session was not known at `initialize`.
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         self.client(session_of(&context.extensions), context.peer.peer_info()).await;
     }
@@ -537,8 +556,13 @@ impl SessionManager for Sessions {
     async fn initialize_session(
         &self,
         id: &SessionId,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
     ) -> std::result::Result<ServerJsonRpcMessage, Self::Error> {
+        // The `initialize` request does not carry its session id (the server
+        // makes it): hand it to the handler.
+        if let ClientJsonRpcMessage::Request(req) = &mut message {
+            req.request.extensions_mut().insert(McpSession(id.to_string()));
+        }
         local(&self.inner).initialize_session(id, message).await
     }
 
