@@ -6,19 +6,19 @@
 //! - [`StreamableHttpService`] (a tower service, nested at `/mcp` by the API
 //!   router, behind its Host/Origin/token guard) speaks the transport: POST
 //!   for requests, GET for the server's event stream, DELETE to end a session.
-//! - It creates one [`Handler`] per MCP session (`service_factory`) and runs
-//!   it against that session's transport until the session ends.
+//! - It creates one `Handler` (our `ServerHandler`) per MCP session, through
+//!   its service factory, and runs it against that session's transport until
+//!   the session ends.
 //! - Sessions live in rmcp's in-memory `LocalSessionManager`, wrapped by
-//!   [`Sessions`] so that agentwatch hears when one ends: an HTTP DELETE, the
+//!   `Sessions` so that agentwatch hears when one ends: an HTTP DELETE, the
 //!   idle timeout, or the handler stopping all go through `close_session`.
 //!
 //! The connecting client is itself a session in agentwatch (source `mcp`,
 //! public id = the MCP session id), registered at `initialize` (the session
 //! manager hands the new session's id to the handler with the request),
 //! touched by every `tools/call`, and reported complete when its MCP session
-//! ends. Sessions the client creates with
-//! `create_session` are separate, heartbeat-tracked sessions that outlive
-//! the connection, as in CacheBash.
+//! ends. Sessions the client creates with `create_session` are separate,
+//! heartbeat-tracked sessions that outlive the connection, as in CacheBash.
 //!
 //! Database writes from here are serialised (one at a time per server) and
 //! retried when another process holds the write lock.
@@ -121,9 +121,9 @@ impl Shared {
     }
 }
 
+/// Whether the database was locked by another writer (worth a retry).
 fn busy(e: &Error) -> bool {
-    let m = e.to_string();
-    m.contains("locked") || m.contains("busy")
+    matches!(e, Error::Database { message, .. } if message.contains("locked") || message.contains("busy"))
 }
 
 /// The client of one MCP session, once registered.
@@ -140,12 +140,12 @@ struct Client {
 
 /// Serves one MCP session.
 #[derive(Clone)]
-pub struct Handler {
+struct Handler {
     shared: Arc<Shared>,
     client: Arc<tokio::sync::Mutex<Option<Client>>>,
 }
 
-/// The MCP session id of an `initialize` request, put there by [`Sessions`].
+/// The MCP session id of an `initialize` request, put there by `Sessions`.
 #[derive(Debug, Clone)]
 struct McpSession(String);
 
@@ -173,8 +173,9 @@ impl Handler {
         &self.shared.ctx
     }
 
-    /// The client's session, registered on first need (normally at
-    /// `notifications/initialized`). None without an MCP session.
+    /// The client's session, registered on first need: at `initialize`, or
+    /// failing that at `notifications/initialized` or the first call. None
+    /// without an MCP session (a stateless request).
     async fn client(&self, session: Option<String>, info: Option<Arc<InitializeRequestParams>>) -> Option<Client> {
         let mut slot = self.client.lock().await;
         if let Some(c) = slot.as_ref() {
@@ -219,7 +220,7 @@ impl Handler {
     }
 
     /// Whether this call should refresh the client's heartbeat (at most
-    /// once per [`CLIENT_BEAT`]); notes the refresh.
+    /// once per `CLIENT_BEAT`); notes the refresh.
     async fn beat_due(&self) -> bool {
         match self.client.lock().await.as_mut() {
             Some(c) if c.beat.elapsed() >= CLIENT_BEAT => {
