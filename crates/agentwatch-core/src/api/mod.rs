@@ -28,7 +28,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-pub use events::EventHub;
+pub use events::{EventHub, LiveEvent};
+/// The filter of `GET /api/sessions`, for apps that serve the same queries
+/// without HTTP (the desktop app).
+pub use rest::session_filter;
 
 use crate::config::Config;
 use crate::error::{Error, Result};

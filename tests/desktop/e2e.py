@@ -1,0 +1,241 @@
+"""End-to-end test of the real agentwatch-desktop app.
+
+Under Xvfb and a private D-Bus session (see run.sh), with a fake Claude
+Code (a copy of /bin/sleep named `claude`, working in a temp project):
+
+1. the agent appears in the main window's Active list (WebDriver);
+2. it appears in the tray menu (dbusmenu GetLayout on the registered
+   StatusNotifierItem);
+3. clicking that menu item (dbusmenu Event "clicked") opens its detail
+   window (a new WebDriver window handle, `index.html?session=<id>`);
+4. killing the agent produces a "died" notification (Notify call seen by
+   dbus-monitor, shown by dunst), and the tray menu lists it as dead;
+
+plus: a second launch exits and leaves one instance, closing the main
+window hides it, "Quit" ends the app. Saves screenshots of the main window,
+the detail window and the notification to docs/screenshots/.
+
+Exit status 0 when every check passed.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import APP, ROOT, Harness, log, wait_for, x_screenshot  # noqa: E402
+
+SHOTS = Path(os.environ.get("AGENTWATCH_SCREENSHOTS", ROOT / "docs/screenshots"))
+
+
+def main():
+    keep = "--keep" in sys.argv
+    h = Harness(keep=keep)
+    ok = False
+    try:
+        run(h)
+        ok = True
+    finally:
+        if not ok:
+            log(f"FAILED; logs in {h.tmp}" if keep else "FAILED (run with --keep to keep the logs)")
+            for name in ("tauri-driver",):
+                p = h.tmp / f"{name}.log"
+                if p.exists():
+                    print(f"--- {name}.log (last 60 lines) ---")
+                    print("\n".join(p.read_text(errors="replace").splitlines()[-60:]))
+        h.close()
+    log("all desktop end-to-end checks passed")
+
+
+SONNET = "claude-sonnet-4-5-20250929"
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def claude_lines(sid, cwd, t, prompt, blocks, usage, tool_result=None):
+    base = {"sessionId": sid, "cwd": str(cwd), "version": "2.0.14", "gitBranch": "main", "userType": "external", "isSidechain": False}
+    lines = [
+        dict(base, type="user", uuid=f"{sid}-u1", timestamp=iso(t), message={"role": "user", "content": prompt}),
+        dict(
+            base,
+            type="assistant",
+            uuid=f"{sid}-a1",
+            timestamp=iso(t + 5),
+            requestId=f"req_{sid[-8:]}",
+            message={
+                "id": f"msg_{sid[-8:]}",
+                "type": "message",
+                "role": "assistant",
+                "model": SONNET,
+                "content": blocks,
+                "stop_reason": "tool_use" if tool_result else "end_turn",
+                "usage": {"input_tokens": usage[0], "output_tokens": usage[1], "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+            },
+        ),
+    ]
+    if tool_result:
+        content = [{"type": "tool_result", "tool_use_id": "toolu_01", "content": tool_result}]
+        lines.append(dict(base, type="user", uuid=f"{sid}-u2", timestamp=iso(t + 8), message={"role": "user", "content": content}))
+    return lines
+
+
+def world(h):
+    """Two running Claude Codes (one working, one waiting) and a Codex session that ended 10 minutes ago."""
+    now = time.time()
+    docs = h.tmp / "src" / "docs-site"
+    api = h.tmp / "src" / "api-server"
+    h.codex_rollout(api, "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", now - 600, [
+        {"timestamp": iso(now - 600), "type": "session_meta", "payload": {"id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "cwd": str(api), "cli_version": "0.50.0", "originator": "codex_cli_rs"}},
+        {"timestamp": iso(now - 599), "type": "turn_context", "payload": {"model": "gpt-5-codex", "cwd": str(api), "approval_policy": "on-request"}},
+        {"timestamp": iso(now - 590), "type": "event_msg", "payload": {"type": "token_count", "info": {
+            "total_token_usage": {"input_tokens": 20000, "cached_input_tokens": 5000, "output_tokens": 3000, "reasoning_output_tokens": 1000, "total_tokens": 23000},
+            "last_token_usage": {"input_tokens": 20000, "cached_input_tokens": 5000, "output_tokens": 3000, "reasoning_output_tokens": 1000, "total_tokens": 23000},
+            "model_context_window": 272000}}},
+    ])
+    working = h.start_agent("claude", h.project)
+    waiting = h.start_agent("claude", docs)
+    time.sleep(0.3)  # Claude Code writes its transcript after it starts
+    edit = [{"type": "text", "text": "I'll add the form and its validation."},
+            {"type": "tool_use", "id": "toolu_01", "name": "Edit", "input": {"file_path": "src/Login.tsx"}}]
+    h.claude_transcript(h.project, "7f3c2a10-0000-4000-8000-000000000001",
+                        claude_lines("7f3c2a10-0000-4000-8000-000000000001", h.project, now - 50, "Add a login form with validation", edit, (100_000, 2_000), "The file src/Login.tsx has been updated."))
+    h.claude_transcript(docs, "7f3c2a10-0000-4000-8000-000000000002",
+                        claude_lines("7f3c2a10-0000-4000-8000-000000000002", docs, now - 40, "Summarize the changelog for the release notes",
+                                     [{"type": "text", "text": "Here is the summary of the 2.4 changes. Shall I commit it?"}], (20_000, 2_000)))
+    return working, waiting
+
+
+# Sonnet 4.5 ($3/M in, $15/M out) and gpt-5-codex ($1.25/M in, $0.125/M cached, $10/M out).
+COST_WEB = 100_000 * 3e-6 + 2_000 * 15e-6  # $0.33
+COST_DOCS = 20_000 * 3e-6 + 2_000 * 15e-6  # $0.09
+COST_CODEX = 15_000 * 1.25e-6 + 5_000 * 0.125e-6 + 3_000 * 10e-6  # $0.049375
+TODAY = COST_WEB + COST_DOCS + COST_CODEX
+
+
+def run(h):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    h.start_desktop_services()
+    agent, waiting = world(h)
+    log(f"fake agents: working pid {agent.pid} in {h.project}, waiting pid {waiting.pid}")
+    wd = h.start_app()
+    tray = h.tray
+
+    # 1. The main window's Active list shows the agents, and the ended Codex session.
+    def listed():
+        rows = wd.texts("[data-testid=session-row]")
+        ok = any("web-app" in r and "Working" in r for r in rows) and any("docs-site" in r and "Waiting" in r for r in rows)
+        return rows if ok else None
+
+    rows = wait_for("the agents in the Active list", listed, timeout=30)
+    log("(1) Active list:\n    " + "\n    ".join(rows))
+    web = next(r for r in rows if "web-app" in r)
+    assert "Claude Code" in web and "$0.33" in web and "102k" in web.replace("102,000", "102k"), web
+    assert any("api-server" in r and "Completed" in r and "$0.05" in r for r in rows), rows
+    wait_for("the main window mapped", lambda: h.xwatch.mapped_after(0, "agentwatch"), 10)
+    time.sleep(1.0)
+    wd.screenshot(SHOTS / "main-window.png")
+
+    # 2. The tray menu: who waits first, then the active sessions, the costs, the actions.
+    item = wait_for(
+        "the agents in the tray menu",
+        lambda: tray.find(lambda i: "web-app" in i["label"] and i["enabled"]) if tray.find(lambda i: i["label"] == "Waiting for you") else None,
+        timeout=15,
+    )
+    labels = tray.labels()
+    log("(2) tray menu:\n    " + "\n    ".join(labels))
+    assert re.fullmatch(r"Claude Code · web-app · \d+s · \$0\.33 today", item["label"]), item["label"]
+    top = [l for l in labels if l != "---"]
+    assert top[0] == "Waiting for you", labels
+    assert re.fullmatch(r"Claude Code · docs-site · \d+s · \$0\.09 today", top[1]), labels
+    assert top[2] == item["label"], labels
+    assert not any("api-server" in l for l in labels), "ended sessions are not in the menu"
+    assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in labels, (TODAY, labels)
+    assert top[4:] == ["Open dashboard", "Pause notifications", "  For 1 hour", "  Until tomorrow", "  Resume", "Start at login", "Quit"], labels
+    assert not tray.find(lambda i: i["label"] == "Resume")["enabled"], "nothing to resume"
+    assert tray.find(lambda i: i["label"] == "Start at login")["toggle"] == 0
+    assert tray.icon_is("waiting"), "the tray icon shows a waiting session"
+
+    # 3. Clicking it opens the session's detail window.
+    before = wd.handles()
+    t0 = time.monotonic()
+    tray.click(item["id"])
+    try:
+        mapped = wait_for("the detail window mapped", lambda: h.xwatch.mapped_after(t0, "web-app — agentwatch"), 10, every=0.005)
+    except AssertionError:
+        log(f"windows mapped: {h.xwatch.names()}")
+        raise
+    log(f"(3) detail window mapped {1000 * (mapped - t0):.0f} ms after the click")
+    handles = wait_for("a second WebDriver window", lambda: [x for x in wd.handles() if x not in before], 10)
+    main_handle = before[0]
+    wd.switch(handles[0])
+    url = wd.url()
+    assert "index.html?session=" in url, url
+    title = wait_for("the detail view", lambda: wd.texts("[data-testid=detail-title]"), 15)
+    log(f"    detail window: {url} — {title[0]!r}")
+    assert "web-app" in " ".join(wd.texts("[data-testid=detail-cwd]")), wd.texts("[data-testid=detail-cwd]")
+    pid_text = wait_for("the pid in the detail view", lambda: wd.texts("[data-testid=detail-pid]"), 10)
+    assert pid_text == [str(agent.pid)], (pid_text, agent.pid)
+    time.sleep(1.0)
+    wd.screenshot(SHOTS / "detail-window.png")
+    # Clicking again focuses the same window.
+    tray.click(item["id"])
+    time.sleep(1.0)
+    assert len(wd.handles()) == len(before) + 1, wd.handles()
+
+    # 4. Killing the agent: a "died" notification, and the tray shows it dead.
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(5)
+    notes = wait_for("a Notify call about the death", lambda: (n := h.notifications()) and "died" in n and n, 30)
+    m = re.search(r'string "(Claude Code in web-app died)"', notes)
+    assert m, notes
+    assert 'string "agentwatch"' in notes, notes
+    log(f"(4) notification: {m.group(1)!r}")
+    dead = wait_for("the dead session in the tray menu", lambda: tray.find(lambda i: i["label"] == "Claude Code · web-app · dead"), 15)
+    labels = tray.labels()
+    assert labels.index("Waiting for you") < labels.index("Stale or dead") < labels.index("Claude Code · web-app · dead"), labels
+    log("    tray menu now:\n    " + "\n    ".join(labels))
+    time.sleep(1.5)  # dunst draws it
+    x_screenshot(SHOTS / "notification.png", crop="Dunst")
+    wd.switch(handles[0])
+    wait_for("the detail window showing Dead", lambda: "Dead" in " ".join(wd.texts("[data-testid=detail-state]")), 15)
+    del dead
+    assert tray.icon_is("dead"), "the tray icon shows the dead session"
+
+    # A second launch only brings the first forward.
+    wd.switch(main_handle)
+    second = subprocess.run([str(APP)], env=h.env(), timeout=30, capture_output=True)
+    assert second.returncode == 0, second
+    assert h.app_pid() is not None, "the first instance still runs"
+    log("    a second launch exited; the first instance runs on")
+
+    # Closing the main window (as a window manager does) hides it; the app
+    # and the tray stay.
+    assert h.xwatch.viewable("agentwatch"), h.xwatch.windows("agentwatch")
+    assert h.xwatch.close("agentwatch") == 1
+    wait_for("the dashboard hidden", lambda: not h.xwatch.viewable("agentwatch"), 10)
+    assert h.app_pid() is not None, "closing the main window does not quit"
+    assert tray.find(lambda i: i["label"] == "Quit"), "the tray stays"
+    open_dash = tray.find(lambda i: i["label"] == "Open dashboard")
+    t1 = time.monotonic()
+    tray.click(open_dash["id"])
+    wait_for("the dashboard mapped again", lambda: h.xwatch.mapped_after(t1, "agentwatch"), 10)
+    log("    closing hides the dashboard; 'Open dashboard' shows it again")
+
+    # Quit ends it.
+    pid = h.app_pid()
+    tray.click(tray.find(lambda i: i["label"] == "Quit")["id"])
+    wait_for("the app to exit", lambda: not Path(f"/proc/{pid}").exists() or open(f"/proc/{pid}/stat").read().split()[2] == "Z", 15)
+    h.wd.sid = None  # the session died with the app
+    log("    'Quit' ended the app")
+    for f in ("main-window.png", "detail-window.png", "notification.png"):
+        assert (SHOTS / f).stat().st_size > 2000, f
+
+
+if __name__ == "__main__":
+    main()
