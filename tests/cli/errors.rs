@@ -59,12 +59,50 @@ fn a_data_dir_that_is_a_file_exits_1() {
 }
 
 #[test]
-fn a_foreign_database_file_exits_1() {
+fn a_damaged_database_is_moved_aside_and_rebuilt_from_the_transcripts() {
     let env = Env::new();
-    std::fs::create_dir_all(&env.data).unwrap();
-    std::fs::write(env.data.join("agentwatch.db"), vec![b'x'; 4096]).unwrap();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &lines(&[claude("2026-11-20T10:00:01.000Z", "s1", "msg_1", "req_1", SONNET, U(100, 50, 0, 0))]));
+    let clean = env.json(&["costs", "daily"]);
+    assert_eq!(clean["totals"]["outputTokens"], 50);
+    let db = env.data.join("agentwatch.db");
+    let _ = std::fs::remove_file(env.data.join("agentwatch.db-wal"));
+    let _ = std::fs::remove_file(env.data.join("agentwatch.db-shm"));
+    std::fs::write(&db, vec![b'x'; 4096]).unwrap();
+
+    let o = env.run(&["costs", "daily", "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("was damaged or not agentwatch's") && err.contains("agentwatch.db.damaged-"), "{err}");
+    let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(again["totals"], clean["totals"], "usage rebuilt from the agents' files");
+    // The damaged file is kept, byte for byte, next to the new database.
+    let kept: Vec<_> = std::fs::read_dir(&env.data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("agentwatch.db.damaged-"))
+        .filter(|p| !p.to_string_lossy().ends_with("-wal") && !p.to_string_lossy().ends_with("-shm"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), vec![b'x'; 4096]);
+    // Only once: the next run is quiet.
+    let o = env.run(&["costs", "daily"]);
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_database_from_a_newer_agentwatch_is_refused_and_kept() {
+    let env = Env::new();
+    env.ok(&["ingest"]);
+    let db = env.data.join("agentwatch.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.pragma_update(None, "user_version", 999).unwrap();
+    drop(c);
     let err = one_line_error(&env.run(&["costs", "daily"]), 1);
-    assert!(err.contains("not an SQLite database"), "{err}");
+    assert!(err.contains("newer agentwatch"), "{err}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(v, 999, "left as it was");
 }
 
 #[test]

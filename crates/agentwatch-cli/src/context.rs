@@ -62,6 +62,13 @@ impl Ctx {
         }
         let prices = PriceBook::load(&dirs)?;
         let store = Store::open_in(&dirs)?;
+        if let Some(aside) = &store.recovered {
+            warn(&format!(
+                "the database was damaged or not agentwatch's; it was moved to {} and a new one started \
+                 (usage is rebuilt from the agents' files)",
+                aside.display()
+            ));
+        }
         Ok(Ctx { dirs, prices, store })
     }
 

@@ -26,6 +26,11 @@ pub enum Error {
     #[error("database {path}: {message}")]
     Database { path: PathBuf, message: String },
 
+    /// The database file is damaged or is not agentwatch's: it can be moved
+    /// aside and rebuilt from the agents' files.
+    #[error("database {path}: {why}")]
+    Damaged { path: PathBuf, why: String },
+
     #[error("{0}")]
     Other(String),
 }

@@ -481,7 +481,8 @@ impl<'s> IngestWriter<'s> {
                cache_write_5m_tokens = cache_write_5m_tokens + ?7, cache_write_1h_tokens = cache_write_1h_tokens + ?8,
                cache_read_tokens = cache_read_tokens + ?9, reasoning_tokens = reasoning_tokens + ?10,
                project_path = COALESCE(project_path, ?11), agent_version = COALESCE(?12, agent_version),
-               transcript_path = COALESCE(transcript_path, ?13), updated_at = ?14
+               transcript_path = COALESCE(transcript_path, ?13), updated_at = ?14,
+               cost_version = CASE WHEN ?4 != 0 THEN NULL ELSE cost_version END
              WHERE pk = ?1",
         )?;
         let now = crate::util::now_ms();

@@ -93,7 +93,7 @@ impl Store {
     /// Attaches a running process to the session with this agent id,
     /// creating the session if there is none. Returns (pk, created).
     pub fn attach_process(&self, p: &ProcessFacts, external_id: Option<&str>, now: i64) -> Result<(i64, bool)> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let existing: Option<i64> = match external_id {
             Some(ext) => tx
                 .query_row(
@@ -159,7 +159,7 @@ impl Store {
         transcript: Option<&str>,
         now: i64,
     ) -> Result<i64> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let other: Option<i64> = tx
             .query_row(
                 "SELECT pk FROM sessions WHERE agent = ?1 AND external_id = ?2 AND pk != ?3",
@@ -227,7 +227,7 @@ impl Store {
         reason: &str,
         scan: Option<u64>,
     ) -> Result<Option<Transition>> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let (id, from, judged): (String, String, Option<i64>) =
             tx.query_row("SELECT id, state, state_changed_at FROM sessions WHERE pk = ?1", [pk], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))

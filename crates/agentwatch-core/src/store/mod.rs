@@ -41,6 +41,8 @@ pub fn schema_version() -> usize {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Where a damaged database was moved when this one was made to replace it.
+    pub recovered: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -50,17 +52,30 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in the data dir.
+    /// Opens (creating if needed) the database in the data dir. A damaged
+    /// database, or a file that is not agentwatch's, is moved aside and a new
+    /// one started ([`Store::recovered`] says where the old one went); usage
+    /// is rebuilt from the agents' files by the next ingest.
     pub fn open_in(dirs: &Dirs) -> Result<Store> {
         dirs.ensure_data_dir()?;
-        Store::open(&dirs.db_path())
+        let path = dirs.db_path();
+        if damaged_marker(&path).exists() {
+            return recover(&path, "it was found damaged while in use");
+        }
+        match Store::open(&path) {
+            Err(Error::Damaged { why, .. }) => recover(&path, &why),
+            other => other,
+        }
     }
 
     /// Opens (creating if needed) the database at `path`. A new file is
     /// created readable by the user only (0600).
     pub fn open(path: &Path) -> Result<Store> {
         create_private_file(path)?;
-        let db_err = |e: rusqlite::Error| Error::Database { path: path.to_path_buf(), message: explain(&e) };
+        let db_err = |e: rusqlite::Error| match is_damage(&e) {
+            true => Error::Damaged { path: path.to_path_buf(), why: explain(&e) },
+            false => Error::Database { path: path.to_path_buf(), message: explain(&e) },
+        };
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -75,7 +90,7 @@ impl Store {
         )
         .map_err(db_err)?;
         migrate(&mut conn, path)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store { conn, path: path.to_path_buf(), recovered: None })
     }
 
     pub fn path(&self) -> &Path {
@@ -104,8 +119,28 @@ impl Store {
         Ok(())
     }
 
-    /// Attaches the database path to an error from a query.
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred one that reads first can fail with "locked"
+    /// when another writer commits in between, without the busy timeout
+    /// helping. Here the wait happens up front, inside the busy timeout.
+    pub fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Attaches the database path to an error from a query. Damage found
+    /// while in use is remembered, so the next open rebuilds the database.
     pub fn err(&self, e: rusqlite::Error) -> Error {
+        if matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        ) {
+            let _ = std::fs::write(damaged_marker(&self.path), b"");
+            return Error::Damaged {
+                path: self.path.clone(),
+                why: format!("{}; it will be rebuilt at the next start", explain(&e)),
+            };
+        }
         Error::Database { path: self.path.clone(), message: explain(&e) }
     }
 }
@@ -150,16 +185,74 @@ fn explain(e: &rusqlite::Error) -> String {
     }
 }
 
-/// Brings the schema up to date. Several processes may open a new database at
-/// once (the daemon, the CLI, a hook): a lock file lets one migrate while the
-/// others wait, then find nothing left to do.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| Error::Database { path: path.to_path_buf(), message: explain(&e) })?;
-    if version == schema_version() as i64 {
-        return Ok(());
+fn damaged_marker(db: &Path) -> PathBuf {
+    db.with_extension("db.damaged")
+}
+
+/// Whether an error means the file itself is damaged or foreign.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+}
+
+/// Moves a damaged database (and its journal files) aside and opens a new
+/// one. Serialised with the migration lock, so concurrent openers agree.
+fn recover(path: &Path, why: &str) -> Result<Store> {
+    let lock = migration_lock(path)?;
+    let aside = aside_name(path);
+    // Another process may have recovered it meanwhile.
+    let still_bad = damaged_marker(path).exists() || matches!(probe(path), Err(Error::Damaged { .. }));
+    if still_bad && path.exists() {
+        std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
+        // Named as SQLite expects (`<file>-wal`), so the copy opens whole.
+        for suffix in ["-wal", "-shm"] {
+            let side = PathBuf::from(format!("{}{suffix}", path.display()));
+            if side.exists() {
+                let _ = std::fs::rename(&side, format!("{}{suffix}", aside.display()));
+            }
+        }
     }
+    let _ = std::fs::remove_file(damaged_marker(path));
+    drop(lock);
+    let mut store = Store::open(path)?;
+    if still_bad {
+        tracing::warn!("database {} was damaged ({why}); moved to {} and rebuilt", path.display(), aside.display());
+        store.recovered = Some(aside);
+    }
+    Ok(store)
+}
+
+/// Whether the file at `path` reads as an agentwatch database (or an empty
+/// one), without migrating it: [`recover`] calls it holding the migration lock.
+fn probe(path: &Path) -> Result<()> {
+    let damaged = |e: rusqlite::Error| match is_damage(&e) {
+        true => Error::Damaged { path: path.to_path_buf(), why: explain(&e) },
+        false => Error::Database { path: path.to_path_buf(), message: explain(&e) },
+    };
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(damaged)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(damaged)?;
+    let tables: i64 =
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).map_err(damaged)?;
+    if version == 0 && tables > 0 {
+        return Err(Error::Damaged { path: path.to_path_buf(), why: "not an agentwatch database".into() });
+    }
+    Ok(())
+}
+
+/// `agentwatch.db.damaged-<time>`, with a counter if that is taken: an
+/// earlier copy is never overwritten.
+fn aside_name(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("agentwatch.db");
+    let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+    let mut aside = path.with_file_name(format!("{name}.damaged-{stamp}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = path.with_file_name(format!("{name}.damaged-{stamp}-{n}"));
+    }
+    aside
+}
+
+fn migration_lock(path: &Path) -> Result<std::fs::File> {
     let lock_path = path.with_extension("db.migrate-lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
@@ -168,9 +261,34 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         .open(&lock_path)
         .map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-    let r = MIGRATIONS.to_latest(conn).map_err(|e| migration_error(path, e));
-    let _ = lock.unlock();
-    r
+    Ok(lock)
+}
+
+/// Brings the schema up to date. Several processes may open a new database at
+/// once (the daemon, the CLI, a hook): a lock file lets one migrate while the
+/// others wait, then find nothing left to do.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let damaged = |e: &rusqlite::Error| match is_damage(e) {
+        true => Error::Damaged { path: path.to_path_buf(), why: explain(e) },
+        false => Error::Database { path: path.to_path_buf(), message: explain(e) },
+    };
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| damaged(&e))?;
+    if version == schema_version() as i64 {
+        return Ok(());
+    }
+    let _lock = migration_lock(path)?;
+    // Another process may have migrated while this one waited for the lock.
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| damaged(&e))?;
+    if version == 0 {
+        // A new database is empty; one with tables but no version is someone else's.
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .map_err(|e| damaged(&e))?;
+        if tables > 0 {
+            return Err(Error::Damaged { path: path.to_path_buf(), why: "not an agentwatch database".into() });
+        }
+    }
+    MIGRATIONS.to_latest(conn).map_err(|e| migration_error(path, e))
 }
 
 fn migration_error(path: &Path, e: rusqlite_migration::Error) -> Error {
@@ -181,6 +299,9 @@ fn migration_error(path: &Path, e: rusqlite_migration::Error) -> Error {
             "written by a newer agentwatch (schema newer than version {}); upgrade agentwatch or use another --data-dir",
             schema_version()
         ),
+        rusqlite_migration::Error::RusqliteError { err, .. } if is_damage(err) => {
+            return Error::Damaged { path: path.to_path_buf(), why: explain(err) };
+        }
         rusqlite_migration::Error::RusqliteError { err, .. } => explain(err),
         other => other.to_string(),
     };
@@ -226,12 +347,36 @@ mod tests {
     }
 
     #[test]
-    fn a_foreign_file_is_a_clear_error() {
+    fn a_damaged_or_foreign_file_is_moved_aside_and_rebuilt() {
         let t = tempfile::tempdir().unwrap();
-        let p = t.path().join("agentwatch.db");
+        let dirs = Dirs::under(t.path());
+        dirs.ensure_data_dir().unwrap();
+        let p = dirs.db_path();
         std::fs::write(&p, b"this is not sqlite, just some text that is long enough to matter....").unwrap();
         let e = Store::open(&p).unwrap_err().to_string();
         assert!(e.contains("not an SQLite database"), "{e}");
+        let s = Store::open_in(&dirs).unwrap();
+        let aside = s.recovered.clone().expect("told where the old file went");
+        assert_eq!(
+            std::fs::read(&aside).unwrap(),
+            b"this is not sqlite, just some text that is long enough to matter...."
+        );
+        assert_eq!(s.meta("x").unwrap(), None, "a working new database");
+        drop(s);
+        assert!(Store::open_in(&dirs).unwrap().recovered.is_none(), "only once");
+        // Someone else's SQLite database: left intact, moved aside.
+        std::fs::remove_file(&p).unwrap();
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(
+            "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos (name) VALUES ('cat');",
+        )
+        .unwrap();
+        drop(c);
+        let s = Store::open_in(&dirs).unwrap();
+        let aside = s.recovered.clone().unwrap();
+        let c = Connection::open(&aside).unwrap();
+        let n: i64 = c.query_row("SELECT COUNT(*) FROM photos", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "their data is untouched");
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl Store {
     /// Creates the session, or updates it if it exists (by public id, then
     /// by the agent's own id). Returns the row and whether it was created.
     pub fn register(&self, r: &Registration, now: i64) -> Result<(SessionRow, bool)> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let existing: Option<i64> = match (&r.id, &r.external_id) {
             (Some(id), _) => tx.query_row("SELECT pk FROM sessions WHERE id = ?1", [id], |x| x.get(0)).optional()?,
             (None, Some(ext)) => tx
@@ -117,8 +117,9 @@ impl Store {
                         heartbeat
                     ],
                 )?;
+                let pk = tx.last_insert_rowid();
                 push_event(&tx, now, event::SESSION_CREATED, Some(&id), None)?;
-                (tx.last_insert_rowid(), true)
+                (pk, true)
             }
         };
         tx.commit()?;
@@ -128,7 +129,7 @@ impl Store {
 
     /// Applies a self-reported update.
     pub fn report(&self, pk: i64, r: &Report, now: i64) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let reported_at = (r.state.is_some() || r.turn.is_some()).then_some(now);
         let n = tx.execute(
             "UPDATE sessions SET reported_state = COALESCE(?2, reported_state), turn = COALESCE(?3, turn),
@@ -161,7 +162,7 @@ impl Store {
 
     /// Counts a tool call (and its error) for a session.
     pub fn record_tool_call(&self, pk: i64, tool: &str, source: &str, is_error: bool, now: i64) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO tool_calls (session, at, tool, source, is_error) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![pk, now, tool, source, is_error],

@@ -240,7 +240,7 @@ pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i
         }
     }
     let version = prices.fingerprint();
-    let tx = store.conn().unchecked_transaction().map_err(|e| store.err(e))?;
+    let tx = store.write_tx()?;
     {
         let mut up = tx
             .prepare_cached(
@@ -277,11 +277,23 @@ pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i
 }
 
 /// Brings cached session costs up to date: all of them if the prices
-/// changed since they were computed, else those of the `changed` sessions.
+/// changed since they were computed, else those of the `changed` sessions and
+/// any whose usage changed without a refresh (ingest marks them in the same
+/// transaction as the usage, so an interrupted run is caught up here).
 pub fn ensure_costs_current(store: &Store, prices: &PriceBook, changed: &[i64]) -> Result<()> {
     if store.meta(PRICE_FINGERPRINT)?.as_deref() != Some(prices.fingerprint().as_str()) {
-        refresh_session_costs(store, prices, None)
-    } else {
-        refresh_session_costs(store, prices, Some(changed))
+        return refresh_session_costs(store, prices, None);
     }
+    let mut pks: Vec<i64> = {
+        let mut st = store
+            .conn()
+            .prepare_cached("SELECT pk FROM sessions WHERE cost_version IS NULL AND events > 0")
+            .map_err(|e| store.err(e))?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(|e| store.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(|e| store.err(e))?
+    };
+    pks.extend_from_slice(changed);
+    pks.sort_unstable();
+    pks.dedup();
+    refresh_session_costs(store, prices, Some(&pks))
 }
