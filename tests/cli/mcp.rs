@@ -530,3 +530,26 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+#[test]
+fn stopping_the_daemon_closes_the_sessions_of_connected_clients() {
+    let env = Env::new();
+    let port = free_port();
+    let daemon = env.daemon(1, &["--port", &port.to_string()]);
+    let info: Value = serde_json::from_str(&std::fs::read_to_string(env.data.join("api.json")).unwrap()).unwrap();
+    let auth = format!("Bearer {}", info["token"].as_str().unwrap());
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+    ];
+    let r = http(port, "POST", "/mcp", &headers, Some(&initialize("claude-code")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sid = r.headers.get("mcp-session-id").expect("a session id").clone();
+    assert_eq!(by_id(&mcp_sessions(&env), &sid)["state"], "working");
+
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let row = by_id(&mcp_sessions(&env), &sid).clone();
+    assert_eq!(row["state"], "completed", "the client's MCP session ended with the daemon: {row}");
+}

@@ -2,7 +2,6 @@
 
 use crate::support::*;
 
-const SONNET: &str = "claude-sonnet-4-5-20250929";
 
 fn one_call(env: &Env) {
     write_lines(

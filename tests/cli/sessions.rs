@@ -4,7 +4,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const SONNET: &str = "claude-sonnet-4-5-20250929";
 
 /// Three sessions: Claude in web-app (ended, 2 calls), Codex in api (ended),
 /// and a Claude session with activity a minute ago.

@@ -114,6 +114,9 @@ pub fn append(p: &Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
+/// The model most tests use.
+pub const SONNET: &str = "claude-sonnet-4-5-20250929";
+
 /// Token counts of a Claude usage line: input, output, cache write, cache read.
 #[derive(Clone, Copy)]
 pub struct U(pub u64, pub u64, pub u64, pub u64);

@@ -12,7 +12,8 @@
 //!   │                        │
 //!   └─ (any live state) ─────┴── process gone mid-turn ───► dead
 //!
-//!   pinned: kept by the user; no automatic transition leaves it.
+//!   pinned: declared by the agent (MCP); no automatic transition leaves it,
+//!           only the agent reporting another state.
 //! ```
 //!
 //! Inputs are plain values gathered by the collector (process scan,
@@ -126,7 +127,7 @@ impl Default for Thresholds {
 /// The state a session should be in now, given its current state.
 pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState {
     use SessionState::*;
-    if current == Pinned || i.reported == Some(Reported::Pinned) {
+    if i.reported == Some(Reported::Pinned) {
         return Pinned;
     }
     if i.reported == Some(Reported::Complete) || i.turn == Some(Turn::Ended) {
@@ -295,11 +296,17 @@ mod tests {
 
     #[test]
     fn pinned_sessions_stay_pinned() {
-        let mut i = inputs(Process::Gone);
-        assert_eq!(decide(Pinned, &i, &t()), Pinned);
-        i.process = Process::Alive { busy: true };
+        let mut i = inputs(Process::Alive { busy: true });
         i.reported = Some(Reported::Pinned);
         assert_eq!(decide(Working, &i, &t()), Pinned);
+        i.process = Process::Gone;
+        assert_eq!(decide(Pinned, &i, &t()), Pinned, "not even a gone process unpins");
+        // Only the agent unpins, by reporting another state.
+        i.process = Process::None;
+        i.heartbeat = Some(NOW);
+        i.activity = Some(NOW);
+        i.reported = Some(Reported::Working);
+        assert_eq!(decide(Pinned, &i, &t()), Working);
     }
 
     #[test]

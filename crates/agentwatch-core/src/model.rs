@@ -60,7 +60,8 @@ pub fn agent_id_for_client(name: &str) -> String {
         ("goose", "goose"),
         ("amp", "amp"),
     ] {
-        if n.contains(needle) {
+        // Word by word, so "example-client" is not Amp.
+        if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word.starts_with(needle)) {
             return id.to_string();
         }
     }
@@ -271,6 +272,9 @@ mod tests {
         assert_eq!(agent_id_for_client("cursor-vscode"), "cursor-agent");
         assert_eq!(agent_id_for_client("My Bot 2"), "my-bot-2");
         assert_eq!(agent_id_for_client("???"), "mcp-client");
+        assert_eq!(agent_id_for_client("example-client"), "example-client", "not Amp");
+        assert_eq!(agent_id_for_client("ampcode"), "amp");
+        assert_eq!(agent_id_for_client("gemini-cli-mcp-client"), "gemini-cli");
     }
 
     #[test]

@@ -87,6 +87,13 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     let monitor = rt.spawn_blocking(move || m.run(&mut Log));
     let result = rt.block_on(monitor).unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
     let _ = stop_api.send(());
+    if !a.no_api {
+        match Server::close_mcp_clients(&dirs) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("closed the sessions of {n} connected MCP clients"),
+            Err(e) => tracing::warn!("cannot close the sessions of connected MCP clients: {e}"),
+        }
+    }
     tracing::info!("daemon stopped");
     result
 }

@@ -618,29 +618,13 @@ impl SessionManager for Sessions {
 }
 
 /// MCP sessions live in memory: the sessions of clients connected to an
-/// earlier run of the server cannot come back, so they are closed at start.
+/// earlier run of the server cannot come back, so they are closed at start
+/// (in case that run could not close them itself, see [`close_clients`]).
 fn close_leftovers(shared: Arc<Shared>) {
     let started = crate::util::now_ms();
     let spawned = std::thread::Builder::new().name("mcp-cleanup".into()).spawn(move || {
         let ctx = shared.ctx.clone();
-        let r = shared.write(&ctx, |s| {
-            let filter = SessionFilter {
-                source: Some(SOURCE.into()),
-                states: crate::model::SessionState::ALL.into_iter().filter(|s| s.is_live()).collect(),
-                ..Default::default()
-            };
-            let now = crate::util::now_ms();
-            let mut n = 0;
-            for row in list_sessions(s, &filter)?
-                .into_iter()
-                .filter(|r| r.live.mcp_session.is_some() && r.started_at < started)
-            {
-                s.report(row.pk, &Report { state: Some(Reported::Complete), ..Default::default() }, now)?;
-                judge_now(s, &ctx.config(), row.pk, "MCP server restarted")?;
-                n += 1;
-            }
-            Ok(n)
-        });
+        let r = shared.write(&ctx, |s| close_clients(s, &ctx.config(), started, "MCP server restarted"));
         match r {
             Ok(0) => {}
             Ok(n) => {
@@ -653,4 +637,24 @@ fn close_leftovers(shared: Arc<Shared>) {
     if let Err(e) = spawned {
         tracing::warn!("cannot start the MCP cleanup: {e}");
     }
+}
+
+/// Reports complete the live sessions of MCP clients that connected before
+/// `before` (ms): their MCP sessions are gone with the server that held them.
+/// Returns how many were closed.
+pub fn close_clients(s: &Store, config: &crate::config::Config, before: i64, reason: &str) -> Result<usize> {
+    let filter = SessionFilter {
+        source: Some(SOURCE.into()),
+        states: crate::model::SessionState::ALL.into_iter().filter(|s| s.is_live()).collect(),
+        ..Default::default()
+    };
+    let now = crate::util::now_ms();
+    let mut n = 0;
+    for row in list_sessions(s, &filter)?.into_iter().filter(|r| r.live.mcp_session.is_some() && r.started_at < before)
+    {
+        s.report(row.pk, &Report { state: Some(Reported::Complete), ..Default::default() }, now)?;
+        judge_now(s, config, row.pk, reason)?;
+        n += 1;
+    }
+    Ok(n)
 }
