@@ -5,7 +5,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-
 #[test]
 fn each_call_is_counted_once_across_its_content_block_lines() {
     let env = Env::new();

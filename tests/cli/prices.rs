@@ -2,7 +2,6 @@
 
 use crate::support::*;
 
-
 fn one_call(env: &Env) {
     write_lines(
         &env.claude_file("/home/u/web-app", "s1.jsonl"),

@@ -4,7 +4,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-
 /// Three sessions: Claude in web-app (ended, 2 calls), Codex in api (ended),
 /// and a Claude session with activity a minute ago.
 fn fixture(env: &Env) {

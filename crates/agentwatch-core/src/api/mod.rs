@@ -375,6 +375,15 @@ impl Server {
         self.ctx.clone()
     }
 
+    /// Closes the sessions of the MCP clients connected to this server, for
+    /// when it stops: their MCP sessions end with it. Runs after [`Server::serve`]
+    /// has been told to stop (the process may exit before it returns).
+    pub fn close_mcp_clients(dirs: &Dirs) -> Result<usize> {
+        let store = crate::store::Store::open_in(dirs)?;
+        let config = Config::load(dirs)?;
+        mcp::close_clients(&store, &config, i64::MAX, "agentwatch stopped")
+    }
+
     /// Serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
         axum::serve(self.listener, router(self.ctx))
