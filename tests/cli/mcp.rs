@@ -2,8 +2,6 @@
 //! tests/mcp/client.py) against a real `agentwatch daemon`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -11,26 +9,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::*;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The venv's Python, with the `mcp` SDK (made by tests/mcp/venv.sh if missing).
-fn python() -> PathBuf {
-    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    READY
-        .get_or_init(|| {
-            let py = repo().join(".venv/bin/python");
-            let ok = |py: &PathBuf| Command::new(py).args(["-c", "import mcp"]).status().is_ok_and(|s| s.success());
-            if !ok(&py) {
-                let st = Command::new(repo().join("tests/mcp/venv.sh")).status().expect("tests/mcp/venv.sh runs");
-                assert!(st.success() && ok(&py), "tests/mcp/venv.sh could not install the mcp SDK into .venv");
-            }
-            py
-        })
-        .clone()
-}
 
 /// A daemon with its API on a free port, and the API's token.
 struct Api {
@@ -63,7 +41,7 @@ impl Api {
 /// The MCP client, run to the end: its summary.
 fn client(api: &Api, args: &[&str]) -> Value {
     let out = Command::new(python())
-        .arg(repo().join("tests/mcp/client.py"))
+        .arg(repo_root().join("tests/mcp/client.py"))
         .args(["--url", &api.url(), "--token", &api.token])
         .args(args)
         .stdin(Stdio::null())
@@ -85,7 +63,7 @@ struct Paused {
 
 fn client_paused(api: &Api, args: &[&str]) -> Paused {
     let mut child = Command::new(python())
-        .arg(repo().join("tests/mcp/client.py"))
+        .arg(repo_root().join("tests/mcp/client.py"))
         .args(["--url", &api.url(), "--token", &api.token, "--pause"])
         .args(args)
         .stdin(Stdio::piped())
@@ -427,7 +405,7 @@ fn without_the_token_the_connection_is_refused_and_delete_ends_a_session() {
     let r = http(api.port, "POST", "/mcp", &base, Some(&initialize("claude-code")));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("\"serverInfo\""), "{}", r.body);
-    let sid = r.headers.get("mcp-session-id").expect("a session id").clone();
+    let sid = r.header("mcp-session-id").expect("a session id").to_string();
     let with_sid = |extra: &[(&'static str, &'static str)]| {
         let mut h: Vec<(&str, &str)> = base.to_vec();
         h.push(("Mcp-Session-Id", sid.as_str()));
@@ -479,56 +457,12 @@ fn initialize(client: &str) -> String {
     .to_string()
 }
 
-struct HttpReply {
-    status: u16,
-    headers: std::collections::HashMap<String, String>,
-    body: String,
-}
-
-/// One HTTP/1.1 request to 127.0.0.1:`port`, sent as `Host: localhost:<port>`.
+/// One HTTP/1.1 request sent as `Host: localhost:<port>`, as MCP clients do.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> HttpReply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = body.unwrap_or("");
-    if !body.is_empty() || method == "POST" {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let headers: std::collections::HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let body = if headers.get("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    HttpReply { status, headers, body }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    let host = format!("localhost:{port}");
+    let mut all = vec![("Host", host.as_str())];
+    all.extend_from_slice(headers);
+    crate::support::http(port, method, path, &all, body.map(str::as_bytes))
 }
 
 #[test]
@@ -545,7 +479,7 @@ fn stopping_the_daemon_closes_the_sessions_of_connected_clients() {
     ];
     let r = http(port, "POST", "/mcp", &headers, Some(&initialize("claude-code")));
     assert_eq!(r.status, 200, "{}", r.body);
-    let sid = r.headers.get("mcp-session-id").expect("a session id").clone();
+    let sid = r.header("mcp-session-id").expect("a session id").to_string();
     assert_eq!(by_id(&mcp_sessions(&env), &sid)["state"], "working");
 
     let (code, log) = daemon.stop();

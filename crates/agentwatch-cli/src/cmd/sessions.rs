@@ -67,17 +67,19 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
         Format::Table => {
             let remb = matches!(a.filter.source.as_deref(), Some("mcp" | "proxy" | "hook"));
             let mut out = if remb { remb_table(&rows, now) } else { sessions_table(&rows, now) };
-            if total > rows.len() {
-                out.push_str(&format!(
-                    "\nShowing {} of {} sessions (use --limit).",
-                    rows.len(),
-                    thousands(total as u64)
-                ));
-            }
+            out.push_str(&more_note(rows.len(), total));
             emit(&out);
         }
     }
     Ok(())
+}
+
+/// Under a table cut by `--limit`: how many there are.
+fn more_note(shown: usize, total: usize) -> String {
+    match total > shown {
+        true => format!("\nShowing {shown} of {} sessions (use --limit).", thousands(total as u64)),
+        false => String::new(),
+    }
 }
 
 fn views(rows: &[SessionRow], now: i64) -> Vec<SessionView> {
@@ -213,13 +215,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                     })
                     .collect()
             });
-            if total > rows.len() {
-                out.push_str(&format!(
-                    "\nShowing {} of {} sessions (use --limit).",
-                    rows.len(),
-                    thousands(total as u64)
-                ));
-            }
+            out.push_str(&more_note(rows.len(), total));
             emit(&out);
         }
     }

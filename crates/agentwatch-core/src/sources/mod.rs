@@ -132,6 +132,22 @@ pub struct TurnInfo {
     pub at: Option<i64>,
 }
 
+impl TurnInfo {
+    /// The turn given by the newest line of the transcript's tail that
+    /// `line_turn` finds decisive (each agent knows its own markers).
+    pub(crate) fn from_tail(
+        path: &Path,
+        line_turn: fn(&serde_json::Value) -> Option<crate::liveness::Turn>,
+    ) -> Option<TurnInfo> {
+        last_lines(path, 64 * 1024).iter().rev().find_map(|l| {
+            let v = serde_json::from_str::<serde_json::Value>(l).ok()?;
+            let turn = line_turn(&v)?;
+            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
+            Some(TurnInfo { turn, at })
+        })
+    }
+}
+
 /// One line of a transcript, for display. `text` is untrusted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TranscriptLine {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::paths::encode_project_dir;
 use crate::collector::process::start_ticks;
 use crate::liveness::Turn;
-use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, parse_ts};
+use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms};
 
 /// A `sessions/<pid>.json` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,14 +175,7 @@ fn line_turn(v: &Value) -> Option<Turn> {
 
 /// Where the conversation stands, from the last decisive line.
 pub fn turn(path: &Path) -> Option<TurnInfo> {
-    for l in last_lines(path, 64 * 1024).iter().rev() {
-        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
-        if let Some(t) = line_turn(&v) {
-            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
-            return Some(TurnInfo { turn: t, at });
-        }
-    }
-    None
+    TurnInfo::from_tail(path, line_turn)
 }
 
 /// The transcript's last lines, for display.

@@ -8,7 +8,7 @@ use chrono::{Duration, Local, TimeZone};
 use serde_json::Value;
 
 use crate::liveness::Turn;
-use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, parse_ts};
+use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms};
 
 /// The `session_meta` of a rollout (its first line): (id, cwd).
 fn meta(path: &Path) -> Option<(String, Option<String>)> {
@@ -78,14 +78,7 @@ fn line_turn(v: &Value) -> Option<Turn> {
 }
 
 pub fn turn(path: &Path) -> Option<TurnInfo> {
-    for l in last_lines(path, 64 * 1024).iter().rev() {
-        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
-        if let Some(t) = line_turn(&v) {
-            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
-            return Some(TurnInfo { turn: t, at });
-        }
-    }
-    None
+    TurnInfo::from_tail(path, line_turn)
 }
 
 pub fn tail(path: &Path, max: usize) -> Vec<TranscriptLine> {
