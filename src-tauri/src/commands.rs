@@ -135,7 +135,12 @@ pub async fn save_settings<R: Runtime>(
     })
     .await?;
     if let Some(m) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
-        let r = if want_login { m.enable() } else { m.disable() };
+        let r = if want_login {
+            ensure_autostart_dir();
+            m.enable()
+        } else {
+            m.disable()
+        };
         r.map_err(|e| format!("settings saved, but start at login could not be changed: {e}"))?;
         saved.start_at_login = m.is_enabled().unwrap_or(want_login);
     }
@@ -184,10 +189,24 @@ pub fn start_at_login<R: Runtime>(app: &AppHandle<R>, shared: &Shared) -> bool {
 /// The tray's "Start at login": the autostart entry and the setting together.
 pub fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, shared: &Shared, on: bool) -> agentwatch_core::Result<()> {
     if let Some(m) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
-        let r = if on { m.enable() } else { m.disable() };
+        let r = if on {
+            ensure_autostart_dir();
+            m.enable()
+        } else {
+            m.disable()
+        };
         r.map_err(|e| agentwatch_core::Error::Other(format!("start at login: {e}")))?;
     }
     let mut cfg = agentwatch_core::config::Config::load(&shared.local.dirs)?;
     cfg.start_at_login = on;
     cfg.save(&shared.local.dirs)
+}
+
+/// The autostart entry goes to `~/.config/autostart/`, which the plugin
+/// creates only when `~/.config` exists already.
+fn ensure_autostart_dir() {
+    #[cfg(target_os = "linux")]
+    if let Some(home) = agentwatch_core::paths::home_dir() {
+        let _ = std::fs::create_dir_all(home.join(".config/autostart"));
+    }
 }

@@ -18,6 +18,7 @@ the detail window and the notification to docs/screenshots/.
 Exit status 0 when every check passed.
 """
 
+import json
 import os
 import re
 import signal
@@ -29,25 +30,32 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import APP, ROOT, Harness, log, wait_for, x_screenshot  # noqa: E402
 
+CLI = Path(os.environ.get("AGENTWATCH_BIN", ROOT / "target/debug/agentwatch"))
+
 SHOTS = Path(os.environ.get("AGENTWATCH_SCREENSHOTS", ROOT / "docs/screenshots"))
 
 
 def main():
     keep = "--keep" in sys.argv
-    h = Harness(keep=keep)
-    ok = False
-    try:
-        run(h)
-        ok = True
-    finally:
-        if not ok:
-            log(f"FAILED; logs in {h.tmp}" if keep else "FAILED (run with --keep to keep the logs)")
-            for name in ("tauri-driver",):
-                p = h.tmp / f"{name}.log"
-                if p.exists():
-                    print(f"--- {name}.log (last 60 lines) ---")
-                    print("\n".join(p.read_text(errors="replace").splitlines()[-60:]))
-        h.close()
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    for name, scenario in (("embedded", run), ("attached", run_attached)):
+        if only and only != name:
+            continue
+        log(f"=== {name} ===")
+        h = Harness(keep=keep)
+        ok = False
+        try:
+            scenario(h)
+            ok = True
+        finally:
+            if not ok:
+                log(f"FAILED; logs in {h.tmp}" if keep else "FAILED (run with --keep to keep the logs)")
+                for f in ("tauri-driver.log", "daemon.log"):
+                    p = h.tmp / f
+                    if p.exists():
+                        print(f"--- {f} (last 60 lines) ---")
+                        print("\n".join(p.read_text(errors="replace").splitlines()[-60:]))
+            h.close()
     log("all desktop end-to-end checks passed")
 
 
@@ -188,6 +196,35 @@ def run(h):
     time.sleep(1.0)
     assert len(wd.handles()) == len(before) + 1, wd.handles()
 
+    # Pausing notifications, and resuming them, from the tray.
+    tray.click(tray.find(lambda i: i["label"] == "For 1 hour")["id"])
+    wait_for("the menu to say paused", lambda: tray.find(lambda i: i["label"] == "Notifications paused"), 10)
+    assert tray.find(lambda i: i["label"] == "Resume")["enabled"]
+    tray.click(tray.find(lambda i: i["label"] == "Resume")["id"])
+    wait_for("the menu to offer a pause again", lambda: tray.find(lambda i: i["label"] == "Pause notifications"), 10)
+    log("    'Pause notifications › For 1 hour' paused them; 'Resume' resumed them")
+
+    # "Start at login" writes (and removes) an XDG autostart entry.
+    def autostart_files():
+        return list((h.home / ".config/autostart").glob("*.desktop"))
+
+    tray.click(tray.find(lambda i: i["label"] == "Start at login")["id"])
+    wait_for("the check mark", lambda: tray.find(lambda i: i["label"] == "Start at login")["toggle"] == 1, 10)
+    entry = wait_for("an autostart entry", autostart_files, 10)[0]
+    text = entry.read_text()
+    assert "Exec=" in text and "agentwatch-desktop" in text and "--hidden" in text, text
+    assert "start_at_login = true" in (h.config / "config.toml").read_text()
+    tray.click(tray.find(lambda i: i["label"] == "Start at login")["id"])
+    wait_for("no check mark", lambda: tray.find(lambda i: i["label"] == "Start at login")["toggle"] == 0, 10)
+    wait_for("the autostart entry removed", lambda: not autostart_files(), 10)
+    log(f"    'Start at login' wrote {entry.relative_to(h.home)} and removed it again")
+
+    # The detail window closes like any window (the notification's Open reopens it).
+    detail_title = "Claude Code in web-app — agentwatch"
+    assert h.xwatch.close(detail_title) == 1
+    wait_for("the detail window closed", lambda: len(wd.handles()) == len(before), 10)
+    wd.switch(main_handle)
+
     # 4. Killing the agent: a "died" notification, and the tray shows it dead.
     agent.send_signal(signal.SIGKILL)
     agent.wait(5)
@@ -202,8 +239,14 @@ def run(h):
     log("    tray menu now:\n    " + "\n    ".join(labels))
     time.sleep(1.5)  # dunst draws it
     x_screenshot(SHOTS / "notification.png", crop="Dunst")
-    wd.switch(handles[0])
+    # The notification's action ("Open", its default) opens the session's window.
+    t2 = time.monotonic()
+    subprocess.run(["dunstctl", "action", "0"], env=h.env(), check=True, timeout=10)
+    wait_for("the detail window opened from the notification", lambda: h.xwatch.mapped_after(t2, detail_title), 10)
+    again = wait_for("its WebDriver handle", lambda: [x for x in wd.handles() if x not in before], 10)
+    wd.switch(again[0])
     wait_for("the detail window showing Dead", lambda: "Dead" in " ".join(wd.texts("[data-testid=detail-state]")), 15)
+    log("    the notification's Open action opened the session's window; it shows Dead")
     del dead
     assert tray.icon_is("dead"), "the tray icon shows the dead session"
 
@@ -233,8 +276,53 @@ def run(h):
     wait_for("the app to exit", lambda: not Path(f"/proc/{pid}").exists() or open(f"/proc/{pid}/stat").read().split()[2] == "Z", 15)
     h.wd.sid = None  # the session died with the app
     log("    'Quit' ended the app")
+    state = json.loads(wait_for("the saved window state", lambda: next(iter((h.home / ".config").glob("*/.window-state.json")), None), 10).read_text())
+    assert "main" in state and state["main"]["width"] > 0, state
+    log(f"    window size and place saved for: {', '.join(sorted(state))}")
     for f in ("main-window.png", "detail-window.png", "notification.png"):
         assert (SHOTS / f).stat().st_size > 2000, f
+
+
+def run_attached(h):
+    """A daemon runs: the app attaches, follows its event stream, shows its
+    alerts, and runs the monitor itself once the daemon stops."""
+    assert CLI.exists(), f"{CLI} is missing: cargo build -p agentwatch-cli"
+    h.start_desktop_services()
+    agent, _ = world(h)
+    # Without --notify: every notification seen comes from the app.
+    daemon = h.spawn("daemon", [str(CLI), "daemon", "--scan-interval", "1", "--port", str(h.api_port)])
+    wait_for("the daemon's API", lambda: (h.data / "api.json").exists() and "API" in (h.tmp / "daemon.log").read_text(), 20)
+    time.sleep(1.0)
+    wd = h.start_app()
+    app_log = h.tmp / "tauri-driver.log"
+    wait_for("the app to attach", lambda: f"pid={daemon.pid}" in app_log.read_text() and "attached" in app_log.read_text(), 10)
+    log(f"attached to the daemon (pid {daemon.pid})")
+    rows = wait_for("the agents in the Active list (from the daemon's API)",
+                    lambda: [r for r in wd.texts("[data-testid=session-row]") if "web-app" in r and "$0.33" in r], 30)
+    log(f"(1) Active list: {rows[0]!r}")
+    item = wait_for("the agent in the tray menu", lambda: h.tray.find(lambda i: "web-app" in i["label"] and "$0.33" in i["label"]), 15)
+    assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in h.tray.labels(), h.tray.labels()
+    log(f"(2) tray: {item['label']!r}")
+    before = wd.handles()
+    h.tray.click(item["id"])
+    wait_for("the detail window", lambda: [x for x in wd.handles() if x not in before], 10)
+    log("(3) the tray item opened the detail window")
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(5)
+    notes = wait_for("the app's Notify call for the daemon's alert", lambda: (n := h.notifications()) and "died" in n and n, 30)
+    assert 'string "Claude Code in web-app died"' in notes, notes
+    wait_for("the dead session in the tray menu", lambda: h.tray.find(lambda i: i["label"] == "Claude Code · web-app · dead"), 15)
+    log("(4) the daemon's 'died' alert was shown by the app; the tray lists it as dead")
+    # The daemon stops: the app runs the monitor from then on.
+    daemon.send_signal(signal.SIGTERM)
+    daemon.wait(15)
+    app_pid = h.app_pid()
+    lock = h.data / "monitor.lock"
+    wait_for("the app to take the monitor lock", lambda: lock.read_text().strip() == str(app_pid), 20)
+    late = h.start_agent("claude", h.tmp / "src" / "late-comer")
+    wait_for("a new agent in the tray (found by the app's own monitor)", lambda: h.tray.find(lambda i: "late-comer" in i["label"]), 20)
+    wait_for("the new agent in the Active list", lambda: any("late-comer" in r for r in wd.texts("[data-testid=session-row]")), 20)
+    log(f"    the daemon stopped; the app (pid {app_pid}) took over and found a new agent (pid {late.pid})")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ command -v tauri-driver >/dev/null || [ -x "$HOME/.cargo/bin/tauri-driver" ] || 
   echo "tauri-driver is missing: cargo install tauri-driver --locked" >&2; exit 1; }
 [ -d ui/node_modules ] || npm --prefix ui ci
 [ -f ui/dist/index.html ] || npm --prefix ui run build
-cargo build --locked -p agentwatch-desktop
+cargo build --locked -p agentwatch-cli -p agentwatch-desktop
 export AGENTWATCH_DESKTOP_BIN="${AGENTWATCH_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/agentwatch-desktop}"
+export AGENTWATCH_BIN="${AGENTWATCH_BIN:-$CARGO_TARGET_DIR/debug/agentwatch}"
 # xvfb-run exports DISPLAY first; dbus-run-session then gives a private bus.
 exec xvfb-run -a -s "-screen 0 1440x900x24" \
   dbus-run-session -- "$root/.venv/bin/python" "$root/tests/desktop/e2e.py" "$@"
