@@ -339,9 +339,13 @@ pub struct PricesUpdateArgs {
     pub from: PathBuf,
 }
 
-/// `30m`, `1h`, `2h30m`, `1d`, `45s`.
+/// The longest duration a flag takes: a year.
+const MAX_DURATION_SECS: u64 = 365 * 86_400;
+
+/// `30m`, `1h`, `2h30m`, `1d`, `45s`; at most a year.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let err = || format!("'{s}' is not a duration (e.g. 30m, 1h, 2h30m, 1d)");
+    let too_long = || format!("'{s}' is too long (at most 365d)");
     let mut total = 0u64;
     let mut num = String::new();
     for c in s.trim().chars() {
@@ -349,18 +353,26 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             num.push(c);
             continue;
         }
-        let n: u64 = num.parse().map_err(|_| err())?;
+        if num.is_empty() {
+            return Err(err());
+        }
+        // Only digits: a number that does not parse is too big.
+        let n: u64 = num.parse().map_err(|_| too_long())?;
         num.clear();
-        total += n * match c {
+        let unit = match c {
             's' => 1,
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
             _ => return Err(err()),
         };
+        total = n.checked_mul(unit).and_then(|s| total.checked_add(s)).ok_or_else(too_long)?;
     }
     if !num.is_empty() || total == 0 {
         return Err(err());
+    }
+    if total > MAX_DURATION_SECS {
+        return Err(too_long());
     }
     Ok(std::time::Duration::from_secs(total))
 }

@@ -39,8 +39,18 @@ fn main() {
     }
 }
 
-/// The first line of a clap error, without its `error: ` prefix.
+/// The first line of a clap error, without its `error: ` prefix. A line
+/// that ends in a colon gets the indented list under it ("the following
+/// required arguments were not provided: --from <FILE>").
 fn first_line(s: &str) -> String {
-    let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-    line.trim_start_matches("error: ").trim().to_string()
+    let mut lines = s.lines().skip_while(|l| l.trim().is_empty());
+    let line = lines.next().unwrap_or("invalid arguments");
+    let mut out = line.trim_start_matches("error: ").trim().to_string();
+    if out.ends_with(':') {
+        let items: Vec<&str> = lines.take_while(|l| l.starts_with("  ")).map(str::trim).collect();
+        if !items.is_empty() {
+            out = format!("{out} {}", items.join(", "));
+        }
+    }
+    out
 }

@@ -112,6 +112,9 @@ fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
 
 fn update(data_dir: Option<&Path>, a: &PricesUpdateArgs) -> Result<()> {
     let dirs = Dirs::resolve(data_dir)?;
+    if a.from.is_dir() {
+        return Err(Error::Usage(format!("{}: is a directory, not a price list file", a.from.display())));
+    }
     if !a.from.is_file() {
         return Err(Error::Usage(format!("{}: no such file", a.from.display())));
     }
