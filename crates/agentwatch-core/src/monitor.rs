@@ -41,13 +41,11 @@ pub struct Lock {
 pub fn acquire_lock(dirs: &Dirs) -> Result<Lock> {
     dirs.ensure_data_dir()?;
     let path = dirs.data.join(LOCK_FILE);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut file = o.open(&path).map_err(|e| Error::io(&path, e))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -60,7 +60,11 @@ fn log(dirs: &Dirs, line: &str) {
     if agentwatch_core::paths::create_private_dir(&dir).is_err() {
         return;
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("hooks.log")) {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    if let Ok(mut f) = o.open(dir.join("hooks.log")) {
         let _ = std::io::Write::write_all(&mut f, format!("{} {line}\n", chrono::Utc::now().to_rfc3339()).as_bytes());
     }
 }

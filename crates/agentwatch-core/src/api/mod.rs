@@ -104,6 +104,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
             o.mode(0o600);
         }
         let mut f = o.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        // The mode above applies only to a new file: narrow a leftover one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(&tmp, e))?;
+        }
         std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))

@@ -138,7 +138,9 @@ impl Scanner {
             // Exited, waiting for its parent to collect it.
             Some(p) if p.status() == sysinfo::ProcessStatus::Zombie => Ownership::Gone,
             Some(p) if p.start_time() as i64 != key.start => Ownership::Reused,
-            Some(p) if self.uid.is_some() && p.user_id() != self.uid.as_ref() => Ownership::NotOurs,
+            // By owner, not by whether a signal would be allowed: as root
+            // it always would. An owner we cannot tell is not ours.
+            Some(p) if self.uid.is_none() || p.user_id() != self.uid.as_ref() => Ownership::NotOurs,
             Some(_) => Ownership::Ours,
         }
     }

@@ -251,6 +251,24 @@ pub(crate) fn find_jsonl(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<
     }
 }
 
+/// Whether `dir` is a folder under `root` that is reached without following
+/// a symbolic link below `root` (`root` itself may be one): the live
+/// collector's counterpart of [`find_jsonl`] not following links.
+pub(crate) fn real_dir_within(root: &Path, dir: &Path) -> bool {
+    let Ok(rel) = dir.strip_prefix(root) else { return false };
+    let mut p = root.to_path_buf();
+    for c in rel.components() {
+        if !matches!(c, std::path::Component::Normal(_)) {
+            return false;
+        }
+        p.push(c);
+        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Removes duplicate paths that name the same directory.
 pub(crate) fn dedup_dirs(dirs: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut seen = Vec::new();
@@ -275,4 +293,29 @@ pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 pub(crate) fn looks_complete(line: &[u8]) -> bool {
     let t = line.trim_ascii();
     t.first() == Some(&b'{') && t.last() == Some(&b'}')
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_dirs_are_reached_without_following_links_below_the_root() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, elsewhere) = (t.path().join("root"), t.path().join("elsewhere"));
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::create_dir_all(elsewhere.join("c")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join("a/linked")).unwrap();
+        std::os::unix::fs::symlink(&root, t.path().join("root-link")).unwrap();
+        assert!(real_dir_within(&root, &root.join("a/b")));
+        assert!(
+            real_dir_within(&t.path().join("root-link"), &t.path().join("root-link/a/b")),
+            "the root may be a link"
+        );
+        assert!(!real_dir_within(&root, &root.join("a/linked")));
+        assert!(!real_dir_within(&root, &root.join("a/linked/c")));
+        assert!(!real_dir_within(&root, &root.join("a/missing")));
+        assert!(!real_dir_within(&root, &root.join("a/../../elsewhere")));
+        assert!(!real_dir_within(&root, &elsewhere));
+    }
 }

@@ -254,12 +254,11 @@ fn aside_name(path: &Path) -> PathBuf {
 
 fn migration_lock(path: &Path) -> Result<std::fs::File> {
     let lock_path = path.with_extension("db.migrate-lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let lock = o.open(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
     Ok(lock)
 }

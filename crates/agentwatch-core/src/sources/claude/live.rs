@@ -14,7 +14,9 @@ use serde_json::Value;
 use super::paths::encode_project_dir;
 use crate::collector::process::start_ticks;
 use crate::liveness::Turn;
-use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms};
+use crate::sources::{
+    LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, real_dir_within,
+};
 
 /// A `sessions/<pid>.json` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,11 +104,18 @@ pub fn newest_link(projects: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path
     let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
     let since = (p.start - 2) * 1000;
     let mut best: Option<(i64, PathBuf)> = None;
-    for dir in projects.iter().map(|d| d.join(encode_project_dir(&cwd))) {
+    for (root, dir) in projects.iter().map(|d| (d, d.join(encode_project_dir(&cwd)))) {
+        // Links are not followed: they must not make agentwatch read elsewhere.
+        if !real_dir_within(root, &dir) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten() {
             let path = e.path();
-            if path.extension().is_none_or(|x| x != "jsonl") || claimed(&path) {
+            if path.extension().is_none_or(|x| x != "jsonl")
+                || !e.file_type().is_ok_and(|t| t.is_file())
+                || claimed(&path)
+            {
                 continue;
             }
             let Some(m) = mtime_ms(&path) else { continue };

@@ -8,7 +8,9 @@ use chrono::{Duration, Local, TimeZone};
 use serde_json::Value;
 
 use crate::liveness::Turn;
-use crate::sources::{LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms};
+use crate::sources::{
+    LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, real_dir_within,
+};
 
 /// The `session_meta` of a rollout (its first line): (id, cwd).
 fn meta(path: &Path) -> Option<(String, Option<String>)> {
@@ -43,12 +45,20 @@ pub fn newest_link(homes: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -
     for home in homes {
         let mut day = first;
         while day <= today {
-            let dir = home.join("sessions").join(day.format("%Y/%m/%d").to_string());
+            let root = home.join("sessions");
+            let dir = root.join(day.format("%Y/%m/%d").to_string());
             day += Duration::days(1);
+            // Links are not followed: they must not make agentwatch read elsewhere.
+            if !real_dir_within(&root, &dir) {
+                continue;
+            }
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for e in entries.flatten() {
                 let path = e.path();
-                if !e.file_name().to_string_lossy().starts_with("rollout-") || claimed(&path) {
+                if !e.file_name().to_string_lossy().starts_with("rollout-")
+                    || !e.file_type().is_ok_and(|t| t.is_file())
+                    || claimed(&path)
+                {
                     continue;
                 }
                 let Some(m) = mtime_ms(&path).filter(|m| *m >= since) else { continue };
