@@ -130,3 +130,242 @@ fn a_closed_pipe_is_not_an_error() {
     let o = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
 }
+
+// --- every subcommand, systematically -------------------------------------------
+
+/// Every command path (`[]`, `["costs"]`, `["costs", "daily"]`, …), read from
+/// `--help`, so a new subcommand cannot be left out of the tests below.
+fn command_paths(env: &Env) -> Vec<Vec<String>> {
+    fn walk(env: &Env, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = env.ok(&args);
+        out.push(path.clone());
+        let mut in_commands = false;
+        for line in help.lines() {
+            if line == "Commands:" {
+                in_commands = true;
+            } else if !line.starts_with("  ") {
+                in_commands = false;
+            } else if in_commands && !line.starts_with("   ") {
+                let mut sub = path.clone();
+                sub.push(line.split_whitespace().next().unwrap().to_string());
+                walk(env, sub, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(env, Vec::new(), &mut out);
+    out
+}
+
+/// Commands that only group others: they get no values of their own.
+fn is_group(path: &[String]) -> bool {
+    matches!(path.iter().map(String::as_str).collect::<Vec<_>>()[..], [] | ["costs"] | ["prices"] | ["api"] | ["hooks"])
+}
+
+#[test]
+fn every_command_refuses_an_unknown_flag_with_one_line() {
+    let env = Env::new();
+    let paths = command_paths(&env);
+    assert!(paths.len() >= 25, "{paths:?}");
+    for path in &paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--bogus");
+        let err = one_line_error(&env.run(&args), 2);
+        assert!(err.contains("'--bogus'"), "{args:?}: {err}");
+        // A flag's value missing.
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--data-dir");
+        let err = one_line_error(&env.run(&args), 2);
+        assert!(err.contains("--data-dir <DIR>"), "{args:?}: {err}");
+    }
+}
+
+/// One bad call: arguments, extra environment, the exit status, and a text
+/// the one line must contain.
+struct Case {
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    code: i32,
+    says: String,
+}
+
+fn case(args: &[&str], code: i32, says: &str) -> Case {
+    Case { args: args.iter().map(|a| a.to_string()).collect(), env: Vec::new(), code, says: says.to_string() }
+}
+
+impl Case {
+    fn with(mut self, k: &'static str, v: &Path) -> Case {
+        self.env.push((k, v.display().to_string()));
+        self
+    }
+}
+
+use std::path::Path;
+
+#[test]
+fn every_command_with_bad_values_unknown_or_ambiguous_ids_and_unwritable_paths() {
+    let env = Env::new();
+    // Two sessions whose ids share a prefix, neither with a process.
+    for id in ["dup-1", "dup-2"] {
+        let payload = format!(r#"{{"session_id":"{id}","cwd":"/home/u/app","hook_event_name":"Stop"}}"#);
+        let mut c = env.command(&["hook"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(&mut c.stdin.take().unwrap(), payload.as_bytes()).unwrap();
+        assert!(c.wait().unwrap().success());
+    }
+    let root = &env.root;
+    // A regular file: nothing can be created under it, not even by root.
+    let plain = root.join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let under_file = plain.join("data");
+    let under = under_file.to_str().unwrap();
+    let dir = root.join("a-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = root.join("prices.json");
+    std::fs::write(&list, r#"{"claude-x-9": {"input_cost_per_token": 2e-6, "output_cost_per_token": 1e-5, "litellm_provider": "anthropic", "mode": "chat"}}"#).unwrap();
+    let junk = root.join("junk.json");
+    std::fs::write(&junk, "[1, 2, 3]").unwrap();
+    let damaged_api = root.join("damaged-api");
+    std::fs::create_dir_all(&damaged_api).unwrap();
+    std::fs::write(damaged_api.join("api.json"), "{").unwrap();
+    // A home whose agent settings cannot be read or written.
+    let bad_home = root.join("bad-home");
+    std::fs::create_dir_all(bad_home.join(".codex/config.toml")).unwrap();
+    std::fs::write(bad_home.join(".claude"), "x").unwrap();
+    std::fs::write(bad_home.join(".cursor"), "x").unwrap();
+    std::fs::write(bad_home.join(".claude.json"), "{not json").unwrap();
+    let (dir_s, list_s, junk_s) = (dir.to_str().unwrap(), list.to_str().unwrap(), junk.to_str().unwrap());
+    let damaged_s = damaged_api.to_str().unwrap();
+
+    let cases = vec![
+        case(&["ingest", "--format", "xml"], 2, "'xml'"),
+        case(&["--data-dir", under, "ingest"], 1, "Not a directory"),
+        case(&["--data-dir", "/proc/agentwatch-test", "ingest"], 1, "/proc/agentwatch-test"),
+        case(&["costs", "daily", "--since", "yesterday"], 2, "not a date"),
+        case(&["costs", "daily", "--timezone", "Mars/Olympus"], 2, "unknown timezone"),
+        case(&["--data-dir", under, "costs", "daily"], 1, "Not a directory"),
+        case(&["costs", "weekly", "--until", "2026-02-30"], 2, "not a date"),
+        case(&["costs", "monthly", "--agent", "bad agent!"], 2, "not an agent type"),
+        case(&["costs", "session", "--since", "2026-11-02", "--until", "2026-11-01"], 2, "is after"),
+        case(&["costs", "blocks", "--format", "csv"], 2, "'csv'"),
+        case(&["--data-dir", under, "costs", "blocks"], 1, "Not a directory"),
+        case(&["sessions", "--limit", "many"], 2, "'many'"),
+        case(&["sessions", "--agent-type", ""], 2, "not an agent type"),
+        case(&["--data-dir", under, "sessions"], 1, "Not a directory"),
+        case(&["sessions", "history", "--range", "fortnight"], 2, "unknown range"),
+        case(&["sessions", "history", "--limit", "-3"], 2, "'-3'"),
+        case(&["sessions", "stats", "--range", "x"], 2, "unknown range"),
+        case(&["sessions", "show"], 2, "<ID>"),
+        case(&["sessions", "show", "nope"], 1, "no session matches 'nope'"),
+        case(&["sessions", "show", "dup"], 2, "matches 2 sessions"),
+        case(&["sessions", "show", ""], 2, "session id"),
+        case(&["sessions", "show", "%"], 1, "no session matches '%'"),
+        case(&["prices", "show", "--format", "yaml"], 2, "'yaml'"),
+        case(&["--data-dir", under, "prices", "show"], 1, "Not a directory"),
+        case(&["prices", "update"], 2, "--from <FILE>"),
+        case(&["prices", "update", "--from", "/nonexistent/prices.json"], 2, "no such file"),
+        case(&["prices", "update", "--from", dir_s], 2, "is a directory"),
+        case(&["prices", "update", "--from", junk_s], 2, "not a JSON price list"),
+        case(&["--data-dir", under, "prices", "update", "--from", list_s], 1, "Not a directory"),
+        case(&["daemon", "--port", "70000"], 2, "70000"),
+        case(&["daemon", "--scan-interval", "0"], 2, "not in 1..=60"),
+        case(&["--data-dir", under, "daemon", "--no-api"], 1, "Not a directory"),
+        case(&["daemon", "--no-api"], 1, "config.toml").with("AGENTWATCH_CONFIG_DIR", &plain),
+        case(&["kill"], 2, "<SESSION>"),
+        case(&["kill", "nope", "--yes"], 1, "no session matches 'nope'"),
+        case(&["kill", "dup", "--yes"], 2, "matches 2 sessions"),
+        case(&["kill", "dup-1", "--yes"], 1, "no running process"),
+        case(&["kill", "dup-1", "--grace", "soon"], 2, "'soon'"),
+        case(&["--data-dir", under, "kill", "dup-1", "--yes"], 1, "Not a directory"),
+        case(&["alerts", "--limit", "x"], 2, "'x'"),
+        case(&["--data-dir", under, "alerts"], 1, "Not a directory"),
+        case(&["alerts", "snooze"], 2, "<TARGET>"),
+        case(&["alerts", "snooze", "nope"], 1, "no session matches 'nope'"),
+        case(&["alerts", "snooze", "dup"], 2, "matches 2 sessions"),
+        case(&["alerts", "snooze", "all", "--for", "5x"], 2, "not a duration"),
+        case(&["alerts", "snooze", "all", "--for", "999999999999999d"], 2, "too long"),
+        case(&["--data-dir", under, "alerts", "resume"], 1, "Not a directory"),
+        case(&["status", "--format", "x"], 2, "'x'"),
+        case(&["--data-dir", under, "status"], 1, "Not a directory"),
+        case(&["--data-dir", under, "api", "info"], 1, "Not a directory"),
+        case(&["--data-dir", damaged_s, "api", "info"], 1, "damaged"),
+        case(&["--data-dir", under, "api", "rotate-token"], 1, "Not a directory"),
+        case(&["api", "bogus"], 2, "'bogus'"),
+        case(&["hooks", "install"], 2, "--agent <AGENT>"),
+        case(&["hooks", "install", "--agent", "martian"], 2, "unknown agent 'martian'"),
+        case(&["hooks", "install", "--agent", "cursor"], 2, "no hooks"),
+        case(&["hooks", "install", "--agent", "claude-code"], 1, ".claude/settings.json").with("HOME", &bad_home),
+        case(&["hooks", "uninstall", "--agent", "codex"], 1, "config.toml: Is a directory").with("HOME", &bad_home),
+        case(&["hooks", "uninstall", "--agent", "martian"], 2, "unknown agent 'martian'"),
+        case(&["mcp-proxy"], 2, "give the MCP server to run"),
+        case(&["mcp-proxy", "--label"], 2, "--label <NAME>"),
+        case(&["mcp-proxy", "--", "/nonexistent/server"], 1, "cannot start the MCP server"),
+        case(&["mcp-proxy", "install", "--agent", "martian"], 2, "unknown agent 'martian'"),
+        case(&["mcp-proxy", "install", "--agent", "claude-code"], 1, "not valid JSON").with("HOME", &bad_home),
+        case(&["mcp-proxy", "uninstall"], 2, "--agent <AGENT>"),
+        case(&["mcp-proxy", "uninstall", "--agent", "cursor"], 1, ".cursor/mcp.json").with("HOME", &bad_home),
+    ];
+    let paths = command_paths(&env);
+    let mut covered: Vec<&Vec<String>> = Vec::new();
+    for c in &cases {
+        let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
+        let mut cmd = env.command(&args);
+        cmd.env("RUST_BACKTRACE", "1");
+        for (k, v) in &c.env {
+            cmd.env(k, v);
+        }
+        let err = one_line_error(&cmd.output().unwrap(), c.code);
+        assert!(err.contains(&c.says), "{args:?}: {err}");
+        // The command this case is about: the longest path its words start with.
+        let words: Vec<&str> = match args.first() {
+            Some(&"--data-dir") => args[2..].to_vec(),
+            _ => args.clone(),
+        };
+        if let Some(p) = paths
+            .iter()
+            .filter(|p| p.len() <= words.len() && p.iter().zip(&words).all(|(a, b)| a == b))
+            .max_by_key(|p| p.len())
+        {
+            covered.push(p);
+        }
+    }
+    let missing: Vec<&Vec<String>> =
+        paths.iter().filter(|p| !is_group(p) && p.as_slice() != ["hook"] && !covered.contains(p)).collect();
+    assert!(missing.is_empty(), "commands without a bad-input case: {missing:?}");
+}
+
+#[test]
+fn the_hook_never_fails_the_agent_and_logs_instead() {
+    // Agents run `agentwatch hook` themselves; for Claude Code exit 2 would
+    // block the tool call. Whatever is wrong, it exits 0 quietly and logs.
+    let env = Env::new();
+    let plain = env.root.join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let under = plain.join("data");
+    for (args, stdin) in [
+        (vec!["hook"], "not json"),
+        (vec!["hook"], r#"{"hook_event_name":"Stop"}"#),
+        (vec!["hook", "--agent", "martian"], "{}"),
+        (vec!["hook", "--agent", "codex", "{oops"], ""),
+        (vec!["--data-dir", under.to_str().unwrap(), "hook"], r#"{"session_id":"s","hook_event_name":"Stop"}"#),
+    ] {
+        let mut c = env
+            .command(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut c.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let log = std::fs::read_to_string(env.data.join("logs/hooks.log")).unwrap();
+    assert_eq!(log.lines().count(), 4, "{log}");
+    assert!(
+        log.contains("not JSON") && log.contains("no session_id") && log.contains("unknown agent 'martian'"),
+        "{log}"
+    );
+}

@@ -11,5 +11,6 @@ mod live;
 mod mcp;
 mod prices;
 mod proxy;
+mod security;
 mod sessions;
 mod support;
