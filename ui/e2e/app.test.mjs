@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ACTIVE, XSS_LINE } from './fixtures.mjs';
+import { ACTIVE, fixture, XSS_LINE } from './fixtures.mjs';
 import { calls, cspViolations, DIST, emit, openApp, setup, SHOTS, until } from './harness.mjs';
 
 const CSP =
@@ -527,6 +527,172 @@ describe('content security policy', () => {
         });
         await until(async () => (await cspViolations(page)).some((x) => x.effectiveDirective.startsWith('style-src')), 'style violation');
         assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(1, 2, 3)');
+      },
+      { allowCsp: true },
+    );
+  });
+});
+
+// Untrusted text reaches the UI from transcripts, agent processes (command
+// lines, folder names) and MCP clients (session names). All of it must be
+// shown as text: nothing parsed as markup, nothing run.
+const ATTR_BREAK = '"><img src=x onerror="window.__pwned=3"><svg onload="window.__pwned=4">';
+
+function hostileFixture() {
+  const fx = structuredClone(fixture());
+  const s = fx.active[0];
+  Object.assign(s, {
+    name: XSS_LINE,
+    agentLabel: ATTR_BREAK,
+    projectPath: `/home/dev/${ATTR_BREAK}`,
+    command: XSS_LINE,
+    model: ATTR_BREAK,
+    models: [ATTR_BREAK],
+    statusText: XSS_LINE,
+    lastToolName: XSS_LINE,
+    unpricedModels: [ATTR_BREAK],
+  });
+  const d = fx.details['s-claude-1'];
+  d.session = s;
+  d.toolCalls.push({ at: '2026-10-01T14:29:00Z', tool: XSS_LINE, source: 'mcp', isError: true });
+  d.stateHistory.push({ at: '2026-10-01T14:29:30Z', from: 'working', to: 'waiting', reason: XSS_LINE });
+  d.alerts.push({ ...d.alerts[0], id: 8, title: XSS_LINE, body: ATTR_BREAK, suppressed: XSS_LINE });
+  d.models[0].modelName = ATTR_BREAK;
+  fx.history[0].name = XSS_LINE;
+  fx.history[0].projectPath = `/srv/${ATTR_BREAK}`;
+  for (const c of Object.values(fx.costs)) {
+    c.byProject[0] = { ...c.byProject[0], key: `/home/${ATTR_BREAK}`, label: XSS_LINE };
+    c.byModel[2] = { ...c.byModel[2], key: ATTR_BREAK, label: ATTR_BREAK };
+    c.unpricedModels = [ATTR_BREAK];
+  }
+  fx.transcripts['s-claude-1'].path = `/home/dev/${ATTR_BREAK}.jsonl`;
+  return fx;
+}
+
+/** Nothing from the data became an element or ran. */
+async function assertInert(page) {
+  const made = await page.evaluate(() => ({
+    handlers: document.querySelectorAll('[onerror], [onload]').length,
+    imgs: document.querySelectorAll('img').length,
+    svgs: document.querySelectorAll('svg').length,
+    inlineScripts: document.querySelectorAll('script:not([src])').length,
+    pwned: window.__pwned,
+  }));
+  assert.deepEqual(made, { handlers: 0, imgs: 0, svgs: 0, inlineScripts: 0, pwned: undefined });
+}
+
+describe('untrusted text', () => {
+  test('names, paths, commands, models and tools are shown as text in every view', async () => {
+    await withApp({ fx: hostileFixture() }, async ({ page }) => {
+      await waitRows(page, 4);
+      const r = row(page, 's-claude-1');
+      assert.equal(await text(r.locator('[data-testid=row-title]')), XSS_LINE);
+      assert.equal(await text(r.locator('[data-testid=row-agent]')), ATTR_BREAK);
+      assert.equal(await text(r.locator('[data-testid=row-project]')), ATTR_BREAK);
+      assert.equal(await r.locator('[data-testid=row-project]').getAttribute('title'), `/home/dev/${ATTR_BREAK}`);
+      assert.match(await r.innerText(), /window\.__pwned=3/);
+      await assertInert(page);
+
+      // the kill dialog quotes the name and folder
+      await r.locator('[data-testid=row-kill]').click();
+      const dialog = page.locator('[data-testid=kill-dialog]');
+      await dialog.waitFor({ state: 'visible' });
+      assert.ok((await dialog.innerText()).includes(XSS_LINE));
+      assert.ok((await dialog.innerText()).includes(ATTR_BREAK));
+      await assertInert(page);
+      await page.click('[data-testid=kill-cancel]');
+
+      // a session that arrives live
+      const fresh = { ...ACTIVE[1], sessionId: 's-evil', name: ATTR_BREAK, projectPath: `/tmp/${XSS_LINE.replaceAll('/', '_')}` };
+      await emit(page, { id: 500, at: '2026-10-01T14:30:00Z', kind: 'session.created', sessionId: 's-evil', session: fresh });
+      await waitRows(page, 5);
+      assert.equal(await text(row(page, 's-evil').locator('[data-testid=row-title]')), ATTR_BREAK);
+      await assertInert(page);
+
+      await page.click('#tab-history');
+      await until(async () => (await page.locator('[data-testid=history-row]').count()) === 50, 'history rows');
+      assert.ok((await page.locator('[data-testid=history-row]').first().innerText()).includes(XSS_LINE));
+      await assertInert(page);
+
+      await page.click('#tab-costs');
+      await page.locator('[data-testid=cost-total]').waitFor();
+      assert.ok((await page.locator('[data-testid=cost-by-project]').innerText()).includes(XSS_LINE));
+      assert.ok((await page.locator('[data-testid=cost-by-model]').innerText()).includes(ATTR_BREAK));
+      assert.ok((await page.locator('[data-testid=unpriced-models]').innerText()).includes(ATTR_BREAK));
+      await assertInert(page);
+      await page.waitForTimeout(200);
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    });
+  });
+
+  test('the detail window shows hostile tool names, reasons, alerts and paths as text', async () => {
+    await withApp({ fx: hostileFixture(), query: 'session=s-claude-1' }, async ({ page }) => {
+      await page.locator('[data-testid=detail-title]').waitFor();
+      assert.equal(await text(page.locator('[data-testid=detail-title]')), XSS_LINE);
+      assert.equal(await page.title(), `${XSS_LINE} — agentwatch`, 'the window title is text too');
+      assert.equal(await text(page.locator('[data-testid=detail-agent]')), ATTR_BREAK);
+      assert.equal(await text(page.locator('[data-testid=detail-cwd]')), `/home/dev/${ATTR_BREAK}`);
+      await until(async () => (await page.locator('[data-testid=tool-feed] li').count()) === 4, 'tool calls');
+      assert.ok((await page.locator('[data-testid=tool-feed] li').last().innerText()).includes(XSS_LINE));
+      assert.ok((await page.locator('[data-testid=state-history]').innerText()).includes(XSS_LINE));
+      const alerts = await page.locator('section.alerts').innerText();
+      assert.ok(alerts.includes(XSS_LINE) && alerts.includes(ATTR_BREAK), alerts);
+      assert.ok((await page.locator('[data-testid=detail-models]').innerText()).includes(ATTR_BREAK));
+      const transcript = page.locator('[data-testid=transcript]');
+      await until(async () => (await transcript.innerText()).includes(XSS_LINE), 'transcript');
+      assert.ok((await page.locator('.transcript-card').innerText()).includes(`${ATTR_BREAK}.jsonl`));
+      // a live tool call with a hostile name
+      await emit(page, {
+        id: 600,
+        at: '2026-10-01T14:30:00Z',
+        kind: 'tool.call',
+        sessionId: 's-claude-1',
+        toolCall: { at: '2026-10-01T14:30:00Z', tool: ATTR_BREAK, source: 'mcp', isError: false },
+      });
+      await until(async () => (await page.locator('[data-testid=tool-feed] li').count()) === 5, 'live tool call');
+      assert.ok((await page.locator('[data-testid=tool-feed] li').last().innerText()).includes(ATTR_BREAK));
+      await assertInert(page);
+      await page.waitForTimeout(200);
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    });
+  });
+
+  test('if markup ever got in, the CSP would still stop its script', async () => {
+    // Simulates an XSS bug: markup inserted as HTML. Inline handlers and
+    // javascript: URLs need 'unsafe-inline', eval needs 'unsafe-eval': the
+    // policy has neither, so nothing runs and each attempt is reported.
+    await withApp(
+      {},
+      async ({ page }) => {
+        await waitRows(page, 4);
+        await page.evaluate(() => {
+          const box = document.createElement('div');
+          box.id = 'injected';
+          box.innerHTML =
+            '<img src="data:image/png;base64,AAAA" onerror="window.__pwned=1">' +
+            '<a id="jslink" href="javascript:window.__pwned=2">x</a>' +
+            '<div id="clicky" onclick="window.__pwned=3">y</div>';
+          document.body.appendChild(box);
+        });
+        await until(async () => (await cspViolations(page)).some((v) => v.effectiveDirective === 'script-src-attr'), 'inline handler refused');
+        await page.click('#clicky');
+        await page.click('#jslink');
+        const evalResult = await page.evaluate(() => {
+          // the page's own code calling eval (not the test harness's evaluate)
+          const s = document.createElement('script');
+          s.src = 'data:text/javascript,window.__pwned=4';
+          document.head.appendChild(s);
+          try {
+            return window.setTimeout('window.__pwned=5', 0) && 'scheduled';
+          } catch (e) {
+            return String(e);
+          }
+        });
+        await page.waitForTimeout(300);
+        assert.equal(await page.evaluate(() => window.__pwned), undefined, `nothing ran (${evalResult})`);
+        const v = await cspViolations(page);
+        const directives = new Set(v.map((x) => x.effectiveDirective));
+        for (const d of ['script-src-attr', 'script-src-elem']) assert.ok(directives.has(d), `${d} reported: ${JSON.stringify(v)}`);
       },
       { allowCsp: true },
     );
