@@ -22,6 +22,9 @@ APT_PACKAGES=(
   # End-to-end tests: a private X display and session bus, a notification
   # daemon, the WebKit WebDriver, and Chromium for the UI tests.
   xvfb xauth dbus-x11 dunst libnotify-bin webkit2gtk-driver chromium
+  # Security tests: strace, unshare -n and ip (a network namespace with only
+  # loopback), setpriv (a process owned by another user).
+  strace iproute2 util-linux
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
