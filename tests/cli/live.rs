@@ -343,3 +343,24 @@ fn a_daily_budget_alert_is_raised_once_the_budget_is_spent() {
     let n = env.json(&["alerts"])["alerts"].as_array().unwrap().iter().filter(|x| x["kind"] == "budget_daily").count();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn reading_a_transcript_does_not_wake_the_daemon() {
+    // The watcher also sees opens and reads; ingest itself opens files, so
+    // reacting to them would make the daemon scan forever.
+    let env = Env::new();
+    let f = env.codex_file("2026/11/20", "rollout-2026-11-20T10-00-00-abc.jsonl");
+    write_lines(&f, &lines(&[codex_meta(&ago(30), "abc", "/home/u/proj"), codex_turn(&ago(29), "gpt-5-codex")]));
+    let _daemon = env.daemon(60, &[]);
+    std::thread::sleep(std::time::Duration::from_millis(1500)); // let the first scan's own reads settle
+    let before = env.last_scan();
+    for _ in 0..5 {
+        std::fs::read(&f).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(env.last_scan(), before, "reads woke the daemon");
+    // A write does wake it (so the check above could fail).
+    append(&f, &format!("{}\n", line(&codex_tokens(&ago(0), Some([100, 0, 10, 0]), Some([100, 0, 10, 0])))));
+    wait_for(10, "a scan after the write", || (env.last_scan() > before).then_some(()));
+}

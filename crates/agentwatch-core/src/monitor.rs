@@ -276,6 +276,9 @@ impl Monitor {
                 Ok(ev) if ev.need_rescan() => {
                     let _ = tx.send(Msg::Rescan);
                 }
+                // Opening or reading a file changes nothing, and ingest
+                // itself opens files: reacting would loop forever.
+                Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => {}
                 Ok(ev) => {
                     if matches!(ev.kind, notify::EventKind::Create(notify::event::CreateKind::Folder)) {
                         let _ = tx.send(Msg::Rescan);
