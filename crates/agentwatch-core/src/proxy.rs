@@ -94,8 +94,9 @@ fn offer(tx: &SyncSender<Copy>, c: Copy) {
 }
 
 /// Copies complete lines from `from` to `to` as they come, flushing each, and
-/// shows each line to `seen` afterwards.
-fn relay(from: impl Read, to: &mut impl Write, mut seen: impl FnMut(&[u8])) {
+/// shows each line to `seen` afterwards. Public for the fuzz targets only.
+#[doc(hidden)]
+pub fn relay(from: impl Read, to: &mut impl Write, mut seen: impl FnMut(&[u8])) {
     let mut r = BufReader::with_capacity(64 * 1024, from);
     let mut line = Vec::with_capacity(8 * 1024);
     loop {
@@ -119,7 +120,12 @@ struct Inspector {
     own_session: bool,
     /// Pending `tools/call` requests: JSON-RPC id → tool name.
     calls: HashMap<String, String>,
+    /// Finds the agent process among our ancestors ([`agent_ancestor`]).
+    ancestor: fn() -> Option<AgentProc>,
 }
+
+/// An agent process: (agent, identity, command line, working directory).
+type AgentProc = (String, ProcKey, String, Option<String>);
 
 fn inspect(dirs: &Dirs, opts: &ProxyOptions, rx: Receiver<Copy>) {
     let mut ins = Inspector {
@@ -128,6 +134,7 @@ fn inspect(dirs: &Dirs, opts: &ProxyOptions, rx: Receiver<Copy>) {
         session: None,
         own_session: false,
         calls: HashMap::new(),
+        ancestor: agent_ancestor,
     };
     for c in rx {
         let r = match c {
@@ -201,7 +208,7 @@ impl Inspector {
     /// ancestors, else a session of our own.
     fn initialize(&mut self, dirs: &Dirs, opts: &ProxyOptions, m: &Value) -> Result<()> {
         let client = m.pointer("/params/clientInfo/name").and_then(Value::as_str).unwrap_or("mcp client").to_string();
-        let agent_proc = agent_ancestor();
+        let agent_proc = (self.ancestor)();
         let store = self.store(dirs)?;
         let now = crate::util::now_ms();
         let own = agent_proc.is_none();
@@ -248,6 +255,40 @@ impl Inspector {
         self.session = Some(pk);
         Ok(())
     }
+}
+
+/// Shows `messages` (`true`: from the client) to an inspector that counts
+/// into `store`, as [`run`] does, then closes the conversation, stopping at
+/// the first error. No agent process is looked for among the ancestors, so
+/// `initialize` makes a session of the proxy's own. Returns the store and
+/// the session counted into. Public for the fuzz targets only.
+#[doc(hidden)]
+pub fn inspect_messages(
+    dirs: &Dirs,
+    store: Store,
+    opts: &ProxyOptions,
+    messages: &[(bool, &[u8])],
+) -> (Store, Result<Option<i64>>) {
+    let mut ins = Inspector {
+        store: Some(store),
+        cfg: Config::default(),
+        session: None,
+        own_session: false,
+        calls: HashMap::new(),
+        ancestor: || None,
+    };
+    let mut result = Ok(());
+    for (from_client, m) in messages {
+        result = if *from_client { ins.client_said(dirs, opts, m) } else { ins.server_said(m) };
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = ins.closed();
+    }
+    let session = ins.session;
+    (ins.store.take().expect("given"), result.map(|()| session))
 }
 
 /// The messages of a JSON-RPC message or batch.

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use events::{EventHub, LiveEvent};
 /// The filter of `GET /api/sessions`, for apps that serve the same queries
 /// without HTTP (the desktop app).
-pub use rest::session_filter;
+pub use rest::{cost_params, session_filter};
 
 use crate::config::Config;
 use crate::error::{Error, Result};

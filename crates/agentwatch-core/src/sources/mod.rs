@@ -283,6 +283,22 @@ pub(crate) fn dedup_dirs(dirs: Vec<PathBuf>) -> Vec<PathBuf> {
     out
 }
 
+/// The most tokens of one kind a usage line may report: far more than any
+/// model call or any session's running total reaches (about 10^12), yet
+/// small enough that the store's signed 64-bit sums of millions of events
+/// cannot overflow. A line that reports more is malformed.
+pub const MAX_TOKENS: u64 = 1 << 40;
+
+/// The most a line's own cost (Claude's legacy `costUSD`) may be, in USD.
+/// Costs that are negative or above this are ignored, and the call is priced
+/// from its tokens instead.
+pub const MAX_LINE_COST: f64 = 1_000_000.0;
+
+/// A cost a line reports, if it is one a call can have.
+pub(crate) fn plausible_cost(c: Option<f64>) -> Option<f64> {
+    c.filter(|c| c.is_finite() && (0.0..=MAX_LINE_COST).contains(c))
+}
+
 /// Parses an RFC 3339 timestamp as written by the agents.
 pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))

@@ -522,7 +522,11 @@ pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, 
     let taken: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
         .query_row([external_id], |r| r.get(0))?;
-    let id = if taken || external_id.is_empty() { uuid::Uuid::new_v4().to_string() } else { external_id.to_string() };
+    let id = if taken || !super::push::usable_as_id(external_id) {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        external_id.to_string()
+    };
     conn.prepare_cached(
         "INSERT INTO sessions (id, agent, external_id, source, state, started_at, last_activity, updated_at)
          VALUES (?1, ?2, ?3, 'transcript', 'completed', ?4, ?4, ?4)",

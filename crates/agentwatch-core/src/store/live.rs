@@ -117,7 +117,7 @@ impl Store {
             }
             None => {
                 let id = match external_id {
-                    Some(ext) if !id_taken(&tx, ext)? => ext.to_string(),
+                    Some(ext) if super::push::usable_as_id(ext) && !id_taken(&tx, ext)? => ext.to_string(),
                     _ => uuid::Uuid::new_v4().to_string(),
                 };
                 tx.execute(

@@ -93,7 +93,7 @@ impl Store {
             None => {
                 let id = match (&r.id, &r.external_id) {
                     (Some(id), _) => id.clone(),
-                    (None, Some(ext)) if !id_taken(&tx, ext)? => ext.clone(),
+                    (None, Some(ext)) if usable_as_id(ext) && !id_taken(&tx, ext)? => ext.clone(),
                     _ => uuid::Uuid::new_v4().to_string(),
                 };
                 tx.execute(
@@ -224,6 +224,14 @@ fn id_taken(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
     c.query_row("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)", [id], |r| r.get(0))
 }
 
+/// Whether an agent's own session id can also be the public id. The public
+/// id must come back unchanged from what people type and what
+/// [`super::find_session`] looks up (trimmed), so no spaces or control
+/// characters, and it must fit in a table. Other ids get a fresh UUID.
+pub(crate) fn usable_as_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +265,33 @@ mod tests {
         assert_eq!((c.id.as_str(), c.live.heartbeat_at), ("builder-1", Some(3000)));
         let (d, created) = store.register(&mcp, 4000).unwrap();
         assert!(!created && d.pk == c.pk && d.live.heartbeat_at == Some(4000));
+    }
+
+    #[test]
+    fn an_agent_id_with_spaces_is_not_a_public_id() {
+        // Found by the hook_payload fuzz target: a session " s-1" took the
+        // public id " s-1", and looking it up (trimmed) found "s-1" instead.
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let reg = |ext: &str| Registration {
+            agent: "claude-code".into(),
+            external_id: Some(ext.into()),
+            source: "hook".into(),
+            ..Default::default()
+        };
+        let (plain, _) = store.register(&reg("s-1"), 1).unwrap();
+        assert_eq!(plain.id, "s-1");
+        for odd in [" s-1", "s-1\n", "s\u{0}1", &"x".repeat(129)] {
+            let (row, created) = store.register(&reg(odd), 2).unwrap();
+            assert!(created && row.id != odd && row.external_id.as_deref() == Some(odd));
+            assert_eq!(crate::store::find_session(&store, &row.id).unwrap().pk, row.pk, "{odd:?}");
+        }
+        assert_eq!(crate::store::find_session(&store, "s-1").unwrap().pk, plain.pk);
+        // The same for sessions first seen in a transcript.
+        let pk = crate::store::ingest::ensure_session(store.conn(), "codex", " s-2", 3).unwrap();
+        let row = store.session_by_pk(pk).unwrap().unwrap();
+        assert_ne!(row.id, " s-2");
+        assert_eq!(crate::store::find_session(&store, &row.id).unwrap().pk, pk);
     }
 
     #[test]

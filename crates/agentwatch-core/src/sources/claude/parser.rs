@@ -5,7 +5,9 @@
 //! is identified by `message.id` (with `requestId` when present) and counted
 //! once; of several copies the one with the most tokens wins (earlier lines
 //! may carry a partial count while the response streams). Lines without a timestamp or a model, and `<synthetic>` messages, are
-//! skipped. Malformed lines are reported, never fatal.
+//! skipped. Malformed lines (including token counts over
+//! [`MAX_TOKENS`](crate::sources::MAX_TOKENS)) are reported, never fatal; a
+//! `costUSD` no call can have (negative, huge) is ignored.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -16,7 +18,9 @@ use memchr::memmem;
 use serde::Deserialize;
 
 use crate::model::{EventKey, Tokens, UsageEvent};
-use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
+use crate::sources::{
+    LineError, LineParser, MAX_TOKENS, Record, SessionInfo, looks_complete, parse_ts, plausible_cost,
+};
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -112,6 +116,23 @@ impl LineParser for ClaudeParser {
         let timestamp = parse_ts(ts).ok_or(LineError::Malformed)?;
         let session = l.session_id.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.file_session);
 
+        let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
+            Some(c) => (c.ephemeral_5m_input_tokens.unwrap_or(0), c.ephemeral_1h_input_tokens.unwrap_or(0)),
+            None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
+        };
+        let tokens = Tokens {
+            input: u.input_tokens.unwrap_or(0),
+            output: u.output_tokens.unwrap_or(0),
+            cache_write_5m,
+            cache_write_1h,
+            cache_read: u.cache_read_input_tokens.unwrap_or(0),
+            reasoning: 0,
+        };
+        let counts = [tokens.input, tokens.output, tokens.cache_write_5m, tokens.cache_write_1h, tokens.cache_read];
+        if counts.iter().any(|&n| n > MAX_TOKENS) {
+            return Err(LineError::Malformed);
+        }
+
         if !self.announced.contains(session) {
             self.announced.insert(session.to_string());
             out.push(Record::Session(SessionInfo {
@@ -122,10 +143,6 @@ impl LineParser for ClaudeParser {
             }));
         }
 
-        let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
-            Some(c) => (c.ephemeral_5m_input_tokens.unwrap_or(0), c.ephemeral_1h_input_tokens.unwrap_or(0)),
-            None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
-        };
         // A call is (message id, request id). A message id alone also names
         // one response, so lines without a request id share its key. (ccusage
         // 20's daily report counts such lines once per timestamp instead; its
@@ -143,15 +160,8 @@ impl LineParser for ClaudeParser {
             model_fallback: false,
             fast: u.speed.as_deref() == Some("fast"),
             sidechain: l.is_sidechain.unwrap_or(false),
-            tokens: Tokens {
-                input: u.input_tokens.unwrap_or(0),
-                output: u.output_tokens.unwrap_or(0),
-                cache_write_5m,
-                cache_write_1h,
-                cache_read: u.cache_read_input_tokens.unwrap_or(0),
-                reasoning: 0,
-            },
-            cost_usd: l.cost_usd,
+            tokens,
+            cost_usd: plausible_cost(l.cost_usd),
         }));
         Ok(())
     }
@@ -256,6 +266,28 @@ mod tests {
             parse_all(&[truncated, "{\"type\":\"user\",\"message\":{\"content\":\"cut", "not json at all", FULL]);
         assert_eq!(bad, 3);
         assert_eq!(usages(&r).len(), 1, "a bad line never stops the file");
+    }
+
+    #[test]
+    fn impossible_token_counts_are_malformed_and_odd_costs_ignored() {
+        // Seen writing the claude_line fuzz target's checks: a count near
+        // u64::MAX went negative in the store's signed sums and overflowed
+        // `Tokens::total`.
+        let line = |usage: &str, cost: &str| {
+            format!(
+                r#"{{"type":"assistant","sessionId":"s-9","costUSD":{cost},"timestamp":"2026-11-20T10:00:01Z","message":{{"id":"m","model":"claude-x","usage":{usage}}}}}"#
+            )
+        };
+        let huge = line(r#"{"input_tokens":18446744073709551615,"output_tokens":1}"#, "null");
+        let over = line(&format!(r#"{{"cache_creation":{{"ephemeral_1h_input_tokens":{}}}}}"#, MAX_TOKENS + 1), "null");
+        let (r, bad) = parse_all(&[&huge, &over]);
+        assert_eq!((r.len(), bad), (0, 2), "nothing, not even the session, comes of them");
+        let at_max = line(&format!(r#"{{"input_tokens":{MAX_TOKENS}}}"#), "-0.5");
+        let (r, bad) = parse_all(&[&at_max, &line("{}", "1e300"), &line("{}", "0.25")]);
+        let u = usages(&r);
+        assert_eq!((u.len(), bad), (3, 0));
+        assert_eq!(u[0].tokens.input, MAX_TOKENS);
+        assert_eq!(u.iter().map(|u| u.cost_usd).collect::<Vec<_>>(), [None, None, Some(0.25)]);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - `event_msg` with `payload.type == "token_count"` carries usage. The
 //!   event's usage is `info.last_token_usage`, or else `info.total_token_usage`
 //!   minus the previous total (per field, never negative). `info: null` and
-//!   all-zero usages are skipped.
+//!   usages with nothing to bill are skipped; counts over
+//!   [`MAX_TOKENS`](crate::sources::MAX_TOKENS) make the line malformed.
 //! - Codex counts cached input inside `input_tokens` and reasoning inside
 //!   `output_tokens`: input is reported without the cached part, which is
 //!   reported as cache reads; reasoning is shown, never billed twice.
@@ -19,7 +20,7 @@ use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EventKey, Tokens, UsageEvent};
-use crate::sources::{LineError, LineParser, Record, SessionInfo, looks_complete, parse_ts};
+use crate::sources::{LineError, LineParser, MAX_TOKENS, Record, SessionInfo, looks_complete, parse_ts};
 
 pub const FALLBACK_MODEL: &str = "gpt-5";
 
@@ -79,15 +80,18 @@ impl RawUsage {
 
     fn plus(&self, o: &RawUsage) -> RawUsage {
         RawUsage {
-            input_tokens: self.input_tokens + o.input_tokens,
-            cached_input_tokens: self.cached_input_tokens + o.cached_input_tokens,
-            output_tokens: self.output_tokens + o.output_tokens,
-            reasoning_output_tokens: self.reasoning_output_tokens + o.reasoning_output_tokens,
+            input_tokens: self.input_tokens.saturating_add(o.input_tokens),
+            cached_input_tokens: self.cached_input_tokens.saturating_add(o.cached_input_tokens),
+            output_tokens: self.output_tokens.saturating_add(o.output_tokens),
+            reasoning_output_tokens: self.reasoning_output_tokens.saturating_add(o.reasoning_output_tokens),
         }
     }
 
-    fn is_zero(&self) -> bool {
-        *self == RawUsage::default()
+    /// Whether a count is more than any session reaches: damage, not usage.
+    fn over_max(&self) -> bool {
+        [self.input_tokens, self.cached_input_tokens, self.output_tokens, self.reasoning_output_tokens]
+            .iter()
+            .any(|&n| n > MAX_TOKENS)
     }
 
     fn tokens(&self) -> Tokens {
@@ -159,6 +163,9 @@ impl LineParser for CodexParser {
             }
             Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
                 let Some(info) = p.info else { return Ok(()) };
+                if [&info.total_token_usage, &info.last_token_usage].into_iter().flatten().any(RawUsage::over_max) {
+                    return Err(LineError::Malformed);
+                }
                 // Codex repeats token_count events; unchanged totals mean nothing new.
                 if info.total_token_usage.is_some() && info.total_token_usage == self.state.prev_total {
                     return Ok(());
@@ -174,7 +181,8 @@ impl LineParser for CodexParser {
                     (None, prev) => Some(prev.unwrap_or_default().plus(&delta)),
                 };
                 let Some(timestamp) = ts else { return Ok(()) };
-                if delta.is_zero() {
+                // Nothing billable (cached input beyond the input is not).
+                if delta.tokens().is_zero() {
                     return Ok(());
                 }
                 self.state.n += 1;
@@ -319,6 +327,26 @@ mod tests {
         assert_eq!(&*u[0].model, "gpt-5-codex");
         assert_eq!(&*u[0].session_external_id, "abc");
         assert_eq!(u[0].key, EventKey::of(&["codex", "rollout-x", "2"]));
+    }
+
+    #[test]
+    fn impossible_counts_are_malformed_and_empty_usages_skipped() {
+        // Found by the codex_line fuzz target: cached input beyond the input
+        // made an event of zero tokens. And counts near u64::MAX overflowed
+        // the running total (a panic in debug builds; seen writing the
+        // target's checks).
+        let mut p = parser();
+        let max = u64::MAX;
+        let lines = [
+            tc("2026-11-20T10:00:01Z", None, Some([0, 5, 0, 0])), // only "cached" input: nothing
+            tc("2026-11-20T10:00:02Z", Some([max, 0, 0, 0]), None),
+            tc("2026-11-20T10:00:03Z", None, Some([MAX_TOKENS + 1, 0, 0, 0])),
+            tc("2026-11-20T10:00:04Z", None, Some([MAX_TOKENS, 0, 0, 0])),
+            tc("2026-11-20T10:00:05Z", None, Some([10, 0, 1, 0])),
+        ];
+        let (u, bad) = run(&mut p, &lines.map(String::from));
+        assert_eq!(bad, 2);
+        assert_eq!(u.iter().map(|e| e.tokens.input).collect::<Vec<_>>(), [MAX_TOKENS, 10]);
     }
 
     #[test]
