@@ -31,6 +31,17 @@ use crate::util::Fnv64;
 const READ_CHUNK: usize = 1 << 20;
 /// A longer line is skipped and counted as malformed, so memory stays bounded.
 pub const MAX_LINE: usize = 64 << 20;
+
+/// How much of a file a worker holds at once.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Bytes read at a time; the buffer starts at twice this.
+    chunk: usize,
+    /// The longest line parsed; the buffer never grows beyond it.
+    max_line: usize,
+}
+
+const LIMITS: Limits = Limits { chunk: READ_CHUNK, max_line: MAX_LINE };
 /// Records handed to the writer at a time, so memory stays bounded on huge files.
 const RECORDS_PER_CHUNK: usize = 20_000;
 /// Bytes hashed before a cursor's offset to notice a rewritten file.
@@ -158,11 +169,11 @@ fn ingest_files(
             let (work, next) = (&work, &next);
             scope.spawn(move || {
                 // One read buffer per worker, zeroed once.
-                let mut buf: Vec<u8> = vec![0; READ_CHUNK * 2];
+                let mut buf: Vec<u8> = vec![0; LIMITS.chunk * 2];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = work.get(i) else { break };
-                    if read_file(item, sources[item.source].as_ref(), &mut buf, &tx).is_err() {
+                    if read_file(item, sources[item.source].as_ref(), &mut buf, LIMITS, &tx).is_err() {
                         // The writer hung up after an error; stop.
                         break;
                     }
@@ -282,7 +293,13 @@ fn send(tx: &mpsc::SyncSender<Chunk>, c: Chunk) -> SendResult {
 
 /// Reads a file's new bytes line by line, sending records to the writer in
 /// chunks.
-fn read_file(item: &WorkItem, source: &dyn Source, buf: &mut Vec<u8>, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
+fn read_file(
+    item: &WorkItem,
+    source: &dyn Source,
+    buf: &mut Vec<u8>,
+    limits: Limits,
+    tx: &mpsc::SyncSender<Chunk>,
+) -> SendResult {
     let failed = || Chunk::Failed { path: item.path.clone() };
     let Ok(mut file) = File::open(&item.path) else { return send(tx, failed()) };
     // Resume from the cursor if the file is the same one, only longer, with
@@ -327,11 +344,14 @@ fn read_file(item: &WorkItem, source: &dyn Source, buf: &mut Vec<u8>, tx: &mpsc:
                 buf.copy_within(lo..hi, 0);
                 hi -= lo;
                 lo = 0;
-            } else if buf.len() < MAX_LINE {
-                buf.resize(buf.len() * 2, 0); // a long line: grow, up to the cap
+            } else if buf.len() < limits.max_line {
+                buf.resize((buf.len() * 2).min(limits.max_line), 0); // a long line: grow, up to the cap
             } else {
-                // An over-long line: count it, drop it, and skip to its end.
-                malformed += 1;
+                // An over-long line: count it (once, however long it is),
+                // drop what was read of it, and skip to its end.
+                if !skipping {
+                    malformed += 1;
+                }
                 tail.push(&buf[lo..hi]);
                 pos += (hi - lo) as u64;
                 (lo, hi) = (0, 0);
@@ -463,4 +483,95 @@ pub fn default_sources() -> Vec<Box<dyn Source>> {
 /// Checks that a path given by the user exists, for a clear error.
 pub fn require_dir(p: &Path) -> Result<()> {
     if p.is_dir() { Ok(()) } else { Err(Error::Usage(format!("{}: no such directory", p.display()))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::{LineError, LineParser, SessionInfo};
+
+    /// Turns every line into a record named by the line.
+    struct Echo;
+
+    impl LineParser for Echo {
+        fn parse(&mut self, line: &[u8], _offset: u64, out: &mut Vec<Record>) -> std::result::Result<(), LineError> {
+            let external_id = String::from_utf8_lossy(line).into_owned();
+            out.push(Record::Session(SessionInfo { external_id, ..Default::default() }));
+            Ok(())
+        }
+
+        fn state(&self) -> Option<String> {
+            None
+        }
+    }
+
+    struct EchoSource;
+
+    impl Source for EchoSource {
+        fn agent(&self) -> &'static str {
+            "echo"
+        }
+
+        fn roots(&self) -> Vec<PathBuf> {
+            Vec::new()
+        }
+
+        fn discover(&self) -> Vec<PathBuf> {
+            Vec::new()
+        }
+
+        fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
+            Box::new(Echo)
+        }
+    }
+
+    /// Reads a whole file as a worker does: (lines parsed, malformed, the
+    /// final cursor, the buffer size reached).
+    fn read_all(path: &Path, limits: Limits) -> (Vec<String>, u64, FileCursor, usize) {
+        let meta = std::fs::metadata(path).unwrap();
+        let item = WorkItem {
+            source: 0,
+            path: path.to_path_buf(),
+            key: path.display().to_string(),
+            id: FileId::of(&meta),
+            cursor: None,
+            todo: meta.len(),
+        };
+        let (tx, rx) = mpsc::sync_channel(64);
+        let mut buf = vec![0; limits.chunk * 2];
+        assert!(read_file(&item, &EchoSource, &mut buf, limits, &tx).is_ok());
+        drop(tx);
+        let (mut lines, mut malformed, mut last) = (Vec::new(), 0, None);
+        for c in rx {
+            let Chunk::Data { cursor, records, malformed: m, .. } = c else { panic!("the read failed") };
+            for r in records {
+                if let Record::Session(s) = r {
+                    lines.push(s.external_id);
+                }
+            }
+            malformed += m;
+            last = Some(cursor);
+        }
+        (lines, malformed, last.expect("a chunk"), buf.len())
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_and_counted_once_with_bounded_memory() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("t.jsonl");
+        let text = format!("a\n{}\nb\n{}\n{}\nc\n", "x".repeat(1000), "y".repeat(150), "z".repeat(80));
+        std::fs::write(&p, &text).unwrap();
+        let limits = Limits { chunk: 16, max_line: 100 };
+        let (lines, malformed, cursor, buf_len) = read_all(&p, limits);
+        assert_eq!(lines, ["a", "b", &"z".repeat(80), "c"], "lines under the cap are parsed");
+        assert_eq!(malformed, 2, "a line ten times the cap is one malformed line");
+        assert!(buf_len <= limits.max_line, "the buffer stays within the cap: {buf_len}");
+        // The cursor covers the skipped bytes, and its hash matches the
+        // file, so the next run resumes after them.
+        let len = text.len() as u64;
+        assert_eq!(cursor.offset, len);
+        let mut f = File::open(&p).unwrap();
+        assert_eq!(Tail::read(&mut f, len).unwrap().hash(len), cursor.tail_hash);
+        assert_eq!(cursor.malformed, 2);
+    }
 }
