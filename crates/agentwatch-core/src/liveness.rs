@@ -24,6 +24,16 @@ use crate::model::SessionState;
 /// Without any live signal, activity this recent counts as working.
 pub const RECENT_MS: i64 = 5 * 60 * 1000;
 
+/// Activity stamped further ahead of the clock than this is no sign of life:
+/// a transcript line from the future (a skewed clock, a bad line) must not
+/// keep a session working forever. Within it, clocks merely disagree.
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// `at`, unless it lies implausibly far in the future of `now`.
+pub fn plausible(at: i64, now: i64) -> Option<i64> {
+    (at <= now.saturating_add(MAX_CLOCK_SKEW_MS)).then_some(at)
+}
+
 /// What the agent's process is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Process {
@@ -133,7 +143,7 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
     if i.reported == Some(Reported::Complete) || i.turn == Some(Turn::Ended) {
         return Completed;
     }
-    let recent = |window: i64| i.activity.is_some_and(|a| i.now - a < window);
+    let recent = |window: i64| i.activity.and_then(|a| plausible(a, i.now)).is_some_and(|a| i.now - a < window);
     let waiting = i.reported == Some(Reported::Blocked) || i.turn == Some(Turn::Waiting);
     // A session waiting for the user is not expected to send heartbeats.
     let silent = !waiting && i.heartbeat.is_some_and(|h| i.now - h > t.stale_after_ms);
@@ -190,7 +200,10 @@ pub fn decide(current: SessionState, i: &Inputs, t: &Thresholds) -> SessionState
 /// (no collector ran since it appeared): recent transcript activity counts
 /// as working.
 pub fn effective_state(stored: SessionState, last_activity: i64, judged: bool, now: i64) -> SessionState {
-    if !judged && stored == SessionState::Completed && now - last_activity < RECENT_MS {
+    if !judged
+        && stored == SessionState::Completed
+        && plausible(last_activity, now).is_some_and(|a| now - a < RECENT_MS)
+    {
         SessionState::Working
     } else {
         stored
@@ -315,6 +328,22 @@ mod tests {
         assert_eq!(effective_state(Completed, NOW - 1000, true, NOW), Completed);
         assert_eq!(effective_state(Completed, NOW - RECENT_MS, false, NOW), Completed);
         assert_eq!(effective_state(Dead, NOW, false, NOW), Dead);
+    }
+
+    #[test]
+    fn activity_from_the_future_is_no_sign_of_life() {
+        // A transcript line stamped 2100: the session is not working forever.
+        let year_2100 = 4_102_444_800_000;
+        assert_eq!(effective_state(Completed, year_2100, false, NOW), Completed);
+        let mut i = inputs(Process::None);
+        i.activity = Some(year_2100);
+        assert_eq!(decide(Working, &i, &t()), Completed);
+        i.process = Process::Alive { busy: false };
+        assert_eq!(decide(Working, &i, &t()), Idle);
+        // Clocks a little apart still count.
+        i.activity = Some(NOW + 60_000);
+        assert_eq!(decide(Idle, &i, &t()), Working);
+        assert_eq!(effective_state(Completed, NOW + 60_000, false, NOW), Working);
     }
 
     #[test]

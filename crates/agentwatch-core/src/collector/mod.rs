@@ -255,13 +255,15 @@ impl Collector {
     /// newest of the transcript's last lines, hooks, and the agent's registry wins.
     fn turn_and_activity(&mut self, s: &SessionRow, link: Option<&TranscriptLink>) -> (Option<TurnInfo>, Option<i64>) {
         let path = s.transcript_path.as_ref().map(PathBuf::from).or_else(|| link.and_then(|l| l.path.clone()));
-        let mut activity = Some(s.last_activity);
+        // Times from the future (clock skew, bad lines) say nothing about now.
+        let now = crate::util::now_ms();
+        let mut activity = liveness::plausible(s.last_activity, now);
         let mut turn: Option<TurnInfo> = None;
         if let (Some(path), Some(src)) = (path, self.source(&s.agent))
             && let Ok(meta) = std::fs::metadata(&path)
         {
             let m = mtime_ms(&path).unwrap_or(0);
-            activity = activity.max(Some(m));
+            activity = activity.max(liveness::plausible(m, now));
             let cached = self.turns.get(&path).filter(|(size, mt, _)| *size == meta.len() && *mt == m).map(|c| c.2);
             turn = match cached {
                 Some(t) => t,
@@ -282,7 +284,7 @@ impl Collector {
             turn = link.and_then(|l| l.turn).map(|t| TurnInfo { turn: t, at: None });
         }
         for t in [s.live.reported_at, s.live.heartbeat_at].into_iter().flatten() {
-            activity = activity.max(Some(t));
+            activity = activity.max(liveness::plausible(t, now));
         }
         (turn, activity)
     }
@@ -319,7 +321,11 @@ pub fn judge_now(store: &Store, cfg: &Config, pk: i64, why: &str) -> Result<Opti
         } else {
             Process::None
         },
-        activity: [Some(s.last_activity), s.live.reported_at, s.live.heartbeat_at].into_iter().flatten().max(),
+        activity: [Some(s.last_activity), s.live.reported_at, s.live.heartbeat_at]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| liveness::plausible(t, now))
+            .max(),
         turn: s.live.turn.as_deref().and_then(Turn::parse),
         reported: s.live.reported_state.as_deref().and_then(Reported::parse),
         heartbeat: s.live.heartbeat_at,

@@ -116,24 +116,26 @@ fn make_blocks(evs: &[EventRow], prices: &PriceBook, now_ms: i64) -> Vec<Block> 
         }
         last_ts = e.ts;
     }
-    if let Some(mut b) = cur {
-        if now_ms < b.end && b.actual_end.is_some_and(|t| now_ms - t < BLOCK_MS) {
-            b.is_active = true;
-            let first = evs.iter().rev().take_while(|e| e.ts >= b.start).last().map_or(b.start, |e| e.ts);
-            let minutes = ((b.actual_end.unwrap_or(first) - first) as f64 / 60_000.0).max(1.0);
-            let rate = BurnRate {
-                tokens_per_minute: b.tokens.total() as f64 / minutes,
-                cost_per_hour: b.cost / minutes * 60.0,
-            };
-            let remaining = ((b.end - now_ms) as f64 / 60_000.0).max(0.0);
-            b.projection = Some(Projection {
-                total_tokens: b.tokens.total() + (rate.tokens_per_minute * remaining).round() as u64,
-                total_cost: b.cost + rate.cost_per_hour / 60.0 * remaining,
-                remaining_minutes: remaining.round() as i64,
-            });
-            b.burn_rate = Some(rate);
-        }
-        out.push(b);
+    out.extend(cur);
+    // The active block is the one that contains now: not one from the
+    // future (stamped by a skewed clock), which would project its burn rate
+    // over years, and whose calls must not hide the current block either.
+    let active = out.iter_mut().find(|b| {
+        !b.is_gap && b.start <= now_ms && now_ms < b.end && b.actual_end.is_some_and(|t| now_ms - t < BLOCK_MS)
+    });
+    if let Some(b) = active {
+        b.is_active = true;
+        let first = evs.get(evs.partition_point(|e| e.ts < b.start)).map_or(b.start, |e| e.ts);
+        let minutes = ((b.actual_end.unwrap_or(first) - first) as f64 / 60_000.0).max(1.0);
+        let rate =
+            BurnRate { tokens_per_minute: b.tokens.total() as f64 / minutes, cost_per_hour: b.cost / minutes * 60.0 };
+        let remaining = ((b.end - now_ms) as f64 / 60_000.0).max(0.0);
+        b.projection = Some(Projection {
+            total_tokens: b.tokens.total() + (rate.tokens_per_minute * remaining).round() as u64,
+            total_cost: b.cost + rate.cost_per_hour / 60.0 * remaining,
+            remaining_minutes: remaining.round() as i64,
+        });
+        b.burn_rate = Some(rate);
     }
     out
 }
@@ -205,6 +207,21 @@ mod tests {
         let b = make_blocks(&[ev(0, 10), ev(60 * 12, 10)], &p, i64::MAX);
         assert_eq!(b.len(), 3);
         assert!(b[1].is_gap && b[1].entries == 0);
+    }
+
+    #[test]
+    fn a_block_from_the_future_is_not_active() {
+        let p = PriceBook::embedded();
+        let now = ev(0, 0).ts;
+        let b = make_blocks(&[ev(-360, 1000), ev(60 * 24 * 365 * 70, 1000)], &p, now);
+        assert_eq!(b.len(), 3);
+        assert!(b.iter().all(|b| !b.is_active && b.projection.is_none()), "{b:?}");
+        // Nor does it hide the block of now.
+        let b = make_blocks(&[ev(-60, 6000), ev(-30, 6000), ev(60 * 24 * 365 * 70, 1000)], &p, now);
+        let active: Vec<&Block> = b.iter().filter(|b| b.is_active).collect();
+        assert_eq!(active.len(), 1, "{b:?}");
+        assert_eq!(active[0].start, ev(-60, 0).ts);
+        assert!((active[0].burn_rate.as_ref().unwrap().tokens_per_minute - 400.0).abs() < 1e-9);
     }
 
     #[test]

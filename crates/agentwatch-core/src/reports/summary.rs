@@ -126,12 +126,18 @@ pub struct CostSummary {
     pub by_agent: Vec<CostGroup>,
     pub by_model: Vec<CostGroup>,
     pub by_project: Vec<CostGroup>,
-    /// Every day of the range, oldest first.
+    /// Every day of the range, oldest first; for a range longer than
+    /// [`MAX_SERIES_DAYS`], only the days with usage.
     pub daily: Vec<DayPoint>,
     pub price_sources: Vec<String>,
     pub unpriced_models: Vec<String>,
     pub budgets: Budgets,
 }
+
+/// The most days a summary lists one by one. All-time usage stamped
+/// centuries apart (a skewed clock, a bad line) would otherwise list millions
+/// of empty days; past this, only the days with usage are listed.
+pub const MAX_SERIES_DAYS: i64 = 3660;
 
 /// The cost summary of a range, in `zone`.
 pub fn cost_summary(
@@ -182,18 +188,22 @@ pub fn cost_summary(
     };
     let first = first.or_else(|| by_day.keys().next().copied());
     let last = last.or_else(|| by_day.keys().next_back().copied());
+    let point = |d: NaiveDate, s: Option<&Summary>| DayPoint {
+        date: d.format("%Y-%m-%d").to_string(),
+        cost: s.map_or(0.0, |s| s.cost),
+        tokens: s.map_or(0, |s| s.tokens.total()),
+    };
     let mut daily = Vec::new();
-    if let (Some(a), Some(b)) = (first, last) {
-        let mut d = a;
-        while d <= b {
-            let s = by_day.get(&d);
-            daily.push(DayPoint {
-                date: d.format("%Y-%m-%d").to_string(),
-                cost: s.map_or(0.0, |s| s.cost),
-                tokens: s.map_or(0, |s| s.tokens.total()),
-            });
-            d += Duration::days(1);
+    match (first, last) {
+        (Some(a), Some(b)) if (b - a).num_days() < MAX_SERIES_DAYS => {
+            let mut d = a;
+            while d <= b {
+                daily.push(point(d, by_day.get(&d)));
+                d += Duration::days(1);
+            }
         }
+        (Some(_), Some(_)) => daily.extend(by_day.iter().map(|(d, s)| point(*d, Some(s)))),
+        _ => {}
     }
     let spent = |r: Range| -> Result<f64> {
         let (a, b) = r.days(today);
@@ -224,6 +234,56 @@ pub fn cost_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{EventKey, Tokens, UsageEvent};
+    use crate::sources::Record;
+    use crate::store::{FileCursor, IngestWriter};
+
+    #[test]
+    fn an_all_time_summary_stays_small_when_usage_is_centuries_apart() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(&t.path().join("a.db")).unwrap();
+        let prices = PriceBook::embedded();
+        let ev = |key: &str, ts: &str| {
+            Record::Usage(UsageEvent {
+                key: EventKey::of(&[key]),
+                session_external_id: "s".into(),
+                timestamp: crate::sources::parse_ts(ts).unwrap(),
+                model: "claude-sonnet-4-5".into(),
+                model_fallback: false,
+                fast: false,
+                sidechain: false,
+                tokens: Tokens { input: 1000, ..Default::default() },
+                cost_usd: None,
+            })
+        };
+        let cursor = FileCursor {
+            path: "x".into(),
+            agent: "claude-code".into(),
+            dev: 0,
+            ino: 0,
+            size: 0,
+            mtime_ns: 0,
+            offset: 0,
+            tail_hash: 0,
+            state: None,
+            malformed: 0,
+        };
+        let mut w = IngestWriter::new(&store, &prices).unwrap();
+        let records =
+            [ev("a", "0001-01-01T00:00:00Z"), ev("b", "2026-11-20T10:00:00Z"), ev("c", "9999-12-31T00:00:00Z")];
+        w.apply("claude-code", &records, &cursor, None).unwrap();
+        w.finish().unwrap();
+        let utc = Zone::parse("UTC").unwrap();
+        let now = crate::sources::parse_ts("2026-11-21T00:00:00Z").unwrap().timestamp_millis();
+        let s = cost_summary(&store, &prices, &Config::default(), Range::All, utc, now).unwrap();
+        let days: Vec<&str> = s.daily.iter().map(|d| d.date.as_str()).collect();
+        assert_eq!(days, ["0001-01-01", "2026-11-20", "9999-12-31"], "only the days with usage");
+        assert_eq!(s.tokens.input, 3000, "all of it counted");
+        assert_eq!((s.from.as_deref(), s.to.as_deref()), (Some("0001-01-01"), Some("9999-12-31")));
+        // A range of ordinary length still lists every day.
+        let s = cost_summary(&store, &prices, &Config::default(), Range::Days7, utc, now).unwrap();
+        assert_eq!(s.daily.len(), 7);
+    }
 
     #[test]
     fn ranges_are_calendar_days() {

@@ -180,11 +180,14 @@ impl LineParser for CodexParser {
                     (Some(total), _) => Some(total),
                     (None, prev) => Some(prev.unwrap_or_default().plus(&delta)),
                 };
-                let Some(timestamp) = ts else { return Ok(()) };
                 // Nothing billable (cached input beyond the input is not).
                 if delta.tokens().is_zero() {
                     return Ok(());
                 }
+                let Some(timestamp) = ts else {
+                    // Usage at a time that cannot be read is reported, as Claude's is.
+                    return if l.timestamp.is_some() { Err(LineError::Malformed) } else { Ok(()) };
+                };
                 self.state.n += 1;
                 let (model, model_fallback) = match &self.state.model {
                     Some(m) => (Arc::from(m.as_str()), false),
@@ -327,6 +330,24 @@ mod tests {
         assert_eq!(&*u[0].model, "gpt-5-codex");
         assert_eq!(&*u[0].session_external_id, "abc");
         assert_eq!(u[0].key, EventKey::of(&["codex", "rollout-x", "2"]));
+    }
+
+    #[test]
+    fn usage_at_an_unreadable_time_is_malformed_and_the_totals_move_on() {
+        let mut p = parser();
+        let lines = [
+            tc("garbage", Some([1000, 0, 100, 0]), None),
+            tc("2026-13-45T99:99:99Z", Some([1500, 0, 150, 0]), None),
+            tc("1970-01-01T00:00:00Z", Some([1600, 0, 160, 0]), None),
+            tc("2100-01-01T00:00:00Z", Some([1700, 0, 170, 0]), None),
+        ];
+        let (u, bad) = run(&mut p, &lines);
+        assert_eq!(bad, 2);
+        // Far past and future times are kept as written; the deltas after
+        // the bad lines are still deltas.
+        let times: Vec<i64> = u.iter().map(|e| e.timestamp.timestamp()).collect();
+        assert_eq!(times, [0, 4_102_444_800]);
+        assert!(u.iter().all(|e| e.tokens.input == 100 && e.tokens.output == 10));
     }
 
     #[test]
