@@ -1,7 +1,7 @@
 //! One error type for the core. Every variant renders as a single line that
 //! tells the user what went wrong and, where possible, what to do.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -23,12 +23,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("database {path}: {message}")]
+    #[error("{}: {message}", database(path))]
     Database { path: PathBuf, message: String },
 
     /// The database file is damaged or is not agentwatch's: it can be moved
     /// aside and rebuilt from the agents' files.
-    #[error("database {path}: {why}")]
+    #[error("{}: {why}", database(path))]
     Damaged { path: PathBuf, why: String },
 
     #[error("{0}")]
@@ -45,10 +45,39 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(self, Error::Usage(_))
     }
+
+    /// Names the database in an error that came without its path (a query's
+    /// `?`), for a command that knows which database it used.
+    pub fn with_db_path(self, db: &Path) -> Error {
+        match self {
+            Error::Database { path, message } if path.as_os_str().is_empty() => {
+                Error::Database { path: db.to_path_buf(), message }
+            }
+            Error::Damaged { path, why } if path.as_os_str().is_empty() => {
+                Error::Damaged { path: db.to_path_buf(), why }
+            }
+            other => other,
+        }
+    }
+}
+
+/// "database PATH", or just "database" when the path is not known.
+fn database(path: &Path) -> String {
+    match path.as_os_str().is_empty() {
+        true => "database".into(),
+        false => format!("database {}", path.display()),
+    }
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
-        Error::Database { path: PathBuf::new(), message: e.to_string() }
+        let damaged = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        );
+        match damaged {
+            true => Error::Damaged { path: PathBuf::new(), why: e.to_string() },
+            false => Error::Database { path: PathBuf::new(), message: e.to_string() },
+        }
     }
 }

@@ -167,6 +167,11 @@ impl Monitor {
         &self.watched
     }
 
+    /// Where a damaged database was moved when the monitor opened a new one.
+    pub fn recovered(&self) -> Option<&Path> {
+        self.store.recovered.as_deref()
+    }
+
     /// Runs until told to shut down.
     pub fn run(mut self, observer: &mut dyn Observer) -> Result<()> {
         self.start_watching();

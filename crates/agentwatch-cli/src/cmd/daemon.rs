@@ -38,6 +38,15 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     let _guard = crate::context::init_file_logging(&logs, verbose)?;
     let notifier = a.notify.then(|| Box::new(DesktopNotifier) as Box<dyn Notifier>);
     let (mut m, handle) = Monitor::new(&dirs, default_sources(), notifier)?;
+    if let Some(aside) = m.recovered() {
+        let msg = format!(
+            "the database was damaged or not agentwatch's; it was moved to {} and a new one started \
+             (usage is rebuilt from the agents' files)",
+            aside.display()
+        );
+        crate::output::warn(&msg);
+        tracing::warn!("{msg}");
+    }
     if let Some(s) = a.scan_interval {
         m.set_interval(Duration::from_secs(s));
     }

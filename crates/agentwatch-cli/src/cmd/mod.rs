@@ -13,12 +13,21 @@ mod prices;
 mod sessions;
 mod status;
 
-use agentwatch_core::Result;
+use std::path::Path;
+
+use agentwatch_core::paths::Dirs;
+use agentwatch_core::store::{REBUILT, io_cause, mark_damaged};
+use agentwatch_core::{Error, Result};
 
 use crate::cli::{Cli, Command};
 use crate::context::Ctx;
 
 pub fn run(cli: Cli) -> Result<()> {
+    let data_dir = cli.data_dir.clone();
+    dispatch(cli).map_err(|e| about_the_database(e, data_dir.as_deref()))
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     let data_dir = cli.data_dir.as_deref();
     match cli.command {
         Command::Ingest(a) => ingest::run(&mut Ctx::open(data_dir)?, &a),
@@ -33,5 +42,27 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(agentwatch_core::install::Target::Hooks, &c),
         Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
+    }
+}
+
+/// Names the database in an error from a query that came without its path,
+/// and says what it means: damage found in use is remembered, so that the
+/// next start rebuilds the database; a failed write is checked for a full
+/// disk or a read-only data dir, which SQLite reports as a bare I/O error.
+fn about_the_database(e: Error, data_dir: Option<&Path>) -> Error {
+    if !matches!(e, Error::Database { .. } | Error::Damaged { .. }) {
+        return e;
+    }
+    let Ok(dirs) = Dirs::resolve(data_dir) else { return e };
+    let db = dirs.db_path();
+    match e.with_db_path(&db) {
+        Error::Damaged { path, why } if path == db && !why.contains(REBUILT) => {
+            mark_damaged(&db);
+            Error::Damaged { path, why: format!("{why}; {REBUILT}") }
+        }
+        Error::Database { path, message } if path == db && dirs.data.is_dir() => {
+            Error::Database { message: io_cause(&db).unwrap_or(message), path }
+        }
+        other => other,
     }
 }

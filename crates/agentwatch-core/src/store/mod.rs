@@ -74,7 +74,7 @@ impl Store {
         create_private_file(path)?;
         let db_err = |e: rusqlite::Error| match is_damage(&e) {
             true => Error::Damaged { path: path.to_path_buf(), why: explain(&e) },
-            false => Error::Database { path: path.to_path_buf(), message: explain(&e) },
+            false => Error::Database { path: path.to_path_buf(), message: describe(path, &e) },
         };
         let mut conn = Connection::open_with_flags(
             path,
@@ -135,14 +135,54 @@ impl Store {
             e.sqlite_error_code(),
             Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
         ) {
-            let _ = std::fs::write(damaged_marker(&self.path), b"");
-            return Error::Damaged {
-                path: self.path.clone(),
-                why: format!("{}; it will be rebuilt at the next start", explain(&e)),
-            };
+            mark_damaged(&self.path);
+            return Error::Damaged { path: self.path.clone(), why: format!("{}; {REBUILT}", explain(&e)) };
         }
-        Error::Database { path: self.path.clone(), message: explain(&e) }
+        Error::Database { path: self.path.clone(), message: describe(&self.path, &e) }
     }
+}
+
+/// How the user is told what happens to a database found damaged in use.
+pub const REBUILT: &str = "it will be rebuilt at the next start";
+
+/// Remembers that the database at `db` was found damaged while in use, so
+/// that the next open moves it aside and rebuilds it.
+pub fn mark_damaged(db: &Path) {
+    let _ = std::fs::write(damaged_marker(db), b"");
+}
+
+/// What a failure to open or write the database means, when SQLite only
+/// says "disk I/O error" or "unable to open": see [`io_cause`].
+fn describe(db: &Path, e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_error_code() {
+        Some(SystemIoFailure | DiskFull | CannotOpen | ReadOnly) => io_cause(db).unwrap_or_else(|| explain(e)),
+        _ => explain(e),
+    }
+}
+
+/// Why nothing can be written next to the database at `db`, found by
+/// writing (and removing) a small file there: a full disk, a read-only file
+/// system, or no permission. `None` when writing works.
+pub fn io_cause(db: &Path) -> Option<String> {
+    use std::io::{ErrorKind, Write};
+    let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".agentwatch-write-test-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| f.write_all(&[0u8; 64 * 1024]).and_then(|_| f.sync_all()));
+    let _ = std::fs::remove_file(&probe);
+    let e = written.err()?;
+    Some(match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            format!("the disk is full (no space left in {})", dir.display())
+        }
+        ErrorKind::ReadOnlyFilesystem => format!("the data dir {} is on a read-only file system", dir.display()),
+        ErrorKind::PermissionDenied => format!("no permission to write in the data dir {}", dir.display()),
+        _ => format!("cannot write in the data dir {}: {e}", dir.display()),
+    })
 }
 
 /// Creates the file with mode 0600 if it does not exist, and narrows the mode
@@ -185,6 +225,7 @@ fn explain(e: &rusqlite::Error) -> String {
     }
 }
 
+/// Left next to a database found damaged while in use.
 fn damaged_marker(db: &Path) -> PathBuf {
     db.with_extension("db.damaged")
 }
