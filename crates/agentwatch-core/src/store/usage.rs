@@ -203,8 +203,15 @@ const PRICE_FINGERPRINT: &str = "price_fingerprint";
 /// Recomputes the cached cost and models of the given sessions (all when
 /// `None`).
 pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i64]>) -> Result<()> {
+    if only == Some(&[]) {
+        return Ok(());
+    }
+    // Read the usage inside the write transaction: usage another process
+    // commits between the read and the write would otherwise be stamped
+    // current with this older cost.
+    let tx = store.write_tx()?;
     let rows = match only {
-        Some([]) => return Ok(()),
+        Some([]) => Vec::new(),
         Some(pks) if pks.len() <= 256 => {
             let mut rows = Vec::new();
             for pk in pks {
@@ -240,7 +247,6 @@ pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i
         }
     }
     let version = prices.fingerprint();
-    let tx = store.write_tx()?;
     {
         let mut up = tx
             .prepare_cached(
