@@ -124,3 +124,30 @@ fn a_missing_server_is_a_clear_error_and_no_command_a_usage_error() {
     let o = env.run(&["mcp-proxy"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn when_the_server_exits_the_client_sees_the_end_at_once() {
+    use std::io::{Read, Write};
+    let env = Env::new();
+    let mut proxy = env
+        .command(&["mcp-proxy", "--", "sh", "-c", "read x; echo bye; exit 3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The client keeps its end open, as a client waiting for a reply does.
+    let mut stdin = proxy.stdin.take().unwrap();
+    stdin.write_all(b"hello\n").unwrap();
+    let mut from_proxy = proxy.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = from_proxy.read_to_string(&mut out);
+        let _ = tx.send(out);
+    });
+    let out = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("EOF from the proxy once the server exits");
+    assert_eq!(out, "bye\n", "the server's output, then EOF");
+    let status = wait_for(10, "the proxy to exit", || proxy.try_wait().unwrap());
+    assert_eq!(status.code(), Some(3), "the server's exit code");
+    drop(stdin);
+}

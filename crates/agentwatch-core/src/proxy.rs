@@ -47,8 +47,9 @@ pub struct ProxyOptions {
     pub label: Option<String>,
 }
 
-/// Runs the proxy until the client or the server hangs up. Returns the
-/// server's exit code.
+/// Runs the proxy until the server exits (which it does when the client
+/// hangs up). Returns the server's exit code; the client sees its output
+/// close as soon as the server's does.
 pub fn run(dirs: &Dirs, opts: &ProxyOptions, command: &[String]) -> Result<i32> {
     let (program, args) = command.split_first().ok_or_else(|| Error::Usage("no MCP server command after --".into()))?;
     let mut child = Command::new(program)
@@ -66,20 +67,21 @@ pub fn run(dirs: &Dirs, opts: &ProxyOptions, command: &[String]) -> Result<i32> 
         let (dirs, opts) = (dirs.clone(), opts.clone());
         std::thread::spawn(move || inspect(&dirs, &opts, rx))
     };
-    // Server → client.
-    let tx_out = tx.clone();
-    let relay_out = std::thread::spawn(move || {
-        let mut out = std::io::stdout().lock();
-        relay(from_server, &mut out, |line| offer(&tx_out, Copy::FromServer(line.to_vec())));
-    });
-    // Client → server, on this thread.
-    {
+    // Client → server. When the client hangs up, the server gets EOF. This
+    // thread may still be waiting for the client when the server has gone:
+    // the process ends without it.
+    let tx_in = tx.clone();
+    std::thread::spawn(move || {
         let stdin = std::io::stdin().lock();
-        relay(stdin, &mut to_server, |line| offer(&tx, Copy::FromClient(line.to_vec())));
-        drop(to_server); // EOF for the server
+        relay(stdin, &mut to_server, |line| offer(&tx_in, Copy::FromClient(line.to_vec())));
+        drop(to_server);
+    });
+    // Server → client, on this thread, until the server closes its output.
+    {
+        let mut out = std::io::stdout().lock();
+        relay(from_server, &mut out, |line| offer(&tx, Copy::FromServer(line.to_vec())));
     }
     let status = child.wait().map_err(|e| Error::Other(format!("waiting for the MCP server: {e}")))?;
-    let _ = relay_out.join();
     let _ = tx.send(Copy::Closed);
     drop(tx);
     let _ = inspector.join();
@@ -140,7 +142,13 @@ fn inspect(dirs: &Dirs, opts: &ProxyOptions, rx: Receiver<Copy>) {
         let r = match c {
             Copy::FromClient(b) => ins.client_said(dirs, opts, &b),
             Copy::FromServer(b) => ins.server_said(&b),
-            Copy::Closed => ins.closed(),
+            Copy::Closed => {
+                if let Err(e) = ins.closed() {
+                    tracing::warn!("mcp-proxy: {e}");
+                }
+                // The client's relay may still hold a sender: stop here.
+                break;
+            }
         };
         if let Err(e) = r {
             tracing::warn!("mcp-proxy: {e}");
@@ -152,6 +160,7 @@ impl Inspector {
     fn store(&mut self, dirs: &Dirs) -> Result<&Store> {
         if self.store.is_none() {
             let s = Store::open_in(dirs)?;
+            s.skip_checkpoint_on_close();
             s.conn().busy_timeout(std::time::Duration::from_secs(2))?;
             self.store = Some(s);
         }

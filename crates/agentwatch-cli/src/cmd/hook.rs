@@ -43,6 +43,7 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
     let payload: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Usage(format!("the hook payload is not JSON: {e}")))?;
     let store = Store::open_in(dirs)?;
+    store.skip_checkpoint_on_close();
     // Never keep the agent waiting on a busy database.
     store.conn().busy_timeout(Duration::from_millis(250)).map_err(|e| store.err(e))?;
     let cfg = Config::load(dirs).unwrap_or_default();

@@ -93,6 +93,13 @@ impl Store {
         Ok(Store { conn, path: path.to_path_buf(), recovered: None })
     }
 
+    /// For short-lived writers (hooks, the MCP proxy): closing the last
+    /// connection then leaves the write-ahead log for the next opener instead
+    /// of copying it back into the database, which costs several fsyncs.
+    pub fn skip_checkpoint_on_close(&self) {
+        let _ = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
