@@ -5,6 +5,7 @@
 mod api;
 mod costs;
 mod errors;
+mod faults;
 mod hooks;
 mod ingest;
 mod live;
