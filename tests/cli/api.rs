@@ -91,6 +91,10 @@ fn rest_endpoints_serve_sessions_costs_and_fleet_health() {
     assert_eq!(get(port, &token, "/api/sessions?state=bogus").status, 400);
     assert_eq!(get(port, &token, "/api/sessions?limit=0").status, 400);
     assert_eq!(get(port, &token, "/api/sessions?colour=red").status, 400);
+    let r = get(port, &token, "/api/sessions?source=martian");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("unknown source 'martian'"), "{}", r.body);
+    assert_eq!(get(port, &token, "/api/sessions?source=hook").status, 200);
 
     let detail = get(port, &token, "/api/sessions/s-web");
     assert_eq!(detail.status, 200);

@@ -248,7 +248,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TEXT")]
     pub project: Option<String>,
     /// Only sessions found through this signal: transcript, process, mcp, proxy or hook.
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", value_parser = clap::builder::PossibleValuesParser::new(agentwatch_core::model::SESSION_SOURCES))]
     pub source: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -13,8 +13,16 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(e)
+            if cmd::hook::is_hook_call(&args)
+                && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
+        {
+            cmd::hook::bad_call(&args, &first_line(&e.render().to_string()));
+            std::process::exit(0);
+        }
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 let _ = e.print();

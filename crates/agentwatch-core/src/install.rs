@@ -129,12 +129,28 @@ pub fn apply(p: &Plan) -> Result<Vec<PathBuf>> {
                 "{}.agentwatch-backup-{stamp}",
                 c.path.file_name().and_then(|n| n.to_str()).unwrap_or("config")
             );
-            let backup = c.path.with_file_name(name);
+            // Never overwrite an earlier backup (two installs in a second).
+            let mut backup = c.path.with_file_name(&name);
+            let mut n = 1;
+            while backup.exists() {
+                n += 1;
+                backup = c.path.with_file_name(format!("{name}-{n}"));
+            }
             std::fs::copy(&c.path, &backup).map_err(|e| Error::io(&backup, e))?;
             backups.push(backup);
         }
+        // The new content is private from its first byte (these files may
+        // hold tokens), then gets the original file's mode.
         let tmp = c.path.with_extension("agentwatch-tmp");
-        std::fs::write(&tmp, &c.after).map_err(|e| Error::io(&tmp, e))?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut f = o.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        std::io::Write::write_all(&mut f, c.after.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        drop(f);
         if let Some(perm) = mode {
             let _ = std::fs::set_permissions(&tmp, perm);
         }
@@ -423,6 +439,35 @@ mod tests {
     }
 
     const EXE: &str = "/usr/local/bin/agentwatch";
+
+    #[test]
+    fn backups_are_never_overwritten_and_the_mode_is_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let settings = t.path().join(".claude/settings.json");
+        std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+        std::fs::write(&settings, "{\"model\": \"opus\"}\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        let mut backups = Vec::new();
+        for uninstall in [false, true, false] {
+            let p = plan(Target::Hooks, Agent::ClaudeCode, uninstall, &env(t.path()), Path::new(EXE)).unwrap();
+            backups.extend(apply(&p).unwrap());
+        }
+        assert_eq!(backups.len(), 3, "{backups:?}");
+        let distinct: std::collections::HashSet<_> = backups.iter().collect();
+        assert_eq!(distinct.len(), 3, "one backup per change, within the same second too: {backups:?}");
+        assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), "{\"model\": \"opus\"}\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640);
+        }
+        assert!(!settings.with_extension("agentwatch-tmp").exists());
+    }
 
     #[test]
     fn claude_hooks_install_once_keep_other_settings_and_uninstall_cleanly() {

@@ -44,6 +44,17 @@ pub fn agent_short_name(id: &str) -> &str {
     AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.short)
 }
 
+/// The signals a session can come from (the `source` of a session).
+pub const SESSION_SOURCES: [&str; 5] = ["transcript", "process", "mcp", "proxy", "hook"];
+
+/// Checks a `source` filter, so that a typo is an error, not an empty list.
+pub fn check_session_source(s: &str) -> crate::Result<()> {
+    match SESSION_SOURCES.contains(&s) {
+        true => Ok(()),
+        false => Err(crate::Error::Usage(format!("unknown source '{s}' (known: {})", SESSION_SOURCES.join(", ")))),
+    }
+}
+
 /// The agent type id of an MCP client, from its `clientInfo.name`
 /// ("claude-code", "Claude Code" → "claude-code"; "cursor-vscode" → "cursor-agent");
 /// unknown clients get a lowercase slug of their name.

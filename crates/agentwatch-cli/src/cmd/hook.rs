@@ -56,6 +56,32 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
     Ok(())
 }
 
+/// A call of `agentwatch hook` that does not parse (say, an installed hook
+/// passing a flag this version does not know) is logged, and exits 0 like
+/// every other hook problem: exit 2 would block the agent's tool call.
+pub fn bad_call(args: &[std::ffi::OsString], message: &str) {
+    let data_dir = args.iter().position(|a| a == "--data-dir").and_then(|i| args.get(i + 1)).map(Path::new);
+    if let Ok(dirs) = Dirs::resolve(data_dir) {
+        log(&dirs, &format!("hook called wrongly: {message}"));
+    }
+}
+
+/// Whether these arguments call `agentwatch hook`.
+pub fn is_hook_call(args: &[std::ffi::OsString]) -> bool {
+    let mut rest = args.iter().skip(1);
+    while let Some(a) = rest.next() {
+        match a.to_str() {
+            Some("--data-dir") => {
+                rest.next();
+            }
+            Some(s) if s.starts_with('-') => {}
+            Some("hook") => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
 fn log(dirs: &Dirs, line: &str) {
     let dir = dirs.data.join("logs");
     if agentwatch_core::paths::create_private_dir(&dir).is_err() {

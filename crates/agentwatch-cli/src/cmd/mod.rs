@@ -4,7 +4,7 @@ mod alerts;
 mod api;
 mod costs;
 mod daemon;
-mod hook;
+pub mod hook;
 mod ingest;
 mod install;
 mod kill;

@@ -87,7 +87,7 @@ impl ApiInfo {
     }
 }
 
-/// 256 random bits, as hex.
+/// 244 random bits (two v4 UUIDs from the OS generator), as 64 hex digits.
 fn new_token() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }

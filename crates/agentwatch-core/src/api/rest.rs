@@ -66,6 +66,9 @@ pub fn session_filter(q: &HashMap<String, String>) -> std::result::Result<Sessio
     f.agent_name = q.get("agent").filter(|s| !s.is_empty()).cloned();
     f.project = q.get("project").or(q.get("workspaceId")).filter(|s| !s.is_empty()).cloned();
     f.source = q.get("source").filter(|s| !s.is_empty()).cloned();
+    if let Some(s) = &f.source {
+        crate::model::check_session_source(s).map_err(|e| bad(e.to_string()))?;
+    }
     match q.get("active").map(String::as_str) {
         None | Some("false" | "0") => {}
         Some("true" | "1") => {
