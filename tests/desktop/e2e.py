@@ -93,12 +93,12 @@ def claude_lines(sid, cwd, t, prompt, blocks, usage, tool_result=None):
     return lines
 
 
-def world(h):
+def world(h, codex=True):
     """Two running Claude Codes (one working, one waiting) and a Codex session that ended 10 minutes ago."""
     now = time.time()
     docs = h.tmp / "src" / "docs-site"
     api = h.tmp / "src" / "api-server"
-    h.codex_rollout(api, "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", now - 600, [
+    codex and h.codex_rollout(api, "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", now - 600, [
         {"timestamp": iso(now - 600), "type": "session_meta", "payload": {"id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "cwd": str(api), "cli_version": "0.50.0", "originator": "codex_cli_rs"}},
         {"timestamp": iso(now - 599), "type": "turn_context", "payload": {"model": "gpt-5-codex", "cwd": str(api), "approval_policy": "on-request"}},
         {"timestamp": iso(now - 590), "type": "event_msg", "payload": {"type": "token_count", "info": {
@@ -221,9 +221,9 @@ def run(h):
 
     # The detail window closes like any window (the notification's Open reopens it).
     detail_title = "Claude Code in web-app — agentwatch"
+    wd.switch(main_handle)
     assert h.xwatch.close(detail_title) == 1
     wait_for("the detail window closed", lambda: len(wd.handles()) == len(before), 10)
-    wd.switch(main_handle)
 
     # 4. Killing the agent: a "died" notification, and the tray shows it dead.
     agent.send_signal(signal.SIGKILL)

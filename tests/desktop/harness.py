@@ -18,6 +18,7 @@ Needs DISPLAY and DBUS_SESSION_BUS_ADDRESS: run under
 
 import asyncio
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -268,21 +269,29 @@ class WebDriver:
         self.base = f"http://127.0.0.1:{port}"
         self.sid = None
 
-    def req(self, method, path, body=None, timeout=60):
+    def req(self, method, path, body=None, timeout=60, retry=True):
         data = None if body is None else json.dumps(body).encode()
-        r = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(r, timeout=timeout) as resp:
-                return json.loads(resp.read() or b"{}").get("value")
-        except urllib.error.HTTPError as e:
-            raise RuntimeError(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}") from None
+        for attempt in range(3):
+            r = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(r, timeout=timeout) as resp:
+                    return json.loads(resp.read() or b"{}").get("value")
+            except urllib.error.HTTPError as e:
+                raise RuntimeError(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}") from None
+            except (ConnectionResetError, http.client.RemoteDisconnected):
+                # tauri-driver sometimes reuses a keep-alive connection to
+                # WebKitWebDriver just as that closes it; the request never
+                # arrived, so it is safe to send again.
+                if not retry or attempt == 2:
+                    raise
+                time.sleep(0.2)
 
     def s(self, method, path, body=None):
         return self.req(method, f"/session/{self.sid}{path}", body)
 
     def start(self, app, args=()):
         caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": str(app), "args": list(args)}}}}
-        self.sid = self.req("POST", "/session", caps, timeout=120)["sessionId"]
+        self.sid = self.req("POST", "/session", caps, timeout=120, retry=False)["sessionId"]
         return self.sid
 
     def handles(self):
@@ -508,7 +517,7 @@ def pss_kib(pid):
 class Harness:
     """A temp world (home, data, config, project), the helpers and the app."""
 
-    def __init__(self, keep=False):
+    def __init__(self, keep=False, scan_interval=1):
         self.keep = keep
         self.tmp = Path(tempfile.mkdtemp(prefix="aw-desktop-e2e-"))
         self.home = self.tmp / "home"
@@ -518,7 +527,9 @@ class Harness:
         for d in (self.home / ".claude/projects", self.home / ".codex/sessions", self.config, self.project):
             d.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
-        (self.config / "config.toml").write_text(f"scan_interval_secs = 1\n\n[api]\nport = {self.api_port}\n")
+        # A fast scan for quick tests; None keeps the default (2 s).
+        scan = f"scan_interval_secs = {scan_interval}\n\n" if scan_interval else ""
+        (self.config / "config.toml").write_text(f"{scan}[api]\nport = {self.api_port}\n")
         self.procs = []  # (name, Popen)
         self.tray = None
         self.xwatch = None
@@ -625,6 +636,9 @@ class Harness:
             return ""
 
     def close(self):
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         if self.wd:
             self.wd.quit()
         if self.xwatch:
