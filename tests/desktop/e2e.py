@@ -13,7 +13,8 @@ Code (a copy of /bin/sleep named `claude`, working in a temp project):
 
 plus: a second launch exits and leaves one instance, closing the main
 window hides it, "Quit" ends the app. Saves screenshots of the main window,
-the detail window and the notification to docs/screenshots/.
+the detail window and the notification (to target/desktop-e2e/, or with
+--update-screenshots to docs/screenshots/).
 
 Exit status 0 when every check passed.
 """
@@ -32,7 +33,12 @@ from harness import APP, ROOT, Harness, log, wait_for, x_screenshot  # noqa: E40
 
 CLI = Path(os.environ.get("AGENTWATCH_BIN", ROOT / "target/debug/agentwatch"))
 
-SHOTS = Path(os.environ.get("AGENTWATCH_SCREENSHOTS", ROOT / "docs/screenshots"))
+# Screenshots go to the (ignored) target dir; `--update-screenshots` writes
+# the ones committed in docs/screenshots/.
+SHOTS = Path(
+    os.environ.get("AGENTWATCH_SCREENSHOTS")
+    or (ROOT / "docs/screenshots" if "--update-screenshots" in sys.argv else Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "desktop-e2e")
+)
 
 
 def main():
