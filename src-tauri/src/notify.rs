@@ -42,7 +42,7 @@ fn icon_file(dirs: &Dirs) -> Option<PathBuf> {
 impl<R: Runtime> Notifier for AppNotifier<R> {
     fn notify(&self, a: &Alert) -> agentwatch_core::Result<()> {
         let mut n = notify_rust::Notification::new();
-        n.appname("agentwatch").summary(&a.title).body(&a.body);
+        n.appname("agentwatch").summary(&a.title).body(&agentwatch_core::alerts::plain_body(&a.body));
         match &self.icon {
             Some(p) => n.icon(&p.display().to_string()),
             None => n.icon("dialog-information"),

@@ -81,13 +81,20 @@ impl Notifier for DesktopNotifier {
             _ => notify_rust::Urgency::Normal,
         };
         let mut n = notify_rust::Notification::new();
-        n.appname("agentwatch").summary(&a.title).body(&a.body).icon("dialog-information");
+        n.appname("agentwatch").summary(&a.title).body(&plain_body(&a.body)).icon("dialog-information");
         #[cfg(all(unix, not(target_os = "macos")))]
         n.urgency(urgency).hint(notify_rust::Hint::Category("im".into()));
         #[cfg(not(all(unix, not(target_os = "macos"))))]
         let _ = urgency;
         n.show().map(|_| ()).map_err(|e| crate::Error::Other(format!("cannot show a notification: {e}")))
     }
+}
+
+/// An alert's text as a notification body. Notification servers may read
+/// bodies as markup (`<b>`, `<a href>`), and alert texts carry names that
+/// agents and users chose: shown as they are, never as markup.
+pub fn plain_body(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// A session as the alert texts need it.
@@ -453,5 +460,11 @@ mod tests {
         let late = chrono::Local::now().date_naive().and_hms_opt(12, 0, 0).unwrap();
         let noon = late.and_local_timezone(Local).unwrap().timestamp_millis();
         assert_eq!(suppression(&store, &quiet, None, noon).unwrap().as_deref(), Some("quiet hours"));
+    }
+
+    #[test]
+    fn notification_bodies_are_never_markup() {
+        assert_eq!(plain_body("<b>x</b> & <a href=\"y\">z</a>"), "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=\"y\"&gt;z&lt;/a&gt;");
+        assert_eq!(plain_body("It finished its turn."), "It finished its turn.");
     }
 }
