@@ -7,39 +7,71 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 BIN := $(CARGO_TARGET_DIR)/release/agentwatch
+DESKTOP := $(CARGO_TARGET_DIR)/release/agentwatch-desktop
 DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/agentwatch
 
-.PHONY: run test build setup lint unit parity clean help
+.PHONY: run test build setup ui lint unit ui-test desktop-e2e parity fuzz-smoke faults clean help
 
 help:
-	@echo "make run    set up, build, and show today's agent sessions and costs"
-	@echo "make test   set up and run every test (format, lint, unit, end-to-end, parity)"
-	@echo "make build  release binaries in $(CARGO_TARGET_DIR)/release"
+	@echo "make run    set up, build, and start the tray app (the daemon where there is no display)"
+	@echo "make test   set up and run every test: format, lint, type check, unit, end-to-end, parity"
+	@echo "make build  release binaries in $(CARGO_TARGET_DIR)/release (agentwatch, agentwatch-desktop)"
 
 setup:
 	@scripts/setup.sh
 
-build: setup
-	$(CARGO) build --release --locked -p agentwatch-cli
+# The desktop app embeds ui/dist when it is compiled, so the UI comes first.
+ui: setup
+	npm --prefix ui run build
 
+build: setup ui
+	$(CARGO) build --release --locked -p agentwatch-cli -p agentwatch-desktop
+
+# The tray app on a desktop; on a machine without one, the headless daemon.
 run: build
-	@echo; echo "== Sessions =="; $(BIN) sessions
-	@echo; echo "== Today's costs =="; $(BIN) costs daily --since "$$(date +%F)" --breakdown --no-ingest
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "Starting agentwatch-desktop (it lives in the tray)."; exec $(DESKTOP); \
+	else \
+	  echo "No display: starting the headless daemon instead. Try \`$(BIN) sessions\` in another terminal."; \
+	  exec $(BIN) daemon; \
+	fi
 
-test: setup lint unit parity
+test: setup lint unit ui-test desktop-e2e parity fuzz-smoke
 	@echo "All tests passed."
 
-lint:
+lint: ui
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	npm --prefix ui run check
 
-unit:
+# Unit tests and the black-box tests of the CLI (real binary, real SQLite,
+# real processes, real MCP clients, faults, security).
+unit: ui
 	$(CARGO) test --locked --workspace
+
+# The UI's unit tests, then the built bundle in headless Chromium.
+ui-test: ui
+	npm --prefix ui test
+	npm --prefix ui run e2e:only
+
+# The real app under Xvfb and a private D-Bus, driven by tauri-driver, inside
+# a network namespace with only loopback (checked with strace).
+desktop-e2e: ui
+	tests/security/offline-desktop.sh
 
 # Same files, same timezone: our daily report must equal ccusage's.
 parity:
 	$(CARGO) build --locked -p agentwatch-cli
 	bench/parity --agentwatch $(DEBUG_BIN)
+
+# Every fuzz target, briefly, on its committed corpus (fuzz/README.md has the
+# long runs).
+fuzz-smoke:
+	fuzz/smoke.sh
+
+# Not part of `make test`: the 200 MB kill -9 run (docs/reliability.md).
+faults: build
+	bench/faults --agentwatch $(BIN)
 
 clean:
 	$(CARGO) clean

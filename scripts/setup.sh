@@ -54,9 +54,22 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding rust component $c"; rustup component add "$c"; }
   done
 fi
-# --- Python: the MCP SDK, for tests with real MCP clients and servers ------
-if [ -x tests/mcp/venv.sh ]; then
-  tests/mcp/venv.sh
+# --- Python: the MCP SDK (real MCP clients and servers in tests), and
+# D-Bus and X bindings for the desktop test ---------------------------------
+tests/mcp/venv.sh
+tests/desktop/venv.sh
+
+# --- The UI's npm packages, again whenever package-lock.json changes --------
+if ! cmp -s ui/package-lock.json ui/node_modules/.agentwatch-lock 2>/dev/null; then
+  say "installing the UI's npm packages"
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  cp ui/package-lock.json ui/node_modules/.agentwatch-lock
+fi
+
+# --- tauri-driver, the WebDriver bridge of the desktop end-to-end test -----
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  say "installing tauri-driver from crates.io"
+  cargo install tauri-driver --locked --version '^2' --quiet
 fi
 
 say "dependencies are in place"

@@ -364,3 +364,25 @@ fn reading_a_transcript_does_not_wake_the_daemon() {
     append(&f, &format!("{}\n", line(&codex_tokens(&ago(0), Some([100, 0, 10, 0]), Some([100, 0, 10, 0])))));
     wait_for(10, "a scan after the write", || (env.last_scan() > before).then_some(()));
 }
+
+#[test]
+fn the_daemon_picks_up_edited_settings_and_survives_a_broken_file() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "spend.jsonl");
+    write_lines(&f, &lines(&[claude(&ago(1), "spend", "m1", "r1", SONNET, U(200_000, 0, 0, 0))]));
+    let d = env.daemon(1, &[]);
+    let budget_alerts = |env: &Env| {
+        env.json(&["alerts"])["alerts"].as_array().unwrap().iter().filter(|x| x["kind"] == "budget_daily").count()
+    };
+    // A broken edit first: the daemon keeps going with what it had.
+    std::fs::create_dir_all(&env.config).unwrap();
+    std::fs::write(env.config.join("config.toml"), "[budgets]\ndaily_usd = \"lots\"\n").unwrap();
+    let seen = env.last_scan();
+    wait_for(10, "three more scans", || (env.last_scan() >= seen + 3).then_some(()));
+    assert_eq!(budget_alerts(&env), 0);
+    // Then a budget, as the desktop app's Settings write it: no restart.
+    std::fs::write(env.config.join("config.toml"), "[budgets]\ndaily_usd = 0.5\n").unwrap();
+    wait_for(10, "the budget alert", || (budget_alerts(&env) == 1).then_some(()));
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}

@@ -121,6 +121,19 @@ pub struct Monitor {
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     interval: Duration,
+    /// `--scan-interval`, which wins over the config file's.
+    interval_override: Option<Duration>,
+    /// Size and mtime of the settings files, to notice edits.
+    settings_seen: Vec<Option<(u64, std::time::SystemTime)>>,
+}
+
+/// Size and mtime of config.toml and the price files: an edit by hand, by
+/// the desktop app's Settings or by `prices update` changes them.
+fn settings_stamp(dirs: &Dirs) -> Vec<Option<(u64, std::time::SystemTime)>> {
+    [dirs.config_file(), dirs.price_override_file(), dirs.imported_prices_file()]
+        .iter()
+        .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.len(), m.modified().ok()?))))
+        .collect()
 }
 
 impl Monitor {
@@ -149,6 +162,8 @@ impl Monitor {
             tx: tx.clone(),
             rx,
             interval,
+            interval_override: None,
+            settings_seen: settings_stamp(dirs),
         };
         Ok((m, Handle { tx }))
     }
@@ -156,6 +171,7 @@ impl Monitor {
     /// Overrides the scan interval from the config file.
     pub fn set_interval(&mut self, d: Duration) {
         self.interval = d;
+        self.interval_override = Some(d);
     }
 
     pub fn interval(&self) -> Duration {
@@ -189,6 +205,11 @@ impl Monitor {
                 self.scan(observer)?;
                 next_scan = Instant::now() + self.interval;
                 rounds += 1;
+                let stamp = settings_stamp(&self.dirs);
+                if stamp != self.settings_seen {
+                    self.settings_seen = stamp;
+                    let _ = self.tx.send(Msg::Reload);
+                }
                 if rounds.is_multiple_of(30) && self.start_watching() {
                     // A transcript root appeared since: read what it holds.
                     let _ = self.tx.send(Msg::Rescan);
@@ -198,11 +219,23 @@ impl Monitor {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) | Ok(Msg::Shutdown) => break,
                 Ok(Msg::Reload) => {
-                    let cfg = Config::load(&self.dirs)?;
-                    self.interval = Duration::from_secs(cfg.scan_interval_secs);
-                    self.collector.set_config(cfg);
-                    self.prices = PriceBook::load(&self.dirs)?;
-                    crate::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+                    // A settings file with a mistake keeps the settings in use.
+                    match Config::load(&self.dirs) {
+                        Ok(cfg) => {
+                            self.interval =
+                                self.interval_override.unwrap_or(Duration::from_secs(cfg.scan_interval_secs));
+                            self.collector.set_config(cfg);
+                            tracing::info!("settings reloaded");
+                        }
+                        Err(e) => tracing::warn!("settings not reloaded, the ones in use stay: {e}"),
+                    }
+                    match PriceBook::load(&self.dirs) {
+                        Ok(prices) => {
+                            self.prices = prices;
+                            crate::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+                        }
+                        Err(e) => tracing::warn!("prices not reloaded, the ones in use stay: {e}"),
+                    }
                     next_scan = Instant::now();
                 }
                 Ok(Msg::Rescan) => {
