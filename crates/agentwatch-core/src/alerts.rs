@@ -327,15 +327,14 @@ pub fn list(store: &Store, limit: usize) -> Result<Vec<Alert>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
 }
 
+/// The query of [`for_session`].
+pub(crate) const SESSION_ALERTS_SQL: &str =
+    "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
+     FROM alerts a JOIN sessions s ON s.pk = a.session WHERE a.session = ?1 ORDER BY a.at, a.id";
+
 /// The alerts about one session, oldest first.
 pub fn for_session(store: &Store, pk: i64) -> Result<Vec<Alert>> {
-    let mut st = store
-        .conn()
-        .prepare_cached(
-            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
-             FROM alerts a JOIN sessions s ON s.pk = a.session WHERE a.session = ?1 ORDER BY a.at, a.id",
-        )
-        .map_err(|e| store.err(e))?;
+    let mut st = store.conn().prepare_cached(SESSION_ALERTS_SQL).map_err(|e| store.err(e))?;
     let rows = st.query_map([pk], alert_from_row).map_err(|e| store.err(e))?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
 }

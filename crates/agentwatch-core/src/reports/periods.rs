@@ -46,10 +46,20 @@ pub struct PeriodReport {
 pub fn period_report(store: &Store, prices: &PriceBook, opts: &ReportOptions, period: Period) -> Result<PeriodReport> {
     let rows = rollup(store, &opts.usage_filter(), RollupGroup::Bucket)?;
     let mut groups: BTreeMap<String, Vec<RollupRow>> = BTreeMap::new();
+    // Rows come by bucket: each bucket's period is worked out once.
+    let mut last: Option<(i64, Option<String>)> = None;
     for r in rows {
-        let date = opts.zone.date_of(r.bucket * BUCKET_MS);
-        if opts.contains(date) {
-            groups.entry(period.key(date)).or_default().push(r);
+        if last.as_ref().is_none_or(|(b, _)| *b != r.bucket) {
+            let date = opts.zone.date_of(r.bucket * BUCKET_MS);
+            last = Some((r.bucket, opts.contains(date).then(|| period.key(date))));
+        }
+        if let Some((_, Some(key))) = &last {
+            match groups.get_mut(key) {
+                Some(v) => v.push(r),
+                None => {
+                    groups.insert(key.clone(), vec![r]);
+                }
+            }
         }
     }
     let mut out = PeriodReport { period, rows: Vec::new(), totals: Summary::default() };

@@ -63,6 +63,16 @@ pub struct EventRecord {
     pub data: Option<String>,
 }
 
+/// The query of [`Store::state_history`].
+pub(crate) const STATE_HISTORY_SQL: &str =
+    "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, ''), c.scan
+     FROM state_changes c JOIN sessions s ON s.pk = c.session WHERE c.session = ?1 ORDER BY c.at, c.id";
+
+/// The query of [`Store::tool_calls`]: the last `?2` calls, oldest first.
+pub(crate) const TOOL_CALLS_SQL: &str = "SELECT at, tool, source, is_error FROM
+       (SELECT id, at, tool, source, is_error FROM tool_calls WHERE session = ?1 ORDER BY at DESC, id DESC LIMIT ?2)
+     ORDER BY at, id";
+
 impl Store {
     /// Sessions whose process the collector follows: a pid and a live state.
     pub fn sessions_with_process(&self) -> Result<Vec<SessionRow>> {
@@ -282,10 +292,7 @@ impl Store {
 
     /// The state history of a session, oldest first.
     pub fn state_history(&self, pk: i64) -> Result<Vec<Transition>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, ''), c.scan
-             FROM state_changes c JOIN sessions s ON s.pk = c.session WHERE c.session = ?1 ORDER BY c.at, c.id",
-        )?;
+        let mut st = self.conn.prepare_cached(STATE_HISTORY_SQL)?;
         let rows = st.query_map([pk], |r| {
             let from: Option<String> = r.get(2)?;
             let to: String = r.get(3)?;
@@ -304,11 +311,7 @@ impl Store {
 
     /// The last `limit` tool calls of a session, oldest first.
     pub fn tool_calls(&self, pk: i64, limit: usize) -> Result<Vec<ToolCallRecord>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT at, tool, source, is_error FROM
-               (SELECT id, at, tool, source, is_error FROM tool_calls WHERE session = ?1 ORDER BY at DESC, id DESC LIMIT ?2)
-             ORDER BY at, id",
-        )?;
+        let mut st = self.conn.prepare_cached(TOOL_CALLS_SQL)?;
         let rows = st.query_map(params![pk, limit as i64], |r| {
             Ok(ToolCallRecord { at: r.get(0)?, tool: r.get(1)?, source: r.get(2)?, is_error: r.get::<_, i64>(3)? != 0 })
         })?;

@@ -6,6 +6,7 @@
 
 mod ingest;
 mod live;
+mod plans;
 mod push;
 mod sessions;
 mod usage;
@@ -18,6 +19,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
+pub use plans::{QueryPlan, query_plans};
 pub use push::{Registration, Report};
 pub use sessions::*;
 pub use usage::*;
@@ -29,12 +31,13 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("migrations/001_initial.sql")),
         M::up(include_str!("migrations/002_live.sql")),
+        M::up(include_str!("migrations/003_scale.sql")),
     ])
 });
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    2
+    3
 }
 
 /// An open agentwatch database.

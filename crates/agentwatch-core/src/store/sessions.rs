@@ -158,14 +158,27 @@ pub struct SessionFilter {
 
 /// How many sessions match (ignoring limit and offset).
 pub fn count_sessions(store: &Store, f: &SessionFilter) -> Result<u64> {
-    let (cond, args) = filter_sql(f);
-    let sql = format!("SELECT COUNT(*) FROM sessions s WHERE {cond}");
+    let (sql, args) = count_sql(f);
     let n: i64 = store.conn().query_row(&sql, params_from_iter(args), |r| r.get(0)).map_err(|e| store.err(e))?;
     Ok(n as u64)
 }
 
 /// Sessions, most recently active first.
 pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>> {
+    let (sql, args) = list_sql(f);
+    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+    let rows = st.query_map(params_from_iter(args), session_from_row).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+}
+
+/// The query of [`count_sessions`], with its parameters.
+pub(crate) fn count_sql(f: &SessionFilter) -> (String, Vec<Value>) {
+    let (cond, args) = filter_sql(f);
+    (format!("SELECT COUNT(*) FROM sessions s WHERE {cond}"), args)
+}
+
+/// The query of [`list_sessions`], with its parameters.
+pub(crate) fn list_sql(f: &SessionFilter) -> (String, Vec<Value>) {
     let (cond, args) = filter_sql(f);
     let limit = f
         .limit
@@ -175,9 +188,7 @@ pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>
     let sql = format!(
         "SELECT {SESSION_COLUMNS} FROM sessions s WHERE {cond} ORDER BY s.last_activity DESC, s.pk DESC{limit}{offset}"
     );
-    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
-    let rows = st.query_map(params_from_iter(args), session_from_row).map_err(|e| store.err(e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+    (sql, args)
 }
 
 fn filter_sql(f: &SessionFilter) -> (String, Vec<Value>) {
@@ -236,7 +247,7 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
     if id.is_empty() {
         return Err(Error::Usage("a session id (or a unique prefix of one) is required".into()));
     }
-    let exact = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1 OR s.external_id = ?1 LIMIT 2");
+    let (exact, prefix) = find_sql();
     let mut st = store.conn().prepare_cached(&exact).map_err(|e| store.err(e))?;
     let found: Vec<SessionRow> = st
         .query_map([id], session_from_row)
@@ -247,11 +258,6 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
         return Ok(found.into_iter().next().expect("one"));
     }
     let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let prefix = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions s
-         WHERE s.id LIKE ?1 || '%' ESCAPE '\\' OR s.external_id LIKE ?1 || '%' ESCAPE '\\'
-         ORDER BY s.last_activity DESC LIMIT 6"
-    );
     let mut st = store.conn().prepare_cached(&prefix).map_err(|e| store.err(e))?;
     let found: Vec<SessionRow> = st
         .query_map([escaped], session_from_row)
@@ -267,6 +273,17 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
             Err(Error::Usage(format!("'{id}' matches {more} sessions ({}, …); give more of the id", ids.join(", "))))
         }
     }
+}
+
+/// The queries of [`find_session`]: by exact id, then by prefix.
+pub(crate) fn find_sql() -> (String, String) {
+    let exact = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1 OR s.external_id = ?1 LIMIT 2");
+    let prefix = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s
+         WHERE s.id LIKE ?1 || '%' ESCAPE '\\' OR s.external_id LIKE ?1 || '%' ESCAPE '\\'
+         ORDER BY s.last_activity DESC LIMIT 6"
+    );
+    (exact, prefix)
 }
 
 /// Per-model usage of one session, costliest first.

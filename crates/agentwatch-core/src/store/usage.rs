@@ -1,7 +1,8 @@
 //! Reading usage back: rollup sums for reports, single events for billing
 //! blocks, and the cached per-session costs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
@@ -101,58 +102,249 @@ impl RollupRow {
     }
 }
 
-const SUMS: &str = "SUM(r.events), SUM(r.input), SUM(r.output), SUM(r.cw5m), SUM(r.cw1h), SUM(r.cr), SUM(r.reasoning),
-    SUM(r.over_input), SUM(r.over_output), SUM(r.over_cw5m), SUM(r.over_cw1h), SUM(r.over_cr),
-    SUM(r.n_over_input), SUM(r.n_over_output), SUM(r.n_over_cw5m), SUM(r.n_over_cw1h), SUM(r.n_over_cr), SUM(r.cost_usd)";
-
 /// Reads summed usage from the rollup.
+///
+/// The rows are read in key order (bucket, session, model, flags) and summed
+/// here: an SQL `GROUP BY` sorted every row first (and joined the sessions
+/// and models for each), which at a million usage events (tens of thousands
+/// of rollup rows) took several times longer than the rest of a report.
 pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result<Vec<RollupRow>> {
-    let (cond, args) = filter.sql("r.bucket", super::BUCKET_MS);
-    let (keys, group_by) = match group {
-        RollupGroup::Bucket => ("r.bucket, 0, s.agent", "r.bucket, s.agent, r.model, r.flags"),
-        RollupGroup::Session => ("0, r.session, s.agent", "r.session, r.model, r.flags"),
-        RollupGroup::BucketSession => ("r.bucket, r.session, s.agent", "r.bucket, r.session, r.model, r.flags"),
-    };
-    let sql = format!(
-        "SELECT {keys}, m.name, r.flags, {SUMS}
-         FROM usage_rollup r JOIN sessions s ON s.pk = r.session JOIN models m ON m.id = r.model
-         WHERE {cond} GROUP BY {group_by}"
-    );
-    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
-    let rows = st
-        .query_map(params_from_iter(args), |r| {
-            let g = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
-            Ok(RollupRow {
-                bucket: r.get(0)?,
-                session: r.get(1)?,
-                agent: r.get(2)?,
-                model: r.get(3)?,
-                flags: r.get(4)?,
-                events: g(5)?,
-                tokens: TieredTokens {
-                    tokens: Tokens {
-                        input: g(6)?,
-                        output: g(7)?,
-                        cache_write_5m: g(8)?,
-                        cache_write_1h: g(9)?,
-                        cache_read: g(10)?,
-                        reasoning: g(11)?,
-                    },
-                    over: [g(12)?, g(13)?, g(14)?, g(15)?, g(16)?],
-                    over_n: [g(17)?, g(18)?, g(19)?, g(20)?, g(21)?],
-                },
-                transcript_cost: r.get(22)?,
+    // The agent of each session that passes the filter, as an index into
+    // the agents' names.
+    let (agents, agent_names): (HashMap<i64, usize>, Vec<String>) = {
+        let (sql, arg) = match filter.session {
+            Some(pk) => ("SELECT pk, agent, project_path FROM sessions WHERE pk = ?1", Some(pk)),
+            None => ("SELECT pk, agent, project_path FROM sessions", None),
+        };
+        let mut st = store.conn().prepare_cached(sql).map_err(|e| store.err(e))?;
+        let rows = st
+            .query_map(params_from_iter(arg), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
             })
-        })
-        .map_err(|e| store.err(e))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let row = row.map_err(|e| store.err(e))?;
-        if row.events > 0 {
-            out.push(row);
+            .map_err(|e| store.err(e))?;
+        let mut names: Vec<String> = Vec::new();
+        let mut m = HashMap::new();
+        for row in rows {
+            let (pk, agent, project) = row.map_err(|e| store.err(e))?;
+            let wanted = filter.agent.as_ref().is_none_or(|a| *a == agent)
+                && filter.project.as_ref().is_none_or(|p| project.as_deref().unwrap_or("").contains(p.as_str()));
+            if wanted {
+                let i = names.iter().position(|n| *n == agent).unwrap_or_else(|| {
+                    names.push(agent);
+                    names.len() - 1
+                });
+                m.insert(pk, i);
+            }
+        }
+        // Indexes in name order, so that groups sort as a GROUP BY's did.
+        let mut sorted = names.clone();
+        sorted.sort();
+        for i in m.values_mut() {
+            *i = sorted.binary_search(&names[*i]).expect("a name of the list");
+        }
+        (m, sorted)
+    };
+    let models: HashMap<i64, String> = {
+        let mut st = store.conn().prepare_cached("SELECT id, name FROM models").map_err(|e| store.err(e))?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| store.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| store.err(e))?
+    };
+    let agent_of = |session: i64| agents.get(&session).map_or("", |&i| agent_names[i].as_str());
+    let make = |bucket: i64, session: i64, agent: &str, model: i64, flags: i64, s: &Sums| {
+        let g = |x: i64| x.max(0) as u64;
+        let v = &s.v;
+        RollupRow {
+            bucket,
+            session,
+            agent: agent.to_string(),
+            model: models.get(&model).cloned().unwrap_or_default(),
+            flags,
+            events: g(v[0]),
+            tokens: TieredTokens {
+                tokens: Tokens {
+                    input: g(v[1]),
+                    output: g(v[2]),
+                    cache_write_5m: g(v[3]),
+                    cache_write_1h: g(v[4]),
+                    cache_read: g(v[5]),
+                    reasoning: g(v[6]),
+                },
+                over: [g(v[7]), g(v[8]), g(v[9]), g(v[10]), g(v[11])],
+                over_n: [g(v[12]), g(v[13]), g(v[14]), g(v[15]), g(v[16])],
+            },
+            transcript_cost: s.cost.total(),
+        }
+    };
+
+    let mut out: Vec<RollupRow> = Vec::new();
+    // Group::Bucket: the groups of the bucket being read (a handful).
+    let mut bucket_now: Option<i64> = None;
+    let mut in_bucket: Vec<((usize, i64, i64), Sums)> = Vec::new();
+    let flush = |bucket: i64, groups: &mut Vec<((usize, i64, i64), Sums)>, out: &mut Vec<RollupRow>| {
+        groups.sort_unstable_by_key(|(k, _)| *k);
+        for ((agent, model, flags), s) in groups.drain(..) {
+            if s.v[0] > 0 {
+                out.push(make(bucket, 0, &agent_names[agent], model, flags, &s));
+            }
+        }
+    };
+    // Group::Session: (session, model, flags) → sums.
+    let mut by_session: HashMap<(i64, i64, i64), Sums, BuildHasherDefault<KeyHasher>> = HashMap::default();
+
+    let (sql, args) = rollup_sql(filter);
+    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+    let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
+    while let Some(r) = rows.next().map_err(|e| store.err(e))? {
+        let session: i64 = r.get(0).map_err(|e| store.err(e))?;
+        let Some(&agent) = agents.get(&session) else { continue };
+        let read = || -> rusqlite::Result<(i64, i64, i64, Sums)> {
+            let mut s = Sums::default();
+            for (i, x) in s.v.iter_mut().enumerate().take(7) {
+                *x = r.get(4 + i)?;
+            }
+            // Calls above the 200k tier are rare: their ten columns are read
+            // only when the row has some.
+            if r.get::<_, i64>(12)? != 0 {
+                for (i, x) in s.v.iter_mut().enumerate().skip(7) {
+                    *x = r.get(6 + i)?;
+                }
+            }
+            s.cost.add(r.get(11)?);
+            Ok((r.get(1)?, r.get(2)?, r.get(3)?, s))
+        };
+        let (bucket, model, flags, sums) = read().map_err(|e| store.err(e))?;
+        match group {
+            // Rows are keyed by these already: one group each.
+            RollupGroup::BucketSession => {
+                if sums.v[0] > 0 {
+                    out.push(make(bucket, session, &agent_names[agent], model, flags, &sums));
+                }
+            }
+            RollupGroup::Bucket => {
+                if bucket_now != Some(bucket) {
+                    if let Some(b) = bucket_now {
+                        flush(b, &mut in_bucket, &mut out);
+                    }
+                    bucket_now = Some(bucket);
+                }
+                let key = (agent, model, flags);
+                match in_bucket.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, acc)) => acc.add(&sums),
+                    None => in_bucket.push((key, sums)),
+                }
+            }
+            RollupGroup::Session => by_session.entry((session, model, flags)).or_default().add(&sums),
+        }
+    }
+    if let Some(b) = bucket_now {
+        flush(b, &mut in_bucket, &mut out);
+    }
+    if group == RollupGroup::Session {
+        let mut keys: Vec<(i64, i64, i64)> = by_session.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            let s = &by_session[&k];
+            if s.v[0] > 0 {
+                out.push(make(0, k.0, agent_of(k.0), k.1, k.2, s));
+            }
         }
     }
     Ok(out)
+}
+
+/// A quick hash for the integer keys of [`rollup`] (the default SipHash
+/// showed in profiles).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Summed rollup columns: events, the six token counts, the five sums and
+/// five counts above the tier, and the transcript's cost.
+#[derive(Default)]
+struct Sums {
+    v: [i64; 17],
+    cost: Sum,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        for (a, x) in self.v.iter_mut().zip(o.v) {
+            *a += x;
+        }
+        self.cost.add(o.cost.total());
+    }
+}
+
+/// A sum of floats as SQLite's `SUM` makes it (Kahan-Babuska-Neumaier), so
+/// that the order the rows come in does not change the result.
+#[derive(Default)]
+struct Sum {
+    sum: f64,
+    err: f64,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() > x.abs() {
+            self.err += (self.sum - t) + x;
+        } else {
+            self.err += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn total(&self) -> f64 {
+        self.sum + self.err
+    }
+}
+
+/// The query of [`rollup`]: the rows in the time window (or of one session),
+/// with any over-the-tier sums last.
+pub(crate) fn rollup_sql(filter: &UsageFilter) -> (String, Vec<Value>) {
+    let mut conds = vec!["1 = 1".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(f) = filter.from_ms {
+        args.push(Value::Integer(f.div_euclid(super::BUCKET_MS)));
+        conds.push(format!("bucket >= ?{}", args.len()));
+    }
+    if let Some(t) = filter.to_ms {
+        // Buckets that start before `to` may hold events before it.
+        args.push(Value::Integer((t + super::BUCKET_MS - 1).div_euclid(super::BUCKET_MS)));
+        conds.push(format!("bucket < ?{}", args.len()));
+    }
+    if let Some(pk) = filter.session {
+        args.push(Value::Integer(pk));
+        conds.push(format!("session = ?{}", args.len()));
+    }
+    let sql = format!(
+        "SELECT session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning, cost_usd,
+           n_over_input + n_over_output + n_over_cw5m + n_over_cw1h + n_over_cr,
+           over_input, over_output, over_cw5m, over_cw1h, over_cr,
+           n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr
+         FROM usage_rollup WHERE {} ORDER BY bucket, session, model, flags",
+        conds.join(" AND ")
+    );
+    (sql, args)
 }
 
 /// One stored usage event.
@@ -168,12 +360,7 @@ pub struct EventRow {
 
 /// Usage events in time order.
 pub fn events(store: &Store, filter: &UsageFilter) -> Result<Vec<EventRow>> {
-    let (cond, args) = filter.sql("e.ts", 1);
-    let sql = format!(
-        "SELECT e.ts, e.session, m.name, e.flags, e.input, e.output, e.cw5m, e.cw1h, e.cr, e.reasoning, e.cost_usd
-         FROM usage_events e JOIN sessions s ON s.pk = e.session JOIN models m ON m.id = e.model
-         WHERE {cond} ORDER BY e.ts"
-    );
+    let (sql, args) = events_sql(filter);
     let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
     let rows = st
         .query_map(params_from_iter(args), |r| {
@@ -197,6 +384,20 @@ pub fn events(store: &Store, filter: &UsageFilter) -> Result<Vec<EventRow>> {
         .map_err(|e| store.err(e))?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
 }
+
+/// The query of [`events`], with its parameters.
+pub(crate) fn events_sql(filter: &UsageFilter) -> (String, Vec<Value>) {
+    let (cond, args) = filter.sql("e.ts", 1);
+    let sql = format!(
+        "SELECT e.ts, e.session, m.name, e.flags, e.input, e.output, e.cw5m, e.cw1h, e.cr, e.reasoning, e.cost_usd
+         FROM usage_events e JOIN sessions s ON s.pk = e.session JOIN models m ON m.id = e.model
+         WHERE {cond} ORDER BY e.ts"
+    );
+    (sql, args)
+}
+
+/// Sessions whose cached cost is missing (see [`ensure_costs_current`]).
+pub(crate) const STALE_COSTS_SQL: &str = "SELECT pk FROM sessions WHERE cost_version IS NULL AND events > 0";
 
 const PRICE_FINGERPRINT: &str = "price_fingerprint";
 
@@ -291,10 +492,7 @@ pub fn ensure_costs_current(store: &Store, prices: &PriceBook, changed: &[i64]) 
         return refresh_session_costs(store, prices, None);
     }
     let mut pks: Vec<i64> = {
-        let mut st = store
-            .conn()
-            .prepare_cached("SELECT pk FROM sessions WHERE cost_version IS NULL AND events > 0")
-            .map_err(|e| store.err(e))?;
+        let mut st = store.conn().prepare_cached(STALE_COSTS_SQL).map_err(|e| store.err(e))?;
         let rows = st.query_map([], |r| r.get(0)).map_err(|e| store.err(e))?;
         rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(|e| store.err(e))?
     };
@@ -302,4 +500,151 @@ pub fn ensure_costs_current(store: &Store, prices: &PriceBook, changed: &[i64]) 
     pks.sort_unstable();
     pks.dedup();
     refresh_session_costs(store, prices, Some(&pks))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{EventKey, UsageEvent};
+    use crate::pricing::TIER_THRESHOLD;
+    use crate::sources::{Record, SessionInfo};
+    use crate::store::{FileCursor, IngestWriter};
+
+    /// The rollup as the SQL `GROUP BY` of schema 2 read it: the reference.
+    fn by_sql(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Vec<RollupRow> {
+        let (cond, args) = filter.sql("r.bucket", super::super::BUCKET_MS);
+        let (keys, group_by) = match group {
+            RollupGroup::Bucket => ("r.bucket, 0, s.agent", "r.bucket, s.agent, r.model, r.flags"),
+            RollupGroup::Session => ("0, r.session, s.agent", "r.session, r.model, r.flags"),
+            RollupGroup::BucketSession => ("r.bucket, r.session, s.agent", "r.bucket, r.session, r.model, r.flags"),
+        };
+        let sql = format!(
+            "SELECT {keys}, m.name, r.flags, SUM(r.events), SUM(r.input), SUM(r.output), SUM(r.cw5m), SUM(r.cw1h),
+               SUM(r.cr), SUM(r.reasoning), SUM(r.over_input), SUM(r.over_output), SUM(r.over_cw5m), SUM(r.over_cw1h),
+               SUM(r.over_cr), SUM(r.n_over_input), SUM(r.n_over_output), SUM(r.n_over_cw5m), SUM(r.n_over_cw1h),
+               SUM(r.n_over_cr), SUM(r.cost_usd)
+             FROM usage_rollup r JOIN sessions s ON s.pk = r.session JOIN models m ON m.id = r.model
+             WHERE {cond} GROUP BY {group_by} HAVING SUM(r.events) > 0"
+        );
+        let mut st = store.conn().prepare(&sql).unwrap();
+        let rows = st.query_map(params_from_iter(args), |r| {
+            let g = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            Ok(RollupRow {
+                bucket: r.get(0)?,
+                session: r.get(1)?,
+                agent: r.get(2)?,
+                model: r.get(3)?,
+                flags: r.get(4)?,
+                events: g(5)?,
+                tokens: TieredTokens {
+                    tokens: Tokens {
+                        input: g(6)?,
+                        output: g(7)?,
+                        cache_write_5m: g(8)?,
+                        cache_write_1h: g(9)?,
+                        cache_read: g(10)?,
+                        reasoning: g(11)?,
+                    },
+                    over: [g(12)?, g(13)?, g(14)?, g(15)?, g(16)?],
+                    over_n: [g(17)?, g(18)?, g(19)?, g(20)?, g(21)?],
+                },
+                transcript_cost: r.get(22)?,
+            })
+        });
+        rows.unwrap().collect::<rusqlite::Result<Vec<_>>>().unwrap()
+    }
+
+    #[test]
+    fn rollup_sums_what_a_group_by_summed() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(&t.path().join("a.db")).unwrap();
+        let prices = PriceBook::embedded();
+        let seed = std::cell::Cell::new(0x2545_f491_4f6c_dd1d_u64);
+        let rnd = |n: u64| {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            x % n
+        };
+        let t0 = 1_790_000_000_000_i64;
+        let models = ["claude-sonnet-4-5", "claude-opus-4-8", "gpt-5-codex", "my-local-model"];
+        let mut w = IngestWriter::new(&store, &prices).unwrap();
+        for (i, agent) in
+            ["claude-code", "codex", "claude-code", "codex", "claude-code", "claude-code"].iter().enumerate()
+        {
+            let sid = format!("s{i}");
+            let mut records = vec![Record::Session(SessionInfo {
+                external_id: sid.clone(),
+                project_path: Some(format!("/home/u/{}", ["web", "api", "web-app"][i % 3])),
+                agent_version: None,
+                started_at: None,
+            })];
+            for k in 0..400 {
+                let big = rnd(20) == 0;
+                let n = |m: u64| if big { TIER_THRESHOLD + 1 + rnd(m) } else { rnd(m) };
+                records.push(Record::Usage(UsageEvent {
+                    key: EventKey::of(&[&sid, &k.to_string()]),
+                    session_external_id: Arc::from(sid.as_str()),
+                    timestamp: chrono::DateTime::from_timestamp_millis(t0 + rnd(3 * 86_400_000) as i64).unwrap(),
+                    model: Arc::from(models[rnd(4) as usize]),
+                    model_fallback: rnd(10) == 0,
+                    fast: rnd(3) == 0,
+                    sidechain: rnd(5) == 0,
+                    tokens: Tokens {
+                        input: n(5000),
+                        output: rnd(3000),
+                        cache_write_5m: n(9000),
+                        cache_write_1h: rnd(100),
+                        cache_read: n(90_000),
+                        reasoning: rnd(500),
+                    },
+                    cost_usd: (rnd(4) == 0).then(|| rnd(10_000) as f64 / 7919.0),
+                }));
+            }
+            let cursor = FileCursor {
+                path: sid.clone(),
+                agent: agent.to_string(),
+                dev: 0,
+                ino: 0,
+                size: 0,
+                mtime_ns: 0,
+                offset: 0,
+                tail_hash: 0,
+                state: None,
+                malformed: 0,
+            };
+            w.apply(agent, &records, &cursor, None).unwrap();
+        }
+        w.finish().unwrap();
+        let filters = [
+            UsageFilter::default(),
+            UsageFilter { from_ms: Some(t0 + 86_400_000), to_ms: Some(t0 + 2 * 86_400_000 + 1), ..Default::default() },
+            UsageFilter { agent: Some("codex".into()), ..Default::default() },
+            UsageFilter { project: Some("web".into()), from_ms: Some(t0 + 40_000_000), ..Default::default() },
+            UsageFilter { session: Some(2), to_ms: Some(t0 + 100_000_000), ..Default::default() },
+            UsageFilter { agent: Some("nobody".into()), ..Default::default() },
+        ];
+        for f in &filters {
+            for g in [RollupGroup::Bucket, RollupGroup::Session, RollupGroup::BucketSession] {
+                // The same groups; a GROUP BY's order was not promised.
+                let key = |r: &RollupRow| (r.bucket, r.session, r.agent.clone(), r.model.clone(), r.flags);
+                let mut want = by_sql(&store, f, g);
+                want.sort_by_key(key);
+                let mut got = rollup(&store, f, g).unwrap();
+                got.sort_by_key(key);
+                assert_eq!(got.len(), want.len(), "{f:?} {g:?}");
+                for (a, b) in got.iter().zip(&want) {
+                    assert!((a.transcript_cost - b.transcript_cost).abs() < 1e-9, "{a:?} {b:?}");
+                    let a = RollupRow { transcript_cost: 0.0, ..a.clone() };
+                    let b = RollupRow { transcript_cost: 0.0, ..b.clone() };
+                    assert_eq!(a, b, "{f:?} {g:?}");
+                }
+            }
+        }
+        assert!(by_sql(&store, &filters[0], RollupGroup::Bucket).len() > 100, "enough to compare");
+    }
 }
