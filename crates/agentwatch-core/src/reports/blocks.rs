@@ -8,13 +8,17 @@
 //! within the last 5 hours is active: it gets a burn rate and a projection to
 //! its end.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::ReportOptions;
 use crate::error::Result;
 use crate::model::Tokens;
-use crate::pricing::{PriceBook, TieredTokens, display_model};
-use crate::store::{EventRow, Store, events, flags};
+#[cfg(test)]
+use crate::pricing::TieredTokens;
+use crate::pricing::{PriceBook, display_model};
+#[cfg(test)]
+use crate::store::EventRow;
+use crate::store::{BUCKET_MS, RollupGroup, Store, UsageFilter, flags, rollup};
 use crate::views::iso;
 
 pub const BLOCK_HOURS: i64 = 5;
@@ -72,11 +76,211 @@ impl Block {
 }
 
 /// The blocks of the calls in the report's window, oldest first.
+///
+/// Read from the rollup (usage per 15-minute bucket), not call by call: at a
+/// million calls, reading each one took seconds. Block edges fall on whole
+/// hours, so on bucket edges too; the exact times a block needs (its last
+/// call, the calls either side of a pause of about 5 hours, the first call
+/// of the active block, which model came first when two start in one
+/// bucket) are read for those few buckets from an index of the calls' times.
 pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i64) -> Result<Vec<Block>> {
-    let evs = events(store, &opts.usage_filter())?;
-    Ok(make_blocks(&evs, prices, now_ms))
+    let filter = opts.usage_filter();
+    let rows = rollup(store, &filter, RollupGroup::BucketSession)?;
+    let mut calls = BucketCalls::new(store, &filter)?;
+    let mut out: Vec<Block> = Vec::new();
+    // The first bucket of each block in `out` (gaps: none).
+    let mut first_bucket: Vec<Option<i64>> = Vec::new();
+    let mut cur: Option<(Block, i64)> = None;
+    let mut prev: Option<i64> = None;
+    let mut i = 0;
+    while i < rows.len() {
+        let bucket = rows[i].bucket;
+        let n = rows[i..].iter().take_while(|r| r.bucket == bucket).count();
+        let slice = &rows[i..i + n];
+        i += n;
+        calls.sessions.insert(bucket, slice.iter().map(|r| r.session).collect());
+        let start = bucket * BUCKET_MS;
+        // Whether more than 5 hours passed since the previous call: plain
+        // from the buckets, unless they are about 5 hours apart.
+        let gap = match prev {
+            None => false,
+            Some(p) => {
+                let apart = (bucket - p) * BUCKET_MS;
+                if apart - (BUCKET_MS - 1) > BLOCK_MS {
+                    true
+                } else if apart + (BUCKET_MS - 1) <= BLOCK_MS {
+                    false
+                } else {
+                    calls.get(bucket)?.first - calls.get(p)?.last > BLOCK_MS
+                }
+            }
+        };
+        let starts_new = cur.as_ref().is_none_or(|(b, _)| start >= b.end || gap);
+        if starts_new {
+            if let (Some((mut b, fb)), Some(p)) = (cur.take(), prev) {
+                b.actual_end = Some(calls.get(p)?.last);
+                out.push(b);
+                first_bucket.push(Some(fb));
+                if gap {
+                    let mut g = Block::new(calls.get(p)?.last);
+                    g.end = calls.get(bucket)?.first;
+                    g.is_gap = true;
+                    out.push(g);
+                    first_bucket.push(None);
+                }
+            }
+            cur = Some((Block::new(start - start.rem_euclid(HOUR_MS)), bucket));
+        }
+        let (b, _) = cur.as_mut().expect("a block is open");
+        let mut new_models: Vec<String> = Vec::new();
+        for r in slice {
+            b.entries += r.events;
+            b.tokens.add(&r.tokens.tokens);
+            let name = r.display_model();
+            match r.cost(prices).usd {
+                Some(usd) => b.cost += usd,
+                None => {
+                    b.unpriced.insert(name.clone());
+                }
+            }
+            if !b.models.contains(&name) && !new_models.contains(&name) {
+                new_models.push(name);
+            }
+        }
+        if new_models.len() > 1 {
+            // Models first used in the same bucket: in the order of their calls.
+            let order = &calls.get(bucket)?.models;
+            new_models.sort_by_key(|m| order.iter().position(|o| o == m).unwrap_or(usize::MAX));
+        }
+        b.models.extend(new_models);
+        prev = Some(bucket);
+    }
+    if let (Some((mut b, fb)), Some(p)) = (cur, prev) {
+        b.actual_end = Some(calls.get(p)?.last);
+        out.push(b);
+        first_bucket.push(Some(fb));
+    }
+    if let Some(i) = active_block(&out, now_ms) {
+        let first = match first_bucket[i] {
+            Some(fb) => calls.get(fb)?.first,
+            None => out[i].start,
+        };
+        activate(&mut out[i], first, now_ms);
+    }
+    Ok(out)
 }
 
+/// The calls of one bucket, as far as blocks need them.
+struct Calls {
+    first: i64,
+    last: i64,
+    /// Display names in the order of their first call.
+    models: Vec<String>,
+}
+
+/// The calls of the buckets blocks ask about, read once each from the index
+/// on (ts, session, model, flags), without the calls' rows.
+struct BucketCalls<'s> {
+    store: &'s Store,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    models: HashMap<i64, String>,
+    /// The sessions (those that pass the report's filter) with usage in
+    /// each bucket, from the rollup.
+    sessions: HashMap<i64, HashSet<i64>>,
+    read: HashMap<i64, Calls>,
+}
+
+impl<'s> BucketCalls<'s> {
+    fn new(store: &'s Store, filter: &UsageFilter) -> Result<BucketCalls<'s>> {
+        let mut st = store.conn().prepare_cached("SELECT id, name FROM models").map_err(|e| store.err(e))?;
+        let models = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| store.err(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| store.err(e))?;
+        Ok(BucketCalls {
+            store,
+            from_ms: filter.from_ms,
+            to_ms: filter.to_ms,
+            models,
+            sessions: HashMap::new(),
+            read: HashMap::new(),
+        })
+    }
+
+    fn get(&mut self, bucket: i64) -> Result<&Calls> {
+        if !self.read.contains_key(&bucket) {
+            let calls = self.load(bucket)?;
+            self.read.insert(bucket, calls);
+        }
+        Ok(&self.read[&bucket])
+    }
+
+    fn load(&self, bucket: i64) -> Result<Calls> {
+        let store = self.store;
+        let lo = (bucket * BUCKET_MS).max(self.from_ms.unwrap_or(i64::MIN));
+        let hi = ((bucket + 1) * BUCKET_MS).min(self.to_ms.unwrap_or(i64::MAX));
+        let mut st = store
+            .conn()
+            .prepare_cached(
+                "SELECT ts, session, model, flags FROM usage_events INDEXED BY usage_events_time
+                 WHERE ts >= ?1 AND ts < ?2 ORDER BY ts",
+            )
+            .map_err(|e| store.err(e))?;
+        let mut rows = st.query([lo, hi]).map_err(|e| store.err(e))?;
+        let sessions = self.sessions.get(&bucket);
+        let mut calls = Calls { first: i64::MAX, last: i64::MIN, models: Vec::new() };
+        while let Some(r) = rows.next().map_err(|e| store.err(e))? {
+            let get = || -> rusqlite::Result<(i64, i64, i64, i64)> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)) };
+            let (ts, session, model, fl) = get().map_err(|e| store.err(e))?;
+            if sessions.is_some_and(|s| !s.contains(&session)) {
+                continue;
+            }
+            calls.first = calls.first.min(ts);
+            calls.last = calls.last.max(ts);
+            let name = display_model(self.models.get(&model).map_or("", String::as_str), fl & flags::FAST != 0);
+            if !calls.models.contains(&name) {
+                calls.models.push(name);
+            }
+        }
+        if calls.first > calls.last {
+            // The rollup said there were calls: the edges of the bucket, at worst.
+            calls.first = lo;
+            calls.last = hi - 1;
+        }
+        Ok(calls)
+    }
+}
+
+/// The block that contains now: not one from the future (stamped by a
+/// skewed clock), which would project its burn rate over years, and whose
+/// calls must not hide the current block either.
+fn active_block(blocks: &[Block], now_ms: i64) -> Option<usize> {
+    blocks.iter().position(|b| {
+        !b.is_gap && b.start <= now_ms && now_ms < b.end && b.actual_end.is_some_and(|t| now_ms - t < BLOCK_MS)
+    })
+}
+
+/// Marks the block active, with its burn rate since its first call and a
+/// projection to its end.
+fn activate(b: &mut Block, first: i64, now_ms: i64) {
+    b.is_active = true;
+    let minutes = ((b.actual_end.unwrap_or(first) - first) as f64 / 60_000.0).max(1.0);
+    let rate =
+        BurnRate { tokens_per_minute: b.tokens.total() as f64 / minutes, cost_per_hour: b.cost / minutes * 60.0 };
+    let remaining = ((b.end - now_ms) as f64 / 60_000.0).max(0.0);
+    b.projection = Some(Projection {
+        total_tokens: b.tokens.total() + (rate.tokens_per_minute * remaining).round() as u64,
+        total_cost: b.cost + rate.cost_per_hour / 60.0 * remaining,
+        remaining_minutes: remaining.round() as i64,
+    });
+    b.burn_rate = Some(rate);
+}
+
+/// The blocks of single calls, in time order: the definition, which
+/// [`blocks`] must match (it is checked against this in the tests).
+#[cfg(test)]
 fn make_blocks(evs: &[EventRow], prices: &PriceBook, now_ms: i64) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     let mut cur: Option<Block> = None;
@@ -117,25 +321,10 @@ fn make_blocks(evs: &[EventRow], prices: &PriceBook, now_ms: i64) -> Vec<Block> 
         last_ts = e.ts;
     }
     out.extend(cur);
-    // The active block is the one that contains now: not one from the
-    // future (stamped by a skewed clock), which would project its burn rate
-    // over years, and whose calls must not hide the current block either.
-    let active = out.iter_mut().find(|b| {
-        !b.is_gap && b.start <= now_ms && now_ms < b.end && b.actual_end.is_some_and(|t| now_ms - t < BLOCK_MS)
-    });
-    if let Some(b) = active {
-        b.is_active = true;
-        let first = evs.get(evs.partition_point(|e| e.ts < b.start)).map_or(b.start, |e| e.ts);
-        let minutes = ((b.actual_end.unwrap_or(first) - first) as f64 / 60_000.0).max(1.0);
-        let rate =
-            BurnRate { tokens_per_minute: b.tokens.total() as f64 / minutes, cost_per_hour: b.cost / minutes * 60.0 };
-        let remaining = ((b.end - now_ms) as f64 / 60_000.0).max(0.0);
-        b.projection = Some(Projection {
-            total_tokens: b.tokens.total() + (rate.tokens_per_minute * remaining).round() as u64,
-            total_cost: b.cost + rate.cost_per_hour / 60.0 * remaining,
-            remaining_minutes: remaining.round() as i64,
-        });
-        b.burn_rate = Some(rate);
+    if let Some(i) = active_block(&out, now_ms) {
+        let start = out[i].start;
+        let first = evs.get(evs.partition_point(|e| e.ts < start)).map_or(start, |e| e.ts);
+        activate(&mut out[i], first, now_ms);
     }
     out
 }
@@ -222,6 +411,121 @@ mod tests {
         assert_eq!(active.len(), 1, "{b:?}");
         assert_eq!(active[0].start, ev(-60, 0).ts);
         assert!((active[0].burn_rate.as_ref().unwrap().tokens_per_minute - 400.0).abs() < 1e-9);
+    }
+
+    /// `blocks` (from the rollup and a few buckets' calls) against the
+    /// definition (call by call), on calls spread to hit every edge: pauses
+    /// of about 5 hours either side, models first used in the same bucket,
+    /// several sessions and agents, filters, and now in and out of a block.
+    #[test]
+    fn blocks_from_the_rollup_match_blocks_from_every_call() {
+        use std::sync::Arc;
+
+        use crate::model::{EventKey, UsageEvent};
+        use crate::sources::{Record, SessionInfo};
+        use crate::store::{FileCursor, IngestWriter, UsageFilter, events};
+
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(&t.path().join("a.db")).unwrap();
+        let prices = PriceBook::embedded();
+        let seed = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15_u64);
+        let rnd = |n: u64| {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            x % n
+        };
+        let t0 = 1_790_000_000_000_i64 - 1_790_000_000_000_i64 % HOUR_MS;
+        let models = ["claude-sonnet-4-5", "claude-opus-4-8", "gpt-5-codex", "my-local-model"];
+        let mut w = IngestWriter::new(&store, &prices).unwrap();
+        let mut last_ts = 0;
+        for s in 0..8 {
+            let agent = ["claude-code", "codex"][s % 2];
+            let sid = format!("s{s}");
+            let mut records = vec![Record::Session(SessionInfo {
+                external_id: sid.clone(),
+                project_path: Some(format!("/p/{}", ["web", "api"][s / 4])),
+                agent_version: None,
+                started_at: None,
+            })];
+            // Two sessions (a Claude and a Codex one) at a time, a few days
+            // per pair: pauses of the one an agent filter keeps show.
+            let mut ts = t0 + (s as i64 / 2) * 4 * 86_400_000 + rnd(3 * 3_600_000) as i64;
+            for k in 0..300 {
+                ts += match rnd(25) {
+                    // About 5 hours, give or take a bucket.
+                    0..=2 => 5 * HOUR_MS - 20 * 60_000 + rnd(40 * 60_000) as i64,
+                    3 => rnd(20 * HOUR_MS as u64) as i64,
+                    _ => rnd(240_000) as i64,
+                };
+                last_ts = last_ts.max(ts);
+                records.push(Record::Usage(UsageEvent {
+                    key: EventKey::of(&[&sid, &k.to_string()]),
+                    session_external_id: Arc::from(sid.as_str()),
+                    timestamp: chrono::DateTime::from_timestamp_millis(ts).unwrap(),
+                    model: Arc::from(models[rnd(4) as usize]),
+                    model_fallback: false,
+                    fast: rnd(4) == 0,
+                    sidechain: false,
+                    tokens: Tokens {
+                        input: rnd(5000),
+                        output: rnd(3000),
+                        cache_read: rnd(300_000),
+                        ..Default::default()
+                    },
+                    cost_usd: (rnd(6) == 0).then(|| rnd(10_000) as f64 / 7919.0),
+                }));
+            }
+            let cursor = FileCursor {
+                path: sid.clone(),
+                agent: agent.into(),
+                dev: 0,
+                ino: 0,
+                size: 0,
+                mtime_ns: 0,
+                offset: 0,
+                tail_hash: 0,
+                state: None,
+                malformed: 0,
+            };
+            w.apply(agent, &records, &cursor, None).unwrap();
+        }
+        w.finish().unwrap();
+        let utc = super::super::Zone::parse("UTC").unwrap();
+        let day = |d: i64| Some(utc.date_of(t0 + d * 86_400_000));
+        let optss = [
+            ReportOptions { zone: utc, ..Default::default() },
+            ReportOptions { agent: Some("codex".into()), zone: utc, ..Default::default() },
+            ReportOptions { project: Some("web".into()), zone: utc, ..Default::default() },
+            ReportOptions { since: day(2), until: day(9), zone: utc, ..Default::default() },
+        ];
+        let mut compared = 0;
+        for opts in &optss {
+            let f: UsageFilter = opts.usage_filter();
+            let evs = events(&store, &f).unwrap();
+            let nows = [t0 - HOUR_MS, t0 + 3 * HOUR_MS, last_ts + 60_000, last_ts + 6 * HOUR_MS, t0 + 86_400_000 * 5];
+            for now in nows {
+                let want = make_blocks(&evs, &prices, now);
+                let got = blocks(&store, &prices, opts, now).unwrap();
+                assert_eq!(got.len(), want.len(), "{opts:?} at {now}");
+                for (g, w) in got.iter().zip(&want) {
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+                    assert!(close(g.cost, w.cost), "{g:?}\n{w:?}");
+                    assert_eq!(g.burn_rate.is_some(), w.burn_rate.is_some());
+                    if let (Some(a), Some(b)) = (&g.burn_rate, &w.burn_rate) {
+                        assert!(
+                            close(a.tokens_per_minute, b.tokens_per_minute) && close(a.cost_per_hour, b.cost_per_hour)
+                        );
+                    }
+                    let strip = |b: &Block| Block { cost: 0.0, burn_rate: None, projection: None, ..b.clone() };
+                    assert_eq!(strip(g), strip(w), "{opts:?} at {now}");
+                }
+                compared += want.len();
+            }
+        }
+        assert!(compared > 100, "enough blocks to compare: {compared}");
     }
 
     #[test]
