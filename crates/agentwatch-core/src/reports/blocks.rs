@@ -111,19 +111,19 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
                 } else if apart + (BUCKET_MS - 1) <= BLOCK_MS {
                     false
                 } else {
-                    calls.get(bucket)?.first - calls.get(p)?.last > BLOCK_MS
+                    calls.first(bucket)? - calls.last(p)? > BLOCK_MS
                 }
             }
         };
         let starts_new = cur.as_ref().is_none_or(|(b, _)| start >= b.end || gap);
         if starts_new {
             if let (Some((mut b, fb)), Some(p)) = (cur.take(), prev) {
-                b.actual_end = Some(calls.get(p)?.last);
+                b.actual_end = Some(calls.last(p)?);
                 out.push(b);
                 first_bucket.push(Some(fb));
                 if gap {
-                    let mut g = Block::new(calls.get(p)?.last);
-                    g.end = calls.get(bucket)?.first;
+                    let mut g = Block::new(calls.last(p)?);
+                    g.end = calls.first(bucket)?;
                     g.is_gap = true;
                     out.push(g);
                     first_bucket.push(None);
@@ -149,20 +149,27 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
         }
         if new_models.len() > 1 {
             // Models first used in the same bucket: in the order of their calls.
-            let order = &calls.get(bucket)?.models;
-            new_models.sort_by_key(|m| order.iter().position(|o| o == m).unwrap_or(usize::MAX));
+            let mut firsts = Vec::with_capacity(new_models.len());
+            for m in &new_models {
+                let kinds: Vec<(&str, bool)> =
+                    slice.iter().filter(|r| r.display_model() == *m).map(|r| (r.model.as_str(), r.fast())).collect();
+                firsts.push(calls.first_use(bucket, m, &kinds)?);
+            }
+            let mut order: Vec<usize> = (0..new_models.len()).collect();
+            order.sort_by_key(|&i| firsts[i]);
+            new_models = order.into_iter().map(|i| new_models[i].clone()).collect();
         }
         b.models.extend(new_models);
         prev = Some(bucket);
     }
     if let (Some((mut b, fb)), Some(p)) = (cur, prev) {
-        b.actual_end = Some(calls.get(p)?.last);
+        b.actual_end = Some(calls.last(p)?);
         out.push(b);
         first_bucket.push(Some(fb));
     }
     if let Some(i) = active_block(&out, now_ms) {
         let first = match first_bucket[i] {
-            Some(fb) => calls.get(fb)?.first,
+            Some(fb) => calls.first(fb)?,
             None => out[i].start,
         };
         activate(&mut out[i], first, now_ms);
@@ -174,21 +181,26 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
 struct Calls {
     first: i64,
     last: i64,
-    /// Display names in the order of their first call.
-    models: Vec<String>,
+    /// Display names and their first call.
+    models: Vec<(String, i64)>,
 }
 
-/// The calls of the buckets blocks ask about, read once each from the index
-/// on (ts, session, model, flags), without the calls' rows.
+/// Exact times of the calls in the buckets blocks ask about, from the index
+/// on (ts, session, model, flags), never the calls' rows. Without a filter,
+/// each answer is one seek (`MIN`/`MAX` over a bucket's range); with one,
+/// the bucket's calls are read once and kept.
 struct BucketCalls<'s> {
     store: &'s Store,
     from_ms: Option<i64>,
     to_ms: Option<i64>,
+    /// Every session counts (no agent, project or session filter).
+    everyone: bool,
     models: HashMap<i64, String>,
     /// The sessions (those that pass the report's filter) with usage in
     /// each bucket, from the rollup.
     sessions: HashMap<i64, HashSet<i64>>,
     read: HashMap<i64, Calls>,
+    edges: HashMap<(i64, bool), i64>,
 }
 
 impl<'s> BucketCalls<'s> {
@@ -203,13 +215,85 @@ impl<'s> BucketCalls<'s> {
             store,
             from_ms: filter.from_ms,
             to_ms: filter.to_ms,
+            everyone: filter.agent.is_none() && filter.project.is_none() && filter.session.is_none(),
             models,
             sessions: HashMap::new(),
             read: HashMap::new(),
+            edges: HashMap::new(),
         })
     }
 
-    fn get(&mut self, bucket: i64) -> Result<&Calls> {
+    /// The time range of a bucket within the report's window.
+    fn range(&self, bucket: i64) -> (i64, i64) {
+        let lo = (bucket * BUCKET_MS).max(self.from_ms.unwrap_or(i64::MIN));
+        let hi = ((bucket + 1) * BUCKET_MS).min(self.to_ms.unwrap_or(i64::MAX));
+        (lo, hi)
+    }
+
+    /// The time of the bucket's first call.
+    fn first(&mut self, bucket: i64) -> Result<i64> {
+        self.edge(bucket, false)
+    }
+
+    /// The time of the bucket's last call.
+    fn last(&mut self, bucket: i64) -> Result<i64> {
+        self.edge(bucket, true)
+    }
+
+    fn edge(&mut self, bucket: i64, last: bool) -> Result<i64> {
+        if !self.everyone {
+            let c = self.calls(bucket)?;
+            return Ok(if last { c.last } else { c.first });
+        }
+        if let Some(t) = self.edges.get(&(bucket, last)) {
+            return Ok(*t);
+        }
+        let (lo, hi) = self.range(bucket);
+        let sql = if last {
+            "SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2"
+        } else {
+            "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2"
+        };
+        let store = self.store;
+        let t: Option<i64> = store
+            .conn()
+            .prepare_cached(sql)
+            .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0)))
+            .map_err(|e| store.err(e))?;
+        // The rollup said there were calls: the bucket's edges, at worst.
+        let t = t.unwrap_or(if last { hi - 1 } else { lo });
+        self.edges.insert((bucket, last), t);
+        Ok(t)
+    }
+
+    /// When the model shown as `name` (made of these model names and fast
+    /// flags) was first used in the bucket.
+    fn first_use(&mut self, bucket: i64, name: &str, kinds: &[(&str, bool)]) -> Result<i64> {
+        if !self.everyone {
+            let c = self.calls(bucket)?;
+            return Ok(c.models.iter().find(|(n, _)| n == name).map_or(i64::MAX, |(_, t)| *t));
+        }
+        let (lo, hi) = self.range(bucket);
+        let store = self.store;
+        let mut st = store
+            .conn()
+            .prepare_cached(
+                "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time
+                 WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4",
+            )
+            .map_err(|e| store.err(e))?;
+        let mut first = i64::MAX;
+        for (model, fast) in kinds {
+            let Some(id) = self.models.iter().find(|(_, n)| n == model).map(|(id, _)| *id) else { continue };
+            let t: Option<i64> =
+                st.query_row(rusqlite::params![lo, hi, id, fast], |r| r.get(0)).map_err(|e| store.err(e))?;
+            first = first.min(t.unwrap_or(i64::MAX));
+        }
+        Ok(first)
+    }
+
+    /// The calls of the bucket's sessions that pass the filter, read once.
+    fn calls(&mut self, bucket: i64) -> Result<&Calls> {
         if !self.read.contains_key(&bucket) {
             let calls = self.load(bucket)?;
             self.read.insert(bucket, calls);
@@ -219,8 +303,7 @@ impl<'s> BucketCalls<'s> {
 
     fn load(&self, bucket: i64) -> Result<Calls> {
         let store = self.store;
-        let lo = (bucket * BUCKET_MS).max(self.from_ms.unwrap_or(i64::MIN));
-        let hi = ((bucket + 1) * BUCKET_MS).min(self.to_ms.unwrap_or(i64::MAX));
+        let (lo, hi) = self.range(bucket);
         let mut st = store
             .conn()
             .prepare_cached(
@@ -240,12 +323,12 @@ impl<'s> BucketCalls<'s> {
             calls.first = calls.first.min(ts);
             calls.last = calls.last.max(ts);
             let name = display_model(self.models.get(&model).map_or("", String::as_str), fl & flags::FAST != 0);
-            if !calls.models.contains(&name) {
-                calls.models.push(name);
+            if !calls.models.iter().any(|(n, _)| *n == name) {
+                calls.models.push((name, ts));
             }
         }
         if calls.first > calls.last {
-            // The rollup said there were calls: the edges of the bucket, at worst.
+            // The rollup said there were calls: the bucket's edges, at worst.
             calls.first = lo;
             calls.last = hi - 1;
         }
