@@ -165,15 +165,18 @@ impl Summary {
         self.sources.extend(o.sources.iter().cloned());
     }
 
-    fn add_row(&mut self, r: &RollupRow, prices: &crate::pricing::PriceBook) {
-        let c = r.cost(prices);
+    /// Adds a row whose cost is already worked out (one price lookup for
+    /// every summary the row counts in).
+    fn add_priced(&mut self, r: &RollupRow, c: &crate::pricing::GroupCost) {
         self.events += r.events;
         self.tokens.add(&r.tokens.tokens);
         match c.usd {
             Some(usd) => {
                 self.cost += usd;
                 self.priced = true;
-                self.sources.insert(c.source);
+                if !self.sources.contains(&c.source) {
+                    self.sources.insert(c.source.clone());
+                }
             }
             None => {
                 self.unpriced.insert(r.display_model());
@@ -205,9 +208,10 @@ pub fn models_of(rows: &[RollupRow], prices: &crate::pricing::PriceBook) -> (Sum
                 models.len() - 1
             }
         };
-        models[i].summary.add_row(r, prices);
+        let c = r.cost(prices);
+        models[i].summary.add_priced(r, &c);
         models[i].fallback |= r.fallback();
-        total.add_row(r, prices);
+        total.add_priced(r, &c);
     }
     models.sort_by(|a, b| b.summary.cost.total_cmp(&a.summary.cost).then_with(|| a.model.cmp(&b.model)));
     (total, models)

@@ -2,7 +2,7 @@
 //! a point per day; provenance; budget progress. One shape for the HTTP API,
 //! the MCP `get_cost_summary` tool and the desktop app.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
@@ -152,31 +152,42 @@ pub fn cost_summary(
     let (first, last) = range.days(today);
     let opts = ReportOptions { since: first, until: last, zone, ..Default::default() };
     let rows = rollup(store, &opts.usage_filter(), RollupGroup::BucketSession)?;
-    let projects: HashMap<i64, Option<String>> = {
-        let pks: BTreeSet<i64> = rows.iter().map(|r| r.session).collect();
-        let mut m = HashMap::new();
-        for pk in pks {
-            m.insert(pk, store.session_by_pk(pk)?.and_then(|s| s.project_path));
-        }
-        m
+    // Every session's project, in one query (not one per session).
+    let projects: HashMap<i64, String> = {
+        let mut st = store
+            .conn()
+            .prepare_cached("SELECT pk, project_path FROM sessions WHERE project_path IS NOT NULL")
+            .map_err(|e| store.err(e))?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| store.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| store.err(e))?
     };
     let mut total = Summary::default();
     let mut by_agent: BTreeMap<String, Summary> = BTreeMap::new();
     let mut by_model: BTreeMap<String, Summary> = BTreeMap::new();
     let mut by_project: BTreeMap<String, Summary> = BTreeMap::new();
     let mut by_day: BTreeMap<NaiveDate, Summary> = BTreeMap::new();
+    let mut day_of: Option<(i64, NaiveDate)> = None;
     for r in &rows {
-        let day = zone.date_of(r.bucket * BUCKET_MS);
-        let project = projects.get(&r.session).cloned().flatten().unwrap_or_default();
-        for s in [
-            &mut total,
-            by_agent.entry(r.agent.clone()).or_default(),
-            by_model.entry(r.display_model()).or_default(),
-            by_project.entry(project).or_default(),
-            by_day.entry(day).or_default(),
-        ] {
-            s.add_row(r, prices);
+        // Rows come by bucket: each bucket's date is worked out once.
+        let day = match day_of {
+            Some((b, d)) if b == r.bucket => d,
+            _ => {
+                let d = zone.date_of(r.bucket * BUCKET_MS);
+                day_of = Some((r.bucket, d));
+                d
+            }
+        };
+        let project = projects.get(&r.session).map_or("", String::as_str);
+        let c = r.cost(prices);
+        total.add_priced(r, &c);
+        by_day.entry(day).or_default().add_priced(r, &c);
+        for (m, key) in [(&mut by_agent, r.agent.as_str()), (&mut by_project, project)] {
+            match m.get_mut(key) {
+                Some(s) => s.add_priced(r, &c),
+                None => m.entry(key.to_string()).or_default().add_priced(r, &c),
+            }
         }
+        by_model.entry(r.display_model()).or_default().add_priced(r, &c);
     }
     let groups = |m: BTreeMap<String, Summary>, label: &dyn Fn(&str) -> String| {
         let mut v: Vec<CostGroup> = m
@@ -205,11 +216,7 @@ pub fn cost_summary(
         (Some(_), Some(_)) => daily.extend(by_day.iter().map(|(d, s)| point(*d, Some(s)))),
         _ => {}
     }
-    let spent = |r: Range| -> Result<f64> {
-        let (a, b) = r.days(today);
-        let o = ReportOptions { since: a, until: b, zone, ..Default::default() };
-        Ok(super::period_report(store, prices, &o, super::Period::Month)?.totals.cost)
-    };
+    let (spent_today, spent_month) = spent(store, prices, zone, today)?;
     let project_label =
         |p: &str| if p.is_empty() { "(no project)".to_string() } else { p.rsplit('/').next().unwrap_or(p).to_string() };
     Ok(CostSummary {
@@ -225,10 +232,22 @@ pub fn cost_summary(
         price_sources: total.sources.iter().map(PriceSource::to_string).collect(),
         unpriced_models: total.unpriced.iter().cloned().collect(),
         budgets: Budgets {
-            daily: Budget { limit_usd: cfg.budgets.daily_usd, spent_usd: spent(Range::Today)? },
-            monthly: Budget { limit_usd: cfg.budgets.monthly_usd, spent_usd: spent(Range::ThisMonth)? },
+            daily: Budget { limit_usd: cfg.budgets.daily_usd, spent_usd: spent_today },
+            monthly: Budget { limit_usd: cfg.budgets.monthly_usd, spent_usd: spent_month },
         },
     })
+}
+
+/// What today and this month cost, counted as the budget alerts count it
+/// (`period_report` by month).
+fn spent(store: &Store, prices: &PriceBook, zone: Zone, today: NaiveDate) -> Result<(f64, f64)> {
+    let (first, last) = Range::ThisMonth.days(today);
+    let opts = ReportOptions { since: first, until: last, zone, ..Default::default() };
+    let month = super::period_report(store, prices, &opts, super::Period::Month)?.totals.cost;
+    let (a, b) = Range::Today.days(today);
+    let opts = ReportOptions { since: a, until: b, zone, ..Default::default() };
+    let day = super::period_report(store, prices, &opts, super::Period::Month)?.totals.cost;
+    Ok((day, month))
 }
 
 #[cfg(test)]
