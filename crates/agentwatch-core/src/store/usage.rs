@@ -111,7 +111,7 @@ impl RollupRow {
 pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result<Vec<RollupRow>> {
     // The agent of each session that passes the filter, as an index into
     // the agents' names.
-    let (agents, agent_names): (HashMap<i64, usize>, Vec<String>) = {
+    let (agents, agent_names): (PkMap, Vec<String>) = {
         let (sql, arg) = match filter.session {
             Some(pk) => ("SELECT pk, agent, project_path FROM sessions WHERE pk = ?1", Some(pk)),
             None => ("SELECT pk, agent, project_path FROM sessions", None),
@@ -123,7 +123,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
             })
             .map_err(|e| store.err(e))?;
         let mut names: Vec<String> = Vec::new();
-        let mut m = HashMap::new();
+        let mut m = PkMap::default();
         for row in rows {
             let (pk, agent, project) = row.map_err(|e| store.err(e))?;
             let wanted = filter.agent.as_ref().is_none_or(|a| *a == agent)
@@ -139,9 +139,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
         // Indexes in name order, so that groups sort as a GROUP BY's did.
         let mut sorted = names.clone();
         sorted.sort();
-        for i in m.values_mut() {
-            *i = sorted.binary_search(&names[*i]).expect("a name of the list");
-        }
+        m.map(|i| sorted.binary_search(&names[i]).expect("a name of the list"));
         (m, sorted)
     };
     let models: HashMap<i64, String> = {
@@ -149,7 +147,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| store.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| store.err(e))?
     };
-    let agent_of = |session: i64| agents.get(&session).map_or("", |&i| agent_names[i].as_str());
+    let agent_of = |session: i64| agents.get(session).map_or("", |i| agent_names[i].as_str());
     let make = |bucket: i64, session: i64, agent: &str, model: i64, flags: i64, s: &Sums| {
         let g = |x: i64| x.max(0) as u64;
         let v = &s.v;
@@ -196,7 +194,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
     let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
     while let Some(r) = rows.next().map_err(|e| store.err(e))? {
         let session: i64 = r.get(0).map_err(|e| store.err(e))?;
-        let Some(&agent) = agents.get(&session) else { continue };
+        let Some(agent) = agents.get(session) else { continue };
         let read = || -> rusqlite::Result<(i64, i64, i64, Sums)> {
             let mut s = Sums::default();
             for (i, x) in s.v.iter_mut().enumerate().take(7) {
@@ -250,6 +248,47 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
         }
     }
     Ok(out)
+}
+
+/// Session keys to small values: a vector indexed by the key (session keys
+/// are row ids, dense from 1), a map for any key far beyond the rest.
+#[derive(Default)]
+struct PkMap {
+    dense: Vec<u32>,
+    sparse: HashMap<i64, usize>,
+}
+
+impl PkMap {
+    const NONE: u32 = u32::MAX;
+    const DENSE_MAX: i64 = 1 << 22;
+
+    fn insert(&mut self, pk: i64, v: usize) {
+        if (0..Self::DENSE_MAX).contains(&pk) && v < Self::NONE as usize {
+            let i = pk as usize;
+            if self.dense.len() <= i {
+                self.dense.resize(i + 1, Self::NONE);
+            }
+            self.dense[i] = v as u32;
+        } else {
+            self.sparse.insert(pk, v);
+        }
+    }
+
+    fn get(&self, pk: i64) -> Option<usize> {
+        match self.dense.get(usize::try_from(pk).ok()?) {
+            Some(&v) if v != Self::NONE => Some(v as usize),
+            _ => self.sparse.get(&pk).copied(),
+        }
+    }
+
+    fn map(&mut self, f: impl Fn(usize) -> usize) {
+        for v in self.dense.iter_mut().filter(|v| **v != Self::NONE) {
+            *v = f(*v as usize) as u32;
+        }
+        for v in self.sparse.values_mut() {
+            *v = f(*v);
+        }
+    }
 }
 
 /// A quick hash for the integer keys of [`rollup`] (the default SipHash
