@@ -463,7 +463,10 @@ mod tests {
 
     #[test]
     fn notification_bodies_are_never_markup() {
-        assert_eq!(plain_body("<b>x</b> & <a href=\"y\">z</a>"), "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=\"y\"&gt;z&lt;/a&gt;");
+        assert_eq!(
+            plain_body("<b>x</b> & <a href=\"y\">z</a>"),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=\"y\"&gt;z&lt;/a&gt;"
+        );
         assert_eq!(plain_body("It finished its turn."), "It finished its turn.");
     }
 }
