@@ -247,6 +247,11 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
     if id.is_empty() {
         return Err(Error::Usage("a session id (or a unique prefix of one) is required".into()));
     }
+    // No id holds a NUL, and SQLite's LIKE stops at one: "abc\0xyz" would
+    // otherwise match as the prefix "abc".
+    if id.contains('\0') {
+        return Err(Error::NotFound(format!("no session matches '{}'", id.escape_debug())));
+    }
     let (exact, prefix) = find_sql();
     let mut st = store.conn().prepare_cached(&exact).map_err(|e| store.err(e))?;
     let found: Vec<SessionRow> = st
@@ -290,4 +295,30 @@ pub(crate) fn find_sql() -> (String, String) {
 pub fn session_usage(store: &Store, pk: i64) -> Result<Vec<super::RollupRow>> {
     let f = super::UsageFilter { session: Some(pk), ..Default::default() };
     super::rollup(store, &f, super::RollupGroup::Session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::Dirs;
+    use crate::store::Registration;
+
+    #[test]
+    fn an_id_with_a_nul_matches_nothing() {
+        // Found by the rest_query fuzz target: GET /api/sessions/<id>%00junk
+        // found the session <id>, as SQLite's LIKE ignores what follows a NUL.
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let reg = Registration {
+            agent: "claude-code".into(),
+            external_id: Some("c580ff25".into()),
+            source: "hook".into(),
+            ..Default::default()
+        };
+        store.register(&reg, 1).unwrap();
+        assert_eq!(find_session(&store, "c580").unwrap().id, "c580ff25");
+        for id in ["c580ff25\0junk", "c580\0", "\0"] {
+            assert!(matches!(find_session(&store, id), Err(Error::NotFound(_))), "{id:?}");
+        }
+    }
 }
