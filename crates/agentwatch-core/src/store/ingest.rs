@@ -32,6 +32,13 @@ pub mod flags {
 /// Events per transaction before committing.
 const BATCH_EVENTS: usize = 50_000;
 
+/// The longest the writer keeps the write lock, in milliseconds: then it
+/// commits and pauses for [`YIELD_MS`], so that the other writers (hooks, the
+/// MCP server and proxy, the collector) get their turn during a long ingest
+/// instead of waiting for all of it.
+pub const HOLD_MS: u64 = 50;
+const YIELD_MS: u64 = 2;
+
 /// The rollup bucket width: 15 minutes, so that every timezone offset in use
 /// falls on a bucket boundary.
 pub const BUCKET_MS: i64 = 15 * 60 * 1000;
@@ -141,6 +148,8 @@ pub struct IngestWriter<'s> {
     rollup: HashMap<RollupKey, RollupAcc>,
     touched: HashSet<i64>,
     pending: usize,
+    /// When the open transaction began.
+    since: std::time::Instant,
     stats: WriterStats,
 }
 
@@ -168,6 +177,7 @@ impl<'s> IngestWriter<'s> {
             rollup: HashMap::new(),
             touched: HashSet::new(),
             pending: 0,
+            since: std::time::Instant::now(),
             stats: WriterStats::default(),
         })
     }
@@ -206,9 +216,14 @@ impl<'s> IngestWriter<'s> {
             }
         }
         self.save_cursor(cursor)?;
-        if self.pending >= BATCH_EVENTS {
+        let held = self.since.elapsed() >= std::time::Duration::from_millis(HOLD_MS);
+        if self.pending >= BATCH_EVENTS || held {
             self.flush()?;
-            self.conn().execute_batch("COMMIT; BEGIN IMMEDIATE").map_err(|e| self.db_err(e))?;
+            self.conn().execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
+            // Writers waiting for the lock try every millisecond.
+            std::thread::sleep(std::time::Duration::from_millis(YIELD_MS));
+            self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db_err(e))?;
+            self.since = std::time::Instant::now();
             self.pending = 0;
         }
         Ok(())
