@@ -107,6 +107,51 @@ fn codex_notify_marks_the_session_waiting() {
     assert_eq!(s["session"]["state"], "waiting");
 }
 
+/// The files waiting in the hook spool.
+fn spooled(env: &Env) -> usize {
+    std::fs::read_dir(env.data.join("spool/hooks")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn events_that_find_the_database_locked_wait_in_the_spool_and_land_in_order() {
+    let env = Env::new();
+    hook(&env, &payload("SessionStart", json!({"source": "startup"})));
+    let hold = || {
+        let c = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        c
+    };
+    // Another writer holds the write lock: the hooks neither wait for it
+    // (250 ms at most) nor lose their events.
+    let lock = hold();
+    let bash = json!({"tool_name": "Bash", "tool_input": {}, "tool_response": {"stdout": "ok"}});
+    let edit = json!({"tool_name": "Edit", "tool_input": {}, "tool_response": {"success": false}});
+    let took = [hook(&env, &payload("PostToolUse", bash)), hook(&env, &payload("PostToolUse", edit))];
+    assert!(took.iter().all(|t| t.as_secs() < 5), "{took:?}");
+    assert_eq!(spooled(&env), 2);
+    drop(lock);
+    assert_eq!(session(&env)["session"]["toolCallCount"], 0, "not applied yet");
+    // The next hook applies them first, then its own event.
+    hook(&env, &payload("Stop", json!({})));
+    assert_eq!(spooled(&env), 0);
+    let d = session(&env);
+    assert_eq!((d["session"]["toolCallCount"].as_u64(), d["session"]["errorCount"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(d["session"]["state"], "waiting", "the Stop came last");
+    let tools: Vec<&str> = d["toolCalls"].as_array().unwrap().iter().map(|t| t["tool"].as_str().unwrap()).collect();
+    assert_eq!(tools, vec!["Bash", "Edit"]);
+
+    // Without another hook, the daemon applies them at its next scan.
+    let lock = hold();
+    hook(&env, &payload("UserPromptSubmit", json!({"prompt": "go on"})));
+    assert_eq!(spooled(&env), 1);
+    drop(lock);
+    let _daemon = env.daemon(1, &[]);
+    wait_for(20, "the daemon to apply the spool", || (spooled(&env) == 0).then_some(()));
+    assert_eq!(session(&env)["session"]["state"], "working");
+    let log = std::fs::read_to_string(env.data.join("logs/hooks.log")).unwrap_or_default();
+    assert!(!log.contains("failed"), "{log}");
+}
+
 #[test]
 fn a_broken_agentwatch_never_breaks_the_agent() {
     let env = Env::new();

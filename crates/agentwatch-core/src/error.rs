@@ -46,6 +46,12 @@ impl Error {
         matches!(self, Error::Usage(_))
     }
 
+    /// Whether another writer held the database's write lock for longer
+    /// than this one would wait: worth a retry, or a spool.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Database { message, .. } if message.contains("locked") || message.contains("busy"))
+    }
+
     /// Names the database in an error that came without its path (a query's
     /// `?`), for a command that knows which database it used.
     pub fn with_db_path(self, db: &Path) -> Error {

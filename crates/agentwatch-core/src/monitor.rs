@@ -276,6 +276,15 @@ impl Monitor {
     }
 
     fn scan(&mut self, observer: &mut dyn Observer) -> Result<()> {
+        // Hook events that found the database busy wait in the spool.
+        match crate::hooks::spool::drain(&self.store, self.collector.config(), &self.dirs) {
+            Ok(a) if a.recorded > 0 || !a.refused.is_empty() => {
+                tracing::info!(recorded = a.recorded, refused = ?a.refused, "applied spooled hook events")
+            }
+            Ok(_) => {}
+            Err(e) if e.is_busy() => tracing::debug!("spooled hook events wait: {e}"),
+            Err(e) => tracing::warn!("spooled hook events not applied: {e}"),
+        }
         let r = self.collector.scan(&mut self.store, false)?;
         let now = crate::util::now_ms();
         let new = self.alerts.evaluate(&self.store, self.collector.config(), &self.prices, now)?;

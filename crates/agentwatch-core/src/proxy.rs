@@ -161,7 +161,7 @@ impl Inspector {
         if self.store.is_none() {
             let s = Store::open_in(dirs)?;
             s.skip_checkpoint_on_close();
-            s.conn().busy_timeout(std::time::Duration::from_secs(2))?;
+            s.busy_timeout(std::time::Duration::from_secs(2))?;
             self.store = Some(s);
         }
         Ok(self.store.as_ref().expect("just opened"))

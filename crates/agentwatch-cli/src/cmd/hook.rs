@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agentwatch_core::config::Config;
-use agentwatch_core::hooks;
+use agentwatch_core::hooks::{self, spool};
 use agentwatch_core::paths::Dirs;
 use agentwatch_core::store::Store;
 use agentwatch_core::{Error, Result};
@@ -42,18 +42,43 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
     };
     let payload: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Usage(format!("the hook payload is not JSON: {e}")))?;
-    let store = Store::open_in(dirs)?;
-    store.skip_checkpoint_on_close();
-    // Never keep the agent waiting on a busy database.
-    store.conn().busy_timeout(Duration::from_millis(250)).map_err(|e| store.err(e))?;
-    let cfg = Config::load(dirs).unwrap_or_default();
+    if !hooks::AGENTS.contains(&a.agent.as_str()) {
+        return Err(Error::Usage(format!("unknown agent '{}' (expected claude-code or codex)", a.agent)));
+    }
     let now = chrono::Utc::now().timestamp_millis();
-    match a.agent.as_str() {
-        "claude-code" | "claude" => hooks::claude(&store, &cfg, &payload, now)?,
-        "codex" => hooks::codex(&store, &cfg, &payload, now)?,
-        other => return Err(Error::Usage(format!("unknown agent '{other}' (expected claude-code or codex)"))),
+    let spool = |why: &Error| -> Result<()> {
+        let file = spool::put(dirs, &a.agent, &payload, now)?;
+        tracing::debug!("{why}: event left in {}", file.display());
+        Ok(())
     };
-    Ok(())
+    let store = match Store::open_in(dirs) {
+        Ok(s) => s,
+        Err(e) if e.is_busy() => return spool(&e),
+        Err(e) => return Err(e),
+    };
+    store.skip_checkpoint_on_close();
+    // Never keep the agent waiting on a busy database: past this, the event
+    // goes to the spool for the next writer.
+    store.busy_timeout(Duration::from_millis(250))?;
+    let cfg = Config::load(dirs).unwrap_or_default();
+    // Events spooled before this one are applied first, in the same
+    // transaction, so a session's events land in the order they came.
+    let done = store.atomically(|| {
+        let applied = spool::apply(&store, &cfg, dirs, now)?;
+        hooks::record(&store, &cfg, &a.agent, &payload, now)?;
+        Ok(applied)
+    });
+    match done {
+        Ok(applied) => {
+            spool::remove(&applied.files);
+            for why in &applied.refused {
+                log(dirs, &format!("spooled hook event refused: {why}"));
+            }
+            Ok(())
+        }
+        Err(e) if e.is_busy() => spool(&e),
+        Err(e) => Err(e),
+    }
 }
 
 /// A call of `agentwatch hook` that does not parse (say, an installed hook

@@ -32,6 +32,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/001_initial.sql")),
         M::up(include_str!("migrations/002_live.sql")),
         M::up(include_str!("migrations/003_scale.sql")),
+        M::up(include_str!("migrations/004_hook_spool.sql")),
     ])
 });
 
@@ -84,7 +85,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        conn.busy_handler(Some(wait_for_lock::<10_000>)).map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -94,6 +95,19 @@ impl Store {
         .map_err(db_err)?;
         migrate(&mut conn, path)?;
         Ok(Store { conn, path: path.to_path_buf(), recovered: None })
+    }
+
+    /// How long a statement waits for another writer's lock before it
+    /// fails as busy (10 s unless set). Hooks wait less: they must not keep
+    /// the agent waiting. `limit` is rounded up to 250 ms, 1 s, 2 s or 10 s.
+    pub fn busy_timeout(&self, limit: std::time::Duration) -> Result<()> {
+        let handler: fn(i32) -> bool = match limit.as_millis() {
+            0..=250 => wait_for_lock::<250>,
+            251..=1000 => wait_for_lock::<1000>,
+            1001..=2000 => wait_for_lock::<2000>,
+            _ => wait_for_lock::<10_000>,
+        };
+        self.conn.busy_handler(Some(handler)).map_err(|e| self.err(e))
     }
 
     /// For short-lived writers (hooks, the MCP proxy): closing the last
@@ -133,9 +147,24 @@ impl Store {
     /// IMMEDIATE`): a deferred one that reads first can fail with "locked"
     /// when another writer commits in between, without the busy timeout
     /// helping. Here the wait happens up front, inside the busy timeout.
-    pub fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
-        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))
+    ///
+    /// Inside [`Store::atomically`] it joins the transaction already open:
+    /// its commit is then the outer one's.
+    pub fn write_tx(&self) -> Result<WriteTx<'_>> {
+        if !self.conn.is_autocommit() {
+            return Ok(WriteTx { conn: &self.conn, own: false, done: false });
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        Ok(WriteTx { conn: &self.conn, own: true, done: false })
+    }
+
+    /// Runs `f` as one write transaction: everything it writes lands, or
+    /// nothing does (an error rolls it all back).
+    pub fn atomically<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let tx = self.write_tx()?;
+        let out = f()?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
     }
 
     /// Attaches the database path to an error from a query. Damage found
@@ -149,6 +178,39 @@ impl Store {
             return Error::Damaged { path: self.path.clone(), why: format!("{}; {REBUILT}", explain(&e)) };
         }
         Error::Database { path: self.path.clone(), message: describe(&self.path, &e) }
+    }
+}
+
+/// A write transaction from [`Store::write_tx`]: rolled back when dropped
+/// without [`WriteTx::commit`]. One opened inside another is part of it.
+pub struct WriteTx<'s> {
+    conn: &'s Connection,
+    own: bool,
+    done: bool,
+}
+
+impl WriteTx<'_> {
+    pub fn commit(mut self) -> rusqlite::Result<()> {
+        if self.own {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if self.own && !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -193,6 +255,33 @@ pub fn io_cause(db: &Path) -> Option<String> {
         ErrorKind::PermissionDenied => format!("no permission to write in the data dir {}", dir.display()),
         _ => format!("cannot write in the data dir {}: {e}", dir.display()),
     })
+}
+
+/// SQLite's busy handler: called while another connection holds the write
+/// lock, `n` times before for this wait; `false` gives up (SQLITE_BUSY).
+///
+/// It tries again every millisecond. SQLite's own `busy_timeout` sleeps
+/// longer and longer (up to 100 ms between tries), so a writer that holds
+/// the lock for long stretches with short breaks between them (an ingest
+/// commits every [`ingest::HOLD_MS`] ms and pauses) starved it: hooks gave
+/// up after their 250 ms and the MCP proxy after 2 s while the daemon read a
+/// large history (bench/concurrency).
+fn wait_for_lock<const LIMIT_MS: u64>(n: i32) -> bool {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local! {
+        static SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+    let now = Instant::now();
+    if n == 0 {
+        SINCE.set(Some(now));
+    }
+    let waited = SINCE.get().map_or(Duration::ZERO, |t| now.duration_since(t));
+    if waited >= Duration::from_millis(LIMIT_MS) {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
 }
 
 /// Creates the file with mode 0600 if it does not exist, and narrows the mode

@@ -110,7 +110,7 @@ impl Shared {
             let mut tries = 0;
             loop {
                 match f(s) {
-                    Err(e) if tries < 5 && busy(&e) => {
+                    Err(e) if tries < 5 && e.is_busy() => {
                         tries += 1;
                         std::thread::sleep(Duration::from_millis(20 * tries));
                     }
@@ -119,11 +119,6 @@ impl Shared {
             }
         })
     }
-}
-
-/// Whether the database was locked by another writer (worth a retry).
-fn busy(e: &Error) -> bool {
-    matches!(e, Error::Database { message, .. } if message.contains("locked") || message.contains("busy"))
 }
 
 /// The client of one MCP session, once registered.

@@ -21,6 +21,20 @@ use crate::error::{Error, Result};
 use crate::liveness::{Reported, Turn};
 use crate::store::{Registration, Report, Store};
 
+pub mod spool;
+
+/// The agents `agentwatch hook` takes events from.
+pub const AGENTS: &[&str] = &["claude-code", "claude", "codex"];
+
+/// Records one hook event of `agent` (see [`AGENTS`]) at `now`.
+pub fn record(store: &Store, cfg: &Config, agent: &str, payload: &Value, now: i64) -> Result<HookOutcome> {
+    match agent {
+        "claude-code" | "claude" => claude(store, cfg, payload, now),
+        "codex" => codex(store, cfg, payload, now),
+        other => Err(Error::Usage(format!("unknown agent '{other}' (expected claude-code or codex)"))),
+    }
+}
+
 /// What a hook call did, for logs and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookOutcome {
