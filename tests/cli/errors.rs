@@ -271,7 +271,7 @@ fn every_command_with_bad_values_unknown_or_ambiguous_ids_and_unwritable_paths()
         case(&["prices", "update", "--from", junk_s], 2, "not a JSON price list"),
         case(&["--data-dir", under, "prices", "update", "--from", list_s], 1, "Not a directory"),
         case(&["daemon", "--port", "70000"], 2, "70000"),
-        case(&["daemon", "--scan-interval", "0"], 2, "not in 1..=60"),
+        case(&["daemon", "--scan-interval", "0"], 2, "seconds from 0.01 to 60"),
         case(&["--data-dir", under, "daemon", "--no-api"], 1, "Not a directory"),
         case(&["daemon", "--no-api"], 1, "config.toml").with("AGENTWATCH_CONFIG_DIR", &plain),
         case(&["kill"], 2, "<SESSION>"),

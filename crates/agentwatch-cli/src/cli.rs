@@ -121,9 +121,10 @@ pub struct DaemonArgs {
     /// Show alerts as desktop notifications.
     #[arg(long)]
     pub notify: bool,
-    /// Seconds between process scans (default: from config.toml, else 2).
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=60))]
-    pub scan_interval: Option<u64>,
+    /// Seconds between process scans, 0.01 to 60 (default: from config.toml,
+    /// else 2). Below 1 is for benchmarks such as bench/soak.
+    #[arg(long, value_name = "SECS", value_parser = parse_scan_interval)]
+    pub scan_interval: Option<std::time::Duration>,
     /// Do not serve the local HTTP API and MCP endpoint.
     #[arg(long)]
     pub no_api: bool,
@@ -375,6 +376,13 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(too_long());
     }
     Ok(std::time::Duration::from_secs(total))
+}
+
+fn parse_scan_interval(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.01..=60.0).contains(&x) => Ok(std::time::Duration::from_secs_f64(x)),
+        _ => Err("expected seconds from 0.01 to 60, such as 2 or 0.5".into()),
+    }
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {

@@ -1,7 +1,6 @@
 //! `agentwatch daemon`: the live collector, headless, in the foreground.
 
 use std::path::Path;
-use std::time::Duration;
 
 use agentwatch_core::alerts::{DesktopNotifier, Notifier};
 use agentwatch_core::api::{EventHub, Server};
@@ -48,7 +47,7 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
         tracing::warn!("{msg}");
     }
     if let Some(s) = a.scan_interval {
-        m.set_interval(Duration::from_secs(s));
+        m.set_interval(s);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -259,8 +259,13 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
         .map_err(|e| store.err(e))?
         .collect::<rusqlite::Result<_>>()
         .map_err(|e| store.err(e))?;
-    if found.len() == 1 {
+    // A full id is unique; an agent's own id may be shared by sessions of
+    // two agents.
+    if found.len() == 1 || found.first().is_some_and(|s| s.id == id) {
         return Ok(found.into_iter().next().expect("one"));
+    }
+    if !found.is_empty() {
+        return Err(ambiguous(id, &found, found.len()));
     }
     let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let mut st = store.conn().prepare_cached(&prefix).map_err(|e| store.err(e))?;
@@ -272,17 +277,31 @@ pub fn find_session(store: &Store, id: &str) -> Result<SessionRow> {
     match found.len() {
         0 => Err(Error::NotFound(format!("no session matches '{id}'"))),
         1 => Ok(found.into_iter().next().expect("one")),
-        n => {
-            let ids: Vec<String> = found.iter().take(3).map(|s| s.id.chars().take(12).collect()).collect();
-            let more = if n > 5 { "more than 5".to_string() } else { n.to_string() };
-            Err(Error::Usage(format!("'{id}' matches {more} sessions ({}, …); give more of the id", ids.join(", "))))
-        }
+        n => Err(ambiguous(id, &found, n)),
     }
+}
+
+/// "'ab' matches 3 sessions (ab12… claude-code, ab9f… codex, …)": short ids
+/// where they differ, whole ones where they do not.
+fn ambiguous(id: &str, found: &[SessionRow], n: usize) -> Error {
+    let short = |s: &SessionRow| s.id.chars().take(12).collect::<String>();
+    let distinct = found.iter().map(short).collect::<std::collections::HashSet<_>>().len() == found.len();
+    let ids: Vec<String> = found
+        .iter()
+        .take(3)
+        .map(|s| format!("{} {}", if distinct { short(s) } else { s.id.clone() }, s.agent))
+        .collect();
+    let more = if n > 5 { "more than 5".to_string() } else { n.to_string() };
+    let tail = if n > ids.len() { ", …" } else { "" };
+    Error::Usage(format!("'{id}' matches {more} sessions ({}{tail}); give more of the id", ids.join(", ")))
 }
 
 /// The queries of [`find_session`]: by exact id, then by prefix.
 pub(crate) fn find_sql() -> (String, String) {
-    let exact = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1 OR s.external_id = ?1 LIMIT 2");
+    let exact = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1 OR s.external_id = ?1
+         ORDER BY s.id = ?1 DESC, s.last_activity DESC LIMIT 6"
+    );
     let prefix = format!(
         "SELECT {SESSION_COLUMNS} FROM sessions s
          WHERE s.id LIKE ?1 || '%' ESCAPE '\\' OR s.external_id LIKE ?1 || '%' ESCAPE '\\'
@@ -319,6 +338,35 @@ mod tests {
         assert_eq!(find_session(&store, "c580").unwrap().id, "c580ff25");
         for id in ["c580ff25\0junk", "c580\0", "\0"] {
             assert!(matches!(find_session(&store, id), Err(Error::NotFound(_))), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_id_wins_and_an_agent_id_two_agents_share_is_ambiguous() {
+        // Found by the hook_payload fuzz target: a Claude Code hook and a
+        // Codex notify naming the same id made two sessions, and neither
+        // could then be found by it.
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let shared = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+        let mut ids = Vec::new();
+        for agent in ["claude-code", "codex"] {
+            let reg = Registration {
+                agent: agent.into(),
+                external_id: Some(shared.into()),
+                source: "hook".into(),
+                ..Default::default()
+            };
+            let (row, _) = store.register(&reg, 1).unwrap();
+            ids.push(row.id);
+        }
+        assert_ne!(ids[0], ids[1]);
+        for id in &ids {
+            assert_eq!(&find_session(&store, id).unwrap().id, id, "a full id finds its session");
+        }
+        if !ids.iter().any(|i| i == shared) {
+            let e = find_session(&store, shared).unwrap_err().to_string();
+            assert!(e.contains("matches 2 sessions") && e.contains("codex") && e.contains("claude-code"), "{e}");
         }
     }
 }
