@@ -10,7 +10,7 @@ BIN := $(CARGO_TARGET_DIR)/release/agentwatch
 DESKTOP := $(CARGO_TARGET_DIR)/release/agentwatch-desktop
 DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/agentwatch
 
-.PHONY: run test build setup ui lint unit ui-test desktop-e2e parity fuzz-smoke faults clean help
+.PHONY: run test build setup ui lint unit ui-test desktop-e2e parity fuzz-smoke fuzz faults clean help
 
 help:
 	@echo "make run    set up, build, and start the tray app (the daemon where there is no display)"
@@ -36,7 +36,7 @@ run: build
 	  exec $(BIN) daemon; \
 	fi
 
-test: setup lint unit ui-test desktop-e2e parity fuzz-smoke
+test: setup lint unit ui-test desktop-e2e parity
 	@echo "All tests passed."
 
 lint: ui
@@ -64,10 +64,14 @@ parity:
 	$(CARGO) build --locked -p agentwatch-cli
 	bench/parity --agentwatch $(DEBUG_BIN)
 
-# Every fuzz target, briefly, on its committed corpus (fuzz/README.md has the
-# long runs).
+# Not part of `make test`, which replays the fuzz corpora as a unit test
+# (crates/agentwatch-core/tests/fuzz_corpus.rs) instead of building the
+# fuzzers (5-15 min): every target briefly, then the long runs (fuzz/README.md).
 fuzz-smoke:
 	fuzz/smoke.sh
+
+fuzz:
+	fuzz/run.sh 600
 
 # Not part of `make test`: the 200 MB kill -9 run (docs/reliability.md).
 faults: build

@@ -81,7 +81,12 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
     let Ok(entries) = std::fs::read_dir(dir(dirs)) else { return Ok(out) };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .filter(|n| {
+            if n.starts_with('.') {
+                remove_if_abandoned(&dir(dirs).join(n));
+            }
+            n.ends_with(".json") && !n.starts_with('.')
+        })
         .collect();
     if names.is_empty() {
         return Ok(out);
@@ -117,6 +122,17 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
     }
     conn.execute("DELETE FROM hook_spool_applied WHERE at < ?1", [now - KEEP_NAMES_MS]).map_err(|e| store.err(e))?;
     Ok(out)
+}
+
+/// A temp file a hook killed while writing left behind: removed after an
+/// hour (a live writer renames its own within milliseconds).
+fn remove_if_abandoned(tmp: &Path) {
+    let old = std::fs::metadata(tmp)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(3600)));
+    if old {
+        let _ = std::fs::remove_file(tmp);
+    }
 }
 
 /// Removes applied files (after their transaction committed).
