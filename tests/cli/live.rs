@@ -39,6 +39,28 @@ fn a_native_claude_is_detected_with_its_directory_and_command() {
 }
 
 #[test]
+fn a_process_seen_before_it_execs_the_agent_is_detected_after() {
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/late-exec");
+    std::fs::create_dir_all(&proj).unwrap();
+    // A script that becomes `claude` only after a while: until its exec the
+    // process reads as `sh <script>`, and the daemon scans it as that.
+    let script = env.root.join("start-agent.sh");
+    std::fs::write(&script, format!("sleep 1.5\nexec {} 600\n", bin.display())).unwrap();
+    let _daemon = env.daemon(1, &[]);
+    let p = env.spawn(Path::new("/bin/sh"), &[script.to_str().unwrap()], &proj);
+    let first = env.last_scan();
+    wait_for(10, "a scan before the exec", || (env.last_scan() > first).then_some(()));
+    let s = wait_for(10, "the agent after its exec", || {
+        env.session_with_pid(p.pid(), &["--active", "--no-ingest"])
+            .filter(|s| s["command"].as_str().is_some_and(|c| c.ends_with("bin/claude 600")))
+    });
+    assert_eq!(s["agent"], "claude-code");
+    assert_eq!(s["projectPath"], proj.display().to_string());
+}
+
+#[test]
 fn a_wrapper_and_the_binary_it_starts_are_one_session() {
     let env = Env::new();
     let script = env.codex_package();

@@ -49,8 +49,12 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     if let Some(s) = a.scan_interval {
         m.set_interval(s);
     }
+    // Few threads: each one that touches the heap gets an allocator arena of
+    // its own, and the blocking pool otherwise grows with bursts of requests
+    // (database work runs there; SQLite takes one writer at a time anyway).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(4)
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start: {e}")))?;

@@ -203,7 +203,7 @@ impl ApiContext {
         };
         let r = f(&store);
         let mut pool = self.inner.pool.lock().expect("pool lock");
-        if pool.len() < 8 {
+        if pool.len() < 4 {
             pool.push(store);
         }
         r

@@ -42,6 +42,10 @@ pub struct Usage {
 /// sandboxes).
 pub const SCOPE_ENV: &str = "AGENTWATCH_PROCESS_SCOPE";
 
+/// Processes younger than this (seconds) have their command line, exe and
+/// cwd read again at every scan: an `exec` right after the fork changes them.
+const SETTLE_SECS: u64 = 10;
+
 pub struct Scanner {
     sys: System,
     uid: Option<sysinfo::Uid>,
@@ -74,6 +78,22 @@ impl Scanner {
                 .with_cwd(UpdateKind::OnlyIfNotSet)
                 .with_user(UpdateKind::OnlyIfNotSet),
         );
+        // A process caught between fork and exec (a shell starting `claude`)
+        // still shows its parent's command line, and the line read once is
+        // kept. Young processes are read again until they have settled.
+        let young: Vec<Pid> =
+            self.sys.processes().iter().filter(|(_, p)| p.run_time() < SETTLE_SECS).map(|(pid, _)| *pid).collect();
+        if !young.is_empty() {
+            self.sys.refresh_processes_specifics(
+                ProcessesToUpdate::Some(&young),
+                false,
+                ProcessRefreshKind::nothing()
+                    .without_tasks()
+                    .with_cmd(UpdateKind::Always)
+                    .with_exe(UpdateKind::Always)
+                    .with_cwd(UpdateKind::Always),
+            );
+        }
         let mut out = Vec::new();
         for (pid, p) in self.sys.processes() {
             // Threads show up as processes on Linux; they share their parent's identity.
