@@ -127,6 +127,20 @@ pub struct Monitor {
     settings_seen: Vec<Option<(u64, std::time::SystemTime)>>,
 }
 
+/// How often the monitor hands freed memory back to the system.
+const TRIM_EVERY: Duration = Duration::from_secs(60);
+
+/// Returns the heap's free memory to the system. glibc keeps what threads
+/// freed in their arenas, so a process that runs for days creeps upward
+/// (bench/soak) without it.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Size and mtime of config.toml and the price files: an edit by hand, by
 /// the desktop app's Settings or by `prices update` changes them.
 fn settings_stamp(dirs: &Dirs) -> Vec<Option<(u64, std::time::SystemTime)>> {
@@ -195,6 +209,7 @@ impl Monitor {
         self.after_ingest(&r, observer)?;
         let mut next_scan = Instant::now();
         let mut rounds: u64 = 0;
+        let mut last_trim = Instant::now();
         loop {
             if Instant::now() >= next_scan {
                 if self.watcher.is_none() {
@@ -209,6 +224,10 @@ impl Monitor {
                 if stamp != self.settings_seen {
                     self.settings_seen = stamp;
                     let _ = self.tx.send(Msg::Reload);
+                }
+                if last_trim.elapsed() >= TRIM_EVERY {
+                    release_free_memory();
+                    last_trim = Instant::now();
                 }
                 if rounds.is_multiple_of(30) && self.start_watching() {
                     // A transcript root appeared since: read what it holds.
