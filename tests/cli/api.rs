@@ -47,29 +47,7 @@ fn rest_endpoints_serve_sessions_costs_and_fleet_health() {
     let list = all.json()["sessions"].as_array().unwrap().clone();
     assert_eq!(list.len(), 2);
     for s in &list {
-        for f in [
-            "sessionId",
-            "name",
-            "workspaceId",
-            "createdAt",
-            "lastActivity",
-            "status",
-            "agentLabel",
-            "ideType",
-            "source",
-            "toolCallCount",
-            "lastToolName",
-            "lastActiveAt",
-            "startedAt",
-            "errorCount",
-            "state",
-            "pid",
-            "projectPath",
-            "model",
-            "tokens",
-            "costUsd",
-            "heartbeatAgeSeconds",
-        ] {
+        for f in SESSION_FIELDS {
             assert!(s.get(f).is_some(), "{f} missing");
         }
     }

@@ -61,29 +61,7 @@ fn lists_sessions_newest_first_with_remb_and_routa_fields() {
         ]
     );
     let s = &r["sessions"][1];
-    for field in [
-        "sessionId",
-        "name",
-        "workspaceId",
-        "createdAt",
-        "lastActivity",
-        "status",
-        "agentLabel",
-        "ideType",
-        "source",
-        "toolCallCount",
-        "lastToolName",
-        "lastActiveAt",
-        "startedAt",
-        "errorCount",
-        "state",
-        "pid",
-        "projectPath",
-        "model",
-        "tokens",
-        "costUsd",
-        "heartbeatAgeSeconds",
-    ] {
+    for field in SESSION_FIELDS {
         assert!(s.get(field).is_some(), "missing {field} in {s}");
     }
     assert_eq!(s["agentLabel"], "Claude Code");

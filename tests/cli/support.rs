@@ -486,3 +486,29 @@ impl Env {
         v["token"].as_str().unwrap().to_string()
     }
 }
+
+/// The fields every session object carries, in the CLI's JSON and the API's:
+/// Routa's, Remb's and agentwatch's own.
+pub const SESSION_FIELDS: &[&str] = &[
+    "sessionId",
+    "name",
+    "workspaceId",
+    "createdAt",
+    "lastActivity",
+    "status",
+    "agentLabel",
+    "ideType",
+    "source",
+    "toolCallCount",
+    "lastToolName",
+    "lastActiveAt",
+    "startedAt",
+    "errorCount",
+    "state",
+    "pid",
+    "projectPath",
+    "model",
+    "tokens",
+    "costUsd",
+    "heartbeatAgeSeconds",
+];

@@ -561,18 +561,7 @@ mod tests {
                     cost_usd: (rnd(6) == 0).then(|| rnd(10_000) as f64 / 7919.0),
                 }));
             }
-            let cursor = FileCursor {
-                path: sid.clone(),
-                agent: agent.into(),
-                dev: 0,
-                ino: 0,
-                size: 0,
-                mtime_ns: 0,
-                offset: 0,
-                tail_hash: 0,
-                state: None,
-                malformed: 0,
-            };
+            let cursor = FileCursor { path: sid.clone(), agent: agent.into(), ..Default::default() };
             w.apply(agent, &records, &cursor, None).unwrap();
         }
         w.finish().unwrap();

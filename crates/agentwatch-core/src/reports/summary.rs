@@ -275,18 +275,7 @@ mod tests {
                 cost_usd: None,
             })
         };
-        let cursor = FileCursor {
-            path: "x".into(),
-            agent: "claude-code".into(),
-            dev: 0,
-            ino: 0,
-            size: 0,
-            mtime_ns: 0,
-            offset: 0,
-            tail_hash: 0,
-            state: None,
-            malformed: 0,
-        };
+        let cursor = FileCursor { path: "x".into(), agent: "claude-code".into(), ..Default::default() };
         let mut w = IngestWriter::new(&store, &prices).unwrap();
         let records =
             [ev("a", "0001-01-01T00:00:00Z"), ev("b", "2026-11-20T10:00:00Z"), ev("c", "9999-12-31T00:00:00Z")];

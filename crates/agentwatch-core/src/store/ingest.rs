@@ -43,8 +43,8 @@ const YIELD_MS: u64 = 2;
 /// falls on a bucket boundary.
 pub const BUCKET_MS: i64 = 15 * 60 * 1000;
 
-/// Where ingest stopped in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where ingest stopped in one file (the default: nothing read yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileCursor {
     pub path: String,
     pub agent: String,
