@@ -31,22 +31,9 @@ pub fn handlers<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'sta
     ]
 }
 
-/// The command names, as the capability file must allow them.
-pub const NAMES: &[&str] = &[
-    "list_sessions",
-    "history",
-    "get_session",
-    "transcript_tail",
-    "kill_session",
-    "clear_completed",
-    "cost_summary",
-    "cost_blocks",
-    "get_settings",
-    "save_settings",
-    "install_preview",
-    "install_apply",
-    "open_session_window",
-];
+// The command names, as the capability file must allow them (also read by
+// build.rs, which generates the `allow-<command>` permissions).
+include!("command_names.rs");
 
 /// Runs blocking work on the blocking pool.
 async fn blocking<T: Send + 'static>(

@@ -39,6 +39,27 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A small deterministic random number source for tests (xorshift64).
+#[cfg(test)]
+pub struct TestRng(std::cell::Cell<u64>);
+
+#[cfg(test)]
+impl TestRng {
+    pub fn new(seed: u64) -> TestRng {
+        TestRng(std::cell::Cell::new(seed))
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&self, n: u64) -> u64 {
+        let mut x = self.0.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.set(x);
+        x % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

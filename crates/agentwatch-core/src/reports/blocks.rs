@@ -511,15 +511,8 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open(&t.path().join("a.db")).unwrap();
         let prices = PriceBook::embedded();
-        let seed = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15_u64);
-        let rnd = |n: u64| {
-            let mut x = seed.get();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            seed.set(x);
-            x % n
-        };
+        let rng = crate::util::TestRng::new(0x9e37_79b9_7f4a_7c15_u64);
+        let rnd = |n: u64| rng.below(n);
         let t0 = 1_790_000_000_000_i64 - 1_790_000_000_000_i64 % HOUR_MS;
         let models = ["claude-sonnet-4-5", "claude-opus-4-8", "gpt-5-codex", "my-local-model"];
         let mut w = IngestWriter::new(&store, &prices).unwrap();
