@@ -307,22 +307,25 @@ fn notify_sends_a_desktop_notification_over_dbus() {
 dbus-monitor --session "interface=org.freedesktop.Notifications,member=Notify" > {log} 2>/dev/null &
 MON=$!
 sleep 0.5
-{aw} daemon --notify --no-api --scan-interval 1 2>/dev/null &
+{aw} daemon --notify --no-api --scan-interval 1 2>{daemon_log} &
 AW=$!
-(cd {proj} && exec {bin} 600) &
+(cd {proj} && exec {bin} 600 </dev/null >/dev/null 2>&1) &
 AGENT=$!
+# Whatever happens, no process outlives the script holding its output open.
+trap 'kill $AGENT $AW $MON 2>/dev/null || true' EXIT
 seen=no
 for i in $(seq 1 300); do
   if {aw} sessions --no-ingest --format json | grep -q "\"pid\": $AGENT"; then seen=yes; break; fi
   sleep 0.1
 done
-[ $seen = yes ] || {{ echo "the daemon never saw the agent" >&2; exit 3; }}
+[ $seen = yes ] || {{ echo "the daemon never saw the agent" >&2; {aw} status >&2 || true; cat {daemon_log} >&2; exit 3; }}
 kill $AGENT
 for i in $(seq 1 300); do grep -q "died" {log} && break; sleep 0.1; done
 kill -TERM $AW; wait $AW || true
 kill $MON || true
 "#,
         log = log.display(),
+        daemon_log = env.root.join("daemon.log").display(),
         aw = BIN,
         proj = proj.display(),
         bin = bin.display(),
