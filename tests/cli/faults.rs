@@ -142,6 +142,15 @@ fn check_db(db: &Path) -> Vec<i64> {
            COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(reasoning_tokens), 0) FROM sessions",
     );
     assert_eq!(events, rollup, "the rollup sums the events");
+    let hour_mismatch = |a: &str, b: &str| -> i64 {
+        c.query_row(&format!("SELECT COUNT(*) FROM ({a} EXCEPT {b})"), [], |r| r.get(0)).unwrap()
+    };
+    let by_hour = "SELECT session, CASE WHEN bucket >= 0 THEN bucket / 4 ELSE (bucket - 3) / 4 END, model, flags,
+         SUM(events), SUM(input), SUM(output), SUM(cw5m), SUM(cw1h), SUM(cr), SUM(reasoning)
+         FROM usage_rollup GROUP BY 1, 2, 3, 4";
+    let hourly =
+        "SELECT session, hour, model, flags, events, input, output, cw5m, cw1h, cr, reasoning FROM usage_rollup_hour";
+    assert_eq!(hour_mismatch(by_hour, hourly) + hour_mismatch(hourly, by_hour), 0, "the hourly rollup sums the rollup");
     assert_eq!(events, sessions, "the session totals sum the events");
     let miscounted: i64 = c
         .query_row(

@@ -162,6 +162,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(agentwatch_core::store::rollup(&store, &all_time.usage_filter(), g)?.len())
         });
     }
+    for (name, g) in [
+        ("hourly rollup by bucket", agentwatch_core::store::RollupGroup::Bucket),
+        ("hourly rollup by session", agentwatch_core::store::RollupGroup::Session),
+        ("hourly rollup by bucket and session", agentwatch_core::store::RollupGroup::BucketSession),
+    ] {
+        time(name, "store::rollup_hourly in this zone, all history (the reports above read this)", &mut || {
+            Ok(agentwatch_core::store::rollup_hourly(&store, &all_time.usage_filter(), g, &|h| zone.whole_hour(h))?
+                .len())
+        });
+    }
     time("costs blocks", "blocks, all history", &mut || Ok(blocks(&store, &prices, &all_time, now)?.len()));
     let recent =
         ReportOptions { since: Some(zone.date_of(now) - chrono::Duration::days(2)), zone, ..Default::default() };

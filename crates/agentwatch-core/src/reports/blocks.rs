@@ -18,7 +18,7 @@ use crate::pricing::TieredTokens;
 use crate::pricing::{PriceBook, display_model};
 #[cfg(test)]
 use crate::store::EventRow;
-use crate::store::{BUCKET_MS, RollupGroup, Store, UsageFilter, flags, rollup};
+use crate::store::{BUCKET_MS, RollupGroup, Store, UsageFilter, flags, rollup_hourly};
 use crate::views::iso;
 
 pub const BLOCK_HOURS: i64 = 5;
@@ -77,38 +77,47 @@ impl Block {
 
 /// The blocks of the calls in the report's window, oldest first.
 ///
-/// Read from the rollup (usage per 15-minute bucket), not call by call: at a
-/// million calls, reading each one took seconds. Block edges fall on whole
-/// hours, so on bucket edges too; the exact times a block needs (its last
-/// call, the calls either side of a pause of about 5 hours, the first call
-/// of the active block, which model came first when two start in one
-/// bucket) are read for those few buckets from an index of the calls' times.
+/// Read from the rollup (usage per hour; per 15-minute bucket where the
+/// window cuts an hour), not call by call: at a million calls, reading each
+/// one took seconds. Block edges fall on whole hours, so on the rollup's
+/// edges too; the exact times a block needs (its last call, the calls either
+/// side of a pause of about 5 hours, the first call of the active block,
+/// which model came first when two start in one hour) are read for those few
+/// hours from an index of the calls' times.
 pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i64) -> Result<Vec<Block>> {
+    store.snapshot(|| blocks_in(store, prices, opts, now_ms))
+}
+
+fn blocks_in(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i64) -> Result<Vec<Block>> {
     let filter = opts.usage_filter();
-    let rows = rollup(store, &filter, RollupGroup::BucketSession)?;
+    // Blocks start on whole (UTC) hours: an hour read whole is never split.
+    let rows = rollup_hourly(store, &filter, RollupGroup::BucketSession, &|_| true)?;
     let mut calls = BucketCalls::new(store, &filter)?;
     let mut out: Vec<Block> = Vec::new();
     // The first bucket of each block in `out` (gaps: none).
     let mut first_bucket: Vec<Option<i64>> = Vec::new();
     let mut cur: Option<(Block, i64)> = None;
-    let mut prev: Option<i64> = None;
+    // The previous bucket with calls, and its span.
+    let mut prev: Option<(i64, i64)> = None;
     let mut i = 0;
     while i < rows.len() {
         let bucket = rows[i].bucket;
         let n = rows[i..].iter().take_while(|r| r.bucket == bucket).count();
         let slice = &rows[i..i + n];
         i += n;
+        let span = slice[0].span.max(1);
         calls.sessions.insert(bucket, slice.iter().map(|r| r.session).collect());
+        calls.spans.insert(bucket, span);
         let start = bucket * BUCKET_MS;
         // Whether more than 5 hours passed since the previous call: plain
-        // from the buckets, unless they are about 5 hours apart.
+        // from the buckets (or hours), unless they are about 5 hours apart.
         let gap = match prev {
             None => false,
-            Some(p) => {
-                let apart = (bucket - p) * BUCKET_MS;
-                if apart - (BUCKET_MS - 1) > BLOCK_MS {
+            Some((p, p_span)) => {
+                let (p_start, p_end) = (p * BUCKET_MS, (p + p_span) * BUCKET_MS);
+                if start - (p_end - 1) > BLOCK_MS {
                     true
-                } else if apart + (BUCKET_MS - 1) <= BLOCK_MS {
+                } else if (bucket + span) * BUCKET_MS - 1 - p_start <= BLOCK_MS {
                     false
                 } else {
                     calls.first(bucket)? - calls.last(p)? > BLOCK_MS
@@ -117,7 +126,7 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
         };
         let starts_new = cur.as_ref().is_none_or(|(b, _)| start >= b.end || gap);
         if starts_new {
-            if let (Some((mut b, fb)), Some(p)) = (cur.take(), prev) {
+            if let (Some((mut b, fb)), Some((p, _))) = (cur.take(), prev) {
                 b.actual_end = Some(calls.last(p)?);
                 out.push(b);
                 first_bucket.push(Some(fb));
@@ -152,7 +161,7 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
             let mut firsts = Vec::with_capacity(new_models.len());
             for m in &new_models {
                 let kinds: Vec<(&str, bool)> =
-                    slice.iter().filter(|r| r.display_model() == *m).map(|r| (r.model.as_str(), r.fast())).collect();
+                    slice.iter().filter(|r| r.display_model() == *m).map(|r| (&*r.model, r.fast())).collect();
                 firsts.push(calls.first_use(bucket, m, &kinds)?);
             }
             let mut order: Vec<usize> = (0..new_models.len()).collect();
@@ -160,9 +169,9 @@ pub fn blocks(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i
             new_models = order.into_iter().map(|i| new_models[i].clone()).collect();
         }
         b.models.extend(new_models);
-        prev = Some(bucket);
+        prev = Some((bucket, span));
     }
-    if let (Some((mut b, fb)), Some(p)) = (cur, prev) {
+    if let (Some((mut b, fb)), Some((p, _))) = (cur, prev) {
         b.actual_end = Some(calls.last(p)?);
         out.push(b);
         first_bucket.push(Some(fb));
@@ -199,6 +208,8 @@ struct BucketCalls<'s> {
     /// The sessions (those that pass the report's filter) with usage in
     /// each bucket, from the rollup.
     sessions: HashMap<i64, HashSet<i64>>,
+    /// Buckets read as a whole hour (span 4), from the rollup.
+    spans: HashMap<i64, i64>,
     read: HashMap<i64, Calls>,
     edges: HashMap<(i64, bool), i64>,
 }
@@ -218,15 +229,18 @@ impl<'s> BucketCalls<'s> {
             everyone: filter.agent.is_none() && filter.project.is_none() && filter.session.is_none(),
             models,
             sessions: HashMap::new(),
+            spans: HashMap::new(),
             read: HashMap::new(),
             edges: HashMap::new(),
         })
     }
 
-    /// The time range of a bucket within the report's window.
+    /// The time range of a bucket (or the hour read whole from it) within
+    /// the report's window.
     fn range(&self, bucket: i64) -> (i64, i64) {
+        let span = self.spans.get(&bucket).copied().unwrap_or(1);
         let lo = (bucket * BUCKET_MS).max(self.from_ms.unwrap_or(i64::MIN));
-        let hi = ((bucket + 1) * BUCKET_MS).min(self.to_ms.unwrap_or(i64::MAX));
+        let hi = ((bucket + span) * BUCKET_MS).min(self.to_ms.unwrap_or(i64::MAX));
         (lo, hi)
     }
 
@@ -565,6 +579,13 @@ mod tests {
             ReportOptions { agent: Some("codex".into()), zone: utc, ..Default::default() },
             ReportOptions { project: Some("web".into()), zone: utc, ..Default::default() },
             ReportOptions { since: day(2), until: day(9), zone: utc, ..Default::default() },
+            // Days that start at half past an hour: the window cuts hours.
+            ReportOptions {
+                since: day(1),
+                until: day(10),
+                zone: super::super::Zone::parse("Asia/Kolkata").unwrap(),
+                ..Default::default()
+            },
         ];
         let mut compared = 0;
         for opts in &optss {

@@ -77,6 +77,14 @@ impl Zone {
         }
     }
 
+    /// Whether the hour starting at `start_ms` lies within one calendar day
+    /// (no midnight at :15, :30 or :45, as in a zone offset by whole hours):
+    /// a report by day can read it as one row of the hourly rollup.
+    pub fn whole_hour(&self, start_ms: i64) -> bool {
+        let d = self.date_of(start_ms);
+        (1..4).all(|q| self.date_of(start_ms + q * crate::store::BUCKET_MS) == d)
+    }
+
     /// Today's date in this zone.
     pub fn today(&self) -> NaiveDate {
         self.date_of(Utc::now().timestamp_millis())

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::{ModelUsage, ReportOptions, Summary, models_of, week_start};
 use crate::error::Result;
 use crate::pricing::PriceBook;
-use crate::store::{BUCKET_MS, RollupGroup, RollupRow, Store, rollup};
+use crate::store::{BUCKET_MS, RollupGroup, RollupRow, Store, rollup_hourly};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -44,7 +44,7 @@ pub struct PeriodReport {
 }
 
 pub fn period_report(store: &Store, prices: &PriceBook, opts: &ReportOptions, period: Period) -> Result<PeriodReport> {
-    let rows = rollup(store, &opts.usage_filter(), RollupGroup::Bucket)?;
+    let rows = rollup_hourly(store, &opts.usage_filter(), RollupGroup::Bucket, &|h| opts.zone.whole_hour(h))?;
     let mut groups: BTreeMap<String, Vec<RollupRow>> = BTreeMap::new();
     // Rows come by bucket: each bucket's period is worked out once.
     let mut last: Option<(i64, Option<String>)> = None;
@@ -68,7 +68,7 @@ pub fn period_report(store: &Store, prices: &PriceBook, opts: &ReportOptions, pe
         out.totals.add(&summary);
         out.rows.push(PeriodRow {
             period: key,
-            agents: rows.iter().map(|r| r.agent.clone()).collect(),
+            agents: rows.iter().map(|r| &*r.agent).collect::<BTreeSet<&str>>().into_iter().map(String::from).collect(),
             summary,
             models,
         });

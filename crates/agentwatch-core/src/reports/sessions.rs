@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{ModelUsage, ReportOptions, Summary, models_of};
 use crate::error::Result;
 use crate::pricing::PriceBook;
-use crate::store::{RollupGroup, RollupRow, SessionFilter, SessionRow, Store, list_sessions, rollup};
+use crate::store::{RollupGroup, RollupRow, SessionFilter, SessionRow, Store, list_sessions, rollup_hourly};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionUsage {
@@ -18,7 +18,8 @@ pub struct SessionUsage {
 pub fn session_report(store: &Store, prices: &PriceBook, opts: &ReportOptions) -> Result<Vec<SessionUsage>> {
     let filter = opts.usage_filter();
     let mut per: BTreeMap<i64, Vec<RollupRow>> = BTreeMap::new();
-    for r in rollup(store, &filter, RollupGroup::Session)? {
+    // Sums per session: any hour can be read whole.
+    for r in rollup_hourly(store, &filter, RollupGroup::Session, &|_| true)? {
         per.entry(r.session).or_default().push(r);
     }
     let sessions = list_sessions(

@@ -11,7 +11,7 @@ use super::{ReportOptions, Summary, Zone};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::pricing::{PriceBook, PriceSource};
-use crate::store::{BUCKET_MS, RollupGroup, Store, rollup};
+use crate::store::{BUCKET_MS, RollupGroup, Store, rollup_hourly};
 use crate::views::TokenView;
 
 /// A range of calendar days, in a timezone, ending today unless named.
@@ -151,7 +151,7 @@ pub fn cost_summary(
     let today = zone.date_of(now_ms);
     let (first, last) = range.days(today);
     let opts = ReportOptions { since: first, until: last, zone, ..Default::default() };
-    let rows = rollup(store, &opts.usage_filter(), RollupGroup::BucketSession)?;
+    let rows = rollup_hourly(store, &opts.usage_filter(), RollupGroup::BucketSession, &|h| zone.whole_hour(h))?;
     // Every session's project, in one query (not one per session).
     let projects: HashMap<i64, String> = {
         let mut st = store
@@ -181,7 +181,7 @@ pub fn cost_summary(
         let c = r.cost(prices);
         total.add_priced(r, &c);
         by_day.entry(day).or_default().add_priced(r, &c);
-        for (m, key) in [(&mut by_agent, r.agent.as_str()), (&mut by_project, project)] {
+        for (m, key) in [(&mut by_agent, &*r.agent), (&mut by_project, project)] {
             match m.get_mut(key) {
                 Some(s) => s.add_priced(r, &c),
                 None => m.entry(key.to_string()).or_default().add_priced(r, &c),

@@ -97,6 +97,86 @@ struct RollupAcc {
     cost: f64,
 }
 
+impl RollupAcc {
+    fn add(&mut self, o: &RollupAcc) {
+        self.events += o.events;
+        for (a, x) in self
+            .tokens
+            .iter_mut()
+            .chain(&mut self.over)
+            .chain(&mut self.over_n)
+            .zip(o.tokens.iter().chain(&o.over).chain(&o.over_n))
+        {
+            *a += x;
+        }
+        self.cost += o.cost;
+    }
+
+    /// Adds these sums to the row `k` of the table `st` upserts into
+    /// ([`rollup_upsert`]).
+    fn upsert(&self, st: &mut Statement, k: &RollupKey) -> rusqlite::Result<usize> {
+        let (t, o, n) = (&self.tokens, &self.over, &self.over_n);
+        st.execute(params![
+            k.session,
+            k.bucket,
+            k.model,
+            k.flags,
+            self.events,
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            t[5],
+            o[0],
+            o[1],
+            o[2],
+            o[3],
+            o[4],
+            n[0],
+            n[1],
+            n[2],
+            n[3],
+            n[4],
+            self.cost
+        ])
+    }
+}
+
+/// The statement that adds one row's sums to a rollup table, keyed by
+/// `time_col` (the 15-minute bucket or the hour), session, model and flags.
+fn rollup_upsert(table: &str, time_col: &str) -> String {
+    const SUMMED: [&str; 18] = [
+        "events",
+        "input",
+        "output",
+        "cw5m",
+        "cw1h",
+        "cr",
+        "reasoning",
+        "over_input",
+        "over_output",
+        "over_cw5m",
+        "over_cw1h",
+        "over_cr",
+        "n_over_input",
+        "n_over_output",
+        "n_over_cw5m",
+        "n_over_cw1h",
+        "n_over_cr",
+        "cost_usd",
+    ];
+    let params: Vec<String> = (1..=SUMMED.len() + 4).map(|i| format!("?{i}")).collect();
+    let set: Vec<String> = SUMMED.iter().map(|c| format!("{c} = {c} + excluded.{c}")).collect();
+    format!(
+        "INSERT INTO {table} (session, {time_col}, model, flags, {}) VALUES ({})
+         ON CONFLICT (session, {time_col}, model, flags) DO UPDATE SET {}",
+        SUMMED.join(", "),
+        params.join(", "),
+        set.join(", ")
+    )
+}
+
 /// A stored event, as needed to compare copies and undo a contribution.
 struct StoredEvent {
     check: i64,
@@ -446,47 +526,18 @@ impl<'s> IngestWriter<'s> {
     /// Writes the accumulated rollup and session changes.
     fn flush(&mut self) -> Result<()> {
         let conn = self.conn();
-        let mut up = conn.prepare_cached(
-            "INSERT INTO usage_rollup (session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning,
-               over_input, over_output, over_cw5m, over_cw1h, over_cr,
-               n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr, cost_usd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
-             ON CONFLICT (session, bucket, model, flags) DO UPDATE SET
-               events = events + excluded.events, input = input + excluded.input, output = output + excluded.output,
-               cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h, cr = cr + excluded.cr,
-               reasoning = reasoning + excluded.reasoning,
-               over_input = over_input + excluded.over_input, over_output = over_output + excluded.over_output,
-               over_cw5m = over_cw5m + excluded.over_cw5m, over_cw1h = over_cw1h + excluded.over_cw1h,
-               over_cr = over_cr + excluded.over_cr,
-               n_over_input = n_over_input + excluded.n_over_input, n_over_output = n_over_output + excluded.n_over_output,
-               n_over_cw5m = n_over_cw5m + excluded.n_over_cw5m, n_over_cw1h = n_over_cw1h + excluded.n_over_cw1h,
-               n_over_cr = n_over_cr + excluded.n_over_cr, cost_usd = cost_usd + excluded.cost_usd",
-        )?;
+        // The same sums per hour (schema 5): one more upsert per hour touched.
+        let mut hours: HashMap<RollupKey, RollupAcc> = HashMap::with_capacity(self.rollup.len());
+        for (k, r) in &self.rollup {
+            hours.entry(RollupKey { bucket: k.bucket.div_euclid(4), ..*k }).or_default().add(r);
+        }
+        let mut up = conn.prepare_cached(&rollup_upsert("usage_rollup", "bucket"))?;
         for (k, r) in self.rollup.drain() {
-            up.execute(params![
-                k.session,
-                k.bucket,
-                k.model,
-                k.flags,
-                r.events,
-                r.tokens[0],
-                r.tokens[1],
-                r.tokens[2],
-                r.tokens[3],
-                r.tokens[4],
-                r.tokens[5],
-                r.over[0],
-                r.over[1],
-                r.over[2],
-                r.over[3],
-                r.over[4],
-                r.over_n[0],
-                r.over_n[1],
-                r.over_n[2],
-                r.over_n[3],
-                r.over_n[4],
-                r.cost
-            ])?;
+            r.upsert(&mut up, &k)?;
+        }
+        let mut up = conn.prepare_cached(&rollup_upsert("usage_rollup_hour", "hour"))?;
+        for (k, r) in hours {
+            r.upsert(&mut up, &k)?;
         }
         let mut st = conn.prepare_cached(
             "UPDATE sessions SET

@@ -27,18 +27,21 @@ pub use usage::*;
 use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![
-        M::up(include_str!("migrations/001_initial.sql")),
-        M::up(include_str!("migrations/002_live.sql")),
-        M::up(include_str!("migrations/003_scale.sql")),
-        M::up(include_str!("migrations/004_hook_spool.sql")),
-    ])
-});
+/// The schema, one migration per version.
+const MIGRATION_SQL: [&str; 5] = [
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_live.sql"),
+    include_str!("migrations/003_scale.sql"),
+    include_str!("migrations/004_hook_spool.sql"),
+    include_str!("migrations/005_hourly.sql"),
+];
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    3
+    MIGRATION_SQL.len()
 }
 
 /// An open agentwatch database.
@@ -164,6 +167,23 @@ impl Store {
         let tx = self.write_tx()?;
         let out = f()?;
         tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one read transaction: its queries see one snapshot of the
+    /// database (the several reads of a report agree while ingest writes)
+    /// and take the shared lock once instead of once each. `f` must not
+    /// write. Inside a transaction already open, `f` just runs.
+    pub fn snapshot<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
+        let out = f();
+        // Nothing to keep: a read transaction ends the same way either way.
+        let end = self.conn.execute_batch("COMMIT");
+        let out = out?;
+        end.map_err(|e| self.err(e))?;
         Ok(out)
     }
 
@@ -468,6 +488,34 @@ mod tests {
         drop(store);
         let again = Store::open_in(&dirs).unwrap();
         assert_eq!(again.meta("k").unwrap().as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn schema_5_sums_an_existing_rollup_per_hour() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("a.db");
+        let mut c = Connection::open(&path).unwrap();
+        MIGRATIONS.to_version(&mut c, 4).unwrap();
+        // Buckets of two hours, one before 1970 (SQLite's `/` truncates toward zero).
+        for (bucket, input) in [(8, 1), (9, 10), (11, 100), (12, 1000), (-1, 5), (-4, 50), (-5, 500)] {
+            c.execute(
+                "INSERT INTO usage_rollup (session, bucket, model, flags, events, input, cost_usd) VALUES (1, ?1, 1, 0, 1, ?2, 0.5)",
+                [bucket, input],
+            )
+            .unwrap();
+        }
+        drop(c);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), 5);
+        let mut st =
+            store.conn().prepare("SELECT hour, events, input, cost_usd FROM usage_rollup_hour ORDER BY hour").unwrap();
+        let rows: Vec<(i64, i64, i64, f64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows, [(-2, 1, 500, 0.5), (-1, 2, 55, 1.0), (2, 3, 111, 1.5), (3, 1, 1000, 0.5)]);
+        assert_eq!(schema_version(), 5);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
@@ -70,10 +71,13 @@ pub enum RollupGroup {
 pub struct RollupRow {
     /// The bucket (with [`RollupGroup::Bucket`]) or 0.
     pub bucket: i64,
+    /// The buckets the row covers from `bucket` on: 1, or 4 for an hour
+    /// read whole ([`rollup_hourly`]); 0 with [`RollupGroup::Session`].
+    pub span: i64,
     /// The session pk (with [`RollupGroup::Session`]) or 0.
     pub session: i64,
-    pub agent: String,
-    pub model: String,
+    pub agent: Arc<str>,
+    pub model: Arc<str>,
     pub flags: i64,
     pub events: u64,
     pub tokens: TieredTokens,
@@ -109,6 +113,37 @@ impl RollupRow {
 /// and models for each), which at a million usage events (tens of thousands
 /// of rollup rows) took several times longer than the rest of a report.
 pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result<Vec<RollupRow>> {
+    rollup_with(store, filter, group, None)
+}
+
+/// As [`rollup`], with every hour that `whole_hour` accepts read as one row
+/// of the hourly rollup (schema 5), its bucket being the hour's first.
+///
+/// `whole_hour(start_ms)` says whether the caller would put the hour's four
+/// buckets in one group anyway (a report by day: the hour holds no local
+/// midnight). The hours it refuses, and the parts of hours at the edges of
+/// the window, are read bucket by bucket. At a million calls, reading the
+/// whole history this way takes about half the rows.
+pub fn rollup_hourly(
+    store: &Store,
+    filter: &UsageFilter,
+    group: RollupGroup,
+    whole_hour: &dyn Fn(i64) -> bool,
+) -> Result<Vec<RollupRow>> {
+    rollup_with(store, filter, group, Some(whole_hour))
+}
+
+/// One row read from a rollup table, before grouping.
+type RawRow = (RawKey, Sums);
+/// Session, bucket, model, flags.
+type RawKey = (i64, i64, i64, i64);
+
+fn rollup_with(
+    store: &Store,
+    filter: &UsageFilter,
+    group: RollupGroup,
+    whole_hour: Option<&dyn Fn(i64) -> bool>,
+) -> Result<Vec<RollupRow>> {
     // The agent of each session that passes the filter, as an index into
     // the agents' names.
     let (agents, agent_names): (PkMap, Vec<String>) = {
@@ -142,20 +177,263 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
         m.map(|i| sorted.binary_search(&names[i]).expect("a name of the list"));
         (m, sorted)
     };
-    let models: HashMap<i64, String> = {
+    let agent_names: Vec<Arc<str>> = agent_names.into_iter().map(Arc::from).collect();
+    let models: HashMap<i64, Arc<str>> = {
         let mut st = store.conn().prepare_cached("SELECT id, name FROM models").map_err(|e| store.err(e))?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| store.err(e))?;
+        let rows =
+            st.query_map([], |r| Ok((r.get(0)?, Arc::from(r.get::<_, String>(1)?)))).map_err(|e| store.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| store.err(e))?
     };
-    let agent_of = |session: i64| agents.get(session).map_or("", |i| agent_names[i].as_str());
-    let make = |bucket: i64, session: i64, agent: &str, model: i64, flags: i64, s: &Sums| {
+    let no_model: Arc<str> = Arc::from("");
+    let mut grouper = Grouper {
+        group,
+        agent_names: &agent_names,
+        models: &models,
+        no_model: &no_model,
+        out: Vec::new(),
+        bucket_now: None,
+        in_bucket: Vec::new(),
+        finish_unsorted: false,
+        by_session: HashMap::default(),
+    };
+    let mut push = |((session, bucket, model, flags), sums): RawRow, span: i64| {
+        if let Some(agent) = agents.get(session) {
+            grouper.push(agent, (session, bucket, model, flags), span, sums);
+        }
+    };
+    match whole_hour {
+        Some(whole_hour) if filter.session.is_none() => {
+            let mixed = read_hourly(store, filter, whole_hour, &|pk| agents.get(pk).is_some(), &mut push)?;
+            if mixed {
+                // The hours read bucket by bucket came last: put every
+                // group back in bucket order (each bucket's own in key order).
+                grouper.finish_unsorted = true;
+            }
+        }
+        // Or one session: its few rows, from the session index.
+        _ => {
+            let (sql, args) = rollup_sql(filter);
+            let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+            let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
+            while let Some(r) = rows.next().map_err(|e| store.err(e))? {
+                push(read_raw(r).map_err(|e| store.err(e))?, 1);
+            }
+        }
+    }
+    Ok(grouper.finish())
+}
+
+/// Passes the rows of the window to `push`: first the whole hours from the
+/// hourly rollup, in key order; then the rest (the window's partial hours at
+/// either end, the hours `whole_hour` refuses) from the 15-minute one, in key
+/// order. Returns whether there was any of the rest.
+fn read_hourly(
+    store: &Store,
+    filter: &UsageFilter,
+    whole_hour: &dyn Fn(i64) -> bool,
+    wanted: &dyn Fn(i64) -> bool,
+    push: &mut dyn FnMut(RawRow, i64),
+) -> Result<bool> {
+    const HOUR: i64 = 4; // buckets
+    let (b0, b1) = bucket_window(filter);
+    // The hours wholly inside [b0, b1).
+    let h0 = b0.map(|b| b.div_euclid(HOUR) + i64::from(b.rem_euclid(HOUR) != 0));
+    let h1 = b1.map(|b| b.div_euclid(HOUR));
+    // Bucket ranges [from, to) to read from the 15-minute rollup.
+    let mut fine: Vec<(Option<i64>, Option<i64>)> = Vec::new();
+    match (h0, h1) {
+        (Some(a), Some(b)) if a >= b => fine.push((b0, b1)),
+        _ => {
+            let mut conds = vec!["1 = 1".to_string()];
+            let mut args: Vec<Value> = Vec::new();
+            for (v, op) in [(h0, ">="), (h1, "<")] {
+                if let Some(v) = v {
+                    args.push(Value::Integer(v));
+                    conds.push(format!("hour {op} ?{}", args.len()));
+                }
+            }
+            let sql = format!(
+                "SELECT session, hour, {ROLLUP_SUMS} FROM usage_rollup_hour WHERE {} ORDER BY hour, session, model, flags",
+                conds.join(" AND ")
+            );
+            let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+            let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
+            let mut hour: Option<(i64, bool)> = None;
+            while let Some(r) = rows.next().map_err(|e| store.err(e))? {
+                let session: i64 = r.get(0).map_err(|e| store.err(e))?;
+                if !wanted(session) {
+                    continue;
+                }
+                let h: i64 = r.get(1).map_err(|e| store.err(e))?;
+                let whole = match hour {
+                    Some((at, whole)) if at == h => whole,
+                    _ => {
+                        let whole = whole_hour(h * HOUR * super::BUCKET_MS);
+                        if !whole {
+                            fine.push((Some(h * HOUR), Some((h + 1) * HOUR)));
+                        }
+                        hour = Some((h, whole));
+                        whole
+                    }
+                };
+                if whole {
+                    let ((s, _, m, f), sums) = read_raw(r).map_err(|e| store.err(e))?;
+                    push(((s, h * HOUR, m, f), sums), HOUR);
+                }
+            }
+            if let (Some(b0), Some(h0)) = (b0, h0)
+                && b0 < h0 * HOUR
+            {
+                fine.push((Some(b0), Some(h0 * HOUR)));
+            }
+            if let (Some(b1), Some(h1)) = (b1, h1)
+                && h1 * HOUR < b1
+            {
+                fine.push((Some(h1 * HOUR), Some(b1)));
+            }
+        }
+    }
+    if fine.is_empty() {
+        return Ok(false);
+    }
+    let mut out: Vec<RawRow> = Vec::new();
+    let sql = format!(
+        "SELECT session, bucket, {ROLLUP_SUMS} FROM usage_rollup
+         WHERE bucket >= ?1 AND bucket < ?2 ORDER BY bucket, session, model, flags"
+    );
+    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
+    for (from, to) in fine {
+        let range = [from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)];
+        let mut rows = st.query(range).map_err(|e| store.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| store.err(e))? {
+            let row = read_raw(r).map_err(|e| store.err(e))?;
+            if wanted(row.0.0) {
+                out.push(row);
+            }
+        }
+    }
+    out.sort_by_key(|(k, _)| (k.1, k.0, k.2, k.3));
+    let any = !out.is_empty();
+    out.into_iter().for_each(|row| push(row, 1));
+    Ok(any)
+}
+
+/// The filter's window as buckets [from, to): the buckets that may hold
+/// events inside it.
+fn bucket_window(filter: &UsageFilter) -> (Option<i64>, Option<i64>) {
+    let from = filter.from_ms.map(|f| f.div_euclid(super::BUCKET_MS));
+    // Buckets that start before `to` may hold events before it.
+    let to = filter.to_ms.map(|t| (t + super::BUCKET_MS - 1).div_euclid(super::BUCKET_MS));
+    (from, to)
+}
+
+/// The columns after the key that [`read_raw`] reads, in both rollup tables:
+/// any over-the-tier sums last.
+const ROLLUP_SUMS: &str = "model, flags, events, input, output, cw5m, cw1h, cr, reasoning, cost_usd,
+    n_over_input + n_over_output + n_over_cw5m + n_over_cw1h + n_over_cr,
+    over_input, over_output, over_cw5m, over_cw1h, over_cr,
+    n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr";
+
+/// A row of `SELECT session, <time>, ROLLUP_SUMS`.
+fn read_raw(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
+    let mut s = Sums::default();
+    for (i, x) in s.v.iter_mut().enumerate().take(7) {
+        *x = r.get(4 + i)?;
+    }
+    // Calls above the 200k tier are rare: their ten columns are read only
+    // when the row has some.
+    if r.get::<_, i64>(12)? != 0 {
+        for (i, x) in s.v.iter_mut().enumerate().skip(7) {
+            *x = r.get(6 + i)?;
+        }
+    }
+    s.cost.add(r.get(11)?);
+    Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), s))
+}
+
+/// Sums rows read in key order into the groups of a [`RollupGroup`].
+struct Grouper<'a> {
+    group: RollupGroup,
+    agent_names: &'a [Arc<str>],
+    models: &'a HashMap<i64, Arc<str>>,
+    no_model: &'a Arc<str>,
+    out: Vec<RollupRow>,
+    /// Group::Bucket: the bucket being read and its span, and its groups
+    /// (a handful).
+    bucket_now: Option<(i64, i64)>,
+    in_bucket: Vec<((usize, i64, i64), Sums)>,
+    /// Rows came in two runs, each in key order (see [`read_hourly`]).
+    finish_unsorted: bool,
+    /// Group::Session: (session, model, flags) → sums, with the agent.
+    by_session: HashMap<(i64, i64, i64), (usize, Sums), BuildHasherDefault<KeyHasher>>,
+}
+
+impl Grouper<'_> {
+    fn push(&mut self, agent: usize, (session, bucket, model, flags): RawKey, span: i64, sums: Sums) {
+        match self.group {
+            // Rows are keyed by these already: one group each.
+            RollupGroup::BucketSession => {
+                if sums.v[0] > 0 {
+                    let row = self.make((session, bucket, model, flags), span, agent, &sums);
+                    self.out.push(row);
+                }
+            }
+            RollupGroup::Bucket => {
+                if self.bucket_now.map(|b| b.0) != Some(bucket) {
+                    self.flush();
+                    self.bucket_now = Some((bucket, span));
+                }
+                let key = (agent, model, flags);
+                match self.in_bucket.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, acc)) => acc.add(&sums),
+                    None => self.in_bucket.push((key, sums)),
+                }
+            }
+            RollupGroup::Session => {
+                self.by_session.entry((session, model, flags)).or_insert_with(|| (agent, Sums::default())).1.add(&sums)
+            }
+        }
+    }
+
+    /// Group::Bucket: the finished bucket's groups, in key order.
+    fn flush(&mut self) {
+        let Some((bucket, span)) = self.bucket_now else { return };
+        let mut groups = std::mem::take(&mut self.in_bucket);
+        groups.sort_unstable_by_key(|(k, _)| *k);
+        for ((agent, model, flags), s) in groups.drain(..) {
+            if s.v[0] > 0 {
+                let row = self.make((0, bucket, model, flags), span, agent, &s);
+                self.out.push(row);
+            }
+        }
+        self.in_bucket = groups;
+    }
+
+    fn finish(mut self) -> Vec<RollupRow> {
+        self.flush();
+        if self.finish_unsorted {
+            self.out.sort_by_key(|r| r.bucket);
+        }
+        let mut sessions: Vec<_> = std::mem::take(&mut self.by_session).into_iter().collect();
+        sessions.sort_unstable_by_key(|(k, _)| *k);
+        for ((session, model, flags), (agent, s)) in sessions {
+            if s.v[0] > 0 {
+                let row = self.make((session, 0, model, flags), 0, agent, &s);
+                self.out.push(row);
+            }
+        }
+        self.out
+    }
+
+    fn make(&self, (session, bucket, model, flags): RawKey, span: i64, agent: usize, s: &Sums) -> RollupRow {
         let g = |x: i64| x.max(0) as u64;
         let v = &s.v;
         RollupRow {
             bucket,
+            span,
             session,
-            agent: agent.to_string(),
-            model: models.get(&model).cloned().unwrap_or_default(),
+            agent: self.agent_names[agent].clone(),
+            model: self.models.get(&model).unwrap_or(self.no_model).clone(),
             flags,
             events: g(v[0]),
             tokens: TieredTokens {
@@ -172,82 +450,7 @@ pub fn rollup(store: &Store, filter: &UsageFilter, group: RollupGroup) -> Result
             },
             transcript_cost: s.cost.total(),
         }
-    };
-
-    let mut out: Vec<RollupRow> = Vec::new();
-    // Group::Bucket: the groups of the bucket being read (a handful).
-    let mut bucket_now: Option<i64> = None;
-    let mut in_bucket: Vec<((usize, i64, i64), Sums)> = Vec::new();
-    let flush = |bucket: i64, groups: &mut Vec<((usize, i64, i64), Sums)>, out: &mut Vec<RollupRow>| {
-        groups.sort_unstable_by_key(|(k, _)| *k);
-        for ((agent, model, flags), s) in groups.drain(..) {
-            if s.v[0] > 0 {
-                out.push(make(bucket, 0, &agent_names[agent], model, flags, &s));
-            }
-        }
-    };
-    // Group::Session: (session, model, flags) → sums.
-    let mut by_session: HashMap<(i64, i64, i64), Sums, BuildHasherDefault<KeyHasher>> = HashMap::default();
-
-    let (sql, args) = rollup_sql(filter);
-    let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
-    let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
-    while let Some(r) = rows.next().map_err(|e| store.err(e))? {
-        let session: i64 = r.get(0).map_err(|e| store.err(e))?;
-        let Some(agent) = agents.get(session) else { continue };
-        let read = || -> rusqlite::Result<(i64, i64, i64, Sums)> {
-            let mut s = Sums::default();
-            for (i, x) in s.v.iter_mut().enumerate().take(7) {
-                *x = r.get(4 + i)?;
-            }
-            // Calls above the 200k tier are rare: their ten columns are read
-            // only when the row has some.
-            if r.get::<_, i64>(12)? != 0 {
-                for (i, x) in s.v.iter_mut().enumerate().skip(7) {
-                    *x = r.get(6 + i)?;
-                }
-            }
-            s.cost.add(r.get(11)?);
-            Ok((r.get(1)?, r.get(2)?, r.get(3)?, s))
-        };
-        let (bucket, model, flags, sums) = read().map_err(|e| store.err(e))?;
-        match group {
-            // Rows are keyed by these already: one group each.
-            RollupGroup::BucketSession => {
-                if sums.v[0] > 0 {
-                    out.push(make(bucket, session, &agent_names[agent], model, flags, &sums));
-                }
-            }
-            RollupGroup::Bucket => {
-                if bucket_now != Some(bucket) {
-                    if let Some(b) = bucket_now {
-                        flush(b, &mut in_bucket, &mut out);
-                    }
-                    bucket_now = Some(bucket);
-                }
-                let key = (agent, model, flags);
-                match in_bucket.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, acc)) => acc.add(&sums),
-                    None => in_bucket.push((key, sums)),
-                }
-            }
-            RollupGroup::Session => by_session.entry((session, model, flags)).or_default().add(&sums),
-        }
     }
-    if let Some(b) = bucket_now {
-        flush(b, &mut in_bucket, &mut out);
-    }
-    if group == RollupGroup::Session {
-        let mut keys: Vec<(i64, i64, i64)> = by_session.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
-            let s = &by_session[&k];
-            if s.v[0] > 0 {
-                out.push(make(0, k.0, agent_of(k.0), k.1, k.2, s));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Session keys to small values: a vector indexed by the key (session keys
@@ -358,29 +561,23 @@ impl Sum {
 }
 
 /// The query of [`rollup`]: the rows in the time window (or of one session),
-/// with any over-the-tier sums last.
+/// as [`read_raw`] reads them.
 pub(crate) fn rollup_sql(filter: &UsageFilter) -> (String, Vec<Value>) {
     let mut conds = vec!["1 = 1".to_string()];
     let mut args: Vec<Value> = Vec::new();
-    if let Some(f) = filter.from_ms {
-        args.push(Value::Integer(f.div_euclid(super::BUCKET_MS)));
-        conds.push(format!("bucket >= ?{}", args.len()));
-    }
-    if let Some(t) = filter.to_ms {
-        // Buckets that start before `to` may hold events before it.
-        args.push(Value::Integer((t + super::BUCKET_MS - 1).div_euclid(super::BUCKET_MS)));
-        conds.push(format!("bucket < ?{}", args.len()));
+    let (from, to) = bucket_window(filter);
+    for (v, op) in [(from, ">="), (to, "<")] {
+        if let Some(v) = v {
+            args.push(Value::Integer(v));
+            conds.push(format!("bucket {op} ?{}", args.len()));
+        }
     }
     if let Some(pk) = filter.session {
         args.push(Value::Integer(pk));
         conds.push(format!("session = ?{}", args.len()));
     }
     let sql = format!(
-        "SELECT session, bucket, model, flags, events, input, output, cw5m, cw1h, cr, reasoning, cost_usd,
-           n_over_input + n_over_output + n_over_cw5m + n_over_cw1h + n_over_cr,
-           over_input, over_output, over_cw5m, over_cw1h, over_cr,
-           n_over_input, n_over_output, n_over_cw5m, n_over_cw1h, n_over_cr
-         FROM usage_rollup WHERE {} ORDER BY bucket, session, model, flags",
+        "SELECT session, bucket, {ROLLUP_SUMS} FROM usage_rollup WHERE {} ORDER BY bucket, session, model, flags",
         conds.join(" AND ")
     );
     (sql, args)
@@ -460,7 +657,7 @@ pub fn refresh_session_costs(store: &Store, prices: &PriceBook, only: Option<&[i
             }
             rows
         }
-        _ => rollup(store, &UsageFilter::default(), RollupGroup::Session)?,
+        _ => rollup_hourly(store, &UsageFilter::default(), RollupGroup::Session, &|_| true)?,
     };
     #[derive(Default)]
     struct Acc {
@@ -572,9 +769,10 @@ mod tests {
             let g = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
             Ok(RollupRow {
                 bucket: r.get(0)?,
+                span: if group == RollupGroup::Session { 0 } else { 1 },
                 session: r.get(1)?,
-                agent: r.get(2)?,
-                model: r.get(3)?,
+                agent: Arc::from(r.get::<_, String>(2)?),
+                model: Arc::from(r.get::<_, String>(3)?),
                 flags: r.get(4)?,
                 events: g(5)?,
                 tokens: TieredTokens {
@@ -667,5 +865,77 @@ mod tests {
             }
         }
         assert!(by_sql(&store, &filters[0], RollupGroup::Bucket).len() > 100, "enough to compare");
+        hourly_reads_what_the_buckets_hold(&store, &filters, t0);
+    }
+
+    /// Rows summed per (day in `zone`, session, agent, model, flags):
+    /// events and the 16 token sums, and the transcript's cost.
+    type Days = BTreeMap<(Option<chrono::NaiveDate>, i64, String, String, i64), ([u64; 17], f64)>;
+
+    fn by_day(rows: &[RollupRow], zone: Option<&crate::reports::Zone>) -> Days {
+        let mut m = Days::new();
+        for r in rows {
+            let day = zone.map(|z| z.date_of(r.bucket * super::super::BUCKET_MS));
+            let e = m.entry((day, r.session, r.agent.to_string(), r.model.to_string(), r.flags)).or_default();
+            let t = &r.tokens;
+            let tk = &t.tokens;
+            let v = [tk.input, tk.output, tk.cache_write_5m, tk.cache_write_1h, tk.cache_read, tk.reasoning];
+            for (a, x) in e.0.iter_mut().zip(std::iter::once(r.events).chain(v).chain(t.over).chain(t.over_n)) {
+                *a += x;
+            }
+            e.1 += r.transcript_cost;
+        }
+        m
+    }
+
+    /// The hourly rollup gives every report by day what the 15-minute one
+    /// gives, in zones offset by whole hours, half hours (India), 45 minutes
+    /// (Nepal) and a half-hour DST (Lord Howe), over windows whose edges cut
+    /// through hours and buckets.
+    fn hourly_reads_what_the_buckets_hold(store: &Store, filters: &[UsageFilter], t0: i64) {
+        use crate::reports::Zone;
+        let mut filters = filters.to_vec();
+        filters.push(UsageFilter {
+            from_ms: Some(t0 + 1_800_000),
+            to_ms: Some(t0 + 200_000_000),
+            ..Default::default()
+        });
+        filters.push(UsageFilter { to_ms: Some(t0 + 30 * 60_000), ..Default::default() });
+        let zones = ["UTC", "America/Los_Angeles", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"];
+        let mut fewer = false;
+        for f in &filters {
+            for name in zones {
+                let zone = Zone::parse(name).unwrap();
+                for g in [RollupGroup::Bucket, RollupGroup::BucketSession, RollupGroup::Session] {
+                    let fine = rollup(store, f, g).unwrap();
+                    let hourly = match g {
+                        RollupGroup::Session => rollup_hourly(store, f, g, &|_| true).unwrap(),
+                        _ => rollup_hourly(store, f, g, &|h| zone.whole_hour(h)).unwrap(),
+                    };
+                    fewer |= hourly.len() < fine.len();
+                    assert!(hourly.windows(2).all(|w| w[0].bucket <= w[1].bucket), "in bucket order");
+                    let z = (g != RollupGroup::Session).then_some(&zone);
+                    let (a, b) = (by_day(&fine, z), by_day(&hourly, z));
+                    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "{f:?} {name} {g:?}");
+                    for ((k, x), (_, y)) in a.iter().zip(&b) {
+                        assert_eq!(x.0, y.0, "{k:?} {f:?} {name} {g:?}");
+                        assert!((x.1 - y.1).abs() < 1e-9, "{k:?} {f:?} {name} {g:?}");
+                    }
+                }
+            }
+        }
+        assert!(fewer, "the hourly rollup was read");
+    }
+
+    #[test]
+    fn a_zone_offset_by_whole_hours_reads_every_hour_whole() {
+        use crate::reports::Zone;
+        let h = 3_600_000;
+        let t = 1_790_000_000_000 / h * h;
+        let la = Zone::parse("America/Los_Angeles").unwrap();
+        assert!((0..24 * 400).all(|i| la.whole_hour(t + i * h)), "every hour of 400 days, DST changes included");
+        let india = Zone::parse("Asia/Kolkata").unwrap();
+        let split = (0..48).filter(|i| !india.whole_hour(t + i * h)).count();
+        assert_eq!(split, 2, "one hour a day holds India's midnight");
     }
 }
