@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::pricing::PriceBook;
 use crate::sources::{Record, Source};
-use crate::store::{FileCursor, IngestWriter, Store};
+use crate::store::{CallCopy, FileCursor, IngestWriter, Store, supersedes};
 use crate::util::Fnv64;
 
 /// Bytes read from a file at a time.
@@ -173,7 +173,7 @@ fn ingest_files(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = work.get(i) else { break };
-                    if read_file(item, sources[item.source].as_ref(), &mut buf, LIMITS, &tx).is_err() {
+                    if read_file(item, sources[item.source].as_ref(), prices, &mut buf, LIMITS, &tx).is_err() {
                         // The writer hung up after an error; stop.
                         break;
                     }
@@ -190,8 +190,10 @@ fn ingest_files(
                         report.files_failed += 1;
                         p.files_done += 1;
                     }
-                    Chunk::Data { cursor, records, bytes, malformed, reset, last, transcript_path } => {
+                    Chunk::Data { cursor, records, folded, bytes, malformed, reset, last, transcript_path } => {
                         writer.apply(&cursor.agent, &records, &cursor, transcript_path.as_deref())?;
+                        report.duplicate_events += folded.duplicates;
+                        report.replaced_events += folded.replaced;
                         report.bytes_read += bytes;
                         report.malformed_lines += malformed;
                         p.bytes_done += bytes;
@@ -208,8 +210,8 @@ fn ingest_files(
             }
             let (stats, t) = writer.finish()?;
             report.new_events = stats.new_events;
-            report.duplicate_events = stats.duplicate_events;
-            report.replaced_events = stats.replaced_events;
+            report.duplicate_events += stats.duplicate_events;
+            report.replaced_events += stats.replaced_events;
             touched = t;
             Ok(())
         })();
@@ -269,6 +271,8 @@ enum Chunk {
     Data {
         cursor: FileCursor,
         records: Vec<Record>,
+        /// The copies of calls already folded into `records`.
+        folded: Folded,
         bytes: u64,
         malformed: u64,
         reset: bool,
@@ -296,6 +300,7 @@ fn send(tx: &mpsc::SyncSender<Chunk>, c: Chunk) -> SendResult {
 fn read_file(
     item: &WorkItem,
     source: &dyn Source,
+    prices: &PriceBook,
     buf: &mut Vec<u8>,
     limits: Limits,
     tx: &mpsc::SyncSender<Chunk>,
@@ -394,10 +399,12 @@ fn read_file(
                 state: parser.state(),
                 malformed: malformed_total,
             };
+            let folded = fold_copies(&mut records, prices);
             send(
                 tx,
                 Chunk::Data {
                     cursor,
+                    folded,
                     records: std::mem::take(&mut records),
                     bytes: done - sent,
                     malformed: std::mem::take(&mut malformed),
@@ -410,6 +417,58 @@ fn read_file(
         }
     }
     Ok(())
+}
+
+/// Copies of calls dropped from a chunk by [`fold_copies`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Folded {
+    /// Dropped for an earlier copy that stays.
+    duplicates: u64,
+    /// Dropped after replacing an earlier copy.
+    replaced: u64,
+}
+
+/// Keeps one copy of each call within a chunk: the one the writer would keep
+/// of them ([`supersedes`]), where the first copy was. Claude Code writes a
+/// line per content block and streaming snapshots, so a third of the usage
+/// lines are copies; folded here, on the workers, the one writer sees each
+/// call once per chunk instead of looking each copy up in the database.
+fn fold_copies(records: &mut Vec<Record>, prices: &PriceBook) -> Folded {
+    let mut first: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut dropped: Vec<usize> = Vec::new();
+    let mut folded = Folded::default();
+    for i in 0..records.len() {
+        let Record::Usage(ev) = &records[i] else { continue };
+        match first.entry((ev.key.id, ev.key.check)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let j = *o.get();
+                let Record::Usage(kept) = &records[j] else { unreachable!("only usage records are keyed") };
+                if supersedes(prices, &CallCopy::of(ev), &CallCopy::of(kept)) {
+                    records.swap(i, j);
+                    folded.replaced += 1;
+                } else {
+                    folded.duplicates += 1;
+                }
+                dropped.push(i);
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        let mut next = dropped.into_iter().peekable();
+        let mut i = 0;
+        records.retain(|_| {
+            let keep = next.peek() != Some(&i);
+            if !keep {
+                next.next();
+            }
+            i += 1;
+            keep
+        });
+    }
+    folded
 }
 
 /// The last bytes before a cursor's offset, to recognise the same file later.
@@ -525,6 +584,54 @@ mod tests {
         }
     }
 
+    #[test]
+    fn copies_of_a_call_fold_into_the_copy_the_writer_keeps() {
+        use std::sync::Arc;
+
+        use crate::model::{EventKey, Tokens, UsageEvent};
+        let ev = |key: &str, input: u64, sidechain: bool, ts: i64| {
+            Record::Usage(UsageEvent {
+                key: EventKey::of(&[key]),
+                session_external_id: Arc::from("s"),
+                timestamp: chrono::DateTime::from_timestamp_millis(ts).unwrap(),
+                model: Arc::from("claude-sonnet-4-5"),
+                model_fallback: false,
+                fast: false,
+                sidechain,
+                tokens: Tokens { input, ..Default::default() },
+                cost_usd: None,
+            })
+        };
+        let session = Record::Session(SessionInfo {
+            external_id: "s".into(),
+            project_path: None,
+            agent_version: None,
+            started_at: None,
+        });
+        let mut records = vec![
+            session.clone(),
+            ev("a", 10, false, 1),
+            ev("b", 5, false, 2),
+            ev("a", 30, false, 3), // more tokens: replaces a's first copy
+            ev("a", 20, false, 4), // fewer than the copy kept: dropped
+            ev("b", 90, true, 5),  // a side-chain copy never beats a main one
+            ev("c", 50, true, 6),
+            ev("c", 1, false, 7),  // a main copy beats a side-chain one
+            ev("a", 30, false, 8), // a full tie: the earlier copy stays
+        ];
+        let folded = fold_copies(&mut records, &PriceBook::embedded());
+        assert_eq!(folded, Folded { duplicates: 3, replaced: 2 });
+        let kept: Vec<(u64, bool, i64)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Usage(e) => Some((e.tokens.input, e.sidechain, e.timestamp.timestamp_millis())),
+                Record::Session(_) => None,
+            })
+            .collect();
+        assert_eq!(kept, [(30, false, 3), (5, false, 2), (1, false, 7)], "the winners, where each call was first");
+        assert!(matches!(records[0], Record::Session(_)));
+    }
+
     /// Reads a whole file as a worker does: (lines parsed, malformed, the
     /// final cursor, the buffer size reached).
     fn read_all(path: &Path, limits: Limits) -> (Vec<String>, u64, FileCursor, usize) {
@@ -539,7 +646,7 @@ mod tests {
         };
         let (tx, rx) = mpsc::sync_channel(64);
         let mut buf = vec![0; limits.chunk * 2];
-        assert!(read_file(&item, &EchoSource, &mut buf, limits, &tx).is_ok());
+        assert!(read_file(&item, &EchoSource, &PriceBook::embedded(), &mut buf, limits, &tx).is_ok());
         drop(tx);
         let (mut lines, mut malformed, mut last) = (Vec::new(), 0, None);
         for c in rx {

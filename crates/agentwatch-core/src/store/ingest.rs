@@ -177,6 +177,43 @@ fn rollup_upsert(table: &str, time_col: &str) -> String {
     )
 }
 
+/// One copy of a call, as [`supersedes`] compares copies.
+pub(crate) struct CallCopy<'a> {
+    pub sidechain: bool,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+    pub model: &'a str,
+    pub fast: bool,
+}
+
+impl<'a> CallCopy<'a> {
+    pub fn of(e: &'a UsageEvent) -> CallCopy<'a> {
+        CallCopy { sidechain: e.sidechain, tokens: e.tokens, cost_usd: e.cost_usd, model: &e.model, fast: e.fast }
+    }
+}
+
+/// Whether `new` should replace `old`, a copy of the same call. A main copy
+/// beats a side-chain copy; otherwise the copy with more tokens (Claude Code
+/// writes streaming snapshots) or, on a tie, the higher cost. On a full tie
+/// the earlier copy stays: the kept copy is the first of the greatest.
+pub(crate) fn supersedes(prices: &PriceBook, new: &CallCopy, old: &CallCopy) -> bool {
+    match (old.sidechain, new.sidechain) {
+        (true, false) => return true,
+        (false, true) => return false,
+        _ => {}
+    }
+    let (a, b) = (new.tokens.total(), old.tokens.total());
+    if a != b {
+        return a > b;
+    }
+    let cost = |e: &CallCopy| {
+        e.cost_usd.unwrap_or_else(|| {
+            prices.price_group(e.model, e.fast, None, &TieredTokens::of_event(&e.tokens)).usd.unwrap_or(0.0)
+        })
+    };
+    cost(new) > cost(old)
+}
+
 /// A stored event, as needed to compare copies and undo a contribution.
 struct StoredEvent {
     check: i64,
@@ -423,28 +460,16 @@ impl<'s> IngestWriter<'s> {
         }
     }
 
-    /// Whether `new` should replace `old`, a copy of the same call. A main
-    /// copy beats a side-chain copy; otherwise the copy with more tokens
-    /// (Claude Code writes streaming snapshots) or, on a tie, the higher cost.
+    /// Whether `new` should replace `old`, a copy of the same call.
     fn supersedes(&self, new: &StoredEvent, old: &StoredEvent) -> bool {
-        let side = |e: &StoredEvent| e.flags & flags::SIDECHAIN != 0;
-        match (side(old), side(new)) {
-            (true, false) => return true,
-            (false, true) => return false,
-            _ => {}
-        }
-        let (a, b) = (new.tokens.total(), old.tokens.total());
-        if a != b {
-            return a > b;
-        }
-        let cost = |e: &StoredEvent| {
-            e.cost_usd.unwrap_or_else(|| {
-                let model = self.models.iter().find(|(_, id)| **id == e.model).map_or("", |(m, _)| m.as_str());
-                let fast = e.flags & flags::FAST != 0;
-                self.prices.price_group(model, fast, None, &TieredTokens::of_event(&e.tokens)).usd.unwrap_or(0.0)
-            })
+        let copy = |e: &StoredEvent| CallCopy {
+            sidechain: e.flags & flags::SIDECHAIN != 0,
+            tokens: e.tokens,
+            cost_usd: e.cost_usd,
+            model: self.models.iter().find(|(_, id)| **id == e.model).map_or("", |(m, _)| m.as_str()),
+            fast: e.flags & flags::FAST != 0,
         };
-        cost(new) > cost(old)
+        supersedes(self.prices, &copy(new), &copy(old))
     }
 
     fn stored(&mut self, id: i64) -> Result<StoredEvent> {

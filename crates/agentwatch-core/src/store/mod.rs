@@ -18,6 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
+pub(crate) use ingest::{CallCopy, supersedes};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
 pub use plans::{QueryPlan, query_plans};
 pub use push::{Registration, Report};
