@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 
 use super::Store;
 use super::sessions::{SessionFilter, count_sql, find_sql, list_sql};
-use super::usage::{STALE_COSTS_SQL, UsageFilter, events_sql, rollup_sql};
+use super::usage::{STALE_COSTS_SQL, UsageFilter, events_sql, hourly_sql, rollup_sql};
 use crate::error::Result;
 use crate::model::SessionState;
 
@@ -47,6 +47,7 @@ pub fn query_plans(store: &Store) -> Result<Vec<QueryPlan>> {
         ("find session by prefix", (find_prefix, text("a3f9"))),
         ("session usage", rollup_sql(&UsageFilter { session: Some(1), ..Default::default() })),
         ("usage, a range", rollup_sql(&since)),
+        ("usage by hour, a range", hourly_sql(Some(1), None)),
         ("usage events, a range", events_sql(&since)),
         ("state history", (super::live::STATE_HISTORY_SQL.into(), int(1))),
         ("tool calls", (super::live::TOOL_CALLS_SQL.into(), vec![Value::Integer(1), Value::Integer(200)])),
@@ -80,7 +81,8 @@ mod tests {
 
     /// Tables that grow with use: reading one of them whole where an index
     /// would do makes a query slow at scale (1,000,000 usage events).
-    const BIG: &[&str] = &["usage_events", "usage_rollup", "state_changes", "tool_calls", "alerts", "events"];
+    const BIG: &[&str] =
+        &["usage_events", "usage_rollup", "usage_rollup_hour", "state_changes", "tool_calls", "alerts", "events"];
 
     /// The steps that read a big table (or all of one of its indexes)
     /// from end to end: `SCAN <table or its alias>`, with or without an index.

@@ -244,18 +244,7 @@ fn read_hourly(
     match (h0, h1) {
         (Some(a), Some(b)) if a >= b => fine.push((b0, b1)),
         _ => {
-            let mut conds = vec!["1 = 1".to_string()];
-            let mut args: Vec<Value> = Vec::new();
-            for (v, op) in [(h0, ">="), (h1, "<")] {
-                if let Some(v) = v {
-                    args.push(Value::Integer(v));
-                    conds.push(format!("hour {op} ?{}", args.len()));
-                }
-            }
-            let sql = format!(
-                "SELECT session, hour, {ROLLUP_SUMS} FROM usage_rollup_hour WHERE {} ORDER BY hour, session, model, flags",
-                conds.join(" AND ")
-            );
+            let (sql, args) = hourly_sql(h0, h1);
             let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
             let mut rows = st.query(params_from_iter(args)).map_err(|e| store.err(e))?;
             let mut hour: Option<(i64, bool)> = None;
@@ -316,6 +305,23 @@ fn read_hourly(
     let any = !out.is_empty();
     out.into_iter().for_each(|row| push(row, 1));
     Ok(any)
+}
+
+/// The query of the hourly rollup's rows in hours [from, to).
+pub(crate) fn hourly_sql(from: Option<i64>, to: Option<i64>) -> (String, Vec<Value>) {
+    let mut conds = vec!["1 = 1".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    for (v, op) in [(from, ">="), (to, "<")] {
+        if let Some(v) = v {
+            args.push(Value::Integer(v));
+            conds.push(format!("hour {op} ?{}", args.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT session, hour, {ROLLUP_SUMS} FROM usage_rollup_hour WHERE {} ORDER BY hour, session, model, flags",
+        conds.join(" AND ")
+    );
+    (sql, args)
 }
 
 /// The filter's window as buckets [from, to): the buckets that may hold
