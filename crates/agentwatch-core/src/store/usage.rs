@@ -286,10 +286,8 @@ fn read_hourly(
         return Ok(false);
     }
     let mut out: Vec<RawRow> = Vec::new();
-    let sql = format!(
-        "SELECT session, bucket, {ROLLUP_SUMS} FROM usage_rollup
-         WHERE bucket >= ?1 AND bucket < ?2 ORDER BY bucket, session, model, flags"
-    );
+    // One statement for every range: its two bounds are bound per range.
+    let (sql, _) = rollup_table_sql("usage_rollup", "bucket", (Some(0), Some(0)), None);
     let mut st = store.conn().prepare_cached(&sql).map_err(|e| store.err(e))?;
     for (from, to) in fine {
         let range = [from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)];
@@ -309,16 +307,27 @@ fn read_hourly(
 
 /// The query of the hourly rollup's rows in hours [from, to).
 pub(crate) fn hourly_sql(from: Option<i64>, to: Option<i64>) -> (String, Vec<Value>) {
+    rollup_table_sql("usage_rollup_hour", "hour", (from, to), None)
+}
+
+/// The rows of a rollup table (`time_col`: its bucket or hour) in the time
+/// range [from, to), of one session or all, as [`read_raw`] reads them.
+fn rollup_table_sql(
+    table: &str,
+    time_col: &str,
+    (from, to): (Option<i64>, Option<i64>),
+    session: Option<i64>,
+) -> (String, Vec<Value>) {
     let mut conds = vec!["1 = 1".to_string()];
     let mut args: Vec<Value> = Vec::new();
-    for (v, op) in [(from, ">="), (to, "<")] {
+    for (col, op, v) in [(time_col, ">=", from), (time_col, "<", to), ("session", "=", session)] {
         if let Some(v) = v {
             args.push(Value::Integer(v));
-            conds.push(format!("hour {op} ?{}", args.len()));
+            conds.push(format!("{col} {op} ?{}", args.len()));
         }
     }
     let sql = format!(
-        "SELECT session, hour, {ROLLUP_SUMS} FROM usage_rollup_hour WHERE {} ORDER BY hour, session, model, flags",
+        "SELECT session, {time_col}, {ROLLUP_SUMS} FROM {table} WHERE {} ORDER BY {time_col}, session, model, flags",
         conds.join(" AND ")
     );
     (sql, args)
@@ -569,24 +578,7 @@ impl Sum {
 /// The query of [`rollup`]: the rows in the time window (or of one session),
 /// as [`read_raw`] reads them.
 pub(crate) fn rollup_sql(filter: &UsageFilter) -> (String, Vec<Value>) {
-    let mut conds = vec!["1 = 1".to_string()];
-    let mut args: Vec<Value> = Vec::new();
-    let (from, to) = bucket_window(filter);
-    for (v, op) in [(from, ">="), (to, "<")] {
-        if let Some(v) = v {
-            args.push(Value::Integer(v));
-            conds.push(format!("bucket {op} ?{}", args.len()));
-        }
-    }
-    if let Some(pk) = filter.session {
-        args.push(Value::Integer(pk));
-        conds.push(format!("session = ?{}", args.len()));
-    }
-    let sql = format!(
-        "SELECT session, bucket, {ROLLUP_SUMS} FROM usage_rollup WHERE {} ORDER BY bucket, session, model, flags",
-        conds.join(" AND ")
-    );
-    (sql, args)
+    rollup_table_sql("usage_rollup", "bucket", bucket_window(filter), filter.session)
 }
 
 /// One stored usage event.
