@@ -157,12 +157,30 @@ fn blocks_in(store: &Store, prices: &PriceBook, opts: &ReportOptions, now_ms: i6
             }
         }
         if new_models.len() > 1 {
-            // Models first used in the same bucket: in the order of their calls.
+            // Models first used in the same bucket: in the order of their
+            // calls. In an hour read whole, the 15-minute bucket each first
+            // appears in orders them; the exact first calls are looked up
+            // only for models that first appear in the same one.
+            let kinds: Vec<Vec<(&str, bool)>> = new_models
+                .iter()
+                .map(|m| {
+                    // A row per session: the same kinds many times over.
+                    let mut k: Vec<(&str, bool)> =
+                        slice.iter().filter(|r| r.display_model() == *m).map(|r| (&*r.model, r.fast())).collect();
+                    k.sort_unstable();
+                    k.dedup();
+                    k
+                })
+                .collect();
+            let mut quarter = Vec::with_capacity(new_models.len());
+            for k in &kinds {
+                quarter.push(calls.first_quarter(bucket, k)?);
+            }
             let mut firsts = Vec::with_capacity(new_models.len());
-            for m in &new_models {
-                let kinds: Vec<(&str, bool)> =
-                    slice.iter().filter(|r| r.display_model() == *m).map(|r| (&*r.model, r.fast())).collect();
-                firsts.push(calls.first_use(bucket, m, &kinds)?);
+            for (i, m) in new_models.iter().enumerate() {
+                let alone = quarter[i].is_some() && quarter.iter().filter(|q| **q == quarter[i]).count() == 1;
+                let first = if alone { 0 } else { calls.first_use(bucket, m, &kinds[i])? };
+                firsts.push((quarter[i], first));
             }
             let mut order: Vec<usize> = (0..new_models.len()).collect();
             order.sort_by_key(|&i| firsts[i]);
@@ -212,6 +230,8 @@ struct BucketCalls<'s> {
     spans: HashMap<i64, i64>,
     read: HashMap<i64, Calls>,
     edges: HashMap<(i64, bool), i64>,
+    /// See [`BucketCalls::quarters`].
+    quarters: HashMap<i64, Vec<(i64, bool, i64)>>,
 }
 
 impl<'s> BucketCalls<'s> {
@@ -232,6 +252,7 @@ impl<'s> BucketCalls<'s> {
             spans: HashMap::new(),
             read: HashMap::new(),
             edges: HashMap::new(),
+            quarters: HashMap::new(),
         })
     }
 
@@ -288,6 +309,10 @@ impl<'s> BucketCalls<'s> {
             return Ok(c.models.iter().find(|(n, _)| n == name).map_or(i64::MAX, |(_, t)| *t));
         }
         let (lo, hi) = self.range(bucket);
+        // An hour read whole: the 15-minute rollup says in which of its
+        // buckets each kind first appears, so that the search for its first
+        // call starts there (not at the top of the hour).
+        let quarters = self.quarters(bucket)?.to_vec();
         let store = self.store;
         let mut st = store
             .conn()
@@ -299,11 +324,51 @@ impl<'s> BucketCalls<'s> {
         let mut first = i64::MAX;
         for (model, fast) in kinds {
             let Some(id) = self.models.iter().find(|(_, n)| n == model).map(|(id, _)| *id) else { continue };
+            let from =
+                quarters.iter().find(|(m, f, _)| *m == id && f == fast).map_or(lo, |(_, _, q)| (q * BUCKET_MS).max(lo));
             let t: Option<i64> =
-                st.query_row(rusqlite::params![lo, hi, id, fast], |r| r.get(0)).map_err(|e| store.err(e))?;
+                st.query_row(rusqlite::params![from, hi, id, fast], |r| r.get(0)).map_err(|e| store.err(e))?;
             first = first.min(t.unwrap_or(i64::MAX));
         }
         Ok(first)
+    }
+
+    /// The first 15-minute bucket of an hour read whole that holds a call of
+    /// one of these kinds; `None` for a single bucket, or with a filter (the
+    /// rollup counts everyone's calls).
+    fn first_quarter(&mut self, bucket: i64, kinds: &[(&str, bool)]) -> Result<Option<i64>> {
+        if !self.everyone {
+            return Ok(None);
+        }
+        let ids: Vec<(i64, bool)> = kinds
+            .iter()
+            .filter_map(|(model, fast)| self.models.iter().find(|(_, n)| n == model).map(|(id, _)| (*id, *fast)))
+            .collect();
+        let quarters = self.quarters(bucket)?;
+        Ok(quarters.iter().filter(|(m, f, _)| ids.contains(&(*m, *f))).map(|(_, _, q)| *q).min())
+    }
+
+    /// For a bucket that stands for a whole hour: each kind of call (model
+    /// id, fast) and the first of the hour's 15-minute buckets holding one,
+    /// from the 15-minute rollup; read once per hour. Empty for a bucket.
+    fn quarters(&mut self, bucket: i64) -> Result<&[(i64, bool, i64)]> {
+        let span = self.spans.get(&bucket).copied().unwrap_or(1);
+        if span > 1 && !self.quarters.contains_key(&bucket) {
+            let store = self.store;
+            let mut st = store
+                .conn()
+                .prepare_cached(
+                    "SELECT model, flags & 2 != 0, MIN(bucket) FROM usage_rollup
+                     WHERE bucket >= ?1 AND bucket < ?2 AND events > 0 GROUP BY 1, 2",
+                )
+                .map_err(|e| store.err(e))?;
+            let firsts = st
+                .query_map([bucket, bucket + span], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(|e| store.err(e))?;
+            self.quarters.insert(bucket, firsts);
+        }
+        Ok(self.quarters.get(&bucket).map_or(&[], Vec::as_slice))
     }
 
     /// The calls of the bucket's sessions that pass the filter, read once.
