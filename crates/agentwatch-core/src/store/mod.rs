@@ -90,9 +90,9 @@ impl Store {
         )
         .map_err(db_err)?;
         conn.busy_handler(Some(wait_for_lock::<10_000>)).map_err(db_err)?;
+        use_wal(&conn).map_err(db_err)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
+            "PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -16000;",
         )
@@ -303,6 +303,29 @@ fn wait_for_lock<const LIMIT_MS: u64>(n: i32) -> bool {
     }
     std::thread::sleep(Duration::from_millis(1));
     true
+}
+
+/// Switches the database to write-ahead logging, which a new file records in
+/// its header with a write. When two processes open a new file at once
+/// (the daemon and a `status`), one can find the other holding that write's
+/// lock: SQLite then answers busy without calling the busy handler, because
+/// a reader waiting for a writer could deadlock. The other's switch is done
+/// within milliseconds, so the switch is tried again, for up to 10 s.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(e) if is_busy(&e) && started.elapsed() < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            other => return other.map(drop),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 /// Creates the file with mode 0600 if it does not exist, and narrows the mode
@@ -532,6 +555,32 @@ mod tests {
         for h in handles {
             h.join().unwrap().unwrap();
         }
+    }
+
+    /// A new file being switched to WAL by another process holds a write
+    /// lock that SQLite reports as busy without calling the busy handler (a
+    /// reader may not wait for a writer's lock it would deadlock with). The
+    /// opener must wait for it, not fail: it did, once in CI, when a
+    /// `status` ran as the daemon created the database.
+    #[test]
+    fn opening_waits_while_another_process_creates_the_database() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("agentwatch.db");
+        let first = Connection::open(&p).unwrap();
+        first.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let opener = {
+            let p = p.clone();
+            std::thread::spawn(move || Store::open(&p).map(|s| s.meta("x").unwrap()))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        if opener.is_finished() {
+            panic!("the opener did not wait for the lock: {:?}", opener.join().unwrap());
+        }
+        first.execute_batch("CREATE TABLE t (x); DROP TABLE t; COMMIT").unwrap();
+        assert_eq!(opener.join().unwrap().unwrap(), None);
+        drop(first);
+        let mode: String = Connection::open(&p).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
     }
 
     #[test]
