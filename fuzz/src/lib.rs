@@ -184,7 +184,7 @@ fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     })
 }
 
-/// The first byte picks the agent (even: Claude Code's hook, odd: Codex's
+/// The first byte picks the agent (even: Claude Code's hook, odd: Codex's hook or
 /// `notify`); the rest is the payload, read as the CLI reads it.
 pub fn hook_payload(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else { return };
@@ -195,8 +195,9 @@ pub fn hook_payload(data: &[u8]) {
         let cfg = Config::default();
         let now = agentwatch_core::util::now_ms();
         let text = |k: &str| payload.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+        let env = agentwatch_core::sources::SourceEnv::default();
         if which % 2 == 0 {
-            match agentwatch_core::hooks::claude(s.store(), &cfg, &payload, now) {
+            match agentwatch_core::hooks::record(s.store(), &cfg, &env, "claude-code", &payload, now) {
                 Ok(out) => {
                     assert!(text("session_id").is_some() && text("hook_event_name") == Some(out.event.as_str()));
                     let row = find_session(s.store(), &out.session_id).expect("the hook's session is stored");
@@ -208,7 +209,8 @@ pub fn hook_payload(data: &[u8]) {
                 }
             }
         } else {
-            match agentwatch_core::hooks::codex(s.store(), &cfg, &payload, now) {
+            match agentwatch_core::hooks::record(s.store(), &cfg, &env, "codex", &payload, now) {
+                Ok(out) if out.session_id.is_empty() => {} // Codex's title thread: no session
                 Ok(out) => {
                     find_session(s.store(), &out.session_id).expect("the notify's session is stored");
                 }

@@ -60,8 +60,23 @@ fn claude_hook_events_set_the_state_and_count_tools() {
             json!({"tool_name": "Edit", "tool_input": {}, "tool_response": {"success": false, "error": "no match"}}),
         ),
     ));
-    times.push(hook(&env, &payload("Notification", json!({"message": "Claude needs your permission to use Bash"}))));
-    assert_eq!(session(&env)["session"]["state"], "waiting");
+    times.push(hook(
+        &env,
+        &payload("PermissionRequest", json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf target"}})),
+    ));
+    let s = session(&env);
+    assert_eq!(
+        (&s["session"]["state"], &s["session"]["waitingFor"], &s["session"]["pendingTool"]),
+        (&json!("waiting"), &json!("permission"), &json!({"name": "Bash", "summary": "rm -rf target"}))
+    );
+    times.push(hook(
+        &env,
+        &payload(
+            "Notification",
+            json!({"message": "Claude needs your permission", "notification_type": "permission_prompt"}),
+        ),
+    ));
+    assert_eq!(session(&env)["session"]["waitingFor"], "permission");
     times.push(hook(&env, &payload("Stop", json!({"stop_hook_active": false}))));
     let d = session(&env);
     let s = &d["session"];

@@ -30,7 +30,8 @@ fn a_native_claude_is_detected_with_its_directory_and_command() {
     assert_eq!(s["source"], "process");
     assert!(s["command"].as_str().unwrap().ends_with("bin/claude 600"), "{s}");
     assert!(s["memoryBytes"].as_u64().unwrap() > 0);
-    assert!(matches!(s["state"].as_str(), Some("working" | "idle")), "{s}");
+    // Nothing sent yet: a fresh agent sits at its prompt.
+    assert_eq!((s["state"].as_str(), s["waitingFor"].as_str()), (Some("waiting"), Some("input")), "{s}");
     let table = env.ok(&["sessions", "--active", "--no-ingest"]);
     assert!(
         table.contains(&p.pid().to_string()) && table.contains("web-app") && table.contains("Commands:"),
@@ -74,7 +75,11 @@ fn a_wrapper_and_the_binary_it_starts_are_one_session() {
         (s.len() == 1 && procs > 0 && s[0]["command"].as_str().is_some_and(|c| c.contains("codex.js"))).then_some(s)
     });
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0]["pid"], p.pid(), "the outermost process is the session's");
+    // The shell is a wrapper, not the agent: the session is `node codex.js`.
+    let pid = found[0]["pid"].as_u64().unwrap() as u32;
+    assert_ne!(pid, p.pid(), "not the shell's");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(String::from_utf8_lossy(&cmdline).contains("codex.js"), "the outermost agent process is the session's");
     assert_eq!(found[0]["projectPath"], proj.display().to_string());
 }
 
@@ -210,8 +215,12 @@ fn the_daemon_marks_a_killed_agent_dead_within_two_scans_and_alerts_once() {
     let env = Env::new();
     let daemon = env.daemon(1, &[]);
     let bin = env.native_agent("codex");
-    let mut p = env.spawn(&bin, &["600"], &env.root.join("src/api-server"));
-    let s = wait_for(10, "the daemon to see the agent", || env.session_with_pid(p.pid(), &["--no-ingest"]));
+    let proj = env.root.join("src/api-server");
+    let mut p = env.spawn(&bin, &["600"], &proj);
+    env.codex_mid_turn(&proj, "0199a0c0-0000-7000-8000-00000000dead");
+    let s = wait_for(10, "the daemon to see the agent mid-turn", || {
+        env.session_with_pid(p.pid(), &["--no-ingest"]).filter(|s| s["state"] == "working")
+    });
     let id = s["sessionId"].as_str().unwrap().to_string();
     // Killed while working: mid-turn, it died.
     let at_kill = env.last_scan();
@@ -263,8 +272,11 @@ fn the_daemon_picks_up_new_usage_from_the_file_watcher() {
 fn kill_checks_identity_and_stops_the_agent() {
     let env = Env::new();
     let bin = env.native_agent("claude");
-    let p = env.spawn(&bin, &["600"], &env.root.join("src/web-app"));
+    let proj = env.root.join("src/web-app");
+    let p = env.spawn(&bin, &["600"], &proj);
+    env.claude_mid_turn(&proj, "4d1c8a4e-0000-4000-8000-00000000c111");
     let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    assert_eq!(s["state"], "working", "{s}");
     let id = s["sessionId"].as_str().unwrap().to_string();
     // Not a terminal, no --yes: refused.
     let o = env.run(&["kill", &id]);
@@ -311,6 +323,8 @@ sleep 0.5
 AW=$!
 (cd {proj} && exec {bin} 600 </dev/null >/dev/null 2>&1) &
 AGENT=$!
+# The agent is in the middle of a turn (its transcript's last line is a prompt).
+mkdir -p {transcript_dir} && printf '%s\n' '{prompt}' > {transcript_dir}/4d1c8a4e-0000-4000-8000-00000000d0b5.jsonl
 # Whatever happens, no process outlives the script holding its output open.
 trap 'kill $AGENT $AW $MON 2>/dev/null || true' EXIT
 seen=no
@@ -329,6 +343,12 @@ kill $MON || true
         aw = BIN,
         proj = proj.display(),
         bin = bin.display(),
+        transcript_dir = env.claude.join("projects").join(encode(&proj)).display(),
+        prompt = line(&claude_user(
+            &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "4d1c8a4e-0000-4000-8000-00000000d0b5",
+            "fix the build"
+        )),
     );
     let out = std::process::Command::new("xvfb-run")
         .args(["-a", "dbus-run-session", "--", "bash", "-c", &script])

@@ -245,7 +245,7 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     // Fleet health and costs.
     let fleet = ok(s, "fleet");
     let cursor = fleet["agents"].as_array().unwrap().iter().find(|a| a["key"] == "cursor-agent").expect("cursor-agent");
-    assert_eq!(cursor["liveSessions"], 3, "alpha, beta and the client (pinned is not live): {fleet}");
+    assert_eq!(cursor["liveSessions"], 4, "alpha, beta, the pinned one and the client: {fleet}");
     assert!(cursor["heartbeatAgeSeconds"].as_i64().unwrap() <= 60 && cursor["stale"] == false, "{cursor}");
     let programs: Vec<&str> =
         fleet["programs"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap()).collect();

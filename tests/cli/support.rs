@@ -270,6 +270,28 @@ impl Env {
         p
     }
 
+    /// A Claude Code transcript for `cwd` whose last line is a prompt the
+    /// agent is working on: what a fake agent (a copy of `sleep`) is busy
+    /// with, for faults a real agent cannot be made to show.
+    pub fn claude_mid_turn(&self, cwd: &Path, session: &str) -> PathBuf {
+        let f = self.claude_file(&cwd.display().to_string(), &format!("{session}.jsonl"));
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        write_lines(&f, &[line(&claude_user(&now, session, "fix the build"))]);
+        f
+    }
+
+    /// A Codex rollout for `cwd` in the middle of a turn (`task_started`).
+    pub fn codex_mid_turn(&self, cwd: &Path, session: &str) -> PathBuf {
+        let now = chrono::Utc::now();
+        let day = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let f = self.codex_file(&day, &format!("rollout-{}-{session}.jsonl", now.format("%Y-%m-%dT%H-%M-%S")));
+        let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let started =
+            json!({"timestamp": ts, "type": "event_msg", "payload": {"type": "task_started", "turn_id": "t1"}});
+        write_lines(&f, &lines(&[codex_meta(&ts, session, &cwd.display().to_string()), started]));
+        f
+    }
+
     /// A fake `@openai/codex` npm package: `bin/codex.js` starts the vendored
     /// `codex` binary (a copy of `sleep`) and forwards SIGTERM to it.
     pub fn codex_package(&self) -> PathBuf {
@@ -505,6 +527,10 @@ pub const SESSION_FIELDS: &[&str] = &[
     "startedAt",
     "errorCount",
     "state",
+    "live",
+    "waitingFor",
+    "pendingTool",
+    "stateSignal",
     "pid",
     "projectPath",
     "model",

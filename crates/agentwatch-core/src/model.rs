@@ -173,6 +173,91 @@ pub struct UsageEvent {
     pub cost_usd: Option<f64>,
 }
 
+/// The tool call a permission prompt or a question is about: `Bash` and
+/// `echo hi`, shown as `Bash(echo hi)`. Both parts come from the agent's
+/// files or hooks: untrusted text, escaped wherever it is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTool {
+    pub name: String,
+    pub summary: String,
+}
+
+impl PendingTool {
+    /// Longest summary kept, in characters.
+    pub const MAX_SUMMARY: usize = 200;
+
+    /// A pending tool from its name and input (a JSON object): the summary
+    /// is the input's most telling field (a command, a path, a URL, a
+    /// question), else its first text.
+    pub fn from_input(name: &str, input: &serde_json::Value) -> PendingTool {
+        const KEYS: &[&str] = &[
+            "command",
+            "cmd",
+            "file_path",
+            "path",
+            "filePath",
+            "absolute_path",
+            "url",
+            "pattern",
+            "query",
+            "question",
+            "prompt",
+            "description",
+        ];
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(a) if !a.is_empty() && a.iter().all(|x| x.is_string()) => {
+                Some(a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" "))
+            }
+            _ => None,
+        };
+        let summary = match input {
+            serde_json::Value::Object(o) => KEYS
+                .iter()
+                .find_map(|k| o.get(*k).and_then(text))
+                // Claude's question tool: the first question's text.
+                .or_else(|| o.get("questions").and_then(|q| q.pointer("/0/question")).and_then(text))
+                .or_else(|| o.values().find_map(text)),
+            serde_json::Value::String(s) => {
+                // Arguments as a JSON string (the OpenAI wire format).
+                serde_json::from_str::<serde_json::Value>(s)
+                    .ok()
+                    .filter(|v| v.is_object())
+                    .map(|v| PendingTool::from_input(name, &v).summary)
+                    .or_else(|| Some(s.clone()))
+            }
+            other => text(other),
+        };
+        PendingTool::new(name, summary.as_deref().unwrap_or(""))
+    }
+
+    pub fn new(name: &str, summary: &str) -> PendingTool {
+        let one_line = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let summary = if one_line.chars().count() > Self::MAX_SUMMARY {
+            let mut s: String = one_line.chars().take(Self::MAX_SUMMARY - 1).collect();
+            s.push('…');
+            s
+        } else {
+            one_line
+        };
+        PendingTool { name: name.chars().take(100).collect(), summary }
+    }
+
+    /// `Bash(echo hi)`, or the name alone.
+    pub fn label(&self) -> String {
+        if self.summary.is_empty() { self.name.clone() } else { format!("{}({})", self.name, self.summary) }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("serializes")
+    }
+
+    /// From its stored JSON; anything else is no tool.
+    pub fn from_json(s: &str) -> Option<PendingTool> {
+        serde_json::from_str(s).ok()
+    }
+}
+
 /// The lifecycle state of a session. The transitions live in `liveness`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -220,9 +305,28 @@ impl SessionState {
         SessionState::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
-    /// Whether the session is still running (or may be).
+    /// Whether the session is live: running, or kept by the agent (pinned).
+    /// The one answer to "is it live?": the collector, the CLI, the API, the
+    /// tray and the UI all ask this (the UI through `live` in the session JSON).
     pub fn is_live(self) -> bool {
-        matches!(self, SessionState::Working | SessionState::Waiting | SessionState::Idle | SessionState::Stale)
+        matches!(
+            self,
+            SessionState::Working
+                | SessionState::Waiting
+                | SessionState::Idle
+                | SessionState::Stale
+                | SessionState::Pinned
+        )
+    }
+
+    /// The live states as an SQL list, `('working', …)`, for queries.
+    pub fn live_sql() -> &'static str {
+        static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        LIST.get_or_init(|| {
+            let names: Vec<String> =
+                SessionState::ALL.iter().filter(|s| s.is_live()).map(|s| format!("'{}'", s.as_str())).collect();
+            format!("({})", names.join(", "))
+        })
     }
 
     /// Whether the session has ended, for good or bad.
@@ -250,6 +354,38 @@ impl std::str::FromStr for SessionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_tool_is_summed_up_by_its_most_telling_input() {
+        use serde_json::json;
+        let bash = PendingTool::from_input("Bash", &json!({"command": "echo aw-tool-ran", "description": "Print"}));
+        assert_eq!(bash.label(), "Bash(echo aw-tool-ran)");
+        assert_eq!(
+            PendingTool::from_input("Edit", &json!({"file_path": "/a/b.rs", "old_string": "x"})).summary,
+            "/a/b.rs"
+        );
+        assert_eq!(
+            PendingTool::from_input("shell", &json!(r#"{"command": ["bash", "-lc", "ls -la"]}"#)).label(),
+            "shell(bash -lc ls -la)"
+        );
+        let q = json!({"questions": [{"question": "Which colour?", "options": [{"label": "red"}]}]});
+        assert_eq!(PendingTool::from_input("AskUserQuestion", &q).summary, "Which colour?");
+        assert_eq!(PendingTool::from_input("Tool", &json!({})).label(), "Tool");
+        let long = PendingTool::new("Bash", &format!("echo {}\nls", "x".repeat(500)));
+        assert_eq!(long.summary.chars().count(), PendingTool::MAX_SUMMARY);
+        assert!(!long.summary.contains('\n'));
+        assert_eq!(PendingTool::from_json(&bash.to_json()), Some(bash));
+        assert_eq!(PendingTool::from_json("garbage"), None);
+    }
+
+    #[test]
+    fn live_states_are_decided_in_one_place() {
+        assert_eq!(SessionState::live_sql(), "('working', 'waiting', 'idle', 'stale', 'pinned')");
+        for s in SessionState::ALL {
+            assert!(!(s.is_live() && s.is_ended()), "{s}");
+            assert!(s.is_live() || s.is_ended(), "every state is live or ended: {s}");
+        }
+    }
 
     #[test]
     fn tokens_total_counts_every_billed_kind_once() {

@@ -118,6 +118,10 @@ pub struct Monitor {
     notifier: Option<Box<dyn Notifier>>,
     watcher: Option<notify::RecommendedWatcher>,
     watched: Vec<PathBuf>,
+    /// Parents watched until a wanted dir appears in them.
+    waiting_on: Vec<PathBuf>,
+    /// What the watcher's events are checked against.
+    watch_spec: std::sync::Arc<std::sync::RwLock<WatchSpec>>,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     interval: Duration,
@@ -173,6 +177,8 @@ impl Monitor {
             notifier,
             watcher: None,
             watched: Vec::new(),
+            waiting_on: Vec::new(),
+            watch_spec: Default::default(),
             tx: tx.clone(),
             rx,
             interval,
@@ -258,6 +264,8 @@ impl Monitor {
                     next_scan = Instant::now();
                 }
                 Ok(Msg::Rescan) => {
+                    // A wanted dir may have appeared: watch it.
+                    self.start_watching();
                     let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
                     self.after_ingest(&r, observer)?;
                     next_scan = Instant::now();
@@ -334,10 +342,14 @@ impl Monitor {
         Ok(())
     }
 
-    /// Watches the transcript roots not watched yet; true if it added any.
+    /// Watches the transcript roots and registries not watched yet; true
+    /// if it added any. One that does not exist yet (a fresh install) is
+    /// waited for: its nearest existing parent is watched, not recursively,
+    /// and its creation brings a rescan, which watches it.
     fn start_watching(&mut self) -> bool {
         if self.watcher.is_none() {
             let tx = self.tx.clone();
+            let spec = self.watch_spec.clone();
             match notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
                 Ok(ev) if ev.need_rescan() => {
                     let _ = tx.send(Msg::Rescan);
@@ -346,11 +358,14 @@ impl Monitor {
                 // itself opens files: reacting would loop forever.
                 Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => {}
                 Ok(ev) => {
+                    let spec = spec.read().expect("watch spec lock");
                     if matches!(ev.kind, notify::EventKind::Create(notify::event::CreateKind::Folder)) {
-                        let _ = tx.send(Msg::Rescan);
+                        if ev.paths.iter().any(|p| spec.wants_folder(p)) {
+                            let _ = tx.send(Msg::Rescan);
+                        }
                         return;
                     }
-                    let paths: Vec<PathBuf> = ev.paths.into_iter().filter(|p| interesting(p)).collect();
+                    let paths: Vec<PathBuf> = ev.paths.into_iter().filter(|p| spec.wants_file(p)).collect();
                     if !paths.is_empty() {
                         let _ = tx.send(Msg::Changed(paths));
                     }
@@ -367,28 +382,71 @@ impl Monitor {
                 }
             }
         }
+        let wanted = self.collector.watch_dirs();
+        *self.watch_spec.write().expect("watch spec lock") = WatchSpec::new(&wanted);
         let Some(w) = self.watcher.as_mut() else { return false };
         let mut added = false;
-        for dir in self.collector.watch_dirs() {
-            if self.watched.contains(&dir) || !dir.is_dir() {
+        for (dir, recursive) in wanted {
+            if self.watched.contains(&dir) {
                 continue;
             }
-            match w.watch(&dir, RecursiveMode::Recursive) {
-                Ok(()) => {
+            // The dir itself, or (until it exists) its nearest existing parent.
+            let (target, mode) = if dir.is_dir() {
+                (dir.clone(), if recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive })
+            } else {
+                let Some(parent) = dir.ancestors().skip(1).find(|a| a.is_dir()) else { continue };
+                (parent.to_path_buf(), RecursiveMode::NonRecursive)
+            };
+            if target != dir && self.waiting_on.contains(&target) {
+                continue;
+            }
+            match w.watch(&target, mode) {
+                Ok(()) if target == dir => {
                     tracing::info!("watching {}", dir.display());
                     self.watched.push(dir);
                     added = true;
                 }
-                Err(e) => tracing::warn!("cannot watch {}: {e}", dir.display()),
+                Ok(()) => {
+                    tracing::info!("waiting for {} to appear (watching {})", dir.display(), target.display());
+                    self.waiting_on.push(target);
+                }
+                Err(e) => tracing::warn!("cannot watch {}: {e}", target.display()),
             }
         }
         added
     }
 }
 
-/// Transcripts and session-registry entries.
-fn interesting(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json"))
+/// What the file watcher reacts to.
+#[derive(Debug, Default)]
+struct WatchSpec {
+    /// Transcript roots: files anywhere below.
+    recursive: Vec<PathBuf>,
+    /// Registries: files directly inside.
+    flat: Vec<PathBuf>,
+}
+
+impl WatchSpec {
+    fn new(wanted: &[(PathBuf, bool)]) -> WatchSpec {
+        let mut s = WatchSpec::default();
+        for (d, recursive) in wanted {
+            if *recursive { s.recursive.push(d.clone()) } else { s.flat.push(d.clone()) }
+        }
+        s
+    }
+
+    /// A transcript or a registry entry.
+    fn wants_file(&self, p: &Path) -> bool {
+        matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json"))
+            && (self.recursive.iter().any(|r| p.starts_with(r))
+                || p.parent().is_some_and(|parent| self.flat.iter().any(|f| f == parent)))
+    }
+
+    /// A new folder inside a root (a new project), or one on the way to a
+    /// watched dir that did not exist yet.
+    fn wants_folder(&self, p: &Path) -> bool {
+        self.recursive.iter().chain(&self.flat).any(|d| p.starts_with(d) || d.starts_with(p))
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::liveness::effective_state;
-use crate::model::{SessionState, Tokens, agent_display_name};
+use crate::liveness::{Signal, WaitingFor, effective_state};
+use crate::model::{PendingTool, SessionState, Tokens, agent_display_name};
 use crate::store::SessionRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,6 +62,16 @@ pub struct SessionView {
     /// Agent type id.
     pub agent: String,
     pub state: SessionState,
+    /// Whether the session is live ([`SessionState::is_live`]): the one
+    /// answer every shell shows.
+    pub live: bool,
+    /// What a waiting session waits for: `permission`, `question` or `input`.
+    pub waiting_for: Option<WaitingFor>,
+    /// The tool a permission prompt or question is about.
+    pub pending_tool: Option<PendingTool>,
+    /// The signal that decided the state: registry, hook, transcript,
+    /// process, mcp or otel.
+    pub state_signal: Option<Signal>,
     pub pid: Option<u32>,
     pub project_path: Option<String>,
     /// The costliest model.
@@ -124,6 +134,10 @@ impl SessionView {
             error_count: s.live.errors,
             agent: s.agent.clone(),
             state,
+            live: state.is_live(),
+            waiting_for: s.live.waiting_for.filter(|_| state == SessionState::Waiting),
+            pending_tool: s.live.pending_tool.clone().filter(|_| state == SessionState::Waiting),
+            state_signal: s.live.state_signal,
             pid: s.live.pid,
             project_path: s.project_path.clone(),
             model: s.models.first().cloned(),
@@ -176,6 +190,10 @@ pub struct StateChangeView {
     /// The collector's scan number that decided it (None: decided elsewhere,
     /// e.g. by `kill`).
     pub scan: Option<u64>,
+    /// What the session waited for, when `to` is waiting.
+    pub waiting_for: Option<WaitingFor>,
+    /// The signal that decided it (None: recorded by an older version).
+    pub signal: Option<Signal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -229,6 +247,8 @@ impl SessionDetail {
                 to: t.to,
                 reason: (!t.reason.is_empty()).then_some(t.reason),
                 scan: t.scan,
+                waiting_for: t.waiting_for,
+                signal: t.signal,
             })
             .collect();
         let tool_calls = store

@@ -42,8 +42,10 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
     };
     let payload: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Usage(format!("the hook payload is not JSON: {e}")))?;
-    if !hooks::AGENTS.contains(&a.agent.as_str()) {
-        return Err(Error::Usage(format!("unknown agent '{}' (expected claude-code or codex)", a.agent)));
+    let env = agentwatch_core::sources::SourceEnv::from_process();
+    let known = hooks::agents(&agentwatch_core::sources::all(&env));
+    if !known.contains(&a.agent.as_str()) {
+        return Err(Error::Usage(format!("unknown agent '{}' (expected {})", a.agent, known.join(", "))));
     }
     let now = chrono::Utc::now().timestamp_millis();
     let spool = |why: &Error| -> Result<()> {
@@ -65,7 +67,7 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
     // transaction, so a session's events land in the order they came.
     let done = store.atomically(|| {
         let applied = spool::apply(&store, &cfg, dirs, now)?;
-        hooks::record(&store, &cfg, &a.agent, &payload, now)?;
+        hooks::record(&store, &cfg, &env, &a.agent, &payload, now)?;
         Ok(applied)
     });
     match done {

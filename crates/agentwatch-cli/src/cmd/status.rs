@@ -14,12 +14,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
     let ctx = Ctx::open(data_dir)?;
     let pid = monitor::holder(&ctx.dirs);
     let last_scan: Option<Value> = ctx.store.meta("last_scan")?.and_then(|s| serde_json::from_str(&s).ok());
-    let count =
-        |sql: &str| -> Result<i64> { ctx.store.conn().query_row(sql, [], |r| r.get(0)).map_err(|e| ctx.store.err(e)) };
-    let sessions = count("SELECT COUNT(*) FROM sessions")?;
-    let live =
-        count("SELECT COUNT(*) FROM sessions WHERE state IN ('working', 'waiting', 'idle', 'stale') AND archived = 0")?;
-    let events = count("SELECT COUNT(*) FROM usage_events")?;
+    let (sessions, live, events) = ctx.store.counts()?;
     let db = ctx.store.path().to_path_buf();
     let bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     let config = ctx.dirs.config_file();

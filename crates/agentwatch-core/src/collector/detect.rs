@@ -26,8 +26,11 @@ pub struct AgentProcess {
 /// Finds the agent sessions among `procs`.
 pub fn detect(procs: &[ProcInfo], sigs: &Signatures) -> Vec<AgentProcess> {
     let by_pid: HashMap<u32, &ProcInfo> = procs.iter().map(|p| (p.key.pid, p)).collect();
+    // A shell running an agent through `-c` is not the agent: the session
+    // belongs to its child, whose exit ends it even if the shell lives on.
     let agent_of: HashMap<u32, &str> = procs
         .iter()
+        .filter(|p| !Signatures::is_shell_wrapper(&p.cmd))
         .filter_map(|p| {
             let exe = p.exe.as_ref().map(|e| e.to_string_lossy());
             sigs.classify(&p.cmd, exe.as_deref()).map(|a| (p.key.pid, a))
@@ -96,6 +99,18 @@ mod tests {
         assert_eq!(a.members, vec![11, 12]);
         assert_eq!(a.tree, vec![11, 12, 13, 14]);
         assert_eq!(a.cwd, Some(PathBuf::from("/home/u/api")));
+    }
+
+    #[test]
+    fn a_shell_wrapper_is_not_the_session_its_child_agent_is() {
+        // tmux and launch scripts: `bash -c "claude; echo done"` forks claude.
+        let procs = vec![proc(50, 1, "bash -c claude;_echo_done"), proc(51, 50, "claude")];
+        let mut procs = procs;
+        procs[0].cmd = vec!["bash".into(), "-c".into(), "claude; echo done".into()];
+        let found = detect(&procs, &Signatures::builtin());
+        assert_eq!(found.iter().map(|a| (a.agent.as_str(), a.root.pid)).collect::<Vec<_>>(), vec![("claude-code", 51)]);
+        // After claude exits, the shell alone is nobody.
+        assert!(detect(&procs[..1], &Signatures::builtin()).is_empty());
     }
 
     #[test]

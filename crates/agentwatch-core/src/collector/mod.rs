@@ -28,9 +28,9 @@ use signatures::Signatures;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::liveness::{self, Inputs, Process, Reported, Thresholds, Turn};
-use crate::model::SessionState;
-use crate::sources::{LiveProcess, Source, TranscriptLink, TurnInfo, mtime_ms};
+use crate::liveness::{self, Inputs, Process, Reported, Signal, Thresholds, Turn, Verdict, WaitingFor};
+use crate::model::{PendingTool, SessionState};
+use crate::sources::{LiveProcess, RegistryError, Source, TranscriptLink, TurnInfo, mtime_ms};
 use crate::store::{ProcessFacts, SessionRow, Store, Transition};
 
 /// CPU use of an agent's process tree above this (% of one core) counts as activity.
@@ -47,6 +47,9 @@ pub struct ScanReport {
     /// Sessions created for new processes.
     pub created: Vec<i64>,
     pub elapsed: Duration,
+    /// Agent records (registry entries) that were garbage, truncated or
+    /// named another process: ignored.
+    pub malformed_records: usize,
 }
 
 pub struct Collector {
@@ -57,6 +60,8 @@ pub struct Collector {
     scan_seq: u64,
     /// Turn per transcript, cached by (size, mtime).
     turns: HashMap<PathBuf, (u64, i64, Option<TurnInfo>)>,
+    /// Malformed agent records already logged.
+    bad_records: HashSet<String>,
 }
 
 impl Collector {
@@ -68,6 +73,7 @@ impl Collector {
             cfg,
             scan_seq: 0,
             turns: HashMap::new(),
+            bad_records: HashSet::new(),
         })
     }
 
@@ -84,9 +90,16 @@ impl Collector {
         &self.sources
     }
 
-    /// The directories worth watching: transcript roots and registries.
-    pub fn watch_dirs(&self) -> Vec<PathBuf> {
-        self.sources.iter().flat_map(|s| s.roots().into_iter().chain(s.live_dirs())).collect()
+    /// The directories worth watching, and whether recursively: transcript
+    /// roots (recursive), registries and config dirs (not). They need not
+    /// exist yet.
+    pub fn watch_dirs(&self) -> Vec<(PathBuf, bool)> {
+        self.sources
+            .iter()
+            .flat_map(|s| {
+                s.watch_roots().into_iter().map(|d| (d, true)).chain(s.live_dirs().into_iter().map(|d| (d, false)))
+            })
+            .collect()
     }
 
     /// Scans once. `sample_cpu` waits briefly to measure CPU when this is
@@ -117,36 +130,41 @@ impl Collector {
         let mut alive: HashSet<i64> = HashSet::new();
 
         for a in &agents {
+            let lp = LiveProcess { pids: a.members.clone(), start: a.root.start, cwd: a.cwd.clone() };
+            // The agent's own record of this process, read at every scan: it
+            // says which session the process runs now and where its turn is.
+            let registry = self.registry(&a.agent, &lp, &mut report);
             let (pk, link) = match by_key.get(&a.root) {
-                Some(s) if s.external_id.is_some() => (s.pk, None),
-                Some(s) => {
-                    // Known process whose transcript was not known yet: try again.
-                    let link = self.link(a, &claimed);
-                    let pk = match &link {
-                        Some(l) => {
-                            store.link_external(s.pk, &a.agent, &l.external_id, path_str(&l.path).as_deref(), now)?
+                Some(s) => match (&s.external_id, &registry) {
+                    // The same process went on to another session (/clear, /resume).
+                    (Some(ext), Some(r)) if *ext != r.external_id => {
+                        let v = Verdict { state: SessionState::Completed, waiting_for: None, signal: Signal::Registry };
+                        let why = "the agent went on to another session (/clear or /resume)";
+                        if let Some(tr) = store.record_verdict(s.pk, &v, None, now, why, Some(self.scan_seq))? {
+                            report.transitions.push(tr);
                         }
-                        None => s.pk,
-                    };
-                    (pk, link)
-                }
-                None => {
-                    let link = self.link(a, &claimed);
-                    let facts = ProcessFacts {
-                        agent: a.agent.clone(),
-                        pid: a.root.pid,
-                        start: a.root.start,
-                        command: a.command.clone(),
-                        cwd: a.cwd.as_ref().map(|c| c.display().to_string()),
-                        name: link.as_ref().and_then(|l| l.name.clone()),
-                        transcript: link.as_ref().and_then(|l| path_str(&l.path)),
-                    };
-                    let (pk, created) =
-                        store.attach_process(&facts, link.as_ref().map(|l| l.external_id.as_str()), now)?;
-                    if created {
-                        report.created.push(pk);
+                        self.attach(store, a, registry.clone(), now, &mut report)?
                     }
-                    (pk, link)
+                    (Some(_), _) => (s.pk, registry.clone()),
+                    // Known process whose transcript was not known yet: try again.
+                    (None, _) => {
+                        let link = registry.clone().or_else(|| self.link_files(a, &lp, &claimed));
+                        let pk = match &link {
+                            Some(l) => store.link_external(
+                                s.pk,
+                                &a.agent,
+                                &l.external_id,
+                                path_str(&l.path).as_deref(),
+                                now,
+                            )?,
+                            None => s.pk,
+                        };
+                        (pk, link)
+                    }
+                },
+                None => {
+                    let link = registry.clone().or_else(|| self.link_files(a, &lp, &claimed));
+                    self.attach(store, a, link, now, &mut report)?
                 }
             };
             if let Some(p) = link.as_ref().and_then(|l| l.path.clone()) {
@@ -155,35 +173,63 @@ impl Collector {
             alive.insert(pk);
             let Some(s) = store.session_by_pk(pk)? else { continue };
             let usage = self.scanner.usage(&a.tree);
-            let (turn, activity) = self.turn_and_activity(&s, link.as_ref());
+            let live_turn = registry.as_ref().and_then(|r| r.turn.clone());
+            let (turn, activity) = self.turn_and_activity(&s, live_turn, link.as_ref().and_then(|l| l.path.clone()));
             let inputs = Inputs {
                 now,
                 process: Process::Alive { busy: usage.cpu > BUSY_CPU },
                 activity,
-                turn: turn.map(|t| t.turn),
-                reported: s.live.reported_state.as_deref().and_then(Reported::parse),
+                turn: turn.as_ref().map(|t| (t.turn, t.signal)),
+                turns_readable: self.reads_turns(&s),
+                reported: reported(&s),
                 heartbeat: s.live.heartbeat_at,
             };
-            store.set_process_metrics(pk, Some(usage.cpu), Some(usage.memory), turn.map(|t| t.turn.as_str()))?;
-            self.apply(store, &s, &inputs, "process running", &mut report)?;
+            store.set_process_metrics(
+                pk,
+                Some(usage.cpu),
+                Some(usage.memory),
+                turn.as_ref().map(|t| t.turn.as_str()),
+            )?;
+            self.apply(store, &s, &inputs, turn.as_ref(), "process running", &mut report)?;
         }
 
         // Followed processes that are gone.
         for s in attached.iter().filter(|s| !alive.contains(&s.pk)) {
-            if store.session_by_pk(s.pk)?.is_none() {
+            let Some(s) = store.session_by_pk(s.pk)? else {
                 continue; // merged away this scan
+            };
+            // The agent carries the session on without this process.
+            if let (Some(ext), Some(src)) = (&s.external_id, self.source(&s.agent))
+                && src.continues_without_process(ext)
+            {
+                store.release_process(s.pk)?;
+                let Some(s) = store.session_by_pk(s.pk)? else { continue };
+                let (turn, activity) = self.turn_and_activity(&s, None, None);
+                let inputs = Inputs {
+                    now,
+                    process: Process::None,
+                    activity,
+                    turn: turn.as_ref().map(|t| (t.turn, t.signal)),
+                    turns_readable: self.reads_turns(&s),
+                    reported: reported(&s),
+                    heartbeat: s.live.heartbeat_at,
+                };
+                let why = "its terminal client quit; the agent's background server carries on";
+                self.apply(store, &s, &inputs, turn.as_ref(), why, &mut report)?;
+                continue;
             }
-            let (turn, activity) = self.turn_and_activity(s, None);
+            let (turn, activity) = self.turn_and_activity(&s, last_observed(&s), None);
             let inputs = Inputs {
                 now,
                 process: Process::Gone,
                 activity,
-                turn: turn.map(|t| t.turn),
-                reported: s.live.reported_state.as_deref().and_then(Reported::parse),
+                turn: turn.as_ref().map(|t| (t.turn, t.signal)),
+                turns_readable: self.reads_turns(&s),
+                reported: reported(&s),
                 heartbeat: s.live.heartbeat_at,
             };
-            store.set_process_metrics(s.pk, None, None, turn.map(|t| t.turn.as_str()))?;
-            self.apply(store, s, &inputs, "process exited", &mut report)?;
+            store.set_process_metrics(s.pk, None, None, turn.as_ref().map(|t| t.turn.as_str()))?;
+            self.apply(store, &s, &inputs, turn.as_ref(), "process exited", &mut report)?;
         }
 
         // Sessions without a process: transcript-only, MCP and hook sessions.
@@ -191,16 +237,17 @@ impl Collector {
             if alive.contains(&s.pk) {
                 continue;
             }
-            let (turn, activity) = self.turn_and_activity(&s, None);
+            let (turn, activity) = self.turn_and_activity(&s, None, None);
             let inputs = Inputs {
                 now,
                 process: if s.live.pid.is_some() { Process::Gone } else { Process::None },
                 activity,
-                turn: turn.map(|t| t.turn),
-                reported: s.live.reported_state.as_deref().and_then(Reported::parse),
+                turn: turn.as_ref().map(|t| (t.turn, t.signal)),
+                turns_readable: self.reads_turns(&s),
+                reported: reported(&s),
                 heartbeat: s.live.heartbeat_at,
             };
-            self.apply(store, &s, &inputs, "activity", &mut report)?;
+            self.apply(store, &s, &inputs, turn.as_ref(), "activity", &mut report)?;
         }
 
         store.archive_inactive(now - (self.cfg.archive_after_hours as i64) * 3_600_000)?;
@@ -214,18 +261,18 @@ impl Collector {
         Ok(report)
     }
 
-    fn apply(&self, store: &Store, s: &SessionRow, i: &Inputs, why: &str, report: &mut ScanReport) -> Result<()> {
-        let t = Thresholds {
-            idle_after_ms: (self.cfg.idle_after_secs * 1000) as i64,
-            stale_after_ms: self.cfg.stale_after_ms(&s.agent),
-        };
-        let next = liveness::decide(s.state, i, &t);
-        let judged = s.live.state_changed_at.is_some();
-        if next != s.state || !judged {
-            let reason = reason(s.state, next, i, why);
-            if let Some(tr) = store.transition(s.pk, next, i.now, &reason, Some(self.scan_seq))? {
-                report.transitions.push(tr);
-            }
+    fn apply(
+        &self,
+        store: &Store,
+        s: &SessionRow,
+        i: &Inputs,
+        turn: Option<&TurnInfo>,
+        why: &str,
+        report: &mut ScanReport,
+    ) -> Result<()> {
+        let tool = turn.and_then(|t| t.tool.as_ref());
+        if let Some(tr) = judge(store, &self.cfg, s, i, tool, why, Some(self.scan_seq))? {
+            report.transitions.push(tr);
         }
         Ok(())
     }
@@ -234,13 +281,57 @@ impl Collector {
         self.sources.iter().find(|s| s.agent() == agent).map(|s| s.as_ref())
     }
 
-    /// Finds a running agent's session: registry, open transcript, newest transcript.
-    fn link(&self, a: &AgentProcess, claimed: &HashSet<PathBuf>) -> Option<TranscriptLink> {
-        let src = self.source(&a.agent)?;
-        let lp = LiveProcess { pids: a.members.clone(), start: a.root.start, cwd: a.cwd.clone() };
-        if let Some(l) = src.registry_link(&lp) {
-            return Some(l);
+    /// Whether the session's turns can be read: from its agent's files, or
+    /// because its hooks report them.
+    fn reads_turns(&self, s: &SessionRow) -> bool {
+        self.source(&s.agent).is_some_and(|src| src.reads_turns()) || s.live.reported_turn.is_some()
+    }
+
+    /// The agent's live-state record of a process, if it keeps one. A
+    /// malformed record is counted and logged (once), and otherwise ignored.
+    fn registry(&mut self, agent: &str, lp: &LiveProcess, report: &mut ScanReport) -> Option<TranscriptLink> {
+        match self.source(agent)?.registry_link(lp) {
+            Ok(l) => Some(l),
+            Err(RegistryError::Missing) => None,
+            Err(RegistryError::Malformed(why)) => {
+                report.malformed_records += 1;
+                if self.bad_records.insert(why.clone()) {
+                    tracing::warn!("ignored a malformed agent record: {why}");
+                }
+                None
+            }
         }
+    }
+
+    /// Attaches a running agent to its session (by `link`), creating one.
+    fn attach(
+        &self,
+        store: &Store,
+        a: &AgentProcess,
+        link: Option<TranscriptLink>,
+        now: i64,
+        report: &mut ScanReport,
+    ) -> Result<(i64, Option<TranscriptLink>)> {
+        let facts = ProcessFacts {
+            agent: a.agent.clone(),
+            pid: a.root.pid,
+            start: a.root.start,
+            command: a.command.clone(),
+            cwd: a.cwd.as_ref().map(|c| c.display().to_string()),
+            name: link.as_ref().and_then(|l| l.name.clone()),
+            transcript: link.as_ref().and_then(|l| path_str(&l.path)),
+        };
+        let (pk, created) = store.attach_process(&facts, link.as_ref().map(|l| l.external_id.as_str()), now)?;
+        if created {
+            report.created.push(pk);
+        }
+        Ok((pk, link))
+    }
+
+    /// Finds a running agent's session from its files: the transcript it
+    /// holds open, else the newest one written since it started.
+    fn link_files(&self, a: &AgentProcess, lp: &LiveProcess, claimed: &HashSet<PathBuf>) -> Option<TranscriptLink> {
+        let src = self.source(&a.agent)?;
         for pid in &a.members {
             for path in process::open_files(*pid) {
                 if let Some(id) = src.session_of(&path) {
@@ -248,72 +339,125 @@ impl Collector {
                 }
             }
         }
-        src.newest_link(&lp, &|p: &Path| claimed.contains(p))
+        src.newest_link(lp, &|p: &Path| claimed.contains(p))
     }
 
-    /// Where the conversation stands and the latest sign of activity. The
-    /// newest of the transcript's last lines, hooks, and the agent's registry wins.
-    fn turn_and_activity(&mut self, s: &SessionRow, link: Option<&TranscriptLink>) -> (Option<TurnInfo>, Option<i64>) {
-        let path = s.transcript_path.as_ref().map(PathBuf::from).or_else(|| link.and_then(|l| l.path.clone()));
+    /// Where the conversation stands, and the latest sign of activity.
+    ///
+    /// Every signal that speaks of the turn is a candidate: the transcript's
+    /// last decisive line, the agent's live record (`live`), and what hooks
+    /// or MCP reported. The newest wins; at the same moment the first-party
+    /// ones (registry, hooks) win over the transcript. A permission prompt
+    /// without its tool borrows the pending call from the transcript.
+    fn turn_and_activity(
+        &mut self,
+        s: &SessionRow,
+        live: Option<TurnInfo>,
+        link_path: Option<PathBuf>,
+    ) -> (Option<TurnInfo>, Option<i64>) {
+        let path = s.transcript_path.as_ref().map(PathBuf::from).or(link_path);
         // Times from the future (clock skew, bad lines) say nothing about now.
         let now = crate::util::now_ms();
         let mut activity = liveness::plausible(s.last_activity, now);
-        let mut turn: Option<TurnInfo> = None;
+        let mut transcript: Option<TurnInfo> = None;
         if let (Some(path), Some(src)) = (path, self.source(&s.agent))
             && let Ok(meta) = std::fs::metadata(&path)
         {
             let m = mtime_ms(&path).unwrap_or(0);
             activity = activity.max(liveness::plausible(m, now));
-            let cached = self.turns.get(&path).filter(|(size, mt, _)| *size == meta.len() && *mt == m).map(|c| c.2);
-            turn = match cached {
+            let cached =
+                self.turns.get(&path).filter(|(size, mt, _)| *size == meta.len() && *mt == m).map(|c| c.2.clone());
+            transcript = match cached {
                 Some(t) => t,
                 None => {
                     let t = src.turn(&path).map(|t| TurnInfo { at: t.at.or(Some(m)), ..t });
-                    self.turns.insert(path, (meta.len(), m, t));
+                    self.turns.insert(path, (meta.len(), m, t.clone()));
                     t
                 }
             };
         }
-        // What hooks reported, if newer than the transcript.
-        if let (Some(reported), Some(at)) = (s.live.turn.as_deref().and_then(Turn::parse), s.live.reported_at)
-            && turn.is_none_or(|t| t.at.unwrap_or(0) < at)
-        {
-            turn = Some(TurnInfo { turn: reported, at: Some(at) });
-        }
-        if turn.is_none() {
-            turn = link.and_then(|l| l.turn).map(|t| TurnInfo { turn: t, at: None });
-        }
+        let reported = match (s.live.reported_turn, s.live.reported_at) {
+            (Some(turn), Some(at)) => Some(TurnInfo {
+                turn,
+                at: Some(at),
+                signal: s.live.reported_by.unwrap_or(Signal::Hook),
+                tool: s.live.reported_tool.clone(),
+            }),
+            _ => None,
+        };
         for t in [s.live.reported_at, s.live.heartbeat_at].into_iter().flatten() {
             activity = activity.max(liveness::plausible(t, now));
         }
+        let newest = [transcript.as_ref(), live.as_ref(), reported.as_ref()]
+            .into_iter()
+            .flatten()
+            .max_by_key(|t| (t.at.and_then(|a| liveness::plausible(a, now)).unwrap_or(0), t.signal.rank()))
+            .cloned();
+        let turn = newest.map(|mut t| {
+            if let Some(from_transcript) = transcript.as_ref().filter(|x| x.tool.is_some()) {
+                // The registry shows a question like a permission prompt.
+                if t.turn == Turn::Waiting(WaitingFor::Permission)
+                    && from_transcript.turn == Turn::Waiting(WaitingFor::Question)
+                {
+                    t.turn = from_transcript.turn;
+                    t.tool = from_transcript.tool.clone();
+                }
+                if t.turn.waiting_for().is_some_and(WaitingFor::is_urgent) && t.tool.is_none() {
+                    t.tool = from_transcript.tool.clone();
+                }
+            }
+            t
+        });
         (turn, activity)
     }
 }
 
-/// Decides a session's state from `inputs` and records the transition, if any.
+/// What the agent declared about itself (MCP, hooks), and who carried it.
+fn reported(s: &SessionRow) -> Option<(Reported, Signal)> {
+    let r = s.live.reported_state.as_deref().and_then(Reported::parse)?;
+    Some((r, s.live.reported_by.unwrap_or(Signal::Mcp)))
+}
+
+/// The last state the agent itself was observed in (its registry, hooks),
+/// for a process that is gone: what it was doing when it went.
+fn last_observed(s: &SessionRow) -> Option<TurnInfo> {
+    let signal = s.live.state_signal.filter(|sig| matches!(sig, Signal::Registry | Signal::Hook))?;
+    let turn = match s.state {
+        SessionState::Waiting => Turn::Waiting(s.live.waiting_for.unwrap_or(WaitingFor::Input)),
+        SessionState::Working => Turn::Working,
+        _ => return None,
+    };
+    Some(TurnInfo { turn, at: s.live.state_changed_at, signal, tool: s.live.pending_tool.clone() })
+}
+
+/// Decides a session's state from `inputs` and records the transition, if
+/// any, with the tool a permission prompt or question is about.
 pub fn judge(
     store: &Store,
     cfg: &Config,
     s: &SessionRow,
     i: &Inputs,
+    tool: Option<&PendingTool>,
     why: &str,
     scan: Option<u64>,
 ) -> Result<Option<Transition>> {
     let t =
         Thresholds { idle_after_ms: (cfg.idle_after_secs * 1000) as i64, stale_after_ms: cfg.stale_after_ms(&s.agent) };
-    let next = liveness::decide(s.state, i, &t);
-    if next == s.state && s.live.state_changed_at.is_some() {
-        return Ok(None);
-    }
-    store.transition(s.pk, next, i.now, &reason(s.state, next, i, why), scan)
+    let v = liveness::decide(s.state, i, &t);
+    let reason = reason(s.state, &v, i, tool, why);
+    store.record_verdict(s.pk, &v, tool, i.now, &reason, scan)
 }
 
 /// Judges a session right after the agent reported something (a hook, an MCP
-/// call), from what is stored: no need to wait for the next scan.
+/// call), from what is stored: no need to wait for the next scan. What was
+/// just reported is the newest word on the turn.
 pub fn judge_now(store: &Store, cfg: &Config, pk: i64, why: &str) -> Result<Option<Transition>> {
     let Some(s) = store.session_by_pk(pk)? else { return Ok(None) };
     let now = crate::util::now_ms();
     let followed = s.live.pid.is_some() && s.state.is_live();
+    let reported_turn = s.live.reported_turn.map(|t| (t, s.live.reported_by.unwrap_or(Signal::Hook)));
+    let stored_turn =
+        s.live.turn.as_deref().and_then(Turn::parse).map(|t| (t, s.live.state_signal.unwrap_or(Signal::Transcript)));
     let inputs = Inputs {
         now,
         process: if followed {
@@ -326,11 +470,13 @@ pub fn judge_now(store: &Store, cfg: &Config, pk: i64, why: &str) -> Result<Opti
             .flatten()
             .filter_map(|t| liveness::plausible(t, now))
             .max(),
-        turn: s.live.turn.as_deref().and_then(Turn::parse),
-        reported: s.live.reported_state.as_deref().and_then(Reported::parse),
+        turn: reported_turn.or(stored_turn),
+        turns_readable: reported_turn.is_some(),
+        reported: reported(&s),
         heartbeat: s.live.heartbeat_at,
     };
-    judge(store, cfg, &s, &inputs, why, None)
+    let tool = s.live.reported_tool.clone().or(s.live.pending_tool.clone());
+    judge(store, cfg, &s, &inputs, tool.as_ref(), why, None)
 }
 
 fn path_str(p: &Option<PathBuf>) -> Option<String> {
@@ -338,17 +484,30 @@ fn path_str(p: &Option<PathBuf>) -> Option<String> {
 }
 
 /// A short, human reason for a transition.
-fn reason(from: SessionState, to: SessionState, i: &Inputs, why: &str) -> String {
+fn reason(from: SessionState, v: &Verdict, i: &Inputs, tool: Option<&PendingTool>, why: &str) -> String {
     use SessionState::*;
-    match to {
-        Dead => "process exited mid-turn".into(),
+    let turn = i.turn.map(|(t, _)| t);
+    match v.state {
+        Dead => match v.waiting_for.or(turn.and_then(Turn::waiting_for)) {
+            Some(WaitingFor::Permission) => "process exited with a permission prompt open".into(),
+            Some(WaitingFor::Question) => "process exited with a question open".into(),
+            _ => "process exited mid-turn".into(),
+        },
         Completed if i.process == Process::Gone => "process exited at the prompt".into(),
-        Completed if i.turn == Some(Turn::Ended) => "session ended".into(),
-        Completed if i.reported == Some(Reported::Complete) => "reported complete".into(),
+        Completed if turn == Some(Turn::Ended) => "session ended".into(),
+        Completed if i.reported.is_some_and(|(r, _)| r == Reported::Complete) => "reported complete".into(),
+        Completed if v.signal == Signal::Registry => why.to_string(),
         Completed => "no recent activity".into(),
-        Waiting => "turn ended; waiting for the user".into(),
+        Waiting => match (v.waiting_for, tool) {
+            (Some(WaitingFor::Permission), Some(t)) => format!("asks permission: {}", t.label()),
+            (Some(WaitingFor::Permission), None) => "asks permission".into(),
+            (Some(WaitingFor::Question), _) => "asks a question".into(),
+            _ if turn.is_none() => "at its prompt; nothing sent yet".into(),
+            _ => "turn ended; waiting for the user".into(),
+        },
         Stale => "no heartbeat".into(),
         Idle => "no activity".into(),
+        Working if from == Waiting && turn == Some(Turn::Working) => "working again".into(),
         Working if from == Idle || from == Waiting => "activity".into(),
         _ => why.to_string(),
     }

@@ -84,6 +84,15 @@ impl Signatures {
         &self.list
     }
 
+    /// Whether a command line is a shell running a `-c` command (`bash -c
+    /// "claude; echo done"`). Such a shell is never itself the agent: its
+    /// child is, and the session follows the child (the shell may live on
+    /// after the agent exits).
+    pub fn is_shell_wrapper(cmd: &[String]) -> bool {
+        cmd.first().is_some_and(|a| SHELLS.contains(&basename(a)))
+            && cmd[1..].iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'))
+    }
+
     /// The agent a process runs, if any. `cmd` is its argv, `exe` its
     /// executable's path.
     pub fn classify(&self, cmd: &[String], exe: Option<&str>) -> Option<&str> {
@@ -395,6 +404,10 @@ mod tests {
         );
         assert_eq!(Signatures::builtin().classify(&["bash".into(), "-c".into(), "cargo test".into()], None), None);
         assert_eq!(which("node -e console.log(1)", None), None);
+        assert!(Signatures::is_shell_wrapper(&["/bin/bash".into(), "-c".into(), "claude; echo done".into()]));
+        assert!(Signatures::is_shell_wrapper(&["sh".into(), "-lc".into(), "codex".into()]));
+        assert!(!Signatures::is_shell_wrapper(&["bash".into(), "script.sh".into()]));
+        assert!(!Signatures::is_shell_wrapper(&["claude".into(), "-c".into()]));
     }
 
     #[test]

@@ -1,127 +1,108 @@
-//! Agent hooks: Claude Code runs `agentwatch hook` on its hook events, Codex
-//! runs it as its `notify` program. Each call records a heartbeat, the state
-//! the event implies, and tool calls, then exits.
+//! Agent hooks: each agent runs `agentwatch hook --agent <id>` on its hook
+//! events (Claude Code's and Gemini CLI's hooks, Codex's hooks and its
+//! `notify`, OpenCode's plugin), or posts them to the API. Each call records
+//! a heartbeat, where the turn stands (what a permission prompt or question
+//! is about) and tool calls, then judges the session at once.
 //!
-//! | Claude Code event | recorded |
-//! |---|---|
-//! | SessionStart | waiting (a fresh session waits for the first prompt) |
-//! | UserPromptSubmit, PreToolUse | working |
-//! | PostToolUse | a tool call (an error if the tool says so) |
-//! | Notification, Stop | waiting |
-//! | SubagentStop | activity |
-//! | SessionEnd | completed |
-//!
-//! Codex's `agent-turn-complete` means waiting.
+//! What each agent's events mean is read in its own folder
+//! (`sources/<agent>/hooks.rs`, [`crate::sources::Source::hook_event`]);
+//! this module applies the result.
 
 use serde_json::Value;
 
 use crate::collector::judge_now;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::liveness::{Reported, Turn};
+use crate::liveness::{Reported, Signal};
+use crate::sources::{Source, SourceEnv};
 use crate::store::{Registration, Report, Store};
 
 pub mod spool;
 
-/// The agents `agentwatch hook` takes events from.
-pub const AGENTS: &[&str] = &["claude-code", "claude", "codex"];
-
-/// Records one hook event of `agent` (see [`AGENTS`]) at `now`.
-pub fn record(store: &Store, cfg: &Config, agent: &str, payload: &Value, now: i64) -> Result<HookOutcome> {
-    match agent {
-        "claude-code" | "claude" => claude(store, cfg, payload, now),
-        "codex" => codex(store, cfg, payload, now),
-        other => Err(Error::Usage(format!("unknown agent '{other}' (expected claude-code or codex)"))),
-    }
+/// The agent ids (and aliases) `agentwatch hook --agent` takes.
+pub fn agents(sources: &[Box<dyn Source>]) -> Vec<&'static str> {
+    sources
+        .iter()
+        .filter(|s| s.has_hooks())
+        .flat_map(|s| std::iter::once(s.agent()).chain(s.hook_aliases().iter().copied()))
+        .collect()
 }
 
-/// What a hook call did, for logs and tests.
+/// The source whose hooks `agent` names.
+fn source<'a>(sources: &'a [Box<dyn Source>], agent: &str) -> Result<&'a dyn Source> {
+    sources
+        .iter()
+        .find(|s| s.agent() == agent || s.hook_aliases().contains(&agent))
+        .map(|s| s.as_ref())
+        .filter(|s| s.has_hooks())
+        .ok_or_else(|| Error::Usage(format!("unknown agent '{agent}' (expected {})", agents(sources).join(", "))))
+}
+
+/// Records one hook event of `agent` at `now`.
+pub fn record(
+    store: &Store,
+    cfg: &Config,
+    env: &SourceEnv,
+    agent: &str,
+    payload: &Value,
+    now: i64,
+) -> Result<HookOutcome> {
+    let sources = crate::sources::all(env);
+    let src = source(&sources, agent)?;
+    let ev = src.hook_event(payload).map_err(Error::Usage)?;
+    if ev.ignore {
+        return Ok(HookOutcome { session_id: String::new(), event: ev.event });
+    }
+    // Only the agent's own transcripts: a payload may name any file.
+    let transcript =
+        ev.transcript_path.as_deref().filter(|p| src.session_of(p).is_some()).map(|p| p.display().to_string());
+    let agent = src.agent();
+    let pk = if ev.session_id.is_empty() {
+        // Codex's notify without a thread id: its session in that directory.
+        let dir = ev.cwd.as_deref().unwrap_or("");
+        store.live_session_in(agent, dir)?.ok_or_else(|| Error::NotFound(format!("no {agent} session in {dir}")))?
+    } else {
+        let r = Registration {
+            agent: agent.into(),
+            external_id: Some(ev.session_id.clone()),
+            source: "hook".into(),
+            project_path: ev.cwd.clone(),
+            transcript_path: transcript,
+            heartbeats: true,
+            ..Default::default()
+        };
+        store.register(&r, now)?.0.pk
+    };
+    let mut report =
+        Report { heartbeat: true, by: Some(Signal::Hook), turn: ev.turn, tool: ev.tool, ..Default::default() };
+    if ev.keep_tool
+        && report.tool.is_none()
+        && let Some(s) = store.session_by_pk(pk)?
+        && s.live.reported_turn == ev.turn
+    {
+        report.tool = s.live.reported_tool;
+    }
+    if ev.ended {
+        report.state = Some(Reported::Complete);
+    } else if ev.started {
+        // A session that starts again (resume) is no longer ended.
+        report.state = Some(Reported::Working);
+    }
+    if let Some((tool, failed)) = &ev.tool_call {
+        store.record_tool_call(pk, tool, "hook", *failed, now)?;
+    }
+    store.report(pk, &report, now)?;
+    judge_now(store, cfg, pk, &format!("hook {}", ev.event))?;
+    let id = store.session_by_pk(pk)?.map(|s| s.id).unwrap_or_default();
+    Ok(HookOutcome { session_id: id, event: ev.event })
+}
+
+/// What a hook call did, for logs and tests. `session_id` is empty for an
+/// event that concerns no session (Codex's title thread).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookOutcome {
     pub session_id: String,
     pub event: String,
-}
-
-/// Handles a Claude Code hook payload (the JSON Claude Code writes to the
-/// hook's stdin).
-pub fn claude(store: &Store, cfg: &Config, payload: &Value, now: i64) -> Result<HookOutcome> {
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    let session_id = text("session_id").ok_or_else(|| Error::Usage("hook payload has no session_id".into()))?;
-    let event = text("hook_event_name").ok_or_else(|| Error::Usage("hook payload has no hook_event_name".into()))?;
-    let (row, _) = store.register(
-        &Registration {
-            agent: crate::sources::claude::AGENT.into(),
-            external_id: Some(session_id),
-            source: "hook".into(),
-            project_path: text("cwd"),
-            transcript_path: text("transcript_path"),
-            heartbeats: true,
-            ..Default::default()
-        },
-        now,
-    )?;
-    let mut report = Report { heartbeat: true, ..Default::default() };
-    match event.as_str() {
-        "SessionStart" | "Notification" | "Stop" => report.turn = Some(Turn::Waiting),
-        "UserPromptSubmit" | "PreToolUse" => report.turn = Some(Turn::Working),
-        "SessionEnd" => report.state = Some(Reported::Complete),
-        "PostToolUse" => {
-            let tool = text("tool_name").unwrap_or_else(|| "tool".into());
-            let resp = payload.get("tool_response");
-            let is_error = resp.is_some_and(|r| {
-                r.get("is_error").and_then(Value::as_bool) == Some(true)
-                    || r.get("success").and_then(Value::as_bool) == Some(false)
-                    || r.get("error").is_some_and(|e| !e.is_null())
-            });
-            store.record_tool_call(row.pk, &tool, "hook", is_error, now)?;
-        }
-        _ => {} // SubagentStop, PreCompact and newer events: activity only
-    }
-    store.report(row.pk, &report, now)?;
-    judge_now(store, cfg, row.pk, &format!("hook {event}"))?;
-    Ok(HookOutcome { session_id: row.id, event })
-}
-
-/// Handles a Codex `notify` payload (the JSON Codex passes as the last
-/// argument). The session is found by the payload's thread id, else by its
-/// working directory among running Codex sessions.
-pub fn codex(store: &Store, cfg: &Config, payload: &Value, now: i64) -> Result<HookOutcome> {
-    let kind = payload.get("type").and_then(Value::as_str).unwrap_or("").to_string();
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    let thread = text("thread-id").or_else(|| text("thread_id")).or_else(|| text("session-id"));
-    let cwd = text("cwd");
-    let agent = crate::sources::codex::AGENT;
-    let pk = match (&thread, &cwd) {
-        (Some(t), _) => {
-            let r = Registration {
-                agent: agent.into(),
-                external_id: Some(t.clone()),
-                source: "hook".into(),
-                project_path: cwd.clone(),
-                heartbeats: true,
-                ..Default::default()
-            };
-            store.register(&r, now)?.0.pk
-        }
-        (None, Some(dir)) => store
-            .conn()
-            .query_row(
-                "SELECT pk FROM sessions WHERE agent = ?1 AND project_path = ?2 AND archived = 0
-                 ORDER BY (pid IS NOT NULL) DESC, last_activity DESC LIMIT 1",
-                rusqlite::params![agent, dir],
-                |r| r.get(0),
-            )
-            .map_err(|_| Error::NotFound(format!("no Codex session in {dir}")))?,
-        (None, None) => return Err(Error::Usage("Codex notify payload names neither a thread nor a directory".into())),
-    };
-    if kind == "agent-turn-complete" {
-        store.report(pk, &Report { turn: Some(Turn::Waiting), heartbeat: true, ..Default::default() }, now)?;
-    } else {
-        store.report(pk, &Report { heartbeat: true, ..Default::default() }, now)?;
-    }
-    judge_now(store, cfg, pk, &format!("codex {kind}"))?;
-    let id = store.session_by_pk(pk)?.map(|s| s.id).unwrap_or_default();
-    Ok(HookOutcome { session_id: id, event: kind })
 }
 
 #[cfg(test)]
@@ -131,10 +112,14 @@ mod tests {
     use crate::paths::Dirs;
     use serde_json::json;
 
-    fn hook(store: &Store, event: &str, extra: Value) -> SessionState {
+    fn env(home: &std::path::Path) -> SourceEnv {
+        SourceEnv { home: Some(home.to_path_buf()), ..Default::default() }
+    }
+
+    fn hook(store: &Store, home: &std::path::Path, event: &str, extra: Value) -> SessionState {
         let mut p = json!({"session_id": "s-1", "transcript_path": "/t/s-1.jsonl", "cwd": "/home/u/app", "hook_event_name": event});
         p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        let out = claude(store, &Config::default(), &p, crate::util::now_ms()).unwrap();
+        let out = record(store, &Config::default(), &env(home), "claude-code", &p, crate::util::now_ms()).unwrap();
         crate::store::find_session(store, &out.session_id).unwrap().state
     }
 
@@ -142,31 +127,79 @@ mod tests {
     fn claude_events_drive_the_state() {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open_in(&Dirs::under(t.path())).unwrap();
-        assert_eq!(hook(&store, "SessionStart", json!({"source": "startup"})), SessionState::Waiting);
-        assert_eq!(hook(&store, "UserPromptSubmit", json!({"prompt": "fix it"})), SessionState::Working);
-        assert_eq!(hook(&store, "PreToolUse", json!({"tool_name": "Bash"})), SessionState::Working);
-        hook(&store, "PostToolUse", json!({"tool_name": "Bash", "tool_response": {"stdout": "ok"}}));
-        hook(&store, "PostToolUse", json!({"tool_name": "Edit", "tool_response": {"success": false}}));
-        assert_eq!(hook(&store, "Stop", json!({})), SessionState::Waiting);
+        let h = t.path();
+        assert_eq!(hook(&store, h, "SessionStart", json!({"source": "startup"})), SessionState::Waiting);
+        assert_eq!(hook(&store, h, "UserPromptSubmit", json!({"prompt": "fix it"})), SessionState::Working);
+        assert_eq!(hook(&store, h, "PreToolUse", json!({"tool_name": "Bash"})), SessionState::Working);
+        let bash = json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"}});
+        assert_eq!(hook(&store, h, "PermissionRequest", bash), SessionState::Waiting);
+        let s = crate::store::find_session(&store, "s-1").unwrap();
+        assert_eq!(s.live.waiting_for, Some(crate::liveness::WaitingFor::Permission));
+        assert_eq!(s.live.pending_tool.as_ref().map(|t| t.label()).as_deref(), Some("Bash(rm -rf build)"));
+        // The reminder 6 s later keeps the tool.
+        hook(&store, h, "Notification", json!({"notification_type": "permission_prompt"}));
+        let s = crate::store::find_session(&store, "s-1").unwrap();
+        assert_eq!(s.live.pending_tool.map(|t| t.name).as_deref(), Some("Bash"));
+        hook(&store, h, "PostToolUse", json!({"tool_name": "Bash", "tool_response": {"stdout": "ok"}}));
+        let s = crate::store::find_session(&store, "s-1").unwrap();
+        assert_eq!((s.state, s.live.waiting_for, s.live.pending_tool.as_ref()), (SessionState::Working, None, None));
+        hook(&store, h, "PostToolUse", json!({"tool_name": "Edit", "tool_response": {"success": false}}));
+        assert_eq!(hook(&store, h, "Stop", json!({})), SessionState::Waiting);
         let s = crate::store::find_session(&store, "s-1").unwrap();
         assert_eq!((s.live.tool_calls, s.live.errors, s.live.last_tool.as_deref()), (2, 1, Some("Edit")));
         assert_eq!((s.source.as_str(), s.project_path.as_deref()), ("hook", Some("/home/u/app")));
+        assert_eq!(
+            (s.live.waiting_for, s.live.state_signal),
+            (Some(crate::liveness::WaitingFor::Input), Some(Signal::Hook))
+        );
         assert!(s.live.heartbeat_at.is_some());
-        assert_eq!(hook(&store, "SessionEnd", json!({"reason": "exit"})), SessionState::Completed);
+        assert_eq!(hook(&store, h, "SessionEnd", json!({"reason": "prompt_input_exit"})), SessionState::Completed);
+        // `claude --resume` starts it again.
+        assert_eq!(hook(&store, h, "SessionStart", json!({"source": "resume"})), SessionState::Waiting);
+    }
+
+    #[test]
+    fn a_transcript_path_outside_the_agents_folders_is_ignored() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path().join("data").as_path())).unwrap();
+        let projects = t.path().join(".claude/projects");
+        std::fs::create_dir_all(projects.join("-w")).unwrap();
+        let own = projects.join("-w/s-1.jsonl");
+        for (path, kept) in [
+            ("/etc/passwd".to_string(), false),
+            (format!("{}/../../../etc/passwd.jsonl", projects.join("-w").display()), false),
+            (own.display().to_string(), true),
+        ] {
+            let sid = format!("s-{}", kept as u8);
+            let p = json!({"session_id": sid, "transcript_path": path, "cwd": "/w", "hook_event_name": "Stop"});
+            record(&store, &Config::default(), &env(t.path()), "claude", &p, 1000).unwrap();
+            let s = crate::store::find_session(&store, &sid).unwrap();
+            assert_eq!(s.transcript_path.is_some(), kept, "{path}");
+        }
     }
 
     #[test]
     fn codex_turn_complete_means_waiting() {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let (cfg, env) = (Config::default(), env(t.path()));
+        let now = crate::util::now_ms();
         let p = json!({"type": "agent-turn-complete", "thread-id": "th-1", "turn-id": "1", "cwd": "/home/u/api",
                        "input-messages": ["fix"], "last-assistant-message": "done"});
-        let out = codex(&store, &Config::default(), &p, crate::util::now_ms()).unwrap();
+        let out = record(&store, &cfg, &env, "codex", &p, now).unwrap();
         assert_eq!(crate::store::find_session(&store, &out.session_id).unwrap().state, SessionState::Waiting);
         // Without a thread id, the session working in that directory.
         let q = json!({"type": "agent-turn-complete", "cwd": "/home/u/api"});
-        assert_eq!(codex(&store, &Config::default(), &q, crate::util::now_ms()).unwrap().session_id, out.session_id);
-        assert!(codex(&store, &Config::default(), &json!({"type": "x"}), 0).unwrap_err().is_usage());
-        assert!(claude(&store, &Config::default(), &json!({"hook_event_name": "Stop"}), 0).unwrap_err().is_usage());
+        assert_eq!(record(&store, &cfg, &env, "codex", &q, now).unwrap().session_id, out.session_id);
+        // Codex's title thread is no session.
+        let title = json!({"type": "agent-turn-complete", "thread-id": "th-9", "input-messages": ["Generate a concise, single-line task title …"]});
+        assert_eq!(record(&store, &cfg, &env, "codex", &title, now).unwrap().session_id, "");
+        assert!(crate::store::find_session(&store, "th-9").is_err());
+        assert!(record(&store, &cfg, &env, "codex", &json!({"type": "x"}), 0).unwrap_err().is_usage());
+        assert!(
+            record(&store, &cfg, &env, "claude-code", &json!({"hook_event_name": "Stop"}), 0).unwrap_err().is_usage()
+        );
+        let e = record(&store, &cfg, &env, "aider", &json!({}), 0).unwrap_err();
+        assert!(e.is_usage() && e.to_string().contains("claude-code"), "{e}");
     }
 }

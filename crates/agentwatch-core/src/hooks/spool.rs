@@ -92,6 +92,7 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
         return Ok(out);
     }
     names.sort();
+    let env = crate::sources::SourceEnv::from_process();
     let conn = store.conn();
     for name in names {
         let path = dir(dirs).join(&name);
@@ -107,7 +108,7 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
                 Err(e) => return Err(Error::io(&path, e)),
             };
             match serde_json::from_slice::<Spooled>(&bytes) {
-                Ok(ev) => match super::record(store, cfg, &ev.agent, &ev.payload, ev.at) {
+                Ok(ev) => match super::record(store, cfg, &env, &ev.agent, &ev.payload, ev.at) {
                     Ok(_) => out.recorded += 1,
                     Err(e @ (Error::Usage(_) | Error::NotFound(_))) => out.refused.push(format!("{name}: {e}")),
                     Err(e) => return Err(e),

@@ -12,13 +12,15 @@
 
 pub mod claude;
 pub mod codex;
+pub mod gemini;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::model::UsageEvent;
+use crate::liveness::{Signal, Turn};
+use crate::model::{PendingTool, UsageEvent};
 
 /// What a transcript line says.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,21 +65,45 @@ pub trait Source: Send + Sync {
     /// The directories that hold transcripts (watched by the daemon).
     fn roots(&self) -> Vec<PathBuf>;
 
+    /// The transcript roots to watch, including ones that do not exist yet
+    /// (a fresh install): the monitor waits for them to appear.
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        self.roots()
+    }
+
     /// Every transcript file, in no particular order.
     fn discover(&self) -> Vec<PathBuf>;
 
     /// A parser for `path`, resuming from `state` when given.
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser>;
 
-    /// More directories to watch for live changes (e.g. a session registry).
+    /// More directories to watch for live changes, not recursively (a
+    /// session registry, the agent's config dir where the transcript roots
+    /// will appear). They need not exist yet.
     fn live_dirs(&self) -> Vec<PathBuf> {
         Vec::new()
     }
 
     /// An exact link from a running process to its session, from the
-    /// agent's own records (Claude Code's session registry).
-    fn registry_link(&self, _p: &LiveProcess) -> Option<TranscriptLink> {
-        None
+    /// agent's own live-state records (Claude Code's session registry), with
+    /// where its turn stands. Read at every scan: it is the first-party
+    /// signal of the process's state.
+    fn registry_link(&self, _p: &LiveProcess) -> Result<TranscriptLink, RegistryError> {
+        Err(RegistryError::Missing)
+    }
+
+    /// Whether agentwatch can read this agent's turns (its transcripts say
+    /// when a turn starts and ends). Then a running agent with nothing said
+    /// yet sits at its prompt.
+    fn reads_turns(&self) -> bool {
+        true
+    }
+
+    /// Whether a session whose process is gone is still carried on by the
+    /// agent elsewhere (Codex's background server keeps a thread running
+    /// after its terminal client quits).
+    fn continues_without_process(&self, _external_id: &str) -> bool {
+        false
     }
 
     /// The session a transcript file belongs to, if it is one of this
@@ -101,6 +127,68 @@ pub trait Source: Send + Sync {
     fn tail(&self, _path: &Path, _max: usize) -> Vec<TranscriptLine> {
         Vec::new()
     }
+
+    /// Whether the agent sends hook (or plugin) events agentwatch reads.
+    fn has_hooks(&self) -> bool {
+        false
+    }
+
+    /// Other names `agentwatch hook --agent` accepts for this agent.
+    fn hook_aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Reads one of the agent's hook (or plugin) payloads. `Err` says why
+    /// it is not one (it lacks its session, say).
+    fn hook_event(&self, _payload: &serde_json::Value) -> Result<HookEvent, String> {
+        Err(format!("{} sends no hook events agentwatch reads", self.agent()))
+    }
+}
+
+/// What one hook or plugin event of an agent says, in agentwatch's terms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HookEvent {
+    /// The agent's own session id; empty when the event names none (Codex's
+    /// `notify` without a thread id): then its `cwd` finds the session.
+    pub session_id: String,
+    /// The event's name, for logs.
+    pub event: String,
+    pub cwd: Option<String>,
+    /// The transcript the event names (kept only if it is one of the
+    /// agent's own files).
+    pub transcript_path: Option<PathBuf>,
+    /// Where the turn stands now, if the event says.
+    pub turn: Option<Turn>,
+    /// The tool a permission prompt or question is about.
+    pub tool: Option<PendingTool>,
+    /// The event repeats what an earlier one said (a reminder): keep the
+    /// tool that one named.
+    pub keep_tool: bool,
+    /// A tool call that finished: (tool, failed).
+    pub tool_call: Option<(String, bool)>,
+    /// A session (re)starts: an earlier end no longer holds.
+    pub started: bool,
+    /// The session ended.
+    pub ended: bool,
+    /// Says nothing about this session (Codex's title-generation side
+    /// thread): recorded nowhere.
+    pub ignore: bool,
+}
+
+/// A string field of a hook payload, if present and not empty.
+pub(crate) fn text_field(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key).and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Why an agent's live-state record of a process was not used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistryError {
+    /// There is none (the agent keeps none, has not written it yet, or
+    /// removed it when it exited).
+    Missing,
+    /// There is one, but it is garbage, truncated, or names another pid:
+    /// counted, logged, and otherwise ignored.
+    Malformed(String),
 }
 
 /// A running agent, as the collector sees it.
@@ -121,30 +209,93 @@ pub struct TranscriptLink {
     /// The session's name, if the agent records one.
     pub name: Option<String>,
     /// The agent's own idea of its state (Claude's registry `status`).
-    pub turn: Option<crate::liveness::Turn>,
+    pub turn: Option<TurnInfo>,
 }
 
-/// Where a conversation stands.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Where a conversation stands, and who said so.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TurnInfo {
-    pub turn: crate::liveness::Turn,
-    /// When the deciding line was written, ms.
+    pub turn: Turn,
+    /// When the deciding line or report was written, ms.
     pub at: Option<i64>,
+    pub signal: Signal,
+    /// The tool call the turn is about: pending approval, or a question.
+    pub tool: Option<PendingTool>,
 }
 
 impl TurnInfo {
-    /// The turn given by the newest line of the transcript's tail that
-    /// `line_turn` finds decisive (each agent knows its own markers).
-    pub(crate) fn from_tail(
-        path: &Path,
-        line_turn: fn(&serde_json::Value) -> Option<crate::liveness::Turn>,
+    pub fn new(turn: Turn, at: Option<i64>, signal: Signal) -> TurnInfo {
+        TurnInfo { turn, at, signal, tool: None }
+    }
+
+    /// The turn given by the newest decisive line of the transcript's tail
+    /// (each agent knows its own markers), with the tool call it waits on.
+    ///
+    /// "Newest" is by the lines' timestamps, then file order: Claude Code
+    /// sometimes flushes a turn's reply before the prompt that started it.
+    /// A line without a timestamp counts as written when the one before it was.
+    pub(crate) fn from_tail(path: &Path, line_turn: fn(&serde_json::Value) -> Option<LineTurn>) -> Option<TurnInfo> {
+        Self::from_lines(&last_lines(path, 64 * 1024), line_turn)
+    }
+
+    pub(crate) fn from_lines(
+        lines: &[String],
+        line_turn: fn(&serde_json::Value) -> Option<LineTurn>,
     ) -> Option<TurnInfo> {
-        last_lines(path, 64 * 1024).iter().rev().find_map(|l| {
-            let v = serde_json::from_str::<serde_json::Value>(l).ok()?;
-            let turn = line_turn(&v)?;
-            let at = v["timestamp"].as_str().and_then(parse_ts).map(|t| t.timestamp_millis());
-            Some(TurnInfo { turn, at })
-        })
+        // (timestamp, index): the order lines were written in.
+        let mut best: Option<((i64, usize), Turn)> = None;
+        let mut newest_call: Option<((i64, usize), String, PendingTool)> = None;
+        let mut answered: Vec<String> = Vec::new();
+        let mut ts = i64::MIN;
+        for (i, l) in lines.iter().enumerate() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else { continue };
+            if let Some(t) = v["timestamp"].as_str().and_then(parse_ts) {
+                ts = t.timestamp_millis();
+            }
+            let Some(lt) = line_turn(&v) else { continue };
+            let at = (ts, i);
+            if let Some(turn) = lt.turn
+                && best.as_ref().is_none_or(|(b, _)| at >= *b)
+            {
+                best = Some((at, turn));
+            }
+            if let Some((id, tool)) = lt.call
+                && newest_call.as_ref().is_none_or(|(c, _, _)| at >= *c)
+            {
+                newest_call = Some((at, id, tool));
+            }
+            answered.extend(lt.answers);
+        }
+        let ((at, _), turn) = best?;
+        let mut info = TurnInfo::new(turn, (at != i64::MIN).then_some(at), Signal::Transcript);
+        // The newest call, if nothing answered it and nothing came after it.
+        if let Some((c_at, id, tool)) = newest_call
+            && c_at >= best.map(|(b, _)| b).unwrap_or_default()
+            && !answered.contains(&id)
+            && turn != Turn::IDLE
+            && turn != Turn::Ended
+        {
+            let _ = c_at;
+            info.tool = Some(tool);
+        }
+        Some(info)
+    }
+}
+
+/// What one transcript line says about the turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineTurn {
+    /// The turn it decides, if it is decisive.
+    pub turn: Option<Turn>,
+    /// A tool call it makes: (call id, tool).
+    pub call: Option<(String, PendingTool)>,
+    /// Calls it answers (tool results), by call id.
+    pub answers: Vec<String>,
+}
+
+impl LineTurn {
+    pub fn turn(t: Turn) -> Option<LineTurn> {
+        Some(LineTurn { turn: Some(t), ..Default::default() })
     }
 }
 
@@ -228,7 +379,11 @@ impl SourceEnv {
 
 /// The sources of every agent whose transcripts agentwatch reads.
 pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
-    vec![Box::new(claude::ClaudeSource::new(env)), Box::new(codex::CodexSource::new(env))]
+    vec![
+        Box::new(claude::ClaudeSource::new(env)),
+        Box::new(codex::CodexSource::new(env)),
+        Box::new(gemini::GeminiSource::new(env)),
+    ]
 }
 
 /// Every `*.jsonl` file under `dir` whose name passes `keep`, recursively.
@@ -249,6 +404,15 @@ pub(crate) fn find_jsonl(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<
             }
         }
     }
+}
+
+/// Whether `path` lies under one of `roots` by plain names only (no `..`,
+/// no `.`): a path from outside (a hook payload) must not climb out.
+pub(crate) fn plainly_within(roots: &[PathBuf], path: &Path) -> bool {
+    path.is_absolute()
+        && roots.iter().any(|r| {
+            path.strip_prefix(r).is_ok_and(|rel| rel.components().all(|c| matches!(c, std::path::Component::Normal(_))))
+        })
 }
 
 /// Whether `dir` is a folder under `root` that is reached without following

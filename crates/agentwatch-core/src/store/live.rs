@@ -7,7 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use super::Store;
 use super::sessions::{SESSION_COLUMNS, SessionRow, session_from_row};
 use crate::error::Result;
-use crate::model::SessionState;
+use crate::liveness::{Signal, Verdict, WaitingFor};
+use crate::model::{PendingTool, SessionState};
 
 /// What the collector knows about a running agent process.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,10 @@ pub struct Transition {
     pub at: i64,
     pub reason: String,
     pub scan: Option<u64>,
+    /// What the session waits for, when `to` is waiting.
+    pub waiting_for: Option<WaitingFor>,
+    /// The signal that decided it (None: recorded before agentwatch kept it).
+    pub signal: Option<Signal>,
 }
 
 /// A recorded tool call.
@@ -65,7 +70,7 @@ pub struct EventRecord {
 
 /// The query of [`Store::state_history`].
 pub(crate) const STATE_HISTORY_SQL: &str =
-    "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, ''), c.scan
+    "SELECT c.session, s.id, c.from_state, c.to_state, c.at, COALESCE(c.reason, ''), c.scan, c.waiting_for, c.signal
      FROM state_changes c JOIN sessions s ON s.pk = c.session WHERE c.session = ?1 ORDER BY c.at, c.id";
 
 /// The query of [`Store::tool_calls`]: the last `?2` calls, oldest first.
@@ -76,15 +81,18 @@ pub(crate) const TOOL_CALLS_SQL: &str = "SELECT at, tool, source, is_error FROM
 impl Store {
     /// Sessions whose process the collector follows: a pid and a live state.
     pub fn sessions_with_process(&self) -> Result<Vec<SessionRow>> {
-        self.select_sessions("s.pid IS NOT NULL AND s.state IN ('working', 'waiting', 'idle', 'stale')", &[])
+        self.select_sessions(&format!("s.pid IS NOT NULL AND s.state IN {}", SessionState::live_sql()), &[])
     }
 
     /// Sessions without a followed process that may still change state:
     /// live ones, and transcript-only ones active since `since`.
     pub fn sessions_without_process(&self, since: i64) -> Result<Vec<SessionRow>> {
+        let live = SessionState::live_sql();
         self.select_sessions(
-            "s.archived = 0 AND (s.pid IS NULL OR s.state NOT IN ('working', 'waiting', 'idle', 'stale'))
-             AND (s.state IN ('working', 'waiting', 'idle', 'stale') OR (s.last_activity >= ?1 AND s.state = 'completed'))",
+            &format!(
+                "s.archived = 0 AND (s.pid IS NULL OR s.state NOT IN {live})
+                 AND (s.state IN {live} OR (s.last_activity >= ?1 AND s.state = 'completed'))"
+            ),
             &[&since],
         )
     }
@@ -188,8 +196,10 @@ impl Store {
             }
             Some(target) => {
                 tx.execute(
-                    "UPDATE sessions SET (pid, proc_start, command, cpu, memory, turn, state, state_changed_at) =
-                       (SELECT pid, proc_start, command, cpu, memory, turn, state, state_changed_at FROM sessions WHERE pk = ?2),
+                    "UPDATE sessions SET (pid, proc_start, command, cpu, memory, turn, state, state_changed_at,
+                       waiting_for, pending_tool, state_signal) =
+                       (SELECT pid, proc_start, command, cpu, memory, turn, state, state_changed_at,
+                          waiting_for, pending_tool, state_signal FROM sessions WHERE pk = ?2),
                        name = COALESCE(name, (SELECT name FROM sessions WHERE pk = ?2)),
                        transcript_path = COALESCE(transcript_path, ?3), archived = 0, updated_at = ?4
                      WHERE pk = ?1",
@@ -214,6 +224,15 @@ impl Store {
         Ok(keep)
     }
 
+    /// Lets go of a session's process (it exited; the agent carries the
+    /// session on elsewhere): the session is no longer followed by pid.
+    pub fn release_process(&self, pk: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE sessions SET pid = NULL, cpu = NULL, memory = NULL WHERE pk = ?1")?
+            .execute([pk])?;
+        Ok(())
+    }
+
     /// Records what the last scan measured.
     pub fn set_process_metrics(
         &self,
@@ -228,7 +247,8 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a session to a new state and records the transition.
+    /// Moves a session to a new state and records the transition (the
+    /// signal is the process table: `kill`, tests).
     pub fn transition(
         &self,
         pk: i64,
@@ -237,29 +257,77 @@ impl Store {
         reason: &str,
         scan: Option<u64>,
     ) -> Result<Option<Transition>> {
+        let waiting_for = (to == SessionState::Waiting).then_some(WaitingFor::Input);
+        self.record_verdict(pk, &Verdict { state: to, waiting_for, signal: Signal::Process }, None, now, reason, scan)
+    }
+
+    /// Records what [`crate::liveness::decide`] concluded: a transition when
+    /// the state or what the session waits for changed (with the signal that
+    /// decided it, and the tool a permission prompt or question is about).
+    /// Otherwise only the signal and tool are brought up to date.
+    pub fn record_verdict(
+        &self,
+        pk: i64,
+        v: &Verdict,
+        tool: Option<&PendingTool>,
+        now: i64,
+        reason: &str,
+        scan: Option<u64>,
+    ) -> Result<Option<Transition>> {
+        let to = v.state;
+        let waiting_for = v.waiting_for.filter(|_| to == SessionState::Waiting);
+        // Only a permission prompt or a question is about a tool.
+        let tool = tool.filter(|_| waiting_for.is_some_and(WaitingFor::is_urgent)).map(PendingTool::to_json);
         let tx = self.write_tx()?;
-        let (id, from, judged): (String, String, Option<i64>) =
-            tx.query_row("SELECT id, state, state_changed_at FROM sessions WHERE pk = ?1", [pk], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+        type Current = (String, String, Option<i64>, Option<String>, Option<String>, Option<String>);
+        let (id, from, judged, was_waiting_for, was_tool, was_signal): Current = tx.query_row(
+            "SELECT id, state, state_changed_at, waiting_for, pending_tool, state_signal FROM sessions WHERE pk = ?1",
+            [pk],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?;
         let from_state = SessionState::parse(&from);
-        if from_state == Some(to) && judged.is_some() {
+        let was_waiting_for = was_waiting_for.as_deref().and_then(WaitingFor::parse);
+        if from_state == Some(to) && was_waiting_for == waiting_for && judged.is_some() {
+            if was_tool != tool || was_signal.as_deref() != Some(v.signal.as_str()) {
+                tx.execute(
+                    "UPDATE sessions SET pending_tool = ?2, state_signal = ?3 WHERE pk = ?1",
+                    params![pk, tool, v.signal.as_str()],
+                )?;
+                if was_tool != tool {
+                    push_event(&tx, now, event::SESSION_UPDATED, Some(&id), None)?;
+                }
+                tx.commit()?;
+            }
             return Ok(None);
         }
         let ended = to.is_ended().then_some(now);
         tx.execute(
             "UPDATE sessions SET state = ?2, state_changed_at = ?3, updated_at = ?3,
-               ended_at = CASE WHEN ?4 IS NOT NULL THEN COALESCE(ended_at, ?4) ELSE NULL END
+               ended_at = CASE WHEN ?4 IS NOT NULL THEN COALESCE(ended_at, ?4) ELSE NULL END,
+               waiting_for = ?5, pending_tool = ?6, state_signal = ?7
              WHERE pk = ?1",
-            params![pk, to.as_str(), now, ended],
+            params![pk, to.as_str(), now, ended, waiting_for.map(WaitingFor::as_str), tool, v.signal.as_str()],
         )?;
         // A session the collector judges for the first time has no meaningful "from".
         let from_state = if judged.is_some() { from_state } else { None };
         tx.execute(
-            "INSERT INTO state_changes (session, at, from_state, to_state, reason, scan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![pk, now, from_state.map(|s| s.as_str()), to.as_str(), reason, scan.map(|s| s as i64)],
+            "INSERT INTO state_changes (session, at, from_state, to_state, reason, scan, signal, waiting_for)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                pk,
+                now,
+                from_state.map(|s| s.as_str()),
+                to.as_str(),
+                reason,
+                scan.map(|s| s as i64),
+                v.signal.as_str(),
+                waiting_for.map(WaitingFor::as_str)
+            ],
         )?;
-        let data = serde_json::json!({"from": from_state.map(|s| s.as_str()), "to": to.as_str(), "reason": reason});
+        let data = serde_json::json!({
+            "from": from_state.map(|s| s.as_str()), "to": to.as_str(), "reason": reason,
+            "waitingFor": waiting_for, "signal": v.signal,
+        });
         push_event(&tx, now, event::SESSION_STATE, Some(&id), Some(&data.to_string()))?;
         tx.commit()?;
         Ok(Some(Transition {
@@ -270,6 +338,8 @@ impl Store {
             at: now,
             reason: reason.to_string(),
             scan,
+            waiting_for,
+            signal: Some(v.signal),
         }))
     }
 
@@ -304,6 +374,8 @@ impl Store {
                 at: r.get(4)?,
                 reason: r.get(5)?,
                 scan: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
+                waiting_for: r.get::<_, Option<String>>(7)?.as_deref().and_then(WaitingFor::parse),
+                signal: r.get::<_, Option<String>>(8)?.as_deref().and_then(Signal::parse),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

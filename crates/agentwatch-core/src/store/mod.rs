@@ -29,12 +29,13 @@ use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
 /// The schema, one migration per version.
-const MIGRATION_SQL: [&str; 5] = [
+const MIGRATION_SQL: [&str; 6] = [
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_live.sql"),
     include_str!("migrations/003_scale.sql"),
     include_str!("migrations/004_hook_spool.sql"),
     include_str!("migrations/005_hourly.sql"),
+    include_str!("migrations/006_waiting.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -136,6 +137,19 @@ impl Store {
     /// A value from the `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// What the database holds: (sessions, live sessions not archived, usage events).
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        let count = |sql: &str| -> Result<i64> { self.conn.query_row(sql, [], |r| r.get(0)).map_err(|e| self.err(e)) };
+        Ok((
+            count("SELECT COUNT(*) FROM sessions")?,
+            count(&format!(
+                "SELECT COUNT(*) FROM sessions WHERE state IN {} AND archived = 0",
+                crate::model::SessionState::live_sql()
+            ))?,
+            count("SELECT COUNT(*) FROM usage_events")?,
+        ))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -530,7 +544,10 @@ mod tests {
         }
         drop(c);
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), 5);
+        assert_eq!(
+            store.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(),
+            schema_version() as i64
+        );
         let mut st =
             store.conn().prepare("SELECT hour, events, input, cost_usd FROM usage_rollup_hour ORDER BY hour").unwrap();
         let rows: Vec<(i64, i64, i64, f64)> = st
@@ -539,7 +556,7 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(rows, [(-2, 1, 500, 0.5), (-1, 2, 55, 1.0), (2, 3, 111, 1.5), (3, 1, 1000, 0.5)]);
-        assert_eq!(schema_version(), 5);
+        assert_eq!(schema_version(), 6);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use super::Store;
 use super::live::{event, push_event};
 use super::sessions::SessionRow;
 use crate::error::{Error, Result};
-use crate::liveness::{Reported, Turn};
+use crate::liveness::{Reported, Signal, Turn};
+use crate::model::PendingTool;
 
 /// Who is registering a session.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,6 +43,11 @@ pub struct Registration {
 pub struct Report {
     pub state: Option<Reported>,
     pub turn: Option<Turn>,
+    /// The tool the agent waits on (a permission prompt, a question). A
+    /// reported turn without one clears it.
+    pub tool: Option<PendingTool>,
+    /// Who carries the state or turn: hook, mcp or otel (default mcp).
+    pub by: Option<Signal>,
     pub progress: Option<i64>,
     pub status_text: Option<String>,
     pub heartbeat: bool,
@@ -132,7 +138,10 @@ impl Store {
         let tx = self.write_tx()?;
         let reported_at = (r.state.is_some() || r.turn.is_some()).then_some(now);
         let n = tx.execute(
-            "UPDATE sessions SET reported_state = COALESCE(?2, reported_state), turn = COALESCE(?3, turn),
+            "UPDATE sessions SET reported_state = COALESCE(?2, reported_state),
+               reported_turn = COALESCE(?3, reported_turn),
+               reported_tool = CASE WHEN ?3 IS NOT NULL THEN ?11 ELSE reported_tool END,
+               reported_by = CASE WHEN ?4 IS NOT NULL THEN ?12 ELSE reported_by END,
                reported_at = COALESCE(?4, reported_at), progress = COALESCE(?5, progress),
                status_text = COALESCE(?6, status_text), heartbeat_at = CASE WHEN ?7 THEN ?8 ELSE heartbeat_at END,
                context_bytes = COALESCE(?9, context_bytes), handoff_required = COALESCE(?10, handoff_required),
@@ -149,6 +158,8 @@ impl Store {
                 now,
                 r.context_bytes,
                 r.handoff_required,
+                r.tool.as_ref().map(PendingTool::to_json),
+                r.by.unwrap_or(Signal::Mcp).as_str(),
             ],
         )?;
         if n == 0 {
@@ -202,13 +213,30 @@ impl Store {
         }
     }
 
+    /// The session of `agent` in directory `dir` most likely meant by an
+    /// event that names no session: one with a running process first, then
+    /// the most recently active.
+    pub fn live_session_in(&self, agent: &str, dir: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT pk FROM sessions WHERE agent = ?1 AND project_path = ?2 AND archived = 0
+                 ORDER BY (pid IS NOT NULL) DESC, last_activity DESC LIMIT 1",
+                params![agent, dir],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The live session whose process is `pid`, if the collector follows one.
     pub fn session_by_pid(&self, pid: u32) -> Result<Option<SessionRow>> {
         let pk: Option<i64> = self
             .conn
             .query_row(
-                "SELECT pk FROM sessions WHERE pid = ?1 AND state IN ('working', 'waiting', 'idle', 'stale')
-                 ORDER BY updated_at DESC LIMIT 1",
+                &format!(
+                    "SELECT pk FROM sessions WHERE pid = ?1 AND state IN {} ORDER BY updated_at DESC LIMIT 1",
+                    crate::model::SessionState::live_sql()
+                ),
                 [pid],
                 |r| r.get(0),
             )

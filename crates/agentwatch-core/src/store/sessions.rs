@@ -5,7 +5,8 @@ use rusqlite::{Row, params_from_iter};
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{SessionState, Tokens};
+use crate::liveness::{Signal, Turn, WaitingFor};
+use crate::model::{PendingTool, SessionState, Tokens};
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +60,18 @@ pub struct LiveColumns {
     pub state_changed_at: Option<i64>,
     pub archived: bool,
     pub updated_at: i64,
+    /// What a waiting session waits for.
+    pub waiting_for: Option<WaitingFor>,
+    /// The tool a permission prompt or question is about.
+    pub pending_tool: Option<PendingTool>,
+    /// The signal that decided the current state.
+    pub state_signal: Option<Signal>,
+    /// What a push signal (hook, plugin, MCP) last said about the turn, and
+    /// the tool it said the agent waits on.
+    pub reported_turn: Option<Turn>,
+    pub reported_tool: Option<PendingTool>,
+    /// Who carried `reported_state` / `reported_turn`.
+    pub reported_by: Option<Signal>,
 }
 
 pub(crate) const SESSION_COLUMNS: &str = "s.pk, s.id, s.agent, s.external_id, s.name, s.agent_label, s.project_path,
@@ -67,7 +80,8 @@ pub(crate) const SESSION_COLUMNS: &str = "s.pk, s.id, s.agent, s.external_id, s.
     s.reasoning_tokens, s.models, s.cost_usd, s.cost_source, s.unpriced_models,
     s.pid, s.proc_start, s.command, s.cpu, s.memory, s.turn, s.heartbeat_at, s.reported_state, s.reported_at,
     s.ide_type, s.program_id, s.progress, s.status_text, s.context_bytes, s.handoff_required, s.mcp_session,
-    s.tool_calls, s.last_tool, s.errors, s.state_changed_at, s.archived, s.updated_at";
+    s.tool_calls, s.last_tool, s.errors, s.state_changed_at, s.archived, s.updated_at,
+    s.waiting_for, s.pending_tool, s.state_signal, s.reported_turn, s.reported_tool, s.reported_by";
 
 fn split_list(v: Option<String>) -> Vec<String> {
     v.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
@@ -127,6 +141,12 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
             state_changed_at: r.get(44)?,
             archived: r.get::<_, i64>(45)? != 0,
             updated_at: r.get(46)?,
+            waiting_for: r.get::<_, Option<String>>(47)?.as_deref().and_then(WaitingFor::parse),
+            pending_tool: r.get::<_, Option<String>>(48)?.as_deref().and_then(PendingTool::from_json),
+            state_signal: r.get::<_, Option<String>>(49)?.as_deref().and_then(Signal::parse),
+            reported_turn: r.get::<_, Option<String>>(50)?.as_deref().and_then(Turn::parse),
+            reported_tool: r.get::<_, Option<String>>(51)?.as_deref().and_then(PendingTool::from_json),
+            reported_by: r.get::<_, Option<String>>(52)?.as_deref().and_then(Signal::parse),
         },
     })
 }
@@ -210,7 +230,7 @@ fn filter_sql(f: &SessionFilter) -> (String, Vec<Value>) {
     }
     if let Some(t) = f.active_since {
         let p = arg(Value::Integer(t), &mut args);
-        conds.push(format!("(s.state IN ('working', 'waiting', 'idle', 'stale') OR s.last_activity >= {p})"));
+        conds.push(format!("(s.state IN {} OR s.last_activity >= {p})", SessionState::live_sql()));
     }
     if !f.states.is_empty() {
         let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();

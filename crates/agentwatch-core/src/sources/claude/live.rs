@@ -13,9 +13,11 @@ use serde_json::Value;
 
 use super::paths::encode_project_dir;
 use crate::collector::process::start_ticks;
-use crate::liveness::Turn;
+use crate::liveness::{Signal, Turn, WaitingFor};
+use crate::model::PendingTool;
 use crate::sources::{
-    LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, real_dir_within,
+    LineTurn, LiveProcess, RegistryError, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms,
+    plainly_within, real_dir_within,
 };
 
 /// A `sessions/<pid>.json` entry.
@@ -27,40 +29,76 @@ pub struct RegistryEntry {
     pub started_at: Option<i64>,
     pub proc_start: Option<u64>,
     pub name: Option<String>,
+    /// `idle`, `busy`, `waiting` or `shell` (idle with a shell command of the user's running).
     pub status: Option<String>,
+    /// With `waiting`: `permission prompt`, `worker request`, `sandbox request`,
+    /// `dialog open` or `input needed`.
+    pub waiting_for: Option<String>,
+    /// When `status` last changed, ms.
+    pub status_at: Option<i64>,
 }
 
-pub fn read_registry(config_dir: &Path, pid: u32) -> Option<RegistryEntry> {
-    let text = std::fs::read_to_string(config_dir.join("sessions").join(format!("{pid}.json"))).ok()?;
-    let v: Value = serde_json::from_str(&text).ok()?;
+pub fn read_registry(config_dir: &Path, pid: u32) -> Result<RegistryEntry, RegistryError> {
+    let path = config_dir.join("sessions").join(format!("{pid}.json"));
+    // An entry is a few hundred bytes; anything much larger is not one.
+    let text = match std::fs::File::open(&path) {
+        Ok(f) => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::Read::take(f, 64 * 1024), &mut s)
+                .map_err(|e| RegistryError::Malformed(format!("{}: {e}", path.display())))?;
+            s
+        }
+        Err(_) => return Err(RegistryError::Missing),
+    };
+    let bad = |why: &str| RegistryError::Malformed(format!("{}: {why}", path.display()));
+    let v: Value = serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON ({e})")))?;
     let num = |k: &str| v.get(k).and_then(|x| x.as_u64().or_else(|| x.as_str().and_then(|s| s.parse().ok())));
     let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    Some(RegistryEntry {
-        pid: num("pid")? as u32,
-        session_id: text("sessionId")?,
+    Ok(RegistryEntry {
+        pid: num("pid").and_then(|p| u32::try_from(p).ok()).ok_or_else(|| bad("no pid"))?,
+        session_id: text("sessionId").ok_or_else(|| bad("no sessionId"))?,
         cwd: text("cwd"),
         started_at: num("startedAt").map(|n| n as i64),
         proc_start: num("procStart"),
         name: text("name"),
         status: text("status"),
+        waiting_for: text("waitingFor"),
+        status_at: num("statusUpdatedAt").or_else(|| num("updatedAt")).map(|n| n as i64),
     })
 }
 
-/// The registry's `status`, where it clearly says something.
-fn status_turn(s: &str) -> Option<Turn> {
-    match s {
-        "idle" | "waiting" | "waiting_for_input" | "awaiting_input" | "needs_input" => Some(Turn::Waiting),
-        "busy" | "running" | "working" | "thinking" | "responding" => Some(Turn::Working),
+/// What the registry's `status` and `waitingFor` say about the turn.
+pub fn status_turn(status: &str, waiting_for: Option<&str>) -> Option<Turn> {
+    match status {
+        "idle" | "shell" => Some(Turn::IDLE),
+        "busy" => Some(Turn::Working),
+        "waiting" => Some(match waiting_for.unwrap_or("") {
+            // A tool waits for approval (a question is shown the same way;
+            // the pending tool tells them apart).
+            w if w.contains("permission") || w.contains("request") => Turn::Waiting(WaitingFor::Permission),
+            _ => Turn::IDLE, // "input needed", "dialog open"
+        }),
         _ => None,
     }
 }
 
-/// Links a process through the registry, if an entry matches it exactly.
-pub fn registry_link(config_dirs: &[PathBuf], p: &LiveProcess) -> Option<TranscriptLink> {
+/// The registry entry of one of `p`'s processes, written by that very
+/// process (its recorded start matches). A file left by an earlier process
+/// with the same pid is not it.
+pub fn registry_entry(config_dirs: &[PathBuf], p: &LiveProcess) -> Result<RegistryEntry, RegistryError> {
+    let mut err = RegistryError::Missing;
     for dir in config_dirs {
         for pid in &p.pids {
-            let Some(e) = read_registry(dir, *pid) else { continue };
+            let e = match read_registry(dir, *pid) {
+                Ok(e) => e,
+                Err(RegistryError::Missing) => continue,
+                Err(m) => {
+                    err = m;
+                    continue;
+                }
+            };
             if e.pid != *pid {
+                err = RegistryError::Malformed(format!("sessions/{pid}.json names pid {}", e.pid));
                 continue;
             }
             let same = match (e.proc_start, start_ticks(*pid)) {
@@ -68,27 +106,35 @@ pub fn registry_link(config_dirs: &[PathBuf], p: &LiveProcess) -> Option<Transcr
                 // Without tick counts, the wall-clock start must agree.
                 _ => e.started_at.is_some_and(|s| (s / 1000 - p.start).abs() <= 5),
             };
-            if !same {
-                continue;
+            if same {
+                return Ok(e);
             }
-            let cwd = e.cwd.clone().or_else(|| p.cwd.as_ref().map(|c| c.display().to_string()));
-            let path = cwd
-                .map(|c| dir.join("projects").join(encode_project_dir(&c)).join(format!("{}.jsonl", e.session_id)))
-                .filter(|p| p.is_file());
-            return Some(TranscriptLink {
-                external_id: e.session_id,
-                path,
-                name: e.name,
-                turn: e.status.as_deref().and_then(status_turn),
-            });
         }
     }
-    None
+    Err(err)
+}
+
+/// Links a process through the registry, if an entry matches it exactly,
+/// with where its turn stands according to the agent itself.
+pub fn registry_link(config_dirs: &[PathBuf], p: &LiveProcess) -> Result<TranscriptLink, RegistryError> {
+    let e = registry_entry(config_dirs, p)?;
+    let dir = config_dirs
+        .iter()
+        .find(|d| d.join("sessions").join(format!("{}.json", e.pid)).is_file())
+        .cloned()
+        .unwrap_or_default();
+    let cwd = e.cwd.clone().or_else(|| p.cwd.as_ref().map(|c| c.display().to_string()));
+    let path = cwd.map(|c| dir.join("projects").join(encode_project_dir(&c)).join(format!("{}.jsonl", e.session_id)));
+    let turn = e.status.as_deref().and_then(|s| status_turn(s, e.waiting_for.as_deref())).map(|t| {
+        let now = crate::util::now_ms();
+        TurnInfo::new(t, e.status_at.and_then(|a| crate::liveness::plausible(a, now)), Signal::Registry)
+    });
+    Ok(TranscriptLink { external_id: e.session_id, path, name: e.name, turn })
 }
 
 /// The session of a transcript under one of the `projects` dirs.
 pub fn session_of(projects: &[PathBuf], path: &Path) -> Option<String> {
-    if path.extension()? != "jsonl" || !projects.iter().any(|p| path.starts_with(p)) {
+    if path.extension()? != "jsonl" || !plainly_within(projects, path) {
         return None;
     }
     let parent = path.parent()?;
@@ -150,34 +196,52 @@ fn user_text(v: &Value) -> Option<String> {
     }
 }
 
-/// What one line says about the turn, if it is decisive.
-fn line_turn(v: &Value) -> Option<Turn> {
+/// Claude Code's tool for asking the person a question.
+pub const QUESTION_TOOL: &str = "AskUserQuestion";
+
+/// What one line says about the turn.
+fn line_turn(v: &Value) -> Option<LineTurn> {
     match v["type"].as_str()? {
         "assistant" => {
             let blocks = content_blocks(v);
-            if blocks.iter().any(|b| b["type"] == "tool_use") {
-                Some(Turn::Working)
+            if let Some(call) = blocks.iter().rev().find(|b| b["type"] == "tool_use") {
+                let name = call["name"].as_str().unwrap_or("tool");
+                let tool = PendingTool::from_input(name, &call["input"]);
+                // A question always waits for the person; any other tool may
+                // run at once or wait for approval (the registry and hooks tell).
+                let turn = if name == QUESTION_TOOL { Turn::Waiting(WaitingFor::Question) } else { Turn::Working };
+                let id = call["id"].as_str().unwrap_or("").to_string();
+                Some(LineTurn { turn: Some(turn), call: Some((id, tool)), answers: Vec::new() })
             } else if blocks.iter().any(|b| b["type"] == "text") {
-                Some(Turn::Waiting)
+                // The text before a tool call is written with the call's stop reason.
+                let more = v.pointer("/message/stop_reason").and_then(Value::as_str) == Some("tool_use");
+                LineTurn::turn(if more { Turn::Working } else { Turn::IDLE })
             } else {
                 None
             }
         }
         "user" => {
-            if content_blocks(v).iter().any(|b| b["type"] == "tool_result") {
-                return Some(Turn::Working);
+            let answers: Vec<String> = content_blocks(v)
+                .iter()
+                .filter(|b| b["type"] == "tool_result")
+                .filter_map(|b| b["tool_use_id"].as_str().map(str::to_string))
+                .collect();
+            if !answers.is_empty() || content_blocks(v).iter().any(|b| b["type"] == "tool_result") {
+                return Some(LineTurn { turn: Some(Turn::Working), call: None, answers });
             }
             let text = user_text(v)?;
             if text.contains("<command-name>/exit</command-name>") || text.trim() == "/exit" || text.trim() == "/quit" {
-                Some(Turn::Ended)
+                LineTurn::turn(Turn::Ended)
             } else if text.starts_with("[Request interrupted by user") {
-                Some(Turn::Waiting)
+                LineTurn::turn(Turn::IDLE)
             } else if text.contains("<local-command-stdout>") || text.contains("<command-name>") {
                 None // local commands do not start a turn
             } else {
-                Some(Turn::Working)
+                LineTurn::turn(Turn::Working)
             }
         }
+        // Written when a turn is over.
+        "system" if v["subtype"] == "turn_duration" => LineTurn::turn(Turn::IDLE),
         _ => None,
     }
 }
@@ -272,15 +336,64 @@ mod tests {
             (vec![user("fix it")], Turn::Working),
             (vec![user("fix it"), tool.clone()], Turn::Working),
             (vec![user("fix it"), tool.clone(), result.clone()], Turn::Working),
-            (vec![user("fix it"), tool, result, done.clone(), summary], Turn::Waiting),
-            (vec![user("fix it"), user("[Request interrupted by user]")], Turn::Waiting),
-            (vec![done, user("<command-name>/exit</command-name>")], Turn::Ended),
+            (vec![user("fix it"), tool, result, done.clone(), summary], Turn::IDLE),
+            (vec![user("fix it"), user("[Request interrupted by user]")], Turn::IDLE),
+            (
+                vec![
+                    done,
+                    json!({"type": "user", "timestamp": "2026-11-20T10:00:09Z", "message": {"content": "<command-name>/exit</command-name>"}}),
+                ],
+                Turn::Ended,
+            ),
         ];
         for (lines, want) in cases {
             write(&p, &lines);
             assert_eq!(turn(&p).map(|t| t.turn), Some(want), "{lines:?}");
         }
         assert_eq!(turn(&t.path().join("missing.jsonl")), None);
+    }
+
+    #[test]
+    fn registry_statuses_of_claude_code_2_1() {
+        assert_eq!(status_turn("idle", None), Some(Turn::IDLE));
+        assert_eq!(status_turn("shell", None), Some(Turn::IDLE));
+        assert_eq!(status_turn("busy", None), Some(Turn::Working));
+        for w in ["permission prompt", "worker request", "sandbox request"] {
+            assert_eq!(status_turn("waiting", Some(w)), Some(Turn::Waiting(WaitingFor::Permission)), "{w}");
+        }
+        assert_eq!(status_turn("waiting", Some("dialog open")), Some(Turn::IDLE));
+        assert_eq!(status_turn("waiting", Some("input needed")), Some(Turn::IDLE));
+        assert_eq!(status_turn("sleeping", None), None);
+    }
+
+    /// Cuts of a transcript Claude Code 2.1.197 wrote in tests/agents: a
+    /// plain turn, an approved, a denied and an interrupted tool call, a
+    /// question, a stream stopped with Esc.
+    #[test]
+    fn turns_in_a_real_transcript() {
+        let lines: Vec<String> = include_str!("fixtures/turns-2.1.197.jsonl").lines().map(str::to_string).collect();
+        let at = |n: usize| TurnInfo::from_lines(&lines[..=n], line_turn).unwrap();
+        let bash = "Bash(echo aw-tool-ran | tee aw-tool-ran.txt)";
+        let cases: &[(usize, Turn, Option<&str>)] = &[
+            (4, Turn::Working, None),        // a prompt
+            (10, Turn::IDLE, None),          // turn_duration
+            (13, Turn::Working, None),       // text before a tool call
+            (14, Turn::Working, Some(bash)), // the call (approval pending or running)
+            (16, Turn::Working, None),       // approved: its result
+            (22, Turn::IDLE, None),
+            (28, Turn::IDLE, None), // denied: "[Request interrupted …]"
+            (31, Turn::Waiting(WaitingFor::Question), Some("AskUserQuestion(Which colour should I use?)")),
+            (33, Turn::Working, None),       // answered
+            (47, Turn::Working, Some(bash)), // metadata lines after a pending call
+            (54, Turn::IDLE, None),          // Esc while streaming
+            (56, Turn::Working, None),
+            (61, Turn::IDLE, None),
+        ];
+        for (n, turn, tool) in cases {
+            let t = at(*n);
+            assert_eq!((t.turn, t.tool.map(|x| x.label()).as_deref()), (*turn, *tool), "after line {n}");
+            assert_eq!(t.signal, Signal::Transcript);
+        }
     }
 
     #[test]
@@ -304,10 +417,26 @@ mod tests {
             assert_eq!(l.external_id, "sess-1");
             assert_eq!(l.path, Some(proj.join("sess-1.jsonl")));
             assert_eq!(l.name.as_deref(), Some("refactor"));
-            assert_eq!(l.turn, Some(Turn::Waiting));
+            assert_eq!(l.turn.map(|t| (t.turn, t.signal)), Some((Turn::IDLE, Signal::Registry)));
+            // Waiting for permission, as Claude Code 2.1.197 writes it.
+            let mut waiting = entry(Some(ticks));
+            waiting["status"] = json!("waiting");
+            waiting["waitingFor"] = json!("permission prompt");
+            waiting["statusUpdatedAt"] = json!(1_796_471_342_430_i64);
+            std::fs::write(cfg.join(format!("sessions/{pid}.json")), waiting.to_string()).unwrap();
+            let t = registry_link(std::slice::from_ref(&cfg), &lp).unwrap().turn.unwrap();
+            assert_eq!((t.turn, t.at), (Turn::Waiting(WaitingFor::Permission), Some(1_796_471_342_430)));
             // A file left by an earlier process with the same pid is ignored.
             std::fs::write(cfg.join(format!("sessions/{pid}.json")), entry(Some(ticks + 1)).to_string()).unwrap();
-            assert_eq!(registry_link(std::slice::from_ref(&cfg), &lp), None);
+            assert_eq!(registry_link(std::slice::from_ref(&cfg), &lp), Err(RegistryError::Missing));
+            // Garbage, a truncated write or another pid's entry: malformed, never fatal.
+            for bad in ["", "{\"pid\": ", "not json", &json!({"pid": pid + 1, "sessionId": "x"}).to_string()] {
+                std::fs::write(cfg.join(format!("sessions/{pid}.json")), bad).unwrap();
+                assert!(
+                    matches!(registry_link(std::slice::from_ref(&cfg), &lp), Err(RegistryError::Malformed(_))),
+                    "{bad:?}"
+                );
+            }
         }
         child.kill().unwrap();
         child.wait().unwrap();

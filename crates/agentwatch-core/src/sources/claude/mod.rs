@@ -1,24 +1,33 @@
 //! Claude Code: `projects/<encoded cwd>/<session>.jsonl` transcripts,
 //! including sub-agent transcripts under `<session>/subagents/`.
 
+pub mod hooks;
 pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{LineParser, LiveProcess, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo};
+use super::{
+    HookEvent, LineParser, LiveProcess, RegistryError, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo,
+};
 
 pub const AGENT: &str = "claude-code";
 
 pub struct ClaudeSource {
+    /// Every config dir Claude Code may use, whether it exists yet or not:
+    /// on a fresh install the registry and `projects/` appear later.
     configs: Vec<PathBuf>,
-    projects: Vec<PathBuf>,
 }
 
 impl ClaudeSource {
     pub fn new(env: &SourceEnv) -> ClaudeSource {
-        ClaudeSource { configs: paths::config_dirs(env), projects: paths::projects_dirs(env) }
+        ClaudeSource { configs: paths::config_dirs(env) }
+    }
+
+    /// The `projects/` dirs that exist now.
+    fn projects(&self) -> Vec<PathBuf> {
+        self.configs.iter().map(|d| d.join("projects")).filter(|p| p.is_dir()).collect()
     }
 }
 
@@ -28,11 +37,15 @@ impl Source for ClaudeSource {
     }
 
     fn roots(&self) -> Vec<PathBuf> {
-        self.projects.clone()
+        self.projects()
+    }
+
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        self.configs.iter().map(|c| c.join("projects")).collect()
     }
 
     fn discover(&self) -> Vec<PathBuf> {
-        paths::transcripts(&self.projects)
+        paths::transcripts(&self.projects())
     }
 
     fn parser(&self, path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
@@ -40,19 +53,21 @@ impl Source for ClaudeSource {
     }
 
     fn live_dirs(&self) -> Vec<PathBuf> {
-        self.configs.iter().map(|c| c.join("sessions")).filter(|d| d.is_dir()).collect()
+        // Watched even before a fresh install creates them (the monitor
+        // waits for them to appear), like the `projects/` dirs.
+        self.configs.iter().map(|c| c.join("sessions")).collect()
     }
 
-    fn registry_link(&self, p: &LiveProcess) -> Option<TranscriptLink> {
+    fn registry_link(&self, p: &LiveProcess) -> Result<TranscriptLink, RegistryError> {
         live::registry_link(&self.configs, p)
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {
-        live::session_of(&self.projects, path)
+        live::session_of(&self.projects(), path)
     }
 
     fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
-        live::newest_link(&self.projects, p, claimed)
+        live::newest_link(&self.projects(), p, claimed)
     }
 
     fn turn(&self, path: &Path) -> Option<TurnInfo> {
@@ -61,5 +76,17 @@ impl Source for ClaudeSource {
 
     fn tail(&self, path: &Path, max: usize) -> Vec<TranscriptLine> {
         live::tail(path, max)
+    }
+
+    fn hook_aliases(&self) -> &'static [&'static str] {
+        &["claude"]
+    }
+
+    fn has_hooks(&self) -> bool {
+        true
+    }
+
+    fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
+        hooks::event(payload)
     }
 }

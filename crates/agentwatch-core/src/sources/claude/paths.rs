@@ -1,8 +1,8 @@
 //! Where Claude Code keeps its transcripts.
 //!
 //! Each path in `CLAUDE_CONFIG_DIR` (comma-separated) is a config dir or its
-//! `projects/` dir. Without it: `${XDG_CONFIG_HOME:-~/.config}/claude` and
-//! `~/.claude`, each one that has a `projects/` dir.
+//! `projects/` dir. Without it: `~/.claude`, and
+//! `${XDG_CONFIG_HOME:-~/.config}/claude` when it has a `projects/` dir.
 
 use std::path::{Path, PathBuf};
 
@@ -25,13 +25,15 @@ pub fn config_dirs(env: &SourceEnv) -> Vec<PathBuf> {
     }
     let mut dirs = Vec::new();
     let xdg = env.var("XDG_CONFIG_HOME").map(PathBuf::from).or_else(|| env.home.as_ref().map(|h| h.join(".config")));
-    if let Some(x) = xdg {
-        dirs.push(x.join("claude"));
+    // The XDG dir of older versions when it is in use; `~/.claude` always,
+    // even before a fresh install creates it.
+    if let Some(x) = xdg.map(|x| x.join("claude")).filter(|d| d.join("projects").is_dir()) {
+        dirs.push(x);
     }
     if let Some(h) = &env.home {
         dirs.push(h.join(".claude"));
     }
-    dedup_dirs(dirs.into_iter().filter(|d| d.join("projects").is_dir()).collect())
+    dedup_dirs(dirs)
 }
 
 /// The `projects/` dirs that exist.

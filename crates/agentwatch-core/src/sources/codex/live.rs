@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, Local, TimeZone};
 use serde_json::Value;
 
-use crate::liveness::Turn;
+use crate::liveness::{Turn, WaitingFor};
+use crate::model::PendingTool;
 use crate::sources::{
-    LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, real_dir_within,
+    LineTurn, LiveProcess, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms, plainly_within,
+    real_dir_within,
 };
 
 /// The `session_meta` of a rollout (its first line): (id, cwd).
@@ -28,7 +30,7 @@ fn meta(path: &Path) -> Option<(String, Option<String>)> {
 /// The session of a rollout file under one of the Codex homes.
 pub fn session_of(homes: &[PathBuf], path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy();
-    if !name.starts_with("rollout-") || !name.ends_with(".jsonl") || !homes.iter().any(|h| path.starts_with(h)) {
+    if !name.starts_with("rollout-") || !name.ends_with(".jsonl") || !plainly_within(homes, path) {
         return None;
     }
     Some(meta(path).map(|(id, _)| id).unwrap_or_else(|| name.trim_end_matches(".jsonl").to_string()))
@@ -77,14 +79,45 @@ pub fn newest_link(homes: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -
     Some(TranscriptLink { external_id: id, path: Some(path), ..Default::default() })
 }
 
-fn line_turn(v: &Value) -> Option<Turn> {
-    let kind = v.pointer("/payload/type").and_then(Value::as_str)?;
+/// Codex's tool for asking the person to choose (Plan mode).
+pub const QUESTION_TOOL: &str = "request_user_input";
+
+/// What one rollout line says about the turn. Codex records nothing while
+/// an approval waits (its hooks tell); a question is the pending
+/// `request_user_input` call.
+fn line_turn(v: &Value) -> Option<LineTurn> {
+    let p = v.get("payload")?;
+    let kind = p["type"].as_str()?;
     match (v["type"].as_str()?, kind) {
-        ("event_msg", "task_complete" | "turn_aborted") => Some(Turn::Waiting),
-        ("event_msg", "user_message" | "task_started") => Some(Turn::Working),
-        ("response_item", "function_call" | "custom_tool_call" | "local_shell_call") => Some(Turn::Working),
+        ("event_msg", "task_complete" | "turn_aborted") => LineTurn::turn(Turn::IDLE),
+        ("event_msg", "user_message" | "task_started") => LineTurn::turn(Turn::Working),
+        ("response_item", "function_call" | "custom_tool_call" | "local_shell_call") => {
+            let name = p["name"].as_str().unwrap_or("tool");
+            let args =
+                p.get("arguments").or_else(|| p.get("input")).or_else(|| p.get("action")).unwrap_or(&Value::Null);
+            let mut tool = PendingTool::from_input(name, args);
+            if name == "exec_command" || name == "shell" || name == "local_shell_call" || kind == "local_shell_call" {
+                // Shown as Codex's hooks name it.
+                tool.name = "Bash".into();
+            }
+            let turn = if name == QUESTION_TOOL { Turn::Waiting(WaitingFor::Question) } else { Turn::Working };
+            let id = p["call_id"].as_str().unwrap_or("").to_string();
+            Some(LineTurn { turn: Some(turn), call: Some((id, tool)), answers: Vec::new() })
+        }
+        ("response_item", "function_call_output" | "custom_tool_call_output" | "local_shell_call_output") => {
+            let answers = p["call_id"].as_str().map(|c| vec![c.to_string()]).unwrap_or_default();
+            Some(LineTurn { turn: Some(Turn::Working), call: None, answers })
+        }
         _ => None,
     }
+}
+
+/// Whether Codex's background server still holds the thread (its writer
+/// lock is there): the session goes on after its terminal client quit.
+pub fn thread_loaded(homes: &[PathBuf], id: &str) -> bool {
+    !id.is_empty()
+        && !id.contains(['/', '\\'])
+        && homes.iter().any(|h| h.join("thread-writer-locks").join(format!("{id}.lock")).exists())
 }
 
 pub fn turn(path: &Path) -> Option<TurnInfo> {
@@ -138,6 +171,30 @@ mod tests {
         json!({"timestamp": "2026-11-20T10:00:00Z", "type": "event_msg", "payload": {"type": kind, "message": "hi"}})
     }
 
+    /// Cuts of a rollout Codex 0.171 wrote in tests/agents: a plain turn, an
+    /// approved and a denied command, two questions (Plan mode).
+    #[test]
+    fn turns_in_a_real_rollout() {
+        let lines: Vec<String> = include_str!("fixtures/turns-0.171.0.jsonl").lines().map(str::to_string).collect();
+        let at = |n: usize| TurnInfo::from_lines(&lines[..=n], line_turn).unwrap();
+        let touch = "Bash(touch aw-tool-ran.txt && echo aw-tool-ran)";
+        let cases: &[(usize, Turn, Option<&str>)] = &[
+            (12, Turn::Working, None),
+            (13, Turn::IDLE, None),           // task_complete
+            (22, Turn::Working, Some(touch)), // the approval is pending here: only hooks tell
+            (24, Turn::Working, None),
+            (30, Turn::IDLE, None),
+            (43, Turn::IDLE, None), // denied: turn_aborted
+            (50, Turn::Waiting(WaitingFor::Question), Some("request_user_input(Which option should agentwatch test?)")),
+            (51, Turn::Working, None),
+            (88, Turn::IDLE, None),
+        ];
+        for (n, turn, tool) in cases {
+            let t = at(*n);
+            assert_eq!((t.turn, t.tool.map(|x| x.label()).as_deref()), (*turn, *tool), "after line {n}");
+        }
+    }
+
     #[test]
     fn task_complete_means_waiting() {
         let t = tempfile::tempdir().unwrap();
@@ -145,7 +202,7 @@ mod tests {
         write(&p, &[ev("task_started"), ev("agent_message"), ev("token_count")]);
         assert_eq!(turn(&p).unwrap().turn, Turn::Working);
         write(&p, &[ev("task_started"), ev("agent_message"), ev("task_complete"), ev("token_count")]);
-        assert_eq!(turn(&p).unwrap().turn, Turn::Waiting);
+        assert_eq!(turn(&p).unwrap().turn, Turn::IDLE);
         write(&p, &[ev("task_complete"), ev("user_message")]);
         assert_eq!(turn(&p).unwrap().turn, Turn::Working);
     }

@@ -1,12 +1,13 @@
 //! Codex: `sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
 
+pub mod hooks;
 pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{LineParser, LiveProcess, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo};
+use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "codex";
 
@@ -27,6 +28,14 @@ impl Source for CodexSource {
 
     fn roots(&self) -> Vec<PathBuf> {
         paths::session_dirs(&self.homes)
+    }
+
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        self.homes.iter().map(|h| h.join("sessions")).collect()
+    }
+
+    fn continues_without_process(&self, external_id: &str) -> bool {
+        live::thread_loaded(&self.homes, external_id)
     }
 
     fn discover(&self) -> Vec<PathBuf> {
@@ -51,5 +60,13 @@ impl Source for CodexSource {
 
     fn tail(&self, path: &Path, max: usize) -> Vec<TranscriptLine> {
         live::tail(path, max)
+    }
+
+    fn has_hooks(&self) -> bool {
+        true
+    }
+
+    fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
+        hooks::event(payload)
     }
 }
