@@ -14,7 +14,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentwatch_core::alerts::{self, Alert};
+use agentwatch_core::alerts::{self, Alert, Notifier};
 use agentwatch_core::api::{ApiContext, ApiInfo, LiveEvent};
 use agentwatch_core::monitor;
 use serde_json::Value;
@@ -47,6 +47,13 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, shared: &Shared, ev: &Value, fro
     let kind = ev["kind"].as_str().unwrap_or("");
     if kind.starts_with("session.") || kind == "usage" || kind == "alert" {
         shared.tray.poke();
+    }
+    if from_daemon
+        && kind == "alert.resolved"
+        && let Some(id) = ev["alertId"].as_i64()
+        && let Err(e) = AppNotifier::new(app, &shared.local.dirs).withdraw(id)
+    {
+        tracing::warn!("alert {id}: {e}");
     }
     if from_daemon && kind == "alert" && ev["alert"]["suppressed"].is_null() {
         match serde_json::from_value::<Alert>(ev["alert"].clone()) {

@@ -16,6 +16,10 @@ use tauri::{AppHandle, Manager, Runtime};
 
 /// Notifications whose actions are still awaited (each holds a thread).
 static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// Shown notifications of alerts that are withdrawn once answered
+/// (permission prompts, questions): alert id → notification id.
+static SHOWN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<i64, u32>>> =
+    std::sync::LazyLock::new(Default::default);
 const MAX_WAITING: usize = 32;
 
 pub struct AppNotifier<R: Runtime> {
@@ -40,6 +44,14 @@ fn icon_file(dirs: &Dirs) -> Option<PathBuf> {
 }
 
 impl<R: Runtime> Notifier for AppNotifier<R> {
+    fn withdraw(&self, id: i64) -> agentwatch_core::Result<()> {
+        let shown = SHOWN.lock().expect("notification ids").remove(&id);
+        match shown {
+            Some(n) => agentwatch_core::alerts::close_notification(n),
+            None => Ok(()),
+        }
+    }
+
     fn notify(&self, a: &Alert) -> agentwatch_core::Result<()> {
         let mut n = notify_rust::Notification::new();
         n.appname("agentwatch").summary(&a.title).body(&agentwatch_core::alerts::plain_body(&a.body));
@@ -55,7 +67,7 @@ impl<R: Runtime> Notifier for AppNotifier<R> {
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             let urgency = match a.kind {
-                AlertKind::Died => notify_rust::Urgency::Critical,
+                AlertKind::Died | AlertKind::Permission | AlertKind::Question => notify_rust::Urgency::Critical,
                 _ => notify_rust::Urgency::Normal,
             };
             n.urgency(urgency).hint(notify_rust::Hint::Category("im".into()));
@@ -65,10 +77,17 @@ impl<R: Runtime> Notifier for AppNotifier<R> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
         let app = self.app.clone();
         let session = a.session_id.clone().filter(|_| can_wait);
+        let (alert_id, withdrawable) = (a.id, a.kind.is_withdrawn_when_answered());
         WAITING.fetch_add(1, Ordering::Relaxed);
         let spawned = std::thread::Builder::new().name("notification".into()).spawn(move || {
             match n.show() {
                 Ok(handle) => {
+                    #[cfg(all(unix, not(target_os = "macos")))]
+                    if withdrawable {
+                        SHOWN.lock().expect("notification ids").insert(alert_id, handle.id());
+                    }
+                    #[cfg(not(all(unix, not(target_os = "macos"))))]
+                    let _ = (withdrawable, alert_id);
                     let _ = tx.send(Ok(()));
                     #[cfg(all(unix, not(target_os = "macos")))]
                     if let Some(id) = session {

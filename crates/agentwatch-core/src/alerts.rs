@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::agent_display_name;
+use crate::model::{PendingTool, agent_display_name};
 use crate::pricing::PriceBook;
 use crate::reports::{Period, ReportOptions, Zone, period_report};
 use crate::store::{Store, event};
@@ -23,7 +23,12 @@ use crate::store::{Store, event};
 pub enum AlertKind {
     Died,
     Stale,
+    /// Finished its turn and waits for a prompt (after the waiting delay).
     Waiting,
+    /// Asks permission to run a tool (at once).
+    Permission,
+    /// Asks the person a question (at once).
+    Question,
     BudgetDaily,
     BudgetMonthly,
 }
@@ -34,6 +39,8 @@ impl AlertKind {
             AlertKind::Died => "died",
             AlertKind::Stale => "stale",
             AlertKind::Waiting => "waiting",
+            AlertKind::Permission => "permission",
+            AlertKind::Question => "question",
             AlertKind::BudgetDaily => "budget_daily",
             AlertKind::BudgetMonthly => "budget_monthly",
         }
@@ -44,6 +51,8 @@ impl AlertKind {
             "died" => AlertKind::Died,
             "stale" => AlertKind::Stale,
             "waiting" => AlertKind::Waiting,
+            "permission" => AlertKind::Permission,
+            "question" => AlertKind::Question,
             "budget_daily" => AlertKind::BudgetDaily,
             _ => AlertKind::BudgetMonthly,
         }
@@ -63,18 +72,48 @@ pub struct Alert {
     pub delivered: bool,
     /// Why it was not shown: "paused", "snoozed", "quiet hours", "notifications off".
     pub suppressed: Option<String>,
+    /// When a permission or question alert was answered (the session moved
+    /// on), and its notification withdrawn.
+    #[serde(default)]
+    pub resolved_at: Option<String>,
+}
+
+impl AlertKind {
+    /// Whether the alert is about a question the person has to answer, so
+    /// its notification goes once they answered.
+    pub fn is_withdrawn_when_answered(self) -> bool {
+        matches!(self, AlertKind::Permission | AlertKind::Question)
+    }
 }
 
 /// Shows alerts to the user.
 pub trait Notifier: Send {
     fn notify(&self, alert: &Alert) -> Result<()>;
+
+    /// Takes back the notification of alert `id` (the permission prompt it
+    /// announced was answered). Nothing, if it shows none.
+    fn withdraw(&self, _id: i64) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Desktop notifications through the freedesktop notification service (or
 /// the platform's).
-pub struct DesktopNotifier;
+#[derive(Default)]
+pub struct DesktopNotifier {
+    /// Notification ids of alerts that may be withdrawn.
+    shown: std::sync::Mutex<std::collections::HashMap<i64, u32>>,
+}
 
 impl Notifier for DesktopNotifier {
+    fn withdraw(&self, id: i64) -> Result<()> {
+        let shown = self.shown.lock().expect("notifier lock").remove(&id);
+        match shown {
+            Some(n) => close_notification(n),
+            None => Ok(()),
+        }
+    }
+
     fn notify(&self, a: &Alert) -> Result<()> {
         let urgency = match a.kind {
             AlertKind::Died => notify_rust::Urgency::Critical,
@@ -86,8 +125,36 @@ impl Notifier for DesktopNotifier {
         n.urgency(urgency).hint(notify_rust::Hint::Category("im".into()));
         #[cfg(not(all(unix, not(target_os = "macos"))))]
         let _ = urgency;
-        n.show().map(|_| ()).map_err(|e| crate::Error::Other(format!("cannot show a notification: {e}")))
+        let handle = n.show().map_err(|e| crate::Error::Other(format!("cannot show a notification: {e}")))?;
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if a.kind.is_withdrawn_when_answered() {
+            self.shown.lock().expect("notifier lock").insert(a.id, handle.id());
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = handle;
+        Ok(())
     }
+}
+
+/// Closes a desktop notification by its id: the freedesktop service's
+/// `CloseNotification`.
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn close_notification(id: u32) -> Result<()> {
+    let fail = |e: dbus::Error| crate::Error::Other(format!("cannot withdraw notification {id}: {e}"));
+    let c = dbus::blocking::Connection::new_session().map_err(fail)?;
+    let p = c.with_proxy(
+        "org.freedesktop.Notifications",
+        "/org/freedesktop/Notifications",
+        std::time::Duration::from_secs(2),
+    );
+    p.method_call::<(), _, _, _>("org.freedesktop.Notifications", "CloseNotification", (id,)).map_err(fail)
+}
+
+/// Notifications are shown by the platform's own service there, and not
+/// withdrawn.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+pub fn close_notification(_id: u32) -> Result<()> {
+    Ok(())
 }
 
 /// An alert's text as a notification body. Notification servers may read
@@ -108,6 +175,8 @@ struct Candidate {
     changed_at: i64,
     change_id: Option<i64>,
     heartbeat_at: Option<i64>,
+    waiting_for: Option<String>,
+    pending_tool: Option<String>,
 }
 
 impl Candidate {
@@ -142,7 +211,7 @@ impl AlertEngine {
         // Died: every transition to dead, except the ones the user caused.
         for c in candidates(
             store,
-            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at
+            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at, NULL, NULL
              FROM state_changes c JOIN sessions s ON s.pk = c.session
              WHERE c.to_state = 'dead' AND c.at >= ?1 AND COALESCE(c.reason, '') NOT LIKE 'killed%'",
             recent,
@@ -155,7 +224,7 @@ impl AlertEngine {
         // Stale: no heartbeat within the threshold.
         for c in candidates(
             store,
-            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at
+            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at, NULL, NULL
              FROM sessions WHERE state = 'stale' AND state_changed_at >= ?1",
             recent,
         )? {
@@ -166,12 +235,42 @@ impl AlertEngine {
             let body = format!("{} stopped reporting; it may be stuck.", c.label());
             raised.extend(insert(store, cfg, now, AlertKind::Stale, Some(&c), &key, &title, &body)?);
         }
-        // Waiting for you: waiting for longer than the delay.
+        // Asks permission, or asks a question: at once, while it still waits.
+        for c in candidates(
+            store,
+            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at,
+                    s.waiting_for, s.pending_tool
+             FROM state_changes c JOIN sessions s ON s.pk = c.session
+             WHERE c.to_state = 'waiting' AND c.waiting_for IN ('permission', 'question') AND c.at >= ?1
+               AND s.state = 'waiting' AND s.waiting_for = c.waiting_for AND s.state_changed_at = c.at",
+            recent,
+        )? {
+            let tool = c.pending_tool.as_deref().and_then(PendingTool::from_json);
+            let (kind, title, body) = if c.waiting_for.as_deref() == Some("question") {
+                let q = tool.as_ref().map(|t| t.summary.clone()).filter(|s| !s.is_empty());
+                let title = format!("{} asks a question", c.label());
+                (AlertKind::Question, title, q.unwrap_or_else(|| "It waits for your answer.".into()))
+            } else {
+                let what = tool.as_ref().map(PendingTool::label);
+                let title = match &what {
+                    Some(w) => format!("{} asks permission: {w}", c.label()),
+                    None => format!("{} asks permission", c.label()),
+                };
+                (AlertKind::Permission, title, "It waits for you to approve or deny a tool call.".to_string())
+            };
+            let key = format!("{}:{}:{}", kind.as_str(), c.pk, c.change_id.unwrap_or(0));
+            raised.extend(insert(store, cfg, now, kind, Some(&c), &key, &title, &body)?);
+        }
+        // Waiting for you: its turn ended (it worked, then waited) longer than
+        // the delay ago. A fresh agent at its prompt has nothing to tell.
         let delay = (cfg.waiting_alert_delay_secs * 1000) as i64;
         for c in candidates(
             store,
-            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at
-             FROM sessions WHERE state = 'waiting' AND state_changed_at >= ?1",
+            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, s.state_changed_at, NULL, s.heartbeat_at,
+                    s.waiting_for, NULL
+             FROM sessions s JOIN state_changes c ON c.session = s.pk AND c.at = s.state_changed_at AND c.to_state = 'waiting'
+             WHERE s.state = 'waiting' AND COALESCE(s.waiting_for, 'input') = 'input' AND s.state_changed_at >= ?1
+               AND c.from_state IN ('working', 'idle')",
             recent,
         )? {
             if now - c.changed_at < delay {
@@ -230,6 +329,8 @@ fn candidates(store: &Store, sql: &str, since: i64) -> Result<Vec<Candidate>> {
                 changed_at: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
                 change_id: r.get(7)?,
                 heartbeat_at: r.get(8)?,
+                waiting_for: r.get(9)?,
+                pending_tool: r.get(10)?,
             })
         })
         .map_err(|e| store.err(e))?;
@@ -293,10 +394,51 @@ fn insert(
         body: body.to_string(),
         delivered: false,
         suppressed,
+        resolved_at: None,
     };
     let data = serde_json::to_string(&alert).expect("alert serializes");
     store.push_event(event::ALERT, alert.session_id.as_deref(), Some(&data))?;
     Ok(Some(alert))
+}
+
+/// Marks the permission and question alerts whose session no longer waits
+/// for that answer as resolved (the person approved, denied or answered, or
+/// the agent went away), and returns their ids: their notifications are to
+/// be withdrawn. Each is resolved once.
+pub fn resolve_answered(store: &Store, now: i64) -> Result<Vec<i64>> {
+    let mut st = store
+        .conn()
+        .prepare_cached(
+            "SELECT a.id, s.id FROM alerts a JOIN sessions s ON s.pk = a.session
+             WHERE a.resolved_at IS NULL AND a.kind IN ('permission', 'question')
+               AND (s.state != 'waiting' OR COALESCE(s.state_changed_at, 0) > a.at
+                    OR COALESCE(s.waiting_for, '') != a.kind)",
+        )
+        .map_err(|e| store.err(e))?;
+    let rows: Vec<(i64, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| store.err(e))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.err(e))?;
+    for (id, session) in &rows {
+        if store
+            .conn()
+            .execute("UPDATE alerts SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL", params![id, now])?
+            == 1
+        {
+            store.push_event(event::ALERT_RESOLVED, Some(session), Some(&serde_json::json!({"id": id}).to_string()))?;
+        }
+    }
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Takes back the notifications of resolved alerts.
+pub fn withdraw(notifier: &dyn Notifier, ids: &[i64]) {
+    for id in ids {
+        if let Err(e) = notifier.withdraw(*id) {
+            tracing::warn!("alert {id}: cannot withdraw its notification: {e}");
+        }
+    }
 }
 
 /// Shows the alerts that are not suppressed and records that they were.
@@ -319,7 +461,7 @@ pub fn list(store: &Store, limit: usize) -> Result<Vec<Alert>> {
     let mut st = store
         .conn()
         .prepare_cached(
-            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
+            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed, a.resolved_at
              FROM alerts a LEFT JOIN sessions s ON s.pk = a.session ORDER BY a.at DESC, a.id DESC LIMIT ?1",
         )
         .map_err(|e| store.err(e))?;
@@ -329,7 +471,7 @@ pub fn list(store: &Store, limit: usize) -> Result<Vec<Alert>> {
 
 /// The query of [`for_session`].
 pub(crate) const SESSION_ALERTS_SQL: &str =
-    "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed
+    "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed, a.resolved_at
      FROM alerts a JOIN sessions s ON s.pk = a.session WHERE a.session = ?1 ORDER BY a.at, a.id";
 
 /// The alerts about one session, oldest first.
@@ -349,6 +491,7 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         body: r.get(5)?,
         delivered: r.get::<_, i64>(6)? != 0,
         suppressed: r.get(7)?,
+        resolved_at: r.get::<_, Option<i64>>(8)?.map(crate::views::iso),
     })
 }
 
@@ -428,6 +571,10 @@ mod tests {
         let cfg = Config::default();
         let prices = PriceBook::embedded();
         let engine = AlertEngine::new(now - 100_000);
+        // A fresh agent at its prompt is no news.
+        store.transition(pk, SessionState::Waiting, now - 60_000, "at its prompt", Some(1)).unwrap();
+        assert!(engine.evaluate(&store, &cfg, &prices, now).unwrap().is_empty(), "nothing done yet");
+        store.transition(pk, SessionState::Working, now - 50_000, "prompt", Some(1)).unwrap();
         store.transition(pk, SessionState::Waiting, now - 10_000, "turn ended", Some(1)).unwrap();
         assert!(engine.evaluate(&store, &cfg, &prices, now).unwrap().is_empty(), "not yet: 30 s delay");
         let a = engine.evaluate(&store, &cfg, &prices, now + 21_000).unwrap();
@@ -435,6 +582,60 @@ mod tests {
         store.transition(pk, SessionState::Working, now + 22_000, "activity", Some(2)).unwrap();
         store.transition(pk, SessionState::Waiting, now + 30_000, "turn ended", Some(3)).unwrap();
         assert_eq!(engine.evaluate(&store, &cfg, &prices, now + 61_000).unwrap().len(), 1, "a new wait, a new alert");
+    }
+
+    #[test]
+    fn a_permission_prompt_alerts_at_once_and_is_withdrawn_when_answered() {
+        use crate::liveness::{Signal, Verdict, WaitingFor};
+        let (_t, store, pk) = setup();
+        let now = crate::util::now_ms();
+        let (cfg, prices) = (Config::default(), PriceBook::embedded());
+        let engine = AlertEngine::new(now - 100_000);
+        store.transition(pk, SessionState::Working, now - 5_000, "prompt", Some(1)).unwrap();
+        let ask =
+            Verdict { state: SessionState::Waiting, waiting_for: Some(WaitingFor::Permission), signal: Signal::Hook };
+        let tool = PendingTool::new("Bash", "rm -rf build");
+        store.record_verdict(pk, &ask, Some(&tool), now - 1_000, "asks", Some(2)).unwrap();
+        let a = engine.evaluate(&store, &cfg, &prices, now).unwrap();
+        assert_eq!(a.len(), 1, "no waiting delay for a permission prompt");
+        assert_eq!(
+            (a[0].kind, a[0].title.as_str()),
+            (AlertKind::Permission, "Codex in api-server asks permission: Bash(rm -rf build)")
+        );
+        assert!(resolve_answered(&store, now).unwrap().is_empty(), "still asking");
+        let rec = Recorder::default();
+        deliver(&store, &rec, &a).unwrap();
+        // Approved: working again; the alert is resolved once, with an event.
+        store.transition(pk, SessionState::Working, now + 1_000, "approved", Some(3)).unwrap();
+        assert_eq!(resolve_answered(&store, now + 1_100).unwrap(), vec![a[0].id]);
+        assert!(resolve_answered(&store, now + 1_200).unwrap().is_empty());
+        assert!(list(&store, 10).unwrap()[0].resolved_at.is_some());
+        let kinds: Vec<String> = store.events_after(0, 100).unwrap().into_iter().map(|e| e.kind).collect();
+        assert!(kinds.contains(&"alert.resolved".to_string()), "{kinds:?}");
+        // A question says so, with the question.
+        let q = Verdict {
+            state: SessionState::Waiting,
+            waiting_for: Some(WaitingFor::Question),
+            signal: Signal::Transcript,
+        };
+        let asked = PendingTool::new("AskUserQuestion", "Which colour?");
+        store.record_verdict(pk, &q, Some(&asked), now + 2_000, "asks", Some(4)).unwrap();
+        let a = engine.evaluate(&store, &cfg, &prices, now + 2_100).unwrap();
+        assert_eq!(
+            (a[0].kind, a[0].title.as_str(), a[0].body.as_str()),
+            (AlertKind::Question, "Codex in api-server asks a question", "Which colour?")
+        );
+        // A prompt answered before the engine looks raises nothing.
+        store.transition(pk, SessionState::Working, now + 3_000, "answered", Some(5)).unwrap();
+        store.record_verdict(pk, &ask, Some(&tool), now + 4_000, "asks", Some(6)).unwrap();
+        store.transition(pk, SessionState::Working, now + 4_500, "approved", Some(7)).unwrap();
+        assert!(
+            engine
+                .evaluate(&store, &cfg, &prices, now + 5_000)
+                .unwrap()
+                .iter()
+                .all(|a| a.kind != AlertKind::Permission)
+        );
     }
 
     #[test]

@@ -315,8 +315,10 @@ impl Monitor {
         let r = self.collector.scan(&mut self.store, false)?;
         let now = crate::util::now_ms();
         let new = self.alerts.evaluate(&self.store, self.collector.config(), &self.prices, now)?;
+        let answered = crate::alerts::resolve_answered(&self.store, now)?;
         if let Some(n) = &self.notifier {
             deliver(&self.store, n.as_ref(), &new)?;
+            crate::alerts::withdraw(n.as_ref(), &answered);
         }
         for a in &new {
             tracing::info!(kind = a.kind.as_str(), suppressed = ?a.suppressed, "alert: {}", a.title);

@@ -35,7 +35,7 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     let _lock = monitor::acquire_lock(&dirs)?;
     let logs = dirs.data.join("logs");
     let _guard = crate::context::init_file_logging(&logs, verbose)?;
-    let notifier = a.notify.then(|| Box::new(DesktopNotifier) as Box<dyn Notifier>);
+    let notifier = a.notify.then(|| Box::new(DesktopNotifier::default()) as Box<dyn Notifier>);
     let (mut m, handle) = Monitor::new(&dirs, default_sources(), notifier)?;
     if let Some(aside) = m.recovered() {
         let msg = format!(

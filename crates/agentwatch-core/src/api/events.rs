@@ -80,6 +80,9 @@ pub struct LiveEvent {
     pub tool_call: Option<ToolCallView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Alert>,
+    /// `alert.resolved`: the alert whose notification is to be withdrawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<i64>,
 }
 
 impl LiveEvent {
@@ -94,6 +97,9 @@ impl LiveEvent {
             .flatten();
         let alert =
             (e.kind == event::ALERT).then(|| e.data.as_deref().and_then(|d| serde_json::from_str(d).ok())).flatten();
+        let alert_id = (e.kind == event::ALERT_RESOLVED)
+            .then(|| e.data.as_deref().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()?["id"].as_i64()))
+            .flatten();
         Ok(LiveEvent {
             id: e.id,
             at: iso(e.at),
@@ -102,6 +108,7 @@ impl LiveEvent {
             session,
             tool_call,
             alert,
+            alert_id,
         })
     }
 }

@@ -56,6 +56,8 @@ pub mod event {
     pub const TOOL_CALL: &str = "tool.call";
     pub const USAGE: &str = "usage";
     pub const ALERT: &str = "alert";
+    /// A permission or question alert was answered: withdraw its notification.
+    pub const ALERT_RESOLVED: &str = "alert.resolved";
 }
 
 /// A change-feed event as stored.

@@ -60,7 +60,8 @@ pub fn read_registry(config_dir: &Path, pid: u32) -> Result<RegistryEntry, Regis
         cwd: text("cwd"),
         started_at: num("startedAt").map(|n| n as i64),
         proc_start: num("procStart"),
-        name: text("name"),
+        // A name Claude Code made up (`<dir>-<hex>`) is no name the person gave.
+        name: text("name").filter(|_| v.get("nameSource").and_then(Value::as_str) != Some("derived")),
         status: text("status"),
         waiting_for: text("waitingFor"),
         status_at: num("statusUpdatedAt").or_else(|| num("updatedAt")).map(|n| n as i64),
