@@ -25,6 +25,8 @@ APT_PACKAGES=(
   # Security tests: strace, unshare -n and ip (a network namespace with only
   # loopback), setpriv (a process owned by another user).
   strace iproute2 util-linux
+  # The real agent CLIs (tests/agents) run in terminals of their own.
+  tmux
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -124,9 +124,19 @@ impl Local {
         self.settings(None)
     }
 
+    /// The command the agents' configuration is to run: the CLI, with this
+    /// app's data dir when one was chosen.
+    fn installed_exe(&self) -> Result<install::Exe> {
+        let mut exe = install::Exe::new(&cli_binary()?);
+        if std::env::var_os(agentwatch_core::paths::DATA_DIR_ENV).is_some_and(|v| !v.is_empty()) {
+            exe.data_dir = Some(self.dirs.data.clone());
+        }
+        Ok(exe)
+    }
+
     pub fn install_preview(&self, target: &str, agent: &str, uninstall: bool) -> Result<InstallPreview> {
         let (t, a) = parse_install(target, agent)?;
-        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &cli_binary()?)?;
+        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe()?)?;
         Ok(InstallPreview {
             target: target.to_string(),
             agent: a.id().to_string(),
@@ -141,7 +151,7 @@ impl Local {
 
     pub fn install_apply(&self, target: &str, agent: &str, uninstall: bool) -> Result<String> {
         let (t, a) = parse_install(target, agent)?;
-        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &cli_binary()?)?;
+        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe()?)?;
         let what = match t {
             Target::Hooks => "agentwatch hooks",
             Target::McpProxy => "the agentwatch MCP proxy",

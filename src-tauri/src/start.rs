@@ -87,7 +87,7 @@ pub fn embed<R: Runtime>(app: &AppHandle<R>, dirs: &Dirs) -> Result<Backend> {
         Err(e) => {
             // The app works without the API; agents' hooks and MCP clients do not.
             tracing::warn!("no HTTP API: {e}");
-            (ApiContext::new(dirs, ApiInfo { port: 0, token: String::new() }, hub)?, None)
+            (ApiContext::new(dirs, ApiInfo { port: 0, token: String::new(), hook_token: None }, hub)?, None)
         }
     };
     Ok(Backend::Embedded(Embedded { ctx, monitor: Some(handle), stop_api: Mutex::new(stop), _lock: Some(lock) }))

@@ -115,7 +115,12 @@ fn app_on(t: Arc<tempfile::TempDir>, attach: bool) -> Fixture {
         tauri::async_runtime::spawn(async move { server.serve(std::future::pending()).await });
         Backend::Attached(Attached::new(&dirs, 4242))
     } else {
-        let ctx = ApiContext::new(&dirs, ApiInfo { port: 0, token: String::new() }, EventHub::watching(&dirs)).unwrap();
+        let ctx = ApiContext::new(
+            &dirs,
+            ApiInfo { port: 0, token: String::new(), hook_token: None },
+            EventHub::watching(&dirs),
+        )
+        .unwrap();
         Backend::Embedded(Embedded { ctx, monitor: None, stop_api: Mutex::new(None), _lock: None })
     };
     let shared = Arc::new(Shared::with_sources(&dirs, backend, sources(&home)));

@@ -63,8 +63,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    /// Which agent calls: claude-code (payload on stdin) or codex (payload as
-    /// the last argument).
+    /// Which agent calls: claude-code, gemini-cli or codex (the payload on
+    /// stdin; Codex's notify passes it as the last argument).
     #[arg(long, default_value = "claude-code", value_name = "AGENT")]
     pub agent: String,
     /// The payload, for agents that pass it as an argument (Codex).
@@ -81,12 +81,17 @@ pub enum InstallCmd {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// claude-code, codex or cursor.
+    /// claude-code, codex, gemini-cli or cursor.
     #[arg(long, value_name = "AGENT")]
     pub agent: String,
     /// Show what would change, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Claude Code: post hook events to the local API (`"type": "http"`
+    /// hooks, no process per event; a token that can only post hook events
+    /// is written into settings.json). The API must be running.
+    #[arg(long)]
+    pub http: bool,
 }
 
 #[derive(Debug, Args)]

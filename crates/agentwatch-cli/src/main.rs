@@ -38,7 +38,9 @@ fn main() {
             }
         },
     };
-    if !matches!(cli.command, cli::Command::Daemon(_)) {
+    // The daemon logs to files; a hook prints nothing at all (Gemini CLI
+    // shows a hook's stderr to the person).
+    if !matches!(cli.command, cli::Command::Daemon(_) | cli::Command::Hook(_)) {
         context::init_logging(cli.verbose);
     }
     if let Err(e) = cmd::run(cli) {

@@ -2,9 +2,12 @@
 //! out again: the only place agentwatch writes to the agents' files.
 //!
 //! - hooks, Claude Code: `hooks` entries in `settings.json` that run
-//!   `agentwatch hook` on every hook event;
-//! - hooks, Codex: `notify = ["agentwatch", "hook", "--agent", "codex"]` in
-//!   `config.toml`;
+//!   `agentwatch hook` on the events that tell where a turn stands
+//!   (permission requests included); with `http`, the same events are
+//!   posted to the loopback API instead (no process per event);
+//! - hooks, Codex: `[[hooks.<Event>]]` tables in `config.toml` (Codex asks
+//!   the person to trust them at its next start), and `notify`;
+//! - hooks, Gemini CLI: `hooks` entries in `~/.gemini/settings.json`;
 //! - MCP proxy, Claude Code / Cursor / Codex: every stdio MCP server in
 //!   `~/.claude.json`, `~/.cursor/mcp.json` or `config.toml` is wrapped as
 //!   `agentwatch mcp-proxy --label NAME -- <its command>`.
@@ -32,6 +35,7 @@ pub enum Agent {
     ClaudeCode,
     Codex,
     Cursor,
+    Gemini,
 }
 
 impl Agent {
@@ -40,7 +44,8 @@ impl Agent {
             "claude-code" | "claude" => Ok(Agent::ClaudeCode),
             "codex" => Ok(Agent::Codex),
             "cursor" | "cursor-agent" => Ok(Agent::Cursor),
-            _ => Err(Error::Usage(format!("unknown agent '{s}' (expected claude-code, codex or cursor)"))),
+            "gemini-cli" | "gemini" => Ok(Agent::Gemini),
+            _ => Err(Error::Usage(format!("unknown agent '{s}' (expected claude-code, codex, gemini-cli or cursor)"))),
         }
     }
 
@@ -49,7 +54,41 @@ impl Agent {
             Agent::ClaudeCode => "claude-code",
             Agent::Codex => "codex",
             Agent::Cursor => "cursor",
+            Agent::Gemini => "gemini-cli",
         }
+    }
+}
+
+/// What the agents' configuration is to run: the agentwatch binary, with
+/// the data dir the person chose (a hook that wrote elsewhere would be lost),
+/// and for Claude Code's `http` hooks the API to post to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exe {
+    pub path: PathBuf,
+    pub data_dir: Option<PathBuf>,
+    /// `http://127.0.0.1:PORT` and the hook-only token, for `http` hooks.
+    pub http: Option<(String, String)>,
+}
+
+impl Exe {
+    pub fn new(path: &Path) -> Exe {
+        Exe { path: path.to_path_buf(), data_dir: None, http: None }
+    }
+
+    /// The arguments before the subcommand: `--data-dir DIR` when chosen.
+    fn global_args(&self) -> Vec<String> {
+        match &self.data_dir {
+            Some(d) => vec!["--data-dir".into(), d.display().to_string()],
+            None => Vec::new(),
+        }
+    }
+
+    /// `agentwatch [--data-dir DIR] hook --agent AGENT`, as one shell command.
+    fn hook_command(&self, agent: &str) -> String {
+        let mut words = vec![self.path.display().to_string()];
+        words.extend(self.global_args());
+        words.extend(["hook".into(), "--agent".into(), agent.into()]);
+        words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -78,12 +117,18 @@ pub struct Plan {
 }
 
 /// Plans an install (or uninstall). `exe` is the agentwatch binary to call.
-pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Path) -> Result<Plan> {
+pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Exe) -> Result<Plan> {
     let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
-    let exe = exe.display().to_string();
+    if exe.http.is_some() && !(target == Target::Hooks && agent == Agent::ClaudeCode) {
+        return Err(Error::Usage("--http hooks are for Claude Code only".into()));
+    }
     let files: Vec<(PathBuf, Editor)> = match (target, agent) {
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
-        (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexNotify)],
+        (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexHooks)],
+        (Target::Hooks, Agent::Gemini) => vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiHooks)],
+        (Target::McpProxy, Agent::Gemini) => {
+            return Err(Error::Usage("mcp-proxy install knows claude-code, codex and cursor".into()));
+        }
         (Target::Hooks, Agent::Cursor) => {
             return Err(Error::Usage(
                 "Cursor has no hooks agentwatch can use; try `mcp-proxy install --agent cursor`".into(),
@@ -100,7 +145,7 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
             Err(e) => return Err(Error::io(&path, e)),
         };
         let text = before.clone().unwrap_or_default();
-        let after = editor.edit(&path, &text, uninstall, &exe, &mut p.notes)?;
+        let after = editor.edit(&path, &text, uninstall, exe, &mut p.notes)?;
         if after != text && !(before.is_none() && uninstall) {
             let diff = similar::TextDiff::from_lines(&text, &after)
                 .unified_diff()
@@ -191,24 +236,48 @@ const CLAUDE_EVENTS: &[(&str, bool)] = &[
     ("SessionStart", false),
     ("UserPromptSubmit", false),
     ("PreToolUse", true),
+    ("PermissionRequest", true),
     ("PostToolUse", true),
+    ("PostToolUseFailure", true),
+    ("PreCompact", false),
     ("Notification", false),
     ("Stop", false),
     ("SubagentStop", false),
     ("SessionEnd", false),
 ];
 
+/// Codex's hook events (0.171): a turn starts, a tool waits for approval,
+/// a turn ends (or is interrupted: a denied approval ends it), the thread
+/// is unloaded.
+const CODEX_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PermissionRequest",
+    "PostToolUse",
+    "Stop",
+    "Interrupt",
+    "SessionEnd",
+];
+
+/// Gemini CLI's hook events (0.61). Not the per-chunk model events: Gemini
+/// waits for every hook.
+const GEMINI_EVENTS: &[&str] =
+    &["SessionStart", "BeforeAgent", "BeforeTool", "Notification", "AfterTool", "AfterAgent", "SessionEnd"];
+
 enum Editor {
     ClaudeHooks,
-    CodexNotify,
+    CodexHooks,
+    GeminiHooks,
     JsonServers,
     TomlServers,
 }
 
 impl Editor {
-    fn edit(&self, path: &Path, text: &str, uninstall: bool, exe: &str, notes: &mut Vec<String>) -> Result<String> {
+    fn edit(&self, path: &Path, text: &str, uninstall: bool, exe: &Exe, notes: &mut Vec<String>) -> Result<String> {
         match self {
             Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
+            Editor::GeminiHooks => edit_json(path, text, |root| gemini_hooks(root, uninstall, exe)),
             Editor::JsonServers => edit_json(path, text, |root| {
                 if let Some(s) = root.get_mut("mcpServers").and_then(Value::as_object_mut) {
                     wrap_json_servers(s, uninstall, exe, "", notes);
@@ -222,7 +291,17 @@ impl Editor {
                 }
                 Ok(())
             }),
-            Editor::CodexNotify => edit_toml(path, text, |doc| codex_notify(doc, uninstall, exe)),
+            Editor::CodexHooks => edit_toml(path, text, |doc| {
+                codex_hooks(doc, uninstall, exe)?;
+                codex_notify(doc, uninstall, exe, notes)?;
+                if !uninstall {
+                    notes.push(
+                        "Codex asks you to review new hooks when it next starts: choose \"Trust all and continue\""
+                            .into(),
+                    );
+                }
+                Ok(())
+            }),
             Editor::TomlServers => edit_toml(path, text, |doc| {
                 if let Some(servers) = doc.get_mut("mcp_servers").and_then(|i| i.as_table_like_mut()) {
                     let names: Vec<String> = servers.iter().map(|(k, _)| k.to_string()).collect();
@@ -261,11 +340,6 @@ fn edit_toml(path: &Path, text: &str, f: impl FnOnce(&mut toml_edit::DocumentMut
     Ok(doc.to_string())
 }
 
-/// The command a Claude Code hook runs.
-fn hook_command(exe: &str) -> String {
-    format!("{} hook", shell_quote(exe))
-}
-
 fn shell_quote(s: &str) -> String {
     if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@".contains(c)) {
         s.to_string()
@@ -274,75 +348,202 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Whether a hook command is one of agentwatch's (any install path).
+/// Whether a hook command is one of agentwatch's (any install path, any
+/// version: `agentwatch hook`, `agentwatch --data-dir D hook --agent X`).
 fn is_our_hook(cmd: &str) -> bool {
-    cmd.trim_end().ends_with(" hook") && cmd.contains("agentwatch")
+    cmd.contains("agentwatch") && cmd.split_whitespace().any(|w| w == "hook")
 }
 
-fn claude_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &str) -> Result<()> {
-    let cmd = hook_command(exe);
-    if uninstall {
-        let Some(hooks) = root.get_mut("hooks").and_then(Value::as_object_mut) else { return Ok(()) };
-        for (_, groups) in hooks.iter_mut() {
-            let Some(groups) = groups.as_array_mut() else { continue };
-            for g in groups.iter_mut() {
-                if let Some(list) = g.get_mut("hooks").and_then(Value::as_array_mut) {
-                    list.retain(|h| !h.get("command").and_then(Value::as_str).is_some_and(is_our_hook));
+/// Whether an `http` hook posts to agentwatch's API.
+fn is_our_url(url: &str) -> bool {
+    url.starts_with("http://127.0.0.1:") && url.contains("/api/hooks/")
+}
+
+/// Whether a hook entry (`{"type": …, "command"|"url": …}`) is agentwatch's.
+fn is_ours(h: &Value) -> bool {
+    h.get("command").and_then(Value::as_str).is_some_and(is_our_hook)
+        || h.get("url").and_then(Value::as_str).is_some_and(is_our_url)
+}
+
+/// Puts `entry` into the JSON hook groups of `event` (Claude Code's and
+/// Gemini CLI's shape: `[{matcher?, hooks: [entry…]}]`): an entry of ours
+/// already there is updated in place, else a group is added. Uninstalling
+/// removes ours, and groups and events left empty.
+fn set_json_hook(hooks: &mut Map<String, Value>, event: &str, matcher: Option<&str>, entry: Option<Value>) {
+    let groups = hooks.entry(event).or_insert_with(|| json!([]));
+    let Some(groups) = groups.as_array_mut() else { return };
+    let mut placed = false;
+    for g in groups.iter_mut() {
+        let Some(list) = g.get_mut("hooks").and_then(Value::as_array_mut) else { continue };
+        match &entry {
+            Some(e) => {
+                for h in list.iter_mut().filter(|h| is_ours(h)) {
+                    if !placed {
+                        *h = e.clone();
+                        placed = true;
+                    } else {
+                        *h = Value::Null; // a second copy of ours
+                    }
                 }
+                list.retain(|h| !h.is_null());
             }
-            groups.retain(|g| g.get("hooks").and_then(Value::as_array).is_none_or(|l| !l.is_empty()));
+            None => list.retain(|h| !is_ours(h)),
         }
-        hooks.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
-        if hooks.is_empty() {
-            root.remove("hooks");
-        }
-        return Ok(());
     }
-    let hooks = root.entry("hooks").or_insert_with(|| json!({}));
-    let hooks = hooks
-        .as_object_mut()
-        .ok_or_else(|| Error::Other("settings.json: `hooks` is not an object; left alone".into()))?;
-    for (event, tool) in CLAUDE_EVENTS {
-        let groups = hooks.entry(*event).or_insert_with(|| json!([]));
-        let Some(groups) = groups.as_array_mut() else { continue };
-        let present = groups.iter().any(|g| {
-            g.get("hooks")
-                .and_then(Value::as_array)
-                .is_some_and(|l| l.iter().any(|h| h.get("command").and_then(Value::as_str).is_some_and(is_our_hook)))
-        });
-        if !present {
-            let entry = json!({"type": "command", "command": cmd, "timeout": 5});
-            groups.push(if *tool { json!({"matcher": "*", "hooks": [entry]}) } else { json!({"hooks": [entry]}) });
+    groups.retain(|g| g.get("hooks").and_then(Value::as_array).is_none_or(|l| !l.is_empty()));
+    if let (Some(e), false) = (entry, placed) {
+        let mut g = Map::new();
+        if let Some(m) = matcher {
+            g.insert("matcher".into(), json!(m));
         }
+        g.insert("hooks".into(), json!([e]));
+        groups.push(Value::Object(g));
+    }
+    if groups.is_empty() {
+        hooks.remove(event);
+    }
+}
+
+fn hooks_object<'a>(root: &'a mut Map<String, Value>, file: &str) -> Result<&'a mut Map<String, Value>> {
+    root.entry("hooks")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| Error::Other(format!("{file}: `hooks` is not an object; left alone")))
+}
+
+fn claude_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let hooks = hooks_object(root, "settings.json")?;
+    for (event, tool) in CLAUDE_EVENTS {
+        let entry = (!uninstall).then(|| match &exe.http {
+            // Claude Code posts no http hook for SessionStart.
+            Some((url, token)) if *event != "SessionStart" => json!({
+                "type": "http", "url": format!("{url}/api/hooks/claude-code"),
+                "headers": {"Authorization": format!("Bearer {token}")}, "timeout": 5
+            }),
+            _ => json!({"type": "command", "command": exe.hook_command("claude-code"), "timeout": 5}),
+        });
+        set_json_hook(hooks, event, tool.then_some("*"), entry);
+    }
+    if hooks.is_empty() {
+        root.remove("hooks");
     }
     Ok(())
 }
 
-fn codex_notify(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &str) -> Result<()> {
+fn gemini_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let hooks = hooks_object(root, "settings.json")?;
+    for event in GEMINI_EVENTS {
+        // Gemini CLI waits for its hooks: ours returns at once; 5 s at most.
+        let entry = (!uninstall).then(|| {
+            json!({"name": "agentwatch", "type": "command", "command": exe.hook_command("gemini-cli"), "timeout": 5000})
+        });
+        set_json_hook(hooks, event, Some("*"), entry);
+    }
+    if hooks.is_empty() {
+        root.remove("hooks");
+    }
+    Ok(())
+}
+
+/// `[[hooks.<Event>]]` with `[[hooks.<Event>.hooks]]` in Codex's config.toml.
+fn codex_hooks(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &Exe) -> Result<()> {
+    use toml_edit::{ArrayOfTables, Item, Table, value};
+    let cmd = exe.hook_command("codex");
+    if doc.get("hooks").is_none() {
+        if uninstall {
+            return Ok(());
+        }
+        let mut t = Table::new();
+        t.set_implicit(true);
+        doc.insert("hooks", Item::Table(t));
+    }
+    let hooks = doc["hooks"]
+        .as_table_mut()
+        .ok_or_else(|| Error::Other("config.toml: `hooks` is not a table; left alone".into()))?;
+    let ours = |t: &Table| {
+        t.get("hooks")
+            .and_then(Item::as_array_of_tables)
+            .is_some_and(|hs| hs.iter().any(|h| h.get("command").and_then(|c| c.as_str()).is_some_and(is_our_hook)))
+    };
+    for event in CODEX_EVENTS {
+        let mut updated = false;
+        if let Some(groups) = hooks.get_mut(event).and_then(Item::as_array_of_tables_mut) {
+            if uninstall {
+                groups.retain(|g| !ours(g));
+            } else {
+                for g in groups.iter_mut().filter(|g| ours(g)) {
+                    if let Some(hs) = g.get_mut("hooks").and_then(Item::as_array_of_tables_mut) {
+                        for h in hs.iter_mut() {
+                            if h.get("command").and_then(|c| c.as_str()).is_some_and(is_our_hook)
+                                && h.get("command").and_then(|c| c.as_str()) != Some(cmd.as_str())
+                            {
+                                h["command"] = value(cmd.clone());
+                            }
+                        }
+                    }
+                    updated = true;
+                }
+            }
+            if groups.is_empty() {
+                hooks.remove(event);
+            }
+        }
+        if !uninstall && !updated {
+            let mut h = Table::new();
+            h["type"] = value("command");
+            h["command"] = value(cmd.clone());
+            h["timeout"] = value(5);
+            let mut hs = ArrayOfTables::new();
+            hs.push(h);
+            let mut g = Table::new();
+            g.insert("hooks", Item::ArrayOfTables(hs));
+            match hooks.get_mut(event).and_then(Item::as_array_of_tables_mut) {
+                Some(groups) => groups.push(g),
+                None => {
+                    let mut groups = ArrayOfTables::new();
+                    groups.push(g);
+                    hooks.insert(event, Item::ArrayOfTables(groups));
+                }
+            }
+        }
+    }
+    if hooks.is_empty() {
+        doc.remove("hooks");
+    }
+    Ok(())
+}
+
+fn codex_notify(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &Exe, notes: &mut Vec<String>) -> Result<()> {
     let ours = |item: &toml_edit::Item| {
         item.as_array().is_some_and(|a| {
             let v: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
-            v.len() >= 2 && v[0].contains("agentwatch") && v[1] == "hook"
+            v.first().is_some_and(|p| p.contains("agentwatch")) && v.contains(&"hook")
         })
     };
+    let mut want = toml_edit::Array::new();
+    for s in std::iter::once(exe.path.display().to_string()).chain(exe.global_args()).chain([
+        "hook".into(),
+        "--agent".into(),
+        "codex".into(),
+    ]) {
+        want.push(s);
+    }
     match doc.get("notify") {
         Some(item) if ours(item) && uninstall => {
             doc.remove("notify");
         }
-        Some(item) if ours(item) => {}
-        Some(item) if !uninstall => {
-            return Err(Error::Other(format!(
-                "Codex already runs a notify program ({}); agentwatch will not replace it. Remove `notify` from config.toml first.",
-                item.to_string().trim()
-            )));
+        Some(item) if ours(item) => {
+            if item.as_array().map(|a| a.to_string()) != Some(want.to_string()) {
+                doc.insert("notify", toml_edit::value(want));
+            }
         }
+        Some(item) if !uninstall => notes.push(format!(
+            "Codex already runs a notify program ({}); left as it is (the hooks tell agentwatch the same)",
+            item.to_string().trim()
+        )),
         Some(_) => {}
         None if !uninstall => {
-            let mut a = toml_edit::Array::new();
-            for s in [exe, "hook", "--agent", "codex"] {
-                a.push(s);
-            }
-            doc.insert("notify", toml_edit::value(a));
+            doc.insert("notify", toml_edit::value(want));
         }
         None => {}
     }
@@ -351,7 +552,8 @@ fn codex_notify(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &str) ->
 
 /// Whether a server entry is already wrapped by agentwatch.
 fn wrapped_args(command: &str, args: &[String]) -> Option<(String, Vec<String>)> {
-    if !command.contains("agentwatch") || args.first().map(String::as_str) != Some("mcp-proxy") {
+    let proxy = args.iter().position(|a| a == "mcp-proxy")?;
+    if !command.contains("agentwatch") || (proxy != 0 && args.first().map(String::as_str) != Some("--data-dir")) {
         return None;
     }
     let sep = args.iter().position(|a| a == "--")?;
@@ -359,16 +561,17 @@ fn wrapped_args(command: &str, args: &[String]) -> Option<(String, Vec<String>)>
     Some((cmd.clone(), rest.to_vec()))
 }
 
-fn wrap_args(exe: &str, name: &str, command: &str, args: &[String]) -> (String, Vec<String>) {
-    let mut a = vec!["mcp-proxy".to_string(), "--label".into(), name.to_string(), "--".into(), command.to_string()];
+fn wrap_args(exe: &Exe, name: &str, command: &str, args: &[String]) -> (String, Vec<String>) {
+    let mut a = exe.global_args();
+    a.extend(["mcp-proxy".to_string(), "--label".into(), name.to_string(), "--".into(), command.to_string()]);
     a.extend(args.iter().cloned());
-    (exe.to_string(), a)
+    (exe.path.display().to_string(), a)
 }
 
 fn wrap_json_servers(
     servers: &mut Map<String, Value>,
     uninstall: bool,
-    exe: &str,
+    exe: &Exe,
     scope: &str,
     notes: &mut Vec<String>,
 ) {
@@ -397,7 +600,7 @@ fn wrap_json_servers(
     }
 }
 
-fn wrap_toml_server(name: &str, t: &mut dyn toml_edit::TableLike, uninstall: bool, exe: &str, notes: &mut Vec<String>) {
+fn wrap_toml_server(name: &str, t: &mut dyn toml_edit::TableLike, uninstall: bool, exe: &Exe, notes: &mut Vec<String>) {
     let Some(command) = t.get("command").and_then(|c| c.as_str()).map(str::to_string) else {
         if !uninstall {
             notes.push(format!("{name}: not a stdio server, left as it is"));
@@ -453,7 +656,8 @@ mod tests {
         }
         let mut backups = Vec::new();
         for uninstall in [false, true, false] {
-            let p = plan(Target::Hooks, Agent::ClaudeCode, uninstall, &env(t.path()), Path::new(EXE)).unwrap();
+            let p =
+                plan(Target::Hooks, Agent::ClaudeCode, uninstall, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
             backups.extend(apply(&p).unwrap());
         }
         assert_eq!(backups.len(), 3, "{backups:?}");
@@ -491,7 +695,7 @@ mod tests {
 }
 "#;
         std::fs::write(&settings, original).unwrap();
-        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap();
+        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         assert!(!p.done);
         assert!(p.changes[0].diff.contains("+") && p.changes[0].diff.contains("agentwatch hook"));
         let backups = apply(&p).unwrap();
@@ -501,11 +705,16 @@ mod tests {
         assert_eq!(v["model"], "opus");
         assert_eq!(v["hooks"]["Stop"].as_array().unwrap().len(), 2, "the user's hook stays");
         assert_eq!(v["hooks"]["PreToolUse"][0]["matcher"], "*");
-        assert_eq!(v["hooks"]["SessionEnd"][0]["hooks"][0]["command"], "/usr/local/bin/agentwatch hook");
+        assert_eq!(
+            v["hooks"]["SessionEnd"][0]["hooks"][0]["command"],
+            "/usr/local/bin/agentwatch hook --agent claude-code"
+        );
+        assert_eq!(v["hooks"]["PermissionRequest"][0]["matcher"], "*");
+        assert!(v["hooks"]["PreCompact"].is_array());
         // Again: nothing to do.
-        assert!(plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap().done);
+        assert!(plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap().done);
         // Uninstall gives the original back.
-        let u = plan(Target::Hooks, Agent::ClaudeCode, true, &env(t.path()), Path::new(EXE)).unwrap();
+        let u = plan(Target::Hooks, Agent::ClaudeCode, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         apply(&u).unwrap();
         assert_eq!(std::fs::read_to_string(&settings).unwrap(), original);
     }
@@ -525,7 +734,7 @@ mod tests {
         .unwrap()
             + "\n";
         std::fs::write(&file, &original).unwrap();
-        let p = plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap();
+        let p = plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         assert_eq!(p.notes, vec!["remote: not a stdio server, left as it is"]);
         apply(&p).unwrap();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -549,8 +758,11 @@ mod tests {
             json!(["mcp-proxy", "--label", "db", "--", "python", "db.py"])
         );
         assert_eq!(v["mcpServers"]["remote"]["url"], "https://example.com/mcp");
-        assert!(plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), Path::new(EXE)).unwrap().done);
-        apply(&plan(Target::McpProxy, Agent::ClaudeCode, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        assert!(
+            plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap().done
+        );
+        apply(&plan(Target::McpProxy, Agent::ClaudeCode, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
     }
 
@@ -561,8 +773,9 @@ mod tests {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         let original = "# my settings\nmodel = \"gpt-5-codex\"\n\n[mcp_servers.docs]\ncommand = \"node\"\nargs = [\"docs.js\"] # local\n";
         std::fs::write(&file, original).unwrap();
-        apply(&plan(Target::Hooks, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
-        apply(&plan(Target::McpProxy, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        apply(&plan(Target::Hooks, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
+            .unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.starts_with("# my settings\n"), "{text}");
         let doc: toml_edit::DocumentMut = text.parse().unwrap();
@@ -575,8 +788,8 @@ mod tests {
             text.find("notify").unwrap() < text.find("[mcp_servers").unwrap(),
             "top-level key before tables:\n{text}"
         );
-        apply(&plan(Target::Hooks, Agent::Codex, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
-        apply(&plan(Target::McpProxy, Agent::Codex, true, &env(t.path()), Path::new(EXE)).unwrap()).unwrap();
+        apply(&plan(Target::Hooks, Agent::Codex, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, Agent::Codex, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
         let back = std::fs::read_to_string(&file).unwrap();
         let doc: toml_edit::DocumentMut = back.parse().unwrap();
         assert!(doc.get("notify").is_none());
@@ -590,8 +803,89 @@ mod tests {
         let file = t.path().join(".codex/config.toml");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, "notify = [\"notify-send\", \"codex\"]\n").unwrap();
-        let e = plan(Target::Hooks, Agent::Codex, false, &env(t.path()), Path::new(EXE)).unwrap_err().to_string();
-        assert!(e.contains("will not replace"), "{e}");
-        assert!(plan(Target::Hooks, Agent::Cursor, false, &env(t.path()), Path::new(EXE)).unwrap_err().is_usage());
+        let p = plan(Target::Hooks, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+        assert!(p.notes.iter().any(|n| n.contains("already runs a notify program")), "{:?}", p.notes);
+        apply(&p).unwrap();
+        let doc: toml_edit::DocumentMut = std::fs::read_to_string(&file).unwrap().parse().unwrap();
+        assert_eq!(doc["notify"].as_array().unwrap().get(0).and_then(|v| v.as_str()), Some("notify-send"));
+        assert!(doc["hooks"]["PermissionRequest"].is_array_of_tables(), "the hooks go in all the same");
+        assert!(
+            plan(Target::Hooks, Agent::Cursor, false, &env(t.path()), &Exe::new(Path::new(EXE)))
+                .unwrap_err()
+                .is_usage()
+        );
+    }
+
+    #[test]
+    fn the_chosen_data_dir_is_in_every_installed_command() {
+        let t = tempfile::tempdir().unwrap();
+        let exe = Exe { data_dir: Some("/srv/aw data".into()), ..Exe::new(Path::new(EXE)) };
+        for agent in [Agent::ClaudeCode, Agent::Codex, Agent::Gemini] {
+            apply(&plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap()).unwrap();
+        }
+        let claude = std::fs::read_to_string(t.path().join(".claude/settings.json")).unwrap();
+        let gemini = std::fs::read_to_string(t.path().join(".gemini/settings.json")).unwrap();
+        let codex = std::fs::read_to_string(t.path().join(".codex/config.toml")).unwrap();
+        assert!(
+            claude.contains("/usr/local/bin/agentwatch --data-dir '/srv/aw data' hook --agent claude-code"),
+            "{claude}"
+        );
+        assert!(gemini.contains("--data-dir '/srv/aw data' hook --agent gemini-cli"), "{gemini}");
+        assert!(codex.contains("--data-dir '/srv/aw data' hook --agent codex"), "{codex}");
+        assert!(
+            codex.contains(
+                r#"notify = ["/usr/local/bin/agentwatch", "--data-dir", "/srv/aw data", "hook", "--agent", "codex"]"#
+            ),
+            "{codex}"
+        );
+        // Installing again with another data dir updates the commands in place.
+        let other = Exe { data_dir: Some("/srv/other".into()), ..exe.clone() };
+        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &other).unwrap();
+        apply(&p).unwrap();
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(t.path().join(".claude/settings.json")).unwrap()).unwrap();
+        assert_eq!(v["hooks"]["Stop"].as_array().unwrap().len(), 1, "updated, not added twice");
+        assert!(v["hooks"]["Stop"][0]["hooks"][0]["command"].as_str().unwrap().contains("/srv/other"));
+    }
+
+    #[test]
+    fn gemini_and_codex_hooks_install_once_and_uninstall_cleanly() {
+        let t = tempfile::tempdir().unwrap();
+        let gemini = t.path().join(".gemini/settings.json");
+        let codex = t.path().join(".codex/config.toml");
+        std::fs::create_dir_all(gemini.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(codex.parent().unwrap()).unwrap();
+        let g0 = "{\n  \"security\": {\n    \"auth\": {\n      \"selectedType\": \"gemini-api-key\"\n    }\n  }\n}\n";
+        let c0 =
+            "model = \"gpt-5\"\n\n[[hooks.Stop]]\n[[hooks.Stop.hooks]]\ntype = \"command\"\ncommand = \"say done\"\n";
+        std::fs::write(&gemini, g0).unwrap();
+        std::fs::write(&codex, c0).unwrap();
+        let exe = Exe::new(Path::new(EXE));
+        for agent in [Agent::Gemini, Agent::Codex] {
+            apply(&plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap()).unwrap();
+            assert!(
+                plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap().done,
+                "{agent:?} twice: nothing to do"
+            );
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&gemini).unwrap()).unwrap();
+        assert_eq!(v["security"]["auth"]["selectedType"], "gemini-api-key");
+        let n = &v["hooks"]["Notification"][0]["hooks"][0];
+        assert_eq!((n["type"].as_str(), n["timeout"].as_u64()), (Some("command"), Some(5000)));
+        let doc: toml_edit::DocumentMut = std::fs::read_to_string(&codex).unwrap().parse().unwrap();
+        assert_eq!(doc["hooks"]["Stop"].as_array_of_tables().unwrap().len(), 2, "the user's Stop hook stays");
+        let perm = &doc["hooks"]["PermissionRequest"].as_array_of_tables().unwrap().get(0).unwrap()["hooks"];
+        assert_eq!(
+            perm.as_array_of_tables().unwrap().get(0).unwrap()["command"].as_str(),
+            Some("/usr/local/bin/agentwatch hook --agent codex")
+        );
+        for agent in [Agent::Gemini, Agent::Codex] {
+            apply(&plan(Target::Hooks, agent, true, &env(t.path()), &exe).unwrap()).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&gemini).unwrap(), g0);
+        let back: toml_edit::DocumentMut = std::fs::read_to_string(&codex).unwrap().parse().unwrap();
+        assert!(back.get("notify").is_none());
+        assert_eq!(back["hooks"]["Stop"].as_array_of_tables().unwrap().len(), 1);
+        assert!(back["hooks"].get("PermissionRequest").is_none());
     }
 }

@@ -1,13 +1,17 @@
 //! `agentwatch hooks install|uninstall` and `agentwatch mcp-proxy install|uninstall`.
 
-use agentwatch_core::install::{Agent, Target, apply, plan};
+use std::path::Path;
+
+use agentwatch_core::api::ApiInfo;
+use agentwatch_core::install::{Agent, Exe, Target, apply, plan};
+use agentwatch_core::paths::{DATA_DIR_ENV, Dirs};
 use agentwatch_core::sources::SourceEnv;
 use agentwatch_core::{Error, Result};
 
 use crate::cli::{InstallArgs, InstallCmd};
 use crate::output::emit;
 
-pub fn run(target: Target, c: &InstallCmd) -> Result<()> {
+pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()> {
     let (a, uninstall): (&InstallArgs, bool) = match c {
         InstallCmd::Install(a) => (a, false),
         InstallCmd::Uninstall(a) => (a, true),
@@ -16,6 +20,25 @@ pub fn run(target: Target, c: &InstallCmd) -> Result<()> {
     let exe = std::env::current_exe()
         .and_then(|e| e.canonicalize())
         .map_err(|e| Error::Other(format!("cannot find the agentwatch binary: {e}")))?;
+    let mut exe = Exe::new(&exe);
+    // A data dir the person chose (flag or variable) goes into the installed
+    // commands: the agents run them without that variable.
+    if data_dir.is_some() || std::env::var_os(DATA_DIR_ENV).is_some_and(|v| !v.is_empty()) {
+        let dirs = Dirs::resolve(data_dir)?;
+        exe.data_dir = Some(std::path::absolute(&dirs.data).map_err(|e| Error::io(&dirs.data, e))?);
+    }
+    if a.http && !uninstall {
+        let dirs = Dirs::resolve(data_dir)?;
+        let info = ApiInfo::read(&dirs)?.ok_or_else(|| {
+            Error::Other(
+                "the API has not run yet (start `agentwatch daemon` or the app first): no port or token".into(),
+            )
+        })?;
+        let token = info.hook_token.ok_or_else(|| {
+            Error::Other("api.json has no hook token yet: start `agentwatch daemon` once, then try again".into())
+        })?;
+        exe.http = Some((format!("http://127.0.0.1:{}", info.port), token));
+    }
     let p = plan(target, agent, uninstall, &SourceEnv::from_process(), &exe)?;
     let what = match target {
         Target::Hooks => "agentwatch hooks",

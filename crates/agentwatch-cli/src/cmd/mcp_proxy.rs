@@ -11,7 +11,7 @@ use crate::cli::McpProxyArgs;
 
 pub fn run(data_dir: Option<&Path>, a: &McpProxyArgs) -> Result<()> {
     if let Some(c) = &a.command {
-        return super::install::run(Target::McpProxy, c);
+        return super::install::run(data_dir, Target::McpProxy, c);
     }
     if a.server.is_empty() {
         return Err(Error::Usage("give the MCP server to run after --, e.g. `agentwatch mcp-proxy -- npx -y @modelcontextprotocol/server-everything`".into()));

@@ -40,7 +40,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Status(a) => status::run(data_dir, a.format),
         Command::Api(c) => api::run(data_dir, &c),
         Command::Hook(a) => hook::run(data_dir, &a),
-        Command::Hooks(c) => install::run(agentwatch_core::install::Target::Hooks, &c),
+        Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),
         Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
     }
 }

@@ -48,6 +48,10 @@ const API_FILE: &str = "api.json";
 pub struct ApiInfo {
     pub port: u16,
     pub token: String,
+    /// A token that can only post hook events (`POST /api/hooks/…`): the one
+    /// Claude Code's `http` hooks carry in its settings file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_token: Option<String>,
 }
 
 impl ApiInfo {
@@ -66,16 +70,16 @@ impl ApiInfo {
     /// The token to use with `port`: the existing one, or a new one.
     pub fn ensure(dirs: &Dirs, port: u16) -> Result<ApiInfo> {
         let info = match ApiInfo::read(dirs)? {
-            Some(i) => ApiInfo { port, token: i.token },
-            None => ApiInfo { port, token: new_token() },
+            Some(i) => ApiInfo { port, token: i.token, hook_token: Some(i.hook_token.unwrap_or_else(new_token)) },
+            None => ApiInfo { port, token: new_token(), hook_token: Some(new_token()) },
         };
         info.write(dirs)?;
         Ok(info)
     }
 
-    /// Replaces the token.
+    /// Replaces the tokens.
     pub fn rotate(dirs: &Dirs, port: u16) -> Result<ApiInfo> {
-        let info = ApiInfo { port, token: new_token() };
+        let info = ApiInfo { port, token: new_token(), hook_token: Some(new_token()) };
         info.write(dirs)?;
         Ok(info)
     }
@@ -124,8 +128,9 @@ pub struct ApiContext {
 struct Inner {
     dirs: Dirs,
     info: ApiInfo,
-    /// The token in force: re-read when api.json changes (rotate-token).
-    token: Mutex<(Option<std::time::SystemTime>, String)>,
+    /// The tokens in force (the API's, the hooks'): re-read when api.json
+    /// changes (rotate-token).
+    token: Mutex<(Option<std::time::SystemTime>, String, Option<String>)>,
     pool: Mutex<Vec<Store>>,
     prices: RwLock<Arc<PriceBook>>,
     config: RwLock<Config>,
@@ -140,7 +145,7 @@ impl ApiContext {
         Ok(ApiContext {
             inner: Arc::new(Inner {
                 dirs: dirs.clone(),
-                token: Mutex::new((None, info.token.clone())),
+                token: Mutex::new((None, info.token.clone(), info.hook_token.clone())),
                 info,
                 pool: Mutex::new(Vec::new()),
                 prices: RwLock::new(Arc::new(prices)),
@@ -163,8 +168,9 @@ impl ApiContext {
         self.inner.info.port
     }
 
-    /// The current token, from api.json (cached until the file changes).
-    fn token(&self) -> String {
+    /// The current tokens, from api.json (cached until the file changes):
+    /// the API's, and the hooks' own.
+    fn tokens(&self) -> (String, Option<String>) {
         let path = self.inner.dirs.data.join(API_FILE);
         let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut t = self.inner.token.lock().expect("token lock");
@@ -172,9 +178,9 @@ impl ApiContext {
             && mtime != t.0
             && let Ok(Some(info)) = ApiInfo::read(&self.inner.dirs)
         {
-            *t = (mtime, info.token);
+            *t = (mtime, info.token, info.hook_token);
         }
-        t.1.clone()
+        (t.1.clone(), t.2.clone())
     }
 
     pub fn config(&self) -> Config {
@@ -296,9 +302,13 @@ fn check(ctx: &ApiContext, h: &HeaderMap, method: &Method, path: &str, port: u16
         return Ok(());
     }
     let token = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let (api, hooks) = ctx.tokens();
+    // The hook token posts hook events and does nothing else.
+    let hook_call = method == Method::POST && path.starts_with("/api/hooks/");
     match token {
         None => Err(ApiError(StatusCode::UNAUTHORIZED, "missing bearer token (see api.json in the data dir)".into())),
-        Some(t) if constant_time_eq(t.trim().as_bytes(), ctx.token().as_bytes()) => Ok(()),
+        Some(t) if constant_time_eq(t.trim().as_bytes(), api.as_bytes()) => Ok(()),
+        Some(t) if hook_call && hooks.is_some_and(|h| constant_time_eq(t.trim().as_bytes(), h.as_bytes())) => Ok(()),
         Some(_) => Err(ApiError(StatusCode::UNAUTHORIZED, "wrong bearer token".into())),
     }
 }

@@ -26,6 +26,24 @@ pub fn routes() -> Router<ApiContext> {
         .route("/api/blocks", get(blocks))
         .route("/api/fleet-health", get(fleet))
         .route("/api/events", get(super::events::stream))
+        .route("/api/hooks/{agent}", axum::routing::post(hook))
+}
+
+/// `POST /api/hooks/{agent}`: a hook event posted by the agent itself
+/// (Claude Code's `http` hooks), recorded as `agentwatch hook` records it.
+async fn hook(State(ctx): State<ApiContext>, Path(agent): Path<String>, Json(payload): Json<Value>) -> Reply {
+    let out = ctx
+        .blocking(move |c| {
+            c.with_store(|s| {
+                let env = crate::sources::SourceEnv::from_process();
+                crate::hooks::record(s, &c.config(), &env, &agent, &payload, crate::util::now_ms())
+            })
+        })
+        .await?;
+    ctx.hub().notify();
+    tracing::debug!(session = out.session_id, event = out.event, "hook event over HTTP");
+    // Claude Code reads a 2xx body like a command hook's output: nothing to say.
+    Ok(Json(json!({})))
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {

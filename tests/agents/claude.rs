@@ -1,0 +1,269 @@
+//! Claude Code 2.1.197, driven offline: its session registry, transcript and
+//! hooks against what agentwatch shows.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::harness::*;
+use crate::support::*;
+
+const AGENT: &str = "claude-code";
+const KEY: &str = "sk-ant-api03-aw-stub-key-0123456789abcdefghijklmnopqrstuvwxyz-AAAAAAAA";
+const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
+
+/// Claude Code in this test's home, talking to the stub.
+struct Claude<'a> {
+    env: &'a Env,
+    stub: Stub,
+    tmux: Tmux,
+}
+
+impl<'a> Claude<'a> {
+    /// Onboarding done, the test's folders trusted, the stub's key approved:
+    /// what a person has after their first start.
+    fn new(env: &'a Env) -> Claude<'a> {
+        let approved = &KEY[KEY.len() - 20..];
+        let state = json!({
+            "hasCompletedOnboarding": true,
+            "lastOnboardingVersion": "2.1.197",
+            "theme": "dark",
+            "numStartups": 1,
+            "autoUpdates": false,
+            "customApiKeyResponses": {"approved": [approved], "rejected": []},
+            "projects": {env.root.display().to_string(): {"hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true}}
+        });
+        std::fs::write(env.home.join(".claude.json"), state.to_string()).unwrap();
+        Claude { env, stub: Stub::start(env), tmux: Tmux::new() }
+    }
+
+    fn vars(&self) -> Vec<(String, String)> {
+        let mut v = base_vars(self.env);
+        for (k, val) in [
+            ("ANTHROPIC_BASE_URL", self.stub.url()),
+            ("ANTHROPIC_API_KEY", KEY.to_string()),
+            ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
+            ("DISABLE_AUTOUPDATER", "1".into()),
+            ("DISABLE_TELEMETRY", "1".into()),
+            ("DISABLE_ERROR_REPORTING", "1".into()),
+        ] {
+            v.push((k.into(), val));
+        }
+        v
+    }
+
+    /// Starts `claude` in terminal `name`, waits for its prompt; returns the
+    /// terminal's pid (Claude Code's own, started directly).
+    fn start(&self, name: &str, proj: &Path) -> u32 {
+        self.start_with(name, proj, &[agent_bin("claude").display().to_string()])
+    }
+
+    fn start_with(&self, name: &str, proj: &Path, argv: &[String]) -> u32 {
+        let pid = self.tmux.open(name, proj, &self.vars(), argv);
+        self.tmux.wait_screen(name, "Claude Code's prompt", |s| s.contains('❯'));
+        pid
+    }
+
+    fn prompt(&self, name: &str, text: &str) {
+        self.tmux.type_line(name, text);
+    }
+}
+
+fn watch(env: &Env) -> Watch<'_> {
+    Watch { env, agent: AGENT }
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_every_state_from_its_own_registry_on_a_fresh_install() {
+    let env = Env::new();
+    // A fresh install: no ~/.claude at all (the daemon waits for it to appear).
+    std::fs::remove_dir_all(&env.claude).unwrap();
+    quick_alerts(&env);
+    let c = Claude::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/web-app");
+    let pid = c.start("main", &proj);
+
+    // Started, nothing sent: waiting for input, as its registry says; never working.
+    let d = w.wait_state(pid, "waiting", Some("input"));
+    wait_for(SETTLE, "the registry to be the signal", || {
+        (w.show(pid)["session"]["stateSignal"] == "registry").then_some(())
+    });
+    assert_eq!(d["session"]["pid"], pid);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!w.history(pid).iter().any(|s| s == "working"), "working before any prompt: {:?}", w.history(pid));
+    assert!(w.alerts(pid, "waiting").is_empty(), "a fresh prompt is no news");
+
+    // A prompt: working, then its turn ends: waiting, and after the delay an alert.
+    c.prompt("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    let waiting = w.wait_alert(pid, "waiting");
+    assert_eq!(waiting["title"], "Claude Code in web-app is waiting for you");
+
+    // A permission prompt: the tool is named, the alert comes at once.
+    c.prompt("main", "run AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"], json!({"name": "Bash", "summary": TOOL}));
+    let asks = w.wait_alert(pid, "permission");
+    assert_eq!(asks["title"], format!("Claude Code in web-app asks permission: Bash({TOOL})"));
+    assert!(asks["resolvedAt"].is_null());
+
+    // Approved: working again, the alert withdrawn, the tool really ran.
+    c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    assert!(proj.join("aw-tool-ran.txt").exists(), "the approved tool ran");
+    w.wait_state(pid, "waiting", Some("input"));
+
+    // Its question tool: a question, at once.
+    c.prompt("main", "AW_ASK me");
+    let d = w.wait_state(pid, "waiting", Some("question"));
+    assert_eq!(d["session"]["pendingTool"]["summary"], "Which colour should the marker be?");
+    assert_eq!(w.wait_alert(pid, "question")["body"], "Which colour should the marker be?");
+    c.tmux.wait_screen("main", "the question", |s| s.contains("Blue"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+
+    // /exit at the prompt: completed, and nobody died.
+    c.prompt("main", "/exit");
+    let d = w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty(), "{d}");
+    let history = w.history(pid);
+    assert_eq!(history.first().map(String::as_str), Some("waiting:input"), "{history:?}");
+    for s in ["waiting:permission", "waiting:question", "completed"] {
+        assert!(history.contains(&s.to_string()), "{s} in {history:?}");
+    }
+    // Every change says which signal decided it.
+    assert!(d["stateHistory"].as_array().unwrap().iter().all(|c| c["signal"].is_string()), "{d}");
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_closing_the_terminal_at_the_prompt_is_completed_not_dead() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let pid = c.start("main", &env.root.join("src/api"));
+    w.wait_state(pid, "waiting", Some("input"));
+    c.tmux.close("main");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_killed_mid_turn_or_at_a_permission_prompt_died_once() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    // Mid-turn.
+    let a = c.start("a", &env.root.join("src/one"));
+    c.prompt("a", "AW_SLOW please");
+    w.wait_state(a, "working", None);
+    // With a permission prompt open.
+    let b = c.start("b", &env.root.join("src/two"));
+    c.prompt("b", "run AW_TOOL please");
+    w.wait_state(b, "waiting", Some("permission"));
+    w.wait_alert(b, "permission");
+    kill9(&[a, b]);
+    let d = w.wait_state(a, "dead", None);
+    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "process exited mid-turn");
+    let d = w.wait_state(b, "dead", None);
+    assert_eq!(
+        d["stateHistory"].as_array().unwrap().last().unwrap()["reason"],
+        "process exited with a permission prompt open"
+    );
+    for (id, project) in [(a, "one"), (b, "two")] {
+        let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(id, "died")).filter(|a| !a.is_empty()));
+        assert_eq!(died.len(), 1);
+        assert_eq!(died[0]["title"], format!("Claude Code in {project} died"));
+    }
+    // The prompt nobody will answer now is withdrawn; a few scans later still one alert each.
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(b, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    let seen = env.last_scan();
+    wait_for(SETTLE, "three more scans", || (env.last_scan() >= seen + 3).then_some(()));
+    assert_eq!(w.alerts(a, "died").len() + w.alerts(b, "died").len(), 2);
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_with_hooks_installed_denied_and_approved_tools_and_ctrl_d() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let out = install_hooks(&env, AGENT);
+    assert!(out.contains("Installed agentwatch hooks for claude-code"), "{out}");
+    let settings = std::fs::read_to_string(env.claude.join("settings.json")).unwrap();
+    assert!(settings.contains("PermissionRequest") && settings.contains(&format!("--data-dir {}", env.data.display())));
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/hooked");
+    let pid = c.start("main", &proj);
+    w.wait_state(pid, "waiting", Some("input"));
+    // The hooks registered the same session (not a second one).
+    wait_for(SETTLE, "a hook's heartbeat", || w.show(pid)["session"]["heartbeatAgeSeconds"].as_i64().map(|_| ()));
+
+    // Denied: no hook says so; the registry does.
+    c.prompt("main", "run AW_TOOL please");
+    w.wait_state(pid, "waiting", Some("permission"));
+    c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+    c.tmux.keys("main", &["Escape"]);
+    w.wait_state(pid, "waiting", Some("input"));
+    assert!(!proj.join("aw-tool-ran.txt").exists(), "denied");
+
+    // Approved: the PostToolUse hook counts the call.
+    c.prompt("main", "again AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"]["name"], "Bash");
+    c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    let d = w.show(pid);
+    assert_eq!(
+        (d["session"]["toolCallCount"].as_u64(), d["session"]["lastToolName"].as_str()),
+        (Some(1), Some("Bash"))
+    );
+    assert_eq!(d["toolCalls"][0]["source"], "hook");
+
+    // Ctrl-D twice: completed (SessionEnd), nobody died.
+    c.tmux.keys("main", &["C-d"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    c.tmux.keys("main", &["C-d"]);
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+    let only = env.json(&["sessions"])["sessions"].as_array().unwrap().iter().filter(|s| s["agent"] == AGENT).count();
+    assert_eq!(only, 1, "one session for the process, the registry and the hooks");
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_started_through_a_shell_is_the_agent_not_the_shell() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    // As tmux and launch scripts start it: the shell outlives the agent.
+    let script = format!("{}; echo claude-exited; sleep 120", agent_bin("claude").display());
+    let shell = c.start_with("main", &env.root.join("src/wrapped"), &["bash".into(), "-c".into(), script]);
+    let agent = wait_for(SETTLE, "claude under the shell", || children(shell).into_iter().next());
+    let s = w.session_of(agent);
+    assert_eq!(s["pid"], agent, "keyed to claude, not to the shell {shell}");
+    w.wait_state(agent, "waiting", Some("input"));
+    c.prompt("main", "/exit");
+    c.tmux.wait_screen("main", "the shell going on", |s| s.contains("claude-exited"));
+    w.wait_state(agent, "completed", None);
+    assert!(alive(shell), "the shell lives on");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(env.session_with_pid(shell, &["--no-ingest", "--active"]).is_none(), "the shell is no session");
+}

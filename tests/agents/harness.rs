@@ -1,0 +1,241 @@
+//! Driving the real agent CLIs like a person: in tmux, against the loopback
+//! model stub, with a real agentwatch daemon watching.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// How long a state may take to show in these tests: generous, so a busy
+/// CI machine does not fail them. How fast states really show is measured
+/// in bench/agent-latency, not asserted here.
+pub const SETTLE: u64 = 30;
+
+/// An agent CLI installed by tests/agents/install.sh.
+pub fn agent_bin(name: &str) -> PathBuf {
+    let p = repo_root().join("tests/agents/node_modules/.bin").join(name);
+    assert!(p.exists(), "{} is missing: run tests/agents/install.sh (make agents does)", p.display());
+    p
+}
+
+/// The loopback model stub (tests/agents/model_stub.py).
+pub struct Stub {
+    _proc: Proc,
+    pub port: u16,
+}
+
+impl Stub {
+    pub fn start(env: &Env) -> Stub {
+        let port_file = env.root.join("stub.port");
+        let proc = env.spawn(
+            Path::new("python3"),
+            &[
+                repo_root().join("tests/agents/model_stub.py").to_str().unwrap(),
+                "--port-file",
+                port_file.to_str().unwrap(),
+                "--log",
+                env.root.join("stub.log").to_str().unwrap(),
+            ],
+            &env.root,
+        );
+        let port =
+            wait_for(10, "the model stub's port", || std::fs::read_to_string(&port_file).ok()?.trim().parse().ok());
+        Stub { _proc: proc, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+static SOCKETS: AtomicUsize = AtomicUsize::new(0);
+
+/// A tmux server of the test's own: one terminal per agent.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    pub fn new() -> Tmux {
+        let socket = format!("aw-test-{}-{}", std::process::id(), SOCKETS.fetch_add(1, Ordering::Relaxed));
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed by make test")
+    }
+
+    /// Opens a terminal `name` in `cwd` running `argv` with exactly the
+    /// environment `vars`; returns the pid of the terminal's process.
+    pub fn open(&self, name: &str, cwd: &Path, vars: &[(String, String)], argv: &[String]) -> u32 {
+        std::fs::create_dir_all(cwd).unwrap();
+        let mut cmd = vec!["exec".to_string(), "env".into(), "-i".into()];
+        cmd.extend(vars.iter().map(|(k, v)| shell_quote(&format!("{k}={v}"))));
+        cmd.extend(argv.iter().map(|a| shell_quote(a)));
+        let line = cmd.join(" ");
+        let o =
+            self.tmux(&["new-session", "-d", "-s", name, "-x", "200", "-y", "50", "-c", cwd.to_str().unwrap(), &line]);
+        assert!(o.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&o.stderr));
+        let o = self.tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"]);
+        String::from_utf8_lossy(&o.stdout).trim().parse().expect("the pane's pid")
+    }
+
+    /// Sends tmux key names (`Enter`, `Escape`, `C-d`, `BTab`).
+    pub fn keys(&self, name: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", name];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+
+    /// Types a line as a person would, then Enter.
+    pub fn type_line(&self, name: &str, text: &str) {
+        self.tmux(&["send-keys", "-t", name, "-l", text]);
+        std::thread::sleep(Duration::from_millis(400));
+        self.keys(name, &["Enter"]);
+    }
+
+    pub fn screen(&self, name: &str) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", name]).stdout).into_owned()
+    }
+
+    pub fn wait_screen(&self, name: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + Duration::from_secs(SETTLE);
+        loop {
+            let s = self.screen(name);
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < until, "timed out waiting for {what}; the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Closes the terminal, as closing its window does (SIGHUP).
+    pub fn close(&self, name: &str) {
+        self.tmux(&["kill-session", "-t", name]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The basic environment every agent gets: the test's home, a terminal.
+pub fn base_vars(env: &Env) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), env.home.display().to_string()),
+        ("TERM".into(), "xterm-256color".into()),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("SHELL".into(), "/bin/bash".into()),
+        ("TZ".into(), "UTC".into()),
+    ]
+}
+
+/// Sends SIGKILL to `pids`.
+pub fn kill9(pids: &[u32]) {
+    for p in pids {
+        let _ = Command::new("kill").args(["-KILL", &p.to_string()]).status();
+    }
+}
+
+/// The pids of `pid`'s children.
+pub fn children(pid: u32) -> Vec<u32> {
+    let out = Command::new("pgrep").args(["-P", &pid.to_string()]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+pub fn alive(pid: u32) -> bool {
+    // A zombie is no longer running.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+/// The test's view of agentwatch: sessions followed by their process's pid
+/// (a session's id may change once: a process seen before its transcript
+/// or hooks gets an id of its own, merged into theirs when they appear).
+pub struct Watch<'a> {
+    pub env: &'a Env,
+    pub agent: &'static str,
+}
+
+impl Watch<'_> {
+    /// The agent's session whose process is `pid`, once the daemon has seen it.
+    pub fn session_of(&self, pid: u32) -> Value {
+        wait_for(SETTLE, &format!("the daemon to see {} (pid {pid})", self.agent), || {
+            self.env.session_with_pid(pid, &["--no-ingest"]).filter(|s| s["agent"] == self.agent)
+        })
+    }
+
+    /// The session's detail (state history, tool calls, alerts).
+    pub fn show(&self, pid: u32) -> Value {
+        let id = self.session_of(pid)["sessionId"].as_str().unwrap().to_string();
+        self.env.json(&["sessions", "show", &id, "--no-ingest"])
+    }
+
+    /// Waits until the session's state (and what it waits for) is `state`;
+    /// returns the session's detail.
+    pub fn wait_state(&self, pid: u32, state: &str, waiting_for: Option<&str>) -> Value {
+        let started = Instant::now();
+        let until = started + Duration::from_secs(SETTLE);
+        loop {
+            let d = self.show(pid);
+            let s = &d["session"];
+            if s["state"] == state && s["waitingFor"].as_str() == waiting_for {
+                eprintln!("{}: {state} {waiting_for:?} after {:.1} s", self.agent, started.elapsed().as_secs_f64());
+                return d;
+            }
+            assert!(
+                Instant::now() < until,
+                "{}: timed out waiting for {state} {waiting_for:?}; the session now:\n{}",
+                self.agent,
+                serde_json::to_string_pretty(&d).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// The states the session went through, in order (with what it waited for).
+    pub fn history(&self, pid: u32) -> Vec<String> {
+        self.show(pid)["stateHistory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| match c["waitingFor"].as_str() {
+                Some(w) => format!("{}:{w}", c["to"].as_str().unwrap()),
+                None => c["to"].as_str().unwrap().to_string(),
+            })
+            .collect()
+    }
+
+    /// The session's alerts of `kind`, oldest first.
+    pub fn alerts(&self, pid: u32, kind: &str) -> Vec<Value> {
+        self.show(pid)["alerts"].as_array().unwrap().iter().filter(|a| a["kind"] == kind).cloned().collect()
+    }
+
+    pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {
+        wait_for(SETTLE, &format!("a {kind} alert"), || self.alerts(pid, kind).into_iter().next())
+    }
+}
+
+/// agentwatch's settings for these tests: the waiting alert after 3 s.
+pub fn quick_alerts(env: &Env) {
+    std::fs::create_dir_all(&env.config).unwrap();
+    std::fs::write(env.config.join("config.toml"), "waiting_alert_delay_secs = 3\n").unwrap();
+}
+
+/// Runs `agentwatch hooks install --agent <agent>` for this test's home
+/// (the test's data dir goes into the installed commands).
+pub fn install_hooks(env: &Env, agent: &str) -> String {
+    env.ok(&["hooks", "install", "--agent", agent])
+}
