@@ -1,1 +1,213 @@
-//! Codex, driven offline.
+//! Codex 0.171, driven offline: its rollout, hooks and background server
+//! against what agentwatch shows.
+//!
+//! Codex records nothing while an approval waits, so the permission rows run
+//! with agentwatch's hooks installed (Codex asks to trust them at start, and
+//! the test answers as a person would).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::harness::*;
+use crate::support::*;
+
+const AGENT: &str = "codex";
+const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
+
+struct Codex<'a> {
+    env: &'a Env,
+    tmux: Tmux,
+    _stub: Stub,
+}
+
+impl<'a> Codex<'a> {
+    /// A custom provider pointing at the stub, the test's folders trusted.
+    fn new(env: &'a Env) -> Codex<'a> {
+        let stub = Stub::start(env);
+        let config = format!(
+            r#"model = "aw-stub-model"
+model_provider = "awstub"
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[model_providers.awstub]
+name = "agentwatch stub"
+base_url = "{url}/v1"
+wire_api = "responses"
+env_key = "AW_STUB_KEY"
+request_max_retries = 0
+stream_max_retries = 0
+"#,
+            url = stub.url()
+        );
+        std::fs::create_dir_all(&env.codex).unwrap();
+        std::fs::write(env.codex.join("config.toml"), config).unwrap();
+        Codex { env, tmux: Tmux::new(), _stub: stub }
+    }
+
+    fn trust(&self, proj: &Path) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(self.env.codex.join("config.toml")).unwrap();
+        std::io::Write::write_all(
+            &mut f,
+            format!("\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n", proj.display()).as_bytes(),
+        )
+        .unwrap();
+    }
+
+    /// Starts `codex` (with `args`) in terminal `name` and waits for its
+    /// prompt; with `review`, Codex first asks to review agentwatch's new
+    /// hooks, and they are trusted as a person would. Returns the terminal's
+    /// pid (Codex's node launcher).
+    fn start(&self, name: &str, proj: &Path, args: &[&str], review: bool) -> u32 {
+        self.trust(proj);
+        let mut vars = base_vars(self.env);
+        vars.push(("AW_STUB_KEY".into(), "stub-key".into()));
+        let mut argv = vec![agent_bin("codex").display().to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let pid = self.tmux.open(name, proj, &vars, &argv);
+        // Codex asks to review new hooks about a second after its prompt shows.
+        if review {
+            self.tmux.wait_screen(name, "Codex asking to review the hooks", |s| s.contains("Hooks need review"));
+            self.tmux.keys(name, &["2"]);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            self.tmux.keys(name, &["Enter"]);
+            self.tmux.wait_screen(name, "the review closed", |s| !s.contains("Hooks need review"));
+        }
+        self.tmux.wait_screen(name, "Codex's prompt", |s| s.contains("Ask Codex") || s.contains('›'));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        pid
+    }
+
+    fn approve(&self, name: &str) {
+        self.tmux.wait_screen(name, "the approval prompt", |s| s.contains("Would you like to run"));
+        self.tmux.keys(name, &["y"]);
+    }
+}
+
+impl Drop for Codex<'_> {
+    /// Codex's background server outlives its terminal: stop it.
+    fn drop(&mut self) {
+        let home = self.env.codex.display().to_string();
+        let _ = std::process::Command::new("pkill").args(["-KILL", "-f", &home]).status();
+    }
+}
+
+fn watch(env: &Env) -> Watch<'_> {
+    Watch { env, agent: AGENT }
+}
+
+#[test]
+#[ignore = "drives the real Codex: make agents"]
+fn codex_every_state_with_its_hooks_and_background_server() {
+    let env = Env::new();
+    quick_alerts(&env);
+    let c = Codex::new(&env);
+    let out = install_hooks(&env, AGENT);
+    assert!(out.contains("Trust all and continue"), "the installer says Codex will ask: {out}");
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/api");
+    // As a person starts it: plain `codex`, which runs a background server.
+    let pid = c.start("main", &proj, &[], true);
+
+    // Nothing sent yet (no rollout either): waiting for input, never working.
+    w.wait_state(pid, "waiting", Some("input"));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+
+    c.tmux.type_line("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    assert_eq!(w.wait_alert(pid, "waiting")["title"], "Codex in api is waiting for you");
+    // The process, its rollout and its hooks are one session.
+    let s = w.session_of(pid);
+    assert!(s["externalId"].is_string() && s["transcriptPath"].as_str().is_some_and(|p| p.contains("rollout-")), "{s}");
+
+    c.tmux.type_line("main", "run AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"], json!({"name": "Bash", "summary": TOOL}));
+    assert_eq!(d["session"]["stateSignal"], "hook");
+    assert_eq!(w.wait_alert(pid, "permission")["title"], format!("Codex in api asks permission: Bash({TOOL})"));
+    c.approve("main");
+    w.wait_state(pid, "working", None);
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    w.wait_state(pid, "waiting", Some("input"));
+    assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
+
+    // Codex asks questions in Plan mode.
+    c.tmux.keys("main", &["BTab"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    c.tmux.type_line("main", "AW_ASK me");
+    let d = w.wait_state(pid, "waiting", Some("question"));
+    assert_eq!(d["session"]["pendingTool"]["summary"], "Which colour should the marker be?");
+    w.wait_alert(pid, "question");
+    c.tmux.wait_screen("main", "the question", |s| s.contains("Blue"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+
+    // /exit: the terminal client quits at the prompt; completed, nobody died
+    // (the background server keeps the idle thread a minute longer).
+    c.tmux.type_line("main", "/exit");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Codex: make agents"]
+fn codex_closing_the_terminal_at_the_prompt_is_completed() {
+    let env = Env::new();
+    let c = Codex::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let pid = c.start("main", &env.root.join("src/web"), &["--no-daemon"], false);
+    w.wait_state(pid, "waiting", Some("input"));
+    c.tmux.close("main");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Codex: make agents"]
+fn codex_killed_mid_turn_or_at_an_approval_died_once() {
+    let env = Env::new();
+    let c = Codex::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    // Without its background server, the terminal's process is the agent.
+    let a = c.start("a", &env.root.join("src/one"), &["--no-daemon"], true);
+    c.tmux.type_line("a", "AW_SLOW please");
+    w.wait_state(a, "working", None);
+    // The hooks are trusted now: no second review.
+    let b = c.start("b", &env.root.join("src/two"), &["--no-daemon"], false);
+    c.tmux.type_line("b", "run AW_TOOL please");
+    w.wait_state(b, "waiting", Some("permission"));
+    // kill -9 the agent: the native codex, then the node launcher above it.
+    for pid in [a, b] {
+        let mut all = children(pid);
+        all.push(pid);
+        kill9(&all);
+    }
+    let d = w.wait_state(a, "dead", None);
+    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "process exited mid-turn");
+    let d = w.wait_state(b, "dead", None);
+    assert_eq!(
+        d["stateHistory"].as_array().unwrap().last().unwrap()["reason"],
+        "process exited with a permission prompt open"
+    );
+    for (pid, project) in [(a, "one"), (b, "two")] {
+        let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(pid, "died")).filter(|a| !a.is_empty()));
+        assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some(format!("Codex in {project} died").as_str())));
+    }
+}

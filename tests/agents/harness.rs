@@ -142,11 +142,12 @@ pub fn base_vars(env: &Env) -> Vec<(String, String)> {
     ]
 }
 
-/// Sends SIGKILL to `pids`.
+/// Sends SIGKILL to `pids`, in that order, at once.
 pub fn kill9(pids: &[u32]) {
-    for p in pids {
-        let _ = Command::new("kill").args(["-KILL", &p.to_string()]).status();
-    }
+    let mut c = Command::new("kill");
+    c.arg("-KILL");
+    c.args(pids.iter().map(|p| p.to_string()));
+    let _ = c.status();
 }
 
 /// The pids of `pid`'s children.
@@ -172,15 +173,36 @@ pub struct Watch<'a> {
 impl Watch<'_> {
     /// The agent's session whose process is `pid`, once the daemon has seen it.
     pub fn session_of(&self, pid: u32) -> Value {
-        wait_for(SETTLE, &format!("the daemon to see {} (pid {pid})", self.agent), || {
-            self.env.session_with_pid(pid, &["--no-ingest"]).filter(|s| s["agent"] == self.agent)
-        })
+        let until = Instant::now() + Duration::from_secs(SETTLE);
+        loop {
+            let all = self.env.json(&["sessions", "--no-ingest", "--limit", "1000"]);
+            let found =
+                all["sessions"].as_array().unwrap().iter().find(|s| s["pid"] == pid && s["agent"] == self.agent);
+            if let Some(s) = found {
+                return s.clone();
+            }
+            assert!(
+                Instant::now() < until,
+                "timed out waiting for the daemon to see {} (pid {pid}); the sessions:\n{}",
+                self.agent,
+                serde_json::to_string_pretty(&all).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(150));
+        }
     }
 
     /// The session's detail (state history, tool calls, alerts).
     pub fn show(&self, pid: u32) -> Value {
-        let id = self.session_of(pid)["sessionId"].as_str().unwrap().to_string();
-        self.env.json(&["sessions", "show", &id, "--no-ingest"])
+        for _ in 0..20 {
+            let id = self.session_of(pid)["sessionId"].as_str().unwrap().to_string();
+            let o = self.env.run(&["sessions", "show", &id, "--no-ingest", "--format", "json"]);
+            if o.status.success() {
+                return serde_json::from_slice(&o.stdout).unwrap();
+            }
+            // Merged into its transcript's or hooks' session meanwhile: look again.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the session of pid {pid} keeps vanishing");
     }
 
     /// Waits until the session's state (and what it waits for) is `state`;

@@ -198,8 +198,12 @@ impl Collector {
             let Some(s) = store.session_by_pk(s.pk)? else {
                 continue; // merged away this scan
             };
-            // The agent carries the session on without this process.
-            if let (Some(ext), Some(src)) = (&s.external_id, self.source(&s.agent))
+            let (turn, activity) = self.turn_and_activity(&s, last_observed(&s), None);
+            // Mid-turn, the agent may carry the session on without this
+            // process (Codex's background server after its terminal quit).
+            let mid_turn = turn.as_ref().is_some_and(|t| t.turn != Turn::IDLE && t.turn != Turn::Ended);
+            if mid_turn
+                && let (Some(ext), Some(src)) = (&s.external_id, self.source(&s.agent))
                 && src.continues_without_process(ext)
             {
                 store.release_process(s.pk)?;
@@ -218,7 +222,6 @@ impl Collector {
                 self.apply(store, &s, &inputs, turn.as_ref(), why, &mut report)?;
                 continue;
             }
-            let (turn, activity) = self.turn_and_activity(&s, last_observed(&s), None);
             let inputs = Inputs {
                 now,
                 process: Process::Gone,

@@ -248,6 +248,21 @@ pub fn open_files(_pid: u32) -> Vec<PathBuf> {
     Vec::new()
 }
 
+/// Whether a running process named `name` holds `path` open.
+#[cfg(target_os = "linux")]
+pub fn held_open_by(name: &str, path: &std::path::Path) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return false };
+    dir.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()).any(|pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
+            && open_files(pid).iter().any(|p| p == path)
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn held_open_by(_name: &str, _path: &std::path::Path) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

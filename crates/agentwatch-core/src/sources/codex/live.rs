@@ -112,12 +112,19 @@ fn line_turn(v: &Value) -> Option<LineTurn> {
     }
 }
 
-/// Whether Codex's background server still holds the thread (its writer
-/// lock is there): the session goes on after its terminal client quit.
+/// Whether a Codex process (its background server) still holds the
+/// thread: its writer lock is there and open. The session goes on after its
+/// terminal client quit. A lock left by a process that was killed says
+/// nothing.
 pub fn thread_loaded(homes: &[PathBuf], id: &str) -> bool {
-    !id.is_empty()
-        && !id.contains(['/', '\\'])
-        && homes.iter().any(|h| h.join("thread-writer-locks").join(format!("{id}.lock")).exists())
+    if id.is_empty() || id.contains(['/', '\\']) {
+        return false;
+    }
+    homes
+        .iter()
+        .map(|h| h.join("thread-writer-locks").join(format!("{id}.lock")))
+        .filter(|lock| lock.is_file())
+        .any(|lock| crate::collector::process::held_open_by("codex", &lock))
 }
 
 pub fn turn(path: &Path) -> Option<TurnInfo> {
