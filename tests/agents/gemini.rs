@@ -1,1 +1,163 @@
-//! Gemini CLI, driven offline.
+//! Gemini CLI 0.61, driven offline: its chat file and hooks against what
+//! agentwatch shows.
+//!
+//! Gemini CLI writes nothing while a permission prompt or a question is
+//! open: those rows run with agentwatch's hooks installed.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::harness::*;
+use crate::support::*;
+
+const AGENT: &str = "gemini-cli";
+const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
+
+struct Gemini<'a> {
+    env: &'a Env,
+    tmux: Tmux,
+    stub: Stub,
+}
+
+impl<'a> Gemini<'a> {
+    /// An API key (no login), no update checks or usage statistics.
+    fn new(env: &'a Env) -> Gemini<'a> {
+        let dir = env.home.join(".gemini");
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = json!({
+            "security": {"auth": {"selectedType": "gemini-api-key"}},
+            "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
+            "privacy": {"usageStatisticsEnabled": false},
+            "ide": {"enabled": false, "hasSeenNudge": true}
+        });
+        std::fs::write(dir.join("settings.json"), serde_json::to_string_pretty(&settings).unwrap()).unwrap();
+        Gemini { env, tmux: Tmux::new(), stub: Stub::start(env) }
+    }
+
+    /// Starts `gemini` in terminal `name` and waits for its prompt; returns
+    /// the terminal's pid (the CLI's launcher, which starts the CLI proper).
+    fn start(&self, name: &str, proj: &Path) -> u32 {
+        let mut vars = base_vars(self.env);
+        vars.push(("GEMINI_API_KEY".into(), "stub-key".into()));
+        vars.push(("GOOGLE_GEMINI_BASE_URL".into(), self.stub.url()));
+        vars.push(("GEMINI_CLI_TRUST_WORKSPACE".into(), "true".into()));
+        let pid = self.tmux.open(name, proj, &vars, &[agent_bin("gemini").display().to_string()]);
+        self.tmux.wait_screen(name, "Gemini CLI's prompt", |s| s.contains("Type your message"));
+        pid
+    }
+
+    fn prompt(&self, name: &str, text: &str) {
+        self.tmux.type_line(name, text);
+    }
+}
+
+fn watch(env: &Env) -> Watch<'_> {
+    Watch { env, agent: AGENT }
+}
+
+#[test]
+#[ignore = "drives the real Gemini CLI: make agents"]
+fn gemini_cli_every_state_with_its_hooks() {
+    let env = Env::new();
+    quick_alerts(&env);
+    let g = Gemini::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/docs");
+    let pid = g.start("main", &proj);
+
+    w.wait_state(pid, "waiting", Some("input"));
+    // The chat file it writes at start is linked, and the hooks' session is the same one.
+    wait_for(SETTLE, "the chat linked", || {
+        let s = w.session_of(pid);
+        s["transcriptPath"].as_str().is_some_and(|p| p.contains("/chats/session-")).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+
+    g.prompt("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    assert_eq!(w.wait_alert(pid, "waiting")["title"], "Gemini CLI in docs is waiting for you");
+
+    g.prompt("main", "run AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"], json!({"name": "Shell", "summary": TOOL}));
+    assert_eq!(w.wait_alert(pid, "permission")["title"], format!("Gemini CLI in docs asks permission: Shell({TOOL})"));
+    g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
+    g.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    w.wait_state(pid, "waiting", Some("input"));
+    assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
+
+    g.prompt("main", "AW_ASK me");
+    w.wait_state(pid, "waiting", Some("question"));
+    w.wait_alert(pid, "question");
+    g.tmux.wait_screen("main", "the question", |s| s.contains("Blue"));
+    g.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+
+    g.prompt("main", "/quit");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Gemini CLI: make agents"]
+fn gemini_cli_closing_the_terminal_at_the_prompt_is_completed() {
+    let env = Env::new();
+    let g = Gemini::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let pid = g.start("main", &env.root.join("src/site"));
+    w.wait_state(pid, "waiting", Some("input"));
+    // Without hooks, its chat file says where the turn is.
+    g.prompt("main", "hello there");
+    wait_for(SETTLE, "the reply in the chat", || (w.show(pid)["session"]["stateSignal"] == "transcript").then_some(()));
+    w.wait_state(pid, "waiting", Some("input"));
+    g.tmux.close("main");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Gemini CLI: make agents"]
+fn gemini_cli_killed_mid_turn_or_at_a_permission_prompt_died_once() {
+    let env = Env::new();
+    let g = Gemini::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let a = g.start("a", &env.root.join("src/one"));
+    g.prompt("a", "AW_SLOW please");
+    w.wait_state(a, "working", None);
+    let b = g.start("b", &env.root.join("src/two"));
+    g.prompt("b", "run AW_TOOL please");
+    w.wait_state(b, "waiting", Some("permission"));
+    // kill -9 the CLI: the process doing the work, then its launcher.
+    for pid in [a, b] {
+        let mut all = children(pid);
+        all.push(pid);
+        kill9(&all);
+    }
+    let d = w.wait_state(a, "dead", None);
+    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "process exited mid-turn");
+    let d = w.wait_state(b, "dead", None);
+    assert_eq!(
+        d["stateHistory"].as_array().unwrap().last().unwrap()["reason"],
+        "process exited with a permission prompt open"
+    );
+    for (pid, project) in [(a, "one"), (b, "two")] {
+        let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(pid, "died")).filter(|a| !a.is_empty()));
+        assert_eq!(
+            (died.len(), died[0]["title"].as_str()),
+            (1, Some(format!("Gemini CLI in {project} died").as_str()))
+        );
+    }
+}

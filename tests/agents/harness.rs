@@ -57,12 +57,14 @@ static SOCKETS: AtomicUsize = AtomicUsize::new(0);
 /// A tmux server of the test's own: one terminal per agent.
 pub struct Tmux {
     socket: String,
+    /// The terminals' processes: each leads a session of its own.
+    panes: std::sync::Mutex<Vec<u32>>,
 }
 
 impl Tmux {
     pub fn new() -> Tmux {
         let socket = format!("aw-test-{}-{}", std::process::id(), SOCKETS.fetch_add(1, Ordering::Relaxed));
-        Tmux { socket }
+        Tmux { socket, panes: Default::default() }
     }
 
     fn tmux(&self, args: &[&str]) -> std::process::Output {
@@ -81,7 +83,9 @@ impl Tmux {
             self.tmux(&["new-session", "-d", "-s", name, "-x", "200", "-y", "50", "-c", cwd.to_str().unwrap(), &line]);
         assert!(o.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&o.stderr));
         let o = self.tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"]);
-        String::from_utf8_lossy(&o.stdout).trim().parse().expect("the pane's pid")
+        let pid = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the pane's pid");
+        self.panes.lock().unwrap().push(pid);
+        pid
     }
 
     /// Sends tmux key names (`Enter`, `Escape`, `C-d`, `BTab`).
@@ -121,7 +125,12 @@ impl Tmux {
 }
 
 impl Drop for Tmux {
+    /// Ends every terminal and whatever outlived it (Gemini CLI survives its
+    /// terminal closing).
     fn drop(&mut self) {
+        for pid in self.panes.lock().unwrap().iter() {
+            let _ = Command::new("pkill").args(["-KILL", "-s", &pid.to_string()]).status();
+        }
         self.tmux(&["kill-server"]);
     }
 }

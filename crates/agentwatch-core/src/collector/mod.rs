@@ -128,8 +128,11 @@ impl Collector {
         let mut claimed: HashSet<PathBuf> =
             attached.iter().filter_map(|s| s.transcript_path.as_ref().map(PathBuf::from)).collect();
         let mut alive: HashSet<i64> = HashSet::new();
+        // Agents whose terminal closed under them count as gone.
+        let closed: HashSet<ProcKey> =
+            agents.iter().filter(|a| a.members.iter().all(|p| process::terminal_closed(*p))).map(|a| a.root).collect();
 
-        for a in &agents {
+        for a in agents.iter().filter(|a| !closed.contains(&a.root)) {
             let lp = LiveProcess { pids: a.members.clone(), start: a.root.start, cwd: a.cwd.clone() };
             // The agent's own record of this process, read at every scan: it
             // says which session the process runs now and where its turn is.
@@ -232,7 +235,10 @@ impl Collector {
                 heartbeat: s.live.heartbeat_at,
             };
             store.set_process_metrics(s.pk, None, None, turn.as_ref().map(|t| t.turn.as_str()))?;
-            self.apply(store, &s, &inputs, turn.as_ref(), "process exited", &mut report)?;
+            let key = s.live.pid.zip(s.live.proc_start).map(|(pid, start)| ProcKey { pid, start });
+            let why =
+                if key.is_some_and(|k| closed.contains(&k)) { "its terminal was closed" } else { "process exited" };
+            self.apply(store, &s, &inputs, turn.as_ref(), why, &mut report)?;
         }
 
         // Sessions without a process: transcript-only, MCP and hook sessions.
@@ -491,12 +497,13 @@ fn reason(from: SessionState, v: &Verdict, i: &Inputs, tool: Option<&PendingTool
     use SessionState::*;
     let turn = i.turn.map(|(t, _)| t);
     match v.state {
+        // `why`: "process exited" or "its terminal was closed".
         Dead => match v.waiting_for.or(turn.and_then(Turn::waiting_for)) {
-            Some(WaitingFor::Permission) => "process exited with a permission prompt open".into(),
-            Some(WaitingFor::Question) => "process exited with a question open".into(),
-            _ => "process exited mid-turn".into(),
+            Some(WaitingFor::Permission) => format!("{why} with a permission prompt open"),
+            Some(WaitingFor::Question) => format!("{why} with a question open"),
+            _ => format!("{why} mid-turn"),
         },
-        Completed if i.process == Process::Gone => "process exited at the prompt".into(),
+        Completed if i.process == Process::Gone => format!("{why} at the prompt"),
         Completed if turn == Some(Turn::Ended) => "session ended".into(),
         Completed if i.reported.is_some_and(|(r, _)| r == Reported::Complete) => "reported complete".into(),
         Completed if v.signal == Signal::Registry => why.to_string(),

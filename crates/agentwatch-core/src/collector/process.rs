@@ -248,6 +248,22 @@ pub fn open_files(_pid: u32) -> Vec<PathBuf> {
     Vec::new()
 }
 
+/// Whether the terminal a process was reading closed (its stdin is a
+/// pseudo-terminal that no longer exists). An interactive agent left so can
+/// never be answered again, even if it lingers (Gemini CLI ignores SIGHUP).
+#[cfg(target_os = "linux")]
+pub fn terminal_closed(pid: u32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/fd/0")).is_ok_and(|p| {
+        let p = p.to_string_lossy();
+        p.starts_with("/dev/pts/") && p.ends_with(" (deleted)")
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn terminal_closed(_pid: u32) -> bool {
+    false
+}
+
 /// Whether a running process named `name` holds `path` open.
 #[cfg(target_os = "linux")]
 pub fn held_open_by(name: &str, path: &std::path::Path) -> bool {
