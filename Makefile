@@ -10,7 +10,7 @@ BIN := $(CARGO_TARGET_DIR)/release/agentwatch
 DESKTOP := $(CARGO_TARGET_DIR)/release/agentwatch-desktop
 DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/agentwatch
 
-.PHONY: run test build setup ui lint unit ui-test desktop-e2e parity fuzz-smoke fuzz faults clean help
+.PHONY: run test build setup ui lint unit ui-test desktop-e2e parity agents fuzz-smoke fuzz faults clean help
 
 help:
 	@echo "make run    set up, build, and start the tray app (the daemon where there is no display)"
@@ -36,7 +36,7 @@ run: build
 	  exec $(BIN) daemon; \
 	fi
 
-test: setup lint unit ui-test desktop-e2e parity
+test: setup lint unit ui-test desktop-e2e parity agents
 	@echo "All tests passed."
 
 lint: ui
@@ -58,6 +58,14 @@ ui-test: ui
 # a network namespace with only loopback (checked with strace).
 desktop-e2e: ui
 	tests/security/offline-desktop.sh
+
+# The real agent CLIs (Claude Code, Codex, Gemini CLI from npm, pinned in
+# tests/agents/package-lock.json), driven offline in tmux against a loopback
+# model stub: every live state agentwatch shows, checked against the agent.
+# (`cargo test` alone skips them: they are #[ignore]d.)
+agents: setup
+	tests/agents/install.sh
+	$(CARGO) test --locked -p agentwatch-cli --test agents -- --ignored --test-threads 3
 
 # Same files, same timezone: our daily report must equal ccusage's.
 parity:

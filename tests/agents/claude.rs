@@ -13,16 +13,16 @@ const KEY: &str = "sk-ant-api03-aw-stub-key-0123456789abcdefghijklmnopqrstuvwxyz
 const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
 
 /// Claude Code in this test's home, talking to the stub.
-struct Claude<'a> {
+pub struct Claude<'a> {
     env: &'a Env,
     stub: Stub,
-    tmux: Tmux,
+    pub tmux: Tmux,
 }
 
 impl<'a> Claude<'a> {
     /// Onboarding done, the test's folders trusted, the stub's key approved:
     /// what a person has after their first start.
-    fn new(env: &'a Env) -> Claude<'a> {
+    pub fn new(env: &'a Env) -> Claude<'a> {
         let approved = &KEY[KEY.len() - 20..];
         let state = json!({
             "hasCompletedOnboarding": true,
@@ -54,7 +54,7 @@ impl<'a> Claude<'a> {
 
     /// Starts `claude` in terminal `name`, waits for its prompt; returns the
     /// terminal's pid (Claude Code's own, started directly).
-    fn start(&self, name: &str, proj: &Path) -> u32 {
+    pub fn start(&self, name: &str, proj: &Path) -> u32 {
         self.start_with(name, proj, &[agent_bin("claude").display().to_string()])
     }
 
@@ -64,7 +64,7 @@ impl<'a> Claude<'a> {
         pid
     }
 
-    fn prompt(&self, name: &str, text: &str) {
+    pub fn prompt(&self, name: &str, text: &str) {
         self.tmux.type_line(name, text);
     }
 }

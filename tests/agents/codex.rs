@@ -15,18 +15,18 @@ use crate::support::*;
 const AGENT: &str = "codex";
 const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
 
-struct Codex<'a> {
+pub struct Codex<'a> {
     env: &'a Env,
-    tmux: Tmux,
+    pub tmux: Tmux,
     _stub: Stub,
 }
 
 impl<'a> Codex<'a> {
     /// A custom provider pointing at the stub, the test's folders trusted.
-    fn new(env: &'a Env) -> Codex<'a> {
+    pub fn new(env: &'a Env) -> Codex<'a> {
         let stub = Stub::start(env);
         let config = format!(
-            r#"model = "aw-stub-model"
+            r#"model = "gpt-5-codex"
 model_provider = "awstub"
 approval_policy = "on-request"
 sandbox_mode = "workspace-write"
@@ -66,7 +66,7 @@ stream_max_retries = 0
     /// prompt; with `review`, Codex first asks to review agentwatch's new
     /// hooks, and they are trusted as a person would. Returns the terminal's
     /// pid (Codex's node launcher).
-    fn start(&self, name: &str, proj: &Path, args: &[&str], review: bool) -> u32 {
+    pub fn start(&self, name: &str, proj: &Path, args: &[&str], review: bool) -> u32 {
         self.trust(proj);
         let mut vars = base_vars(self.env);
         vars.push(("AW_STUB_KEY".into(), "stub-key".into()));
@@ -86,7 +86,7 @@ stream_max_retries = 0
         pid
     }
 
-    fn approve(&self, name: &str) {
+    pub fn approve(&self, name: &str) {
         self.tmux.wait_screen(name, "the approval prompt", |s| s.contains("Would you like to run"));
         self.tmux.keys(name, &["y"]);
     }

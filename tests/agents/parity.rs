@@ -1,0 +1,76 @@
+//! The transcripts the real agents write, read by agentwatch and by ccusage:
+//! the same tokens, the same cost (bench/parity compares them).
+
+use crate::claude::Claude;
+use crate::codex::Codex;
+use crate::harness::*;
+use crate::support::*;
+
+/// Copies a directory tree.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&src, &dst);
+        } else if e.file_type().unwrap().is_file() {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+#[test]
+#[ignore = "drives the real Claude Code and Codex: make agents"]
+fn what_the_real_agents_wrote_costs_the_same_in_agentwatch_and_ccusage() {
+    let env = Env::new();
+    let _daemon = env.daemon(1, &[]);
+    let claude = Claude::new(&env);
+    let codex = Codex::new(&env);
+    let (cw, xw) = (Watch { env: &env, agent: "claude-code" }, Watch { env: &env, agent: "codex" });
+    let c = claude.start("claude", &env.root.join("src/a"));
+    let x = codex.start("codex", &env.root.join("src/b"), &["--no-daemon"], false);
+    // Plain turns, a streamed one, an approved tool call (two model calls).
+    let tokens = |w: &Watch, pid: u32| w.show(pid)["session"]["tokens"]["total"].as_u64().unwrap_or(0);
+    for (text, approve) in [("hello there", false), ("AW_SLOW please", false), ("run AW_TOOL please", true)] {
+        let (before_c, before_x) = (tokens(&cw, c), tokens(&xw, x));
+        claude.prompt("claude", text);
+        codex.tmux.type_line("codex", text);
+        if approve {
+            claude.tmux.wait_screen("claude", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+            claude.tmux.keys("claude", &["Enter"]);
+            codex.approve("codex");
+        }
+        // The turn's usage is read, and the turn is over.
+        wait_for(SETTLE, "the turns' usage", || (tokens(&cw, c) > before_c && tokens(&xw, x) > before_x).then_some(()));
+        cw.wait_state(c, "waiting", Some("input"));
+        xw.wait_state(x, "waiting", Some("input"));
+    }
+    claude.prompt("claude", "/exit");
+    codex.tmux.type_line("codex", "/exit");
+    cw.wait_state(c, "completed", None);
+    xw.wait_state(x, "completed", None);
+
+    let corpus = env.root.join("corpus");
+    copy_tree(&env.claude.join("projects"), &corpus.join("claude/projects"));
+    copy_tree(&env.codex.join("sessions"), &corpus.join("codex/sessions"));
+    let out = std::process::Command::new(repo_root().join("bench/parity"))
+        .args(["--corpus", corpus.to_str().unwrap(), "--agentwatch", BIN])
+        .args(["--timezones", "UTC,Asia/Kolkata", "--no-incremental", "-v"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "bench/parity on the real transcripts:\n{text}");
+    // Both agents were counted: agentwatch's report names both.
+    let report = env.json(&["costs", "daily", "--breakdown"]);
+    let models: Vec<String> = report["daily"][0]["modelBreakdowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["modelName"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        models.iter().any(|m| m.starts_with("claude-")) && models.contains(&"gpt-5-codex".to_string()),
+        "{models:?}"
+    );
+    eprintln!("{text}");
+}
