@@ -196,7 +196,8 @@ fn hooks_install_shows_a_diff_backs_up_and_uninstalls_cleanly() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(v["model"], "sonnet");
     let cmd = v["hooks"]["Stop"][0]["hooks"][0]["command"].as_str().unwrap().to_string();
-    assert!(cmd.ends_with("agentwatch hook"), "{cmd}");
+    // The data dir this test chose (AGENTWATCH_DATA_DIR) is in the command.
+    assert!(cmd.ends_with(&format!("agentwatch --data-dir {} hook --agent claude-code", env.data.display())), "{cmd}");
     let again = env.ok(&["hooks", "install", "--agent", "claude-code"]);
     assert!(again.contains("already installed"), "{again}");
     let backups = std::fs::read_dir(&env.claude)
@@ -206,11 +207,12 @@ fn hooks_install_shows_a_diff_backs_up_and_uninstalls_cleanly() {
     assert_eq!(backups, 1, "no second backup when nothing changes");
     env.ok(&["hooks", "uninstall", "--agent", "claude-code"]);
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), original);
-    // The installed command really works as a hook.
+    // The installed command really works as a hook, in the agent's
+    // environment, which knows nothing of AGENTWATCH_DATA_DIR.
     let o = std::process::Command::new("sh")
         .args(["-c", &format!("echo '{}' | {cmd}", payload("Stop", json!({})))])
         .env_clear()
-        .envs(env.vars())
+        .envs(env.vars().into_iter().filter(|(k, _)| k != "AGENTWATCH_DATA_DIR"))
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -232,12 +234,26 @@ fn mcp_proxy_install_wraps_each_agents_servers() {
         assert!(out.contains("Installed the agentwatch MCP proxy"), "{agent}: {out}");
     }
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&claude_json).unwrap()).unwrap();
-    assert_eq!(v["mcpServers"]["fs"]["args"][0], "mcp-proxy");
+    let data = env.data.display().to_string();
+    assert_eq!(
+        v["mcpServers"]["fs"]["args"].as_array().unwrap()[..3],
+        json!(["--data-dir", data, "mcp-proxy"]).as_array().unwrap()[..]
+    );
     assert!(v["mcpServers"]["fs"]["command"].as_str().unwrap().ends_with("agentwatch"));
     let c: Value = serde_json::from_str(&std::fs::read_to_string(&cursor).unwrap()).unwrap();
     assert_eq!(
         c["mcpServers"]["gh"]["args"],
-        json!(["mcp-proxy", "--label", "gh", "--", "docker", "run", "ghcr.io/github/github-mcp-server"])
+        json!([
+            "--data-dir",
+            data,
+            "mcp-proxy",
+            "--label",
+            "gh",
+            "--",
+            "docker",
+            "run",
+            "ghcr.io/github/github-mcp-server"
+        ])
     );
     assert!(
         std::fs::read_to_string(&codex).unwrap().contains("\"mcp-proxy\", \"--label\", \"docs\", \"--\", \"node\"")
@@ -252,4 +268,19 @@ fn mcp_proxy_install_wraps_each_agents_servers() {
     assert!(std::fs::read_to_string(&codex).unwrap().contains("command = \"node\""));
     let o = env.run(&["hooks", "install", "--agent", "vim"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_permission_prompt_shows_its_tool_escaped_and_the_signal_in_sessions_show() {
+    let env = Env::new();
+    hook(&env, &payload("UserPromptSubmit", json!({"prompt": "clean up"})));
+    // A command from a transcript that would set the terminal's title.
+    let evil = "rm -rf build \u{1b}]0;pwned\u{7}";
+    hook(&env, &payload("PermissionRequest", json!({"tool_name": "Bash", "tool_input": {"command": evil}})));
+    let out = env.ok(&["sessions", "show", "9f1c2d3e", "--no-ingest"]);
+    assert!(out.contains(r"waiting for permission · Bash(rm -rf build \u{1b}]0;pwned\u{7})  (from its hook)"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no escape reaches the terminal");
+    assert!(out.contains("State history") && out.contains("waiting (permission)"), "{out}");
+    let table = env.ok(&["sessions", "--no-ingest"]);
+    assert!(table.contains("permission"), "{table}");
 }

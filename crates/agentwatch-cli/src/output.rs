@@ -101,6 +101,22 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// Text from an agent's files (a tool's command, a question) as it may
+/// reach a terminal: control characters and bidi overrides are shown
+/// escaped (`\u{1b}`), never obeyed.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Shortens text to `max` characters, ending with `…` when cut.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

@@ -13,7 +13,8 @@ use serde_json::json;
 use crate::cli::{FilterArgs, Format, HistoryArgs, ListArgs, Range, SessionsArgs, SessionsCmd, ShowArgs, StatsArgs};
 use crate::context::Ctx;
 use crate::output::{
-    Align, bytes_short, duration, emit, emit_json, project_name, short_model, table, thousands, truncate, usd,
+    Align, bytes_short, duration, emit, emit_json, printable, project_name, short_model, table, thousands, truncate,
+    usd,
 };
 
 pub fn run(data_dir: Option<&Path>, a: SessionsArgs) -> Result<()> {
@@ -108,7 +109,11 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
                     s.id.chars().take(8).collect(),
                     agent_short_name(&s.agent).to_string(),
                     truncate(&project_name(s.project_path.as_deref()), f.flex.min(16)),
-                    v.state.to_string(),
+                    // A session that needs the person says for what.
+                    match v.waiting_for {
+                        Some(w) if w.is_urgent() => w.as_str().to_string(),
+                        _ => v.state.to_string(),
+                    },
                     v.pid.filter(|_| live).map_or_else(dash, |p| p.to_string()),
                     duration(v.duration_seconds),
                     v.cpu.filter(|_| live).map_or_else(dash, |c| format!("{c:.0}%")),
@@ -283,7 +288,15 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
             }
             let version = s.agent_version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
             line("Agent", format!("{} ({}){version}", agent_display_name(&s.agent), s.agent));
-            line("Status", v.state.to_string());
+            let status = match (&v.waiting_for, &v.pending_tool) {
+                (Some(w), Some(t)) if w.is_urgent() => {
+                    format!("waiting for {} · {}", w.as_str(), printable(&truncate(&t.label(), 60)))
+                }
+                (Some(w), _) => format!("waiting for {}", w.as_str()),
+                (None, _) => v.state.to_string(),
+            };
+            let signal = v.state_signal.map(|s| format!("  (from its {})", s.as_str())).unwrap_or_default();
+            line("Status", format!("{status}{signal}"));
             line("Project", s.project_path.clone().unwrap_or_else(|| "—".into()));
             line("Started", when(s.started_at));
             match s.ended_at {
@@ -330,6 +343,30 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
                         .collect();
                     rows.push(vec!["Total".into(), f.num(t.total()), f.usd(s.cost_usd), String::new()]);
                     rows
+                }));
+            }
+            let history = ctx.store.state_history(s.pk)?;
+            if !history.is_empty() {
+                let headers =
+                    [("Time", Align::Left), ("State", Align::Left), ("Why", Align::Left), ("Signal", Align::Left)];
+                out.push_str("\nState history (newest last)\n");
+                out.push_str(&table(&headers, &|f| {
+                    history
+                        .iter()
+                        .skip(history.len().saturating_sub(10))
+                        .map(|c| {
+                            let to = match c.waiting_for {
+                                Some(w) => format!("{} ({})", c.to, w.as_str()),
+                                None => c.to.to_string(),
+                            };
+                            vec![
+                                z.format(c.at, "%H:%M:%S"),
+                                to,
+                                printable(&truncate(&c.reason, f.flex.min(50))),
+                                c.signal.map_or("—", |s| s.as_str()).to_string(),
+                            ]
+                        })
+                        .collect()
                 }));
             }
             emit(&out);
