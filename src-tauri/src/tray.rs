@@ -52,6 +52,7 @@ pub mod model {
 
     use std::collections::HashMap;
 
+    use agentwatch_core::liveness::WaitingFor;
     use serde_json::Value;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +162,39 @@ pub mod model {
         s["state"].as_str().unwrap_or("")
     }
 
+    /// Live as the core decided it (`SessionState::is_live`, sent as `live`).
     fn live(s: &Value) -> bool {
-        matches!(state(s), "working" | "waiting" | "idle" | "stale" | "pinned")
+        s["live"] == true
+    }
+
+    /// What a waiting session waits for: the core's order is the urgency
+    /// (permission prompts, then questions, then idle prompts).
+    fn waiting_for(s: &Value) -> WaitingFor {
+        s["waitingFor"].as_str().and_then(WaitingFor::parse).unwrap_or(WaitingFor::Input)
+    }
+
+    /// At most `max` characters, `…` when cut.
+    fn clip(s: &str, max: usize) -> String {
+        if s.chars().count() <= max {
+            return s.to_string();
+        }
+        s.chars().take(max - 1).chain(std::iter::once('…')).collect()
+    }
+
+    /// "Codex · api · asks permission: Bash(npm test)".
+    fn needs_you_label(s: &Value, cost_today: &HashMap<String, Option<f64>>) -> String {
+        let tool = s["pendingTool"]["name"].as_str().map(|name| {
+            match s["pendingTool"]["summary"].as_str().filter(|x| !x.is_empty()) {
+                Some(summary) => format!("{name}({})", clip(summary, 40)),
+                None => name.to_string(),
+            }
+        });
+        match (waiting_for(s), tool) {
+            (WaitingFor::Permission, Some(t)) => format!("{} · {} · asks permission: {t}", agent(s), project(s)),
+            (WaitingFor::Permission, None) => format!("{} · {} · asks permission", agent(s), project(s)),
+            (WaitingFor::Question, _) => format!("{} · {} · asks a question", agent(s), project(s)),
+            (WaitingFor::Input, _) => session_label(s, cost_today),
+        }
     }
 
     /// A separator, unless the menu starts here or has one already.
@@ -199,9 +231,12 @@ pub mod model {
             |s: &Value, label: String| Entry::Session { id: s["sessionId"].as_str().unwrap_or("").to_string(), label };
         let mut e = Vec::new();
         if !waiting.is_empty() {
-            e.push(Entry::Header("Waiting for you".into()));
-            for s in &waiting {
-                e.push(item(s, session_label(s, &snap.cost_today)));
+            // Permission prompts first, then questions, then finished turns.
+            let mut needs = waiting.clone();
+            needs.sort_by_key(|s| waiting_for(s));
+            e.push(Entry::Header("Needs you".into()));
+            for s in &needs {
+                e.push(item(s, needs_you_label(s, &snap.cost_today)));
             }
         }
         if !stale.is_empty() || !dead.is_empty() {
@@ -469,8 +504,36 @@ mod tests {
     use serde_json::json;
 
     fn s(id: &str, agent: &str, project: &str, state: &str, secs: i64) -> Value {
+        // `live` as the core sends it (SessionState::is_live).
+        let live = agentwatch_core::model::SessionState::parse(state).is_some_and(|st| st.is_live());
         json!({"sessionId": id, "agentLabel": agent, "agent": "x", "projectPath": format!("/home/u/{project}"),
-               "state": state, "durationSeconds": secs, "archived": false})
+               "state": state, "live": live, "durationSeconds": secs, "archived": false,
+               "waitingFor": if state == "waiting" { json!("input") } else { Value::Null }})
+    }
+
+    #[test]
+    fn needs_you_lists_permission_prompts_then_questions_then_finished_turns() {
+        let mut ask = s("q", "Claude Code", "docs", "waiting", 5);
+        ask["waitingFor"] = json!("question");
+        let mut perm = s("p", "Codex", "api", "waiting", 5);
+        perm["waitingFor"] = json!("permission");
+        perm["pendingTool"] = json!({"name": "Bash", "summary": "npm run deploy"});
+        let idle = s("i", "Gemini CLI", "site", "waiting", 50);
+        let mut pinned = s("k", "Cursor Agent", "kept", "pinned", 50);
+        pinned["live"] = json!(true);
+        let snap = Snapshot { sessions: vec![idle, ask, pinned, perm], ..Default::default() };
+        let m = build(&snap);
+        let first: Vec<&Entry> = m.entries.iter().take(4).collect();
+        assert_eq!(first[0], &Entry::Header("Needs you".into()));
+        assert_eq!(
+            first[1],
+            &Entry::Session { id: "p".into(), label: "Codex · api · asks permission: Bash(npm run deploy)".into() }
+        );
+        assert_eq!(first[2], &Entry::Session { id: "q".into(), label: "Claude Code · docs · asks a question".into() });
+        assert_eq!(first[3], &Entry::Session { id: "i".into(), label: "Gemini CLI · site · 50s · $0.00 today".into() });
+        // A pinned session is live (the core says so): listed, and counted.
+        assert!(m.entries.iter().any(|e| matches!(e, Entry::Session { id, .. } if id == "k")));
+        assert_eq!(m.tooltip, "4 active · 3 waiting · $0.00 today");
     }
 
     #[test]
@@ -507,7 +570,7 @@ mod tests {
         assert_eq!(
             labels,
             vec![
-                "Waiting for you",
+                "Needs you",
                 "[b] Codex · api-server · 30s · $0.00 today",
                 "Stale or dead",
                 "[c] Codex · builder · dead",

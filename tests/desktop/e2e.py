@@ -158,14 +158,14 @@ def run(h):
     # 2. The tray menu: who waits first, then the active sessions, the costs, the actions.
     item = wait_for(
         "the agents in the tray menu",
-        lambda: tray.find(lambda i: "web-app" in i["label"] and i["enabled"]) if tray.find(lambda i: i["label"] == "Waiting for you") else None,
+        lambda: tray.find(lambda i: "web-app" in i["label"] and i["enabled"]) if tray.find(lambda i: i["label"] == "Needs you") else None,
         timeout=15,
     )
     labels = tray.labels()
     log("(2) tray menu:\n    " + "\n    ".join(labels))
     assert re.fullmatch(r"Claude Code · web-app · \d+s · \$0\.33 today", item["label"]), item["label"]
     top = [l for l in labels if l != "---"]
-    assert top[0] == "Waiting for you", labels
+    assert top[0] == "Needs you", labels
     assert re.fullmatch(r"Claude Code · docs-site · \d+s · \$0\.09 today", top[1]), labels
     assert top[2] == item["label"], labels
     assert not any("api-server" in l for l in labels), "ended sessions are not in the menu"
@@ -241,7 +241,7 @@ def run(h):
     log(f"(4) notification: {m.group(1)!r}")
     dead = wait_for("the dead session in the tray menu", lambda: tray.find(lambda i: i["label"] == "Claude Code · web-app · dead"), 15)
     labels = tray.labels()
-    assert labels.index("Waiting for you") < labels.index("Stale or dead") < labels.index("Claude Code · web-app · dead"), labels
+    assert labels.index("Needs you") < labels.index("Stale or dead") < labels.index("Claude Code · web-app · dead"), labels
     log("    tray menu now:\n    " + "\n    ".join(labels))
     time.sleep(1.5)  # dunst draws it
     x_screenshot(SHOTS / "notification.png", crop="Dunst")

@@ -82,7 +82,10 @@ describe('main window: Active', () => {
       const cx = row(page, 's-codex-1');
       assert.equal(await text(cx.locator('[data-testid=row-title]')), 'Codex');
       assert.equal(await text(cx.locator('[data-testid=row-project]')), 'website');
-      assert.match(await text(cx.locator('[data-testid=row-state]')), /Waiting/);
+      // It asks permission: the badge says so, with the tool (as text).
+      assert.match(await text(cx.locator('[data-testid=row-state]')), /Asks permission/);
+      assert.equal(await cx.locator('[data-testid=row-state] .badge').getAttribute('data-waiting-for'), 'permission');
+      assert.equal(await text(cx.locator('[data-testid=row-pending-tool]')), 'Bash(npm run deploy)');
       assert.equal(await text(cx.locator('[data-testid=row-cost]')), '—', 'unknown cost is a dash, not $0');
       assert.match(await cx.locator('[data-testid=row-cost]').getAttribute('title'), /Unknown price: gpt-9-experimental/);
 
@@ -407,8 +410,9 @@ describe('session detail window', () => {
       const hist = await page.locator('[data-testid=state-history] li').allInnerTexts();
       assert.equal(hist.length, 3);
       assert.match(hist[0], /12:25:00[\s\S]*Working[\s\S]*process started/);
-      assert.match(hist[1], /Working[\s\S]*→[\s\S]*Waiting[\s\S]*permission prompt/);
-      assert.match(hist[2], /Waiting[\s\S]*→[\s\S]*Working[\s\S]*user answered/);
+      assert.match(hist[1], /Working[\s\S]*→[\s\S]*Asks permission[\s\S]*permission prompt[\s\S]*agent’s own status/);
+      assert.match(hist[2], /Waiting[\s\S]*→[\s\S]*Working[\s\S]*user answered[\s\S]*a hook/);
+      assert.match(await text(page.locator('[data-testid=detail-signal]')), /from the transcript/);
 
       const models = page.locator('[data-testid=detail-models] tbody tr');
       assert.equal(await models.count(), 3);

@@ -56,7 +56,12 @@ export function session(over) {
     handoffRequired: null,
     stateChangedAt: null,
     archived: false,
+    stateSignal: 'transcript',
+    pendingTool: null,
     ...over,
+    // As the core says: live unless ended; what a waiting one waits for.
+    live: !['completed', 'dead'].includes(over.state ?? 'working'),
+    waitingFor: over.waitingFor ?? ((over.state ?? 'working') === 'waiting' ? 'input' : null),
   };
 }
 
@@ -100,6 +105,9 @@ export const ACTIVE = [
     startedAt: iso(47 * MIN),
     command: 'codex --full-auto',
     statusText: 'Approve command: npm run deploy',
+    waitingFor: 'permission',
+    pendingTool: { name: 'Bash', summary: 'npm run deploy' },
+    stateSignal: 'hook',
   }),
   session({
     sessionId: 's-gemini-1',
@@ -334,9 +342,9 @@ export const DETAILS = {
       },
     ],
     stateHistory: [
-      { at: iso(2 * HOUR + 5 * MIN), from: null, to: 'working', reason: 'process started' },
-      { at: iso(95 * MIN), from: 'working', to: 'waiting', reason: 'permission prompt' },
-      { at: iso(88 * MIN), from: 'waiting', to: 'working', reason: 'user answered' },
+      { at: iso(2 * HOUR + 5 * MIN), from: null, to: 'working', reason: 'process started', scan: 1, waitingFor: null, signal: 'process' },
+      { at: iso(95 * MIN), from: 'working', to: 'waiting', reason: 'permission prompt', scan: 2, waitingFor: 'permission', signal: 'registry' },
+      { at: iso(88 * MIN), from: 'waiting', to: 'working', reason: 'user answered', scan: 3, waitingFor: null, signal: 'hook' },
     ],
     toolCalls: [
       { at: iso(5 * MIN), tool: 'Read', source: 'hook', isError: false },

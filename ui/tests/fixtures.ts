@@ -22,6 +22,11 @@ export function session(over: Partial<SessionView> = {}): SessionView {
     errorCount: 0,
     agent: 'claude-code',
     state: 'working',
+    // As the core says: live unless ended.
+    live: !['completed', 'dead'].includes(over.state ?? 'working'),
+    waitingFor: over.state === 'waiting' ? 'input' : null,
+    pendingTool: null,
+    stateSignal: 'transcript',
     pid: 100 + n,
     projectPath: '/home/u/src/proj',
     model: 'claude-sonnet-4-5',
@@ -51,5 +56,6 @@ export function session(over: Partial<SessionView> = {}): SessionView {
 }
 
 export function stateEvent(id: number, s: SessionView, state: State, kind: LiveEvent['kind'] = 'session.state'): LiveEvent {
-  return { id, at: '2026-10-01T10:06:00Z', kind, sessionId: s.sessionId, session: { ...s, state } };
+  const live = state !== 'completed' && state !== 'dead';
+  return { id, at: '2026-10-01T10:06:00Z', kind, sessionId: s.sessionId, session: { ...s, state, live } };
 }

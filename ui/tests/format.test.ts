@@ -97,11 +97,11 @@ describe('misc', () => {
   });
   it('runtimeSeconds ticks for live sessions only', () => {
     const start = Date.parse('2026-10-01T10:00:00Z');
-    const live = { startedAt: '2026-10-01T10:00:00Z', endedAt: null, durationSeconds: 100, state: 'working' as const };
+    const live = { startedAt: '2026-10-01T10:00:00Z', endedAt: null, durationSeconds: 100, live: true };
     expect(runtimeSeconds(live, start + 600_000)).toBe(600);
     // never below what the Rust side said
     expect(runtimeSeconds(live, start + 10_000)).toBe(100);
-    expect(runtimeSeconds({ ...live, state: 'completed' }, start + 600_000)).toBe(100);
+    expect(runtimeSeconds({ ...live, live: false }, start + 600_000)).toBe(100);
     expect(runtimeSeconds({ ...live, endedAt: '2026-10-01T10:01:40Z' }, start + 600_000)).toBe(100);
   });
   it('tickingAge advances from the fetch time', () => {

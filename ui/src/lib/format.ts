@@ -1,7 +1,7 @@
 // Pure display formatting. No decisions about data: these only turn the
 // numbers and strings the Rust side sends into text.
 
-import type { SessionView, State } from './types';
+import type { SessionView, Signal, State, WaitingFor } from './types';
 
 export const DASH = '—';
 
@@ -143,17 +143,15 @@ export function sessionTitle(s: Pick<SessionView, 'name' | 'agentLabel' | 'agent
   return s.name?.trim() || s.agentLabel || s.agent;
 }
 
-const ENDED: ReadonlySet<State> = new Set<State>(['completed', 'dead']);
-
 /**
  * Runtime to show, ticking: the Rust side's durationSeconds, advanced by the
  * wall clock while the session has not ended.
  */
 export function runtimeSeconds(
-  s: Pick<SessionView, 'startedAt' | 'endedAt' | 'durationSeconds' | 'state'>,
+  s: Pick<SessionView, 'startedAt' | 'endedAt' | 'durationSeconds' | 'live'>,
   nowMs: number,
 ): number {
-  if (s.endedAt || ENDED.has(s.state)) return s.durationSeconds;
+  if (s.endedAt || !s.live) return s.durationSeconds;
   const start = parseTime(s.startedAt);
   if (start === null) return s.durationSeconds;
   return Math.max(s.durationSeconds, (nowMs - start) / 1000);
@@ -173,6 +171,23 @@ export const STATE_LABEL: Record<State, string> = {
   dead: 'Dead',
   completed: 'Completed',
   pinned: 'Pinned',
+};
+
+/** What a waiting session's badge says when it needs its person. */
+export const WAITING_LABEL: Record<WaitingFor, string> = {
+  permission: 'Asks permission',
+  question: 'Asks a question',
+  input: 'Waiting',
+};
+
+/** Where a state came from, for people. */
+export const SIGNAL_LABEL: Record<Signal, string> = {
+  registry: 'the agent’s own status',
+  hook: 'a hook',
+  transcript: 'the transcript',
+  process: 'the process (inferred)',
+  mcp: 'MCP',
+  otel: 'OpenTelemetry',
 };
 
 /** A small glyph per state, so the badge differs by shape as well as colour. */

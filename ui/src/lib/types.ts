@@ -14,6 +14,19 @@ export const STATES: readonly State[] = [
   'pinned',
 ];
 
+/** What a waiting session waits for, most urgent first. */
+export type WaitingFor = 'permission' | 'question' | 'input';
+
+/** The signal that decided a state: observed (registry, hook, transcript,
+ * mcp, otel) or inferred (process). */
+export type Signal = 'registry' | 'hook' | 'transcript' | 'process' | 'mcp' | 'otel';
+
+/** The tool call a permission prompt or a question is about (untrusted text). */
+export interface PendingTool {
+  name: string;
+  summary: string;
+}
+
 export interface TokenView {
   input: number;
   output: number;
@@ -43,6 +56,11 @@ export interface SessionView {
   // agentwatch's
   agent: string;
   state: State;
+  /** Decided by the core (SessionState::is_live); never re-derived here. */
+  live: boolean;
+  waitingFor: WaitingFor | null;
+  pendingTool: PendingTool | null;
+  stateSignal: Signal | null;
   pid: number | null;
   projectPath: string | null;
   model: string | null;
@@ -84,6 +102,9 @@ export interface StateChange {
   from: State | null;
   to: State;
   reason: string | null;
+  scan: number | null;
+  waitingFor: WaitingFor | null;
+  signal: Signal | null;
 }
 
 export interface ToolCall {
@@ -96,12 +117,13 @@ export interface ToolCall {
 export interface Alert {
   id: number;
   at: string;
-  kind: 'died' | 'stale' | 'waiting' | 'budget_daily' | 'budget_monthly';
+  kind: 'died' | 'stale' | 'waiting' | 'permission' | 'question' | 'budget_daily' | 'budget_monthly';
   sessionId: string | null;
   title: string;
   body: string;
   delivered: boolean;
   suppressed: string | null;
+  resolvedAt: string | null;
 }
 
 export interface SessionDetail {
