@@ -13,4 +13,5 @@ mod claude;
 mod codex;
 mod gemini;
 mod harness;
+mod opencode;
 mod parity;

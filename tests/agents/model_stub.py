@@ -12,7 +12,10 @@ One server (127.0.0.1, a random port written to --port-file) answers:
   `response.completed` with usage);
 - Gemini: POST /v1beta/models/<model>:generateContent and
   :streamGenerateContent?alt=sse (with usageMetadata), including the JSON its
-  model router asks a small model for.
+  model router asks a small model for;
+- OpenAI chat completions: POST /v1/chat/completions (SSE chunks, tool
+  calls, a final usage chunk, [DONE]), for OpenCode's openai-compatible
+  provider.
 
 What a reply does depends on the last prompt a person typed:
 
@@ -265,6 +268,59 @@ def responses(h, body):
     h.end_sse()
 
 
+# ------------------------------------------------ OpenAI chat completions
+
+def chat_plan(body):
+    """(kind, payload, seconds): for OpenCode's openai-compatible provider."""
+    msgs = body.get("messages") or []
+    tools = [(t.get("function") or t).get("name") for t in body.get("tools") or []]
+    if not tools:  # a side request: the session title
+        return "text", "Stub session title", 0
+    last = msgs[-1] if msgs else {}
+    if last.get("role") == "tool":
+        return "text", "Tool finished. " + slow_text(), ARGS.after_tool
+    content = next((m.get("content") for m in reversed(msgs) if m.get("role") == "user"), "")
+    text = content if isinstance(content, str) else "\n".join(
+        p.get("text", "") for p in content or [] if isinstance(p, dict))
+    m = marker(text)
+    shell = next((t for t in ("bash", "shell", "run_shell_command") if t in tools), None)
+    if m == "AW_TOOL" and shell:
+        return "call", (shell, {"command": TOOL_COMMAND, "description": "Print a marker"}), 0
+    if m == "AW_SLOW":
+        return "text", slow_text(), ARGS.slow
+    return "text", "Hello from the stub.", 0
+
+
+def chat(h, body):
+    kind, payload, seconds = chat_plan(body)
+    log({"api": "chat", "reply": kind, "seconds": seconds})
+    cid, model = rid("chatcmpl"), body.get("model", "stub")
+    usage = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
+    sse = h.start_sse({})
+
+    def chunk(delta, finish=None):
+        sse(None, {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    chunk({"role": "assistant", "content": ""})
+    if kind == "call":
+        name, args = payload
+        chunk({"tool_calls": [{"index": 0, "id": rid("call"), "type": "function",
+                               "function": {"name": name, "arguments": json.dumps(args)}}]})
+        chunk({}, "tool_calls")
+    else:
+        parts = chunks(payload, 20 if seconds else 1)
+        for p in parts:
+            time.sleep(seconds / len(parts))
+            chunk({"content": p})
+        chunk({}, "stop")
+    sse(None, {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+               "choices": [], "usage": usage})
+    raw = b"data: [DONE]\n\n"
+    h.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+    h.end_sse()
+
+
 # ------------------------------------------------------------------ Gemini
 
 def gemini_plan(body):
@@ -380,6 +436,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.json_reply({"input_tokens": 1234})
             elif path.endswith("/responses"):
                 responses(self, body)
+            elif path.endswith("/chat/completions"):
+                chat(self, body)
             elif ":streamGenerateContent" in path:
                 gemini(self, body, True)
             elif ":generateContent" in path:

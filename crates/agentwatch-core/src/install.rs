@@ -36,6 +36,7 @@ pub enum Agent {
     Codex,
     Cursor,
     Gemini,
+    OpenCode,
 }
 
 impl Agent {
@@ -45,7 +46,10 @@ impl Agent {
             "codex" => Ok(Agent::Codex),
             "cursor" | "cursor-agent" => Ok(Agent::Cursor),
             "gemini-cli" | "gemini" => Ok(Agent::Gemini),
-            _ => Err(Error::Usage(format!("unknown agent '{s}' (expected claude-code, codex, gemini-cli or cursor)"))),
+            "opencode" => Ok(Agent::OpenCode),
+            _ => Err(Error::Usage(format!(
+                "unknown agent '{s}' (expected claude-code, codex, gemini-cli, opencode or cursor)"
+            ))),
         }
     }
 
@@ -55,6 +59,7 @@ impl Agent {
             Agent::Codex => "codex",
             Agent::Cursor => "cursor",
             Agent::Gemini => "gemini-cli",
+            Agent::OpenCode => "opencode",
         }
     }
 }
@@ -101,6 +106,8 @@ pub struct Change {
     pub after: String,
     /// A unified diff, for people.
     pub diff: String,
+    /// Uninstalling removes the file (agentwatch's own, the OpenCode plugin).
+    pub remove: bool,
 }
 
 /// What an install or uninstall would do.
@@ -126,7 +133,12 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
         (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexHooks)],
         (Target::Hooks, Agent::Gemini) => vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiHooks)],
-        (Target::McpProxy, Agent::Gemini) => {
+        (Target::Hooks, Agent::OpenCode) => {
+            let dir = crate::sources::opencode::config_dir(env)
+                .ok_or_else(|| Error::Other("cannot find the home directory".into()))?;
+            vec![(dir.join("plugin").join(crate::sources::opencode::PLUGIN_FILE), Editor::OpenCodePlugin)]
+        }
+        (Target::McpProxy, Agent::Gemini | Agent::OpenCode) => {
             return Err(Error::Usage("mcp-proxy install knows claude-code, codex and cursor".into()));
         }
         (Target::Hooks, Agent::Cursor) => {
@@ -152,7 +164,8 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
                 .context_radius(3)
                 .header(&path.display().to_string(), &path.display().to_string())
                 .to_string();
-            p.changes.push(Change { path, before, after, diff });
+            let remove = uninstall && after.is_empty() && matches!(editor, Editor::OpenCodePlugin);
+            p.changes.push(Change { path, before, after, diff, remove });
         }
     }
     p.done = p.changes.is_empty();
@@ -183,6 +196,10 @@ pub fn apply(p: &Plan) -> Result<Vec<PathBuf>> {
             }
             std::fs::copy(&c.path, &backup).map_err(|e| Error::io(&backup, e))?;
             backups.push(backup);
+        }
+        if c.remove {
+            std::fs::remove_file(&c.path).map_err(|e| Error::io(&c.path, e))?;
+            continue;
         }
         // The new content is private from its first byte (these files may
         // hold tokens), then gets the original file's mode.
@@ -230,6 +247,10 @@ fn codex_dir(env: &SourceEnv) -> Result<PathBuf> {
     }
 }
 
+/// How agentwatch's OpenCode plugin begins: a file that does not is someone
+/// else's.
+const PLUGIN_MARK: &str = "// agentwatch: tells agentwatch";
+
 /// The Claude Code hook events agentwatch listens to; tool events take a
 /// matcher.
 const CLAUDE_EVENTS: &[(&str, bool)] = &[
@@ -266,6 +287,8 @@ const GEMINI_EVENTS: &[&str] =
     &["SessionStart", "BeforeAgent", "BeforeTool", "Notification", "AfterTool", "AfterAgent", "SessionEnd"];
 
 enum Editor {
+    /// A file of agentwatch's own: written whole, removed on uninstall.
+    OpenCodePlugin,
     ClaudeHooks,
     CodexHooks,
     GeminiHooks,
@@ -276,6 +299,19 @@ enum Editor {
 impl Editor {
     fn edit(&self, path: &Path, text: &str, uninstall: bool, exe: &Exe, notes: &mut Vec<String>) -> Result<String> {
         match self {
+            Editor::OpenCodePlugin => {
+                if !text.is_empty() && !text.starts_with(PLUGIN_MARK) {
+                    return Err(Error::Other(format!("{}: not agentwatch's plugin; left alone", path.display())));
+                }
+                if uninstall {
+                    return Ok(String::new());
+                }
+                let mut argv = vec![exe.path.display().to_string()];
+                argv.extend(exe.global_args());
+                argv.extend(["hook".into(), "--agent".into(), "opencode".into()]);
+                let argv = serde_json::to_string(&argv).expect("serializes");
+                Ok(crate::sources::opencode::PLUGIN.replace("__AGENTWATCH_COMMAND__", &argv))
+            }
             Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
             Editor::GeminiHooks => edit_json(path, text, |root| gemini_hooks(root, uninstall, exe)),
             Editor::JsonServers => edit_json(path, text, |root| {
@@ -532,11 +568,10 @@ fn codex_notify(doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &Exe, no
         Some(item) if ours(item) && uninstall => {
             doc.remove("notify");
         }
-        Some(item) if ours(item) => {
-            if item.as_array().map(|a| a.to_string()) != Some(want.to_string()) {
-                doc.insert("notify", toml_edit::value(want));
-            }
+        Some(item) if ours(item) && item.as_array().map(|a| a.to_string()) != Some(want.to_string()) => {
+            doc.insert("notify", toml_edit::value(want));
         }
+        Some(item) if ours(item) => {}
         Some(item) if !uninstall => notes.push(format!(
             "Codex already runs a notify program ({}); left as it is (the hooks tell agentwatch the same)",
             item.to_string().trim()
@@ -814,6 +849,32 @@ mod tests {
                 .unwrap_err()
                 .is_usage()
         );
+    }
+
+    #[test]
+    fn the_opencode_plugin_is_written_whole_and_removed_and_a_foreign_one_left_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join(".config/opencode/plugin/agentwatch.js");
+        let exe = Exe { data_dir: Some("/srv/aw".into()), ..Exe::new(Path::new(EXE)) };
+        let p = plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap();
+        assert!(apply(&p).unwrap().is_empty(), "a new file: nothing to back up");
+        let js = std::fs::read_to_string(&file).unwrap();
+        assert!(js.starts_with(PLUGIN_MARK));
+        assert!(
+            js.contains(
+                r#"const COMMAND = ["/usr/local/bin/agentwatch","--data-dir","/srv/aw","hook","--agent","opencode"];"#
+            ),
+            "{js}"
+        );
+        assert!(js.contains("permission.asked") && js.contains("export const Agentwatch"));
+        assert!(plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap().done);
+        apply(&plan(Target::Hooks, Agent::OpenCode, true, &env(t.path()), &exe).unwrap()).unwrap();
+        assert!(!file.exists(), "uninstalled");
+        assert!(plan(Target::Hooks, Agent::OpenCode, true, &env(t.path()), &exe).unwrap().done);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "export const Mine = async () => ({});\n").unwrap();
+        let e = plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap_err().to_string();
+        assert!(e.contains("not agentwatch's plugin"), "{e}");
     }
 
     #[test]

@@ -62,6 +62,14 @@ pub fn record(
         let dir = ev.cwd.as_deref().unwrap_or("");
         store.live_session_in(agent, dir)?.ok_or_else(|| Error::NotFound(format!("no {agent} session in {dir}")))?
     } else {
+        // The running process the event came from: its session is this one.
+        if let Some(pid) = ev.pid
+            && let Some(s) = store.session_by_pid(pid)?
+            && s.agent == agent
+            && s.external_id.is_none()
+        {
+            store.link_external(s.pk, agent, &ev.session_id, transcript.as_deref(), now)?;
+        }
         let r = Registration {
             agent: agent.into(),
             external_id: Some(ev.session_id.clone()),

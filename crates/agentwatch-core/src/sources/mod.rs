@@ -13,6 +13,7 @@
 pub mod claude;
 pub mod codex;
 pub mod gemini;
+pub mod opencode;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -173,6 +174,9 @@ pub struct HookEvent {
     /// Says nothing about this session (Codex's title-generation side
     /// thread): recorded nowhere.
     pub ignore: bool,
+    /// The agent's process, when the event names it (OpenCode's plugin):
+    /// that process's session is this one.
+    pub pid: Option<u32>,
 }
 
 /// A string field of a hook payload, if present and not empty.
@@ -383,6 +387,7 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(claude::ClaudeSource::new(env)),
         Box::new(codex::CodexSource::new(env)),
         Box::new(gemini::GeminiSource::new(env)),
+        Box::new(opencode::OpenCodeSource::new(env)),
     ]
 }
 

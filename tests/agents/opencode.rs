@@ -1,0 +1,134 @@
+//! OpenCode 1.18, driven offline, with agentwatch's plugin installed (only
+//! the plugin tells its turns: its database says nothing while a permission
+//! waits, and nothing when it exits).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::harness::*;
+use crate::support::*;
+
+const AGENT: &str = "opencode";
+const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
+
+struct OpenCode<'a> {
+    env: &'a Env,
+    tmux: Tmux,
+    _stub: Stub,
+}
+
+impl<'a> OpenCode<'a> {
+    /// A custom openai-compatible provider pointing at the stub; bash asks.
+    fn new(env: &'a Env) -> OpenCode<'a> {
+        let stub = Stub::start(env);
+        let dir = env.home.join(".config/opencode");
+        std::fs::create_dir_all(dir.join("node_modules")).unwrap();
+        let config = json!({
+            "provider": {"stub": {"npm": "@ai-sdk/openai-compatible", "name": "Stub",
+                "options": {"baseURL": format!("{}/v1", stub.url()), "apiKey": "stub-key"},
+                "models": {"stub-model": {"name": "Stub Model", "tool_call": true, "limit": {"context": 128000, "output": 4096}}}}},
+            "model": "stub/stub-model", "small_model": "stub/stub-model",
+            "autoupdate": false, "share": "disabled", "lsp": false, "formatter": false,
+            "permission": {"bash": "ask"}
+        });
+        std::fs::write(dir.join("opencode.json"), config.to_string()).unwrap();
+        // Offline, OpenCode would try to install @opencode-ai/plugin from
+        // npm for the plugin folder for about 70 s: it is "installed" already.
+        let lock = json!({"name": "x", "lockfileVersion": 3, "requires": true,
+                          "packages": {"": {"dependencies": {"@opencode-ai/plugin": "*"}}}});
+        std::fs::write(dir.join("package-lock.json"), lock.to_string()).unwrap();
+        OpenCode { env, tmux: Tmux::new(), _stub: stub }
+    }
+
+    fn start(&self, name: &str, proj: &Path) -> u32 {
+        let mut vars = base_vars(self.env);
+        for k in [
+            "OPENCODE_DISABLE_AUTOUPDATE",
+            "OPENCODE_DISABLE_MODELS_FETCH",
+            "OPENCODE_DISABLE_LSP_DOWNLOAD",
+            "OPENCODE_DISABLE_SHARE",
+        ] {
+            vars.push((k.into(), "1".into()));
+        }
+        let pid = self.tmux.open(name, proj, &vars, &[agent_bin("opencode").display().to_string()]);
+        self.tmux.wait_screen(name, "OpenCode's prompt", |s| s.contains("Ask anything"));
+        pid
+    }
+}
+
+fn watch(env: &Env) -> Watch<'_> {
+    Watch { env, agent: AGENT }
+}
+
+#[test]
+#[ignore = "drives the real OpenCode: make agents"]
+fn opencode_every_state_with_agentwatchs_plugin() {
+    let env = Env::new();
+    quick_alerts(&env);
+    let o = OpenCode::new(&env);
+    let out = install_hooks(&env, AGENT);
+    assert!(out.contains("plugin/agentwatch.js"), "{out}");
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/app");
+    let pid = o.start("main", &proj);
+
+    w.wait_state(pid, "waiting", Some("input"));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+
+    o.tmux.type_line("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    assert_eq!(w.wait_alert(pid, "waiting")["title"], "OpenCode in app is waiting for you");
+    // The plugin's session (OpenCode's own id) and the process are one.
+    assert!(w.session_of(pid)["externalId"].as_str().is_some_and(|id| id.starts_with("ses_")));
+
+    o.tmux.type_line("main", "run AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"], json!({"name": "bash", "summary": TOOL}));
+    assert_eq!(w.wait_alert(pid, "permission")["title"], format!("OpenCode in app asks permission: bash({TOOL})"));
+    o.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Permission required"));
+    o.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    w.wait_state(pid, "waiting", Some("input"));
+    assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
+
+    // Rejected: the turn ends.
+    o.tmux.type_line("main", "again AW_TOOL please");
+    w.wait_state(pid, "waiting", Some("permission"));
+    o.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Permission required"));
+    o.tmux.keys("main", &["Right", "Right", "Enter"]);
+    w.wait_state(pid, "waiting", Some("input"));
+
+    o.tmux.type_line("main", "/exit");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real OpenCode: make agents"]
+fn opencode_closed_at_the_prompt_completed_killed_mid_turn_died() {
+    let env = Env::new();
+    let o = OpenCode::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let a = o.start("a", &env.root.join("src/one"));
+    w.wait_state(a, "waiting", Some("input"));
+    let b = o.start("b", &env.root.join("src/two"));
+    o.tmux.type_line("b", "AW_SLOW please");
+    w.wait_state(b, "working", None);
+    o.tmux.close("a");
+    kill9(&[b]);
+    w.wait_state(a, "completed", None);
+    let d = w.wait_state(b, "dead", None);
+    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "process exited mid-turn");
+    assert!(w.alerts(a, "died").is_empty());
+    let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(b, "died")).filter(|a| !a.is_empty()));
+    assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some("OpenCode in two died")));
+}
