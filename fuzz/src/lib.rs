@@ -184,8 +184,10 @@ fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     })
 }
 
-/// The first byte picks the agent (even: Claude Code's hook, odd: Codex's hook or
-/// `notify`); the rest is the payload, read as the CLI reads it.
+/// The first byte picks the agent (0: Claude Code's hook, 1: Codex's hook or
+/// `notify`, 2: Gemini CLI's hook, 3: OpenCode's plugin event, by the byte
+/// mod 4; the corpus's older inputs, picked by parity, keep their agents
+/// where they were 0 or 1); the rest is the payload, read as the CLI reads it.
 pub fn hook_payload(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else { return };
     // `agentwatch hook` reads its payload into a String, then parses it.
@@ -196,7 +198,16 @@ pub fn hook_payload(data: &[u8]) {
         let now = agentwatch_core::util::now_ms();
         let text = |k: &str| payload.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
         let env = agentwatch_core::sources::SourceEnv::default();
-        if which % 2 == 0 {
+        if which % 4 >= 2 {
+            let agent = if which % 4 == 2 { "gemini-cli" } else { "opencode" };
+            match agentwatch_core::hooks::record(s.store(), &cfg, &env, agent, &payload, now) {
+                Ok(out) => {
+                    let row = find_session(s.store(), &out.session_id).expect("the hook's session is stored");
+                    assert_eq!(row.agent, agent);
+                }
+                Err(e) => assert!(e.is_usage(), "{agent} payload {payload} gave {e}"),
+            }
+        } else if which % 2 == 0 {
             match agentwatch_core::hooks::record(s.store(), &cfg, &env, "claude-code", &payload, now) {
                 Ok(out) => {
                     assert!(text("session_id").is_some() && text("hook_event_name") == Some(out.event.as_str()));
