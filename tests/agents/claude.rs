@@ -267,3 +267,42 @@ fn claude_code_started_through_a_shell_is_the_agent_not_the_shell() {
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(env.session_with_pid(shell, &["--no-ingest", "--active"]).is_none(), "the shell is no session");
 }
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_http_hooks_post_to_the_api_with_a_hook_only_token() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let port = free_port();
+    let _daemon = env.daemon(1, &["--port", &port.to_string()]);
+    let out = env.ok(&["hooks", "install", "--agent", AGENT, "--http"]);
+    assert!(out.contains("Installed agentwatch hooks"), "{out}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.claude.join("settings.json")).unwrap()).unwrap();
+    let hook = &settings["hooks"]["PermissionRequest"][0]["hooks"][0];
+    assert_eq!(hook["url"], format!("http://127.0.0.1:{port}/api/hooks/claude-code"));
+    let api: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.data.join("api.json")).unwrap()).unwrap();
+    let token = api["hook_token"].as_str().unwrap();
+    assert_eq!(hook["headers"]["Authorization"], format!("Bearer {token}"));
+    assert_ne!(token, api["token"].as_str().unwrap(), "not the API's own token");
+    // The hook token posts hook events and reads nothing.
+    let denied = http(port, "GET", "/api/sessions", &[("Authorization", &format!("Bearer {token}"))], None);
+    assert_eq!(denied.status, 401);
+
+    let w = watch(&env);
+    let proj = env.root.join("src/http");
+    let pid = c.start("main", &proj);
+    w.wait_state(pid, "waiting", Some("input"));
+    c.prompt("main", "run AW_TOOL please");
+    w.wait_state(pid, "waiting", Some("permission"));
+    c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "waiting", Some("input"));
+    // Only a hook counts tool calls: the PostToolUse event came over HTTP.
+    let d = w.show(pid);
+    assert_eq!(d["toolCalls"][0]["tool"], "Bash", "{d}");
+    assert_eq!(d["toolCalls"][0]["source"], "hook");
+    c.prompt("main", "/exit");
+    w.wait_state(pid, "completed", None);
+}
