@@ -431,3 +431,29 @@ fn the_daemon_picks_up_edited_settings_and_survives_a_broken_file() {
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[test]
+fn a_garbage_registry_entry_is_counted_and_never_kills_a_live_session() {
+    // A fault a real agent cannot be made to show: its registry entry torn or
+    // naming another process.
+    let env = Env::new();
+    let bin = env.native_agent("claude");
+    let proj = env.root.join("src/torn");
+    let p = env.spawn(&bin, &["600"], &proj);
+    let sessions = env.claude.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let _daemon = env.daemon(1, &[]);
+    let s = wait_for(10, "the agent", || env.session_with_pid(p.pid(), &["--no-ingest"]));
+    for garbage in ["{\"pid\": ", "not json", &json!({"pid": 1, "sessionId": "x", "status": "busy"}).to_string()] {
+        let before = env.last_scan();
+        std::fs::write(sessions.join(format!("{}.json", p.pid())), garbage).unwrap();
+        wait_for(10, "two scans", || (env.last_scan() > before + 1).then_some(()));
+        let now = env.session_with_pid(p.pid(), &["--no-ingest"]).unwrap();
+        assert_eq!(now["state"], "waiting", "{garbage}: {now}");
+    }
+    let now = env.session_with_pid(p.pid(), &["--no-ingest"]).unwrap();
+    assert_eq!((now["sessionId"].as_str(), now["state"].as_str()), (s["sessionId"].as_str(), Some("waiting")), "{now}");
+    let status = env.json(&["status"]);
+    assert!(status["monitor"]["lastScan"]["malformedRecords"].as_u64().unwrap() >= 1, "{status}");
+    assert!(env.ok(&["status"]).contains("malformed agent records ignored"));
+}

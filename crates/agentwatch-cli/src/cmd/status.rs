@@ -28,10 +28,14 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
             let scan = last_scan.as_ref().map(|s| {
                 let ago = (chrono::Utc::now().timestamp_millis() - s["at"].as_i64().unwrap_or(0)) as f64 / 1000.0;
                 format!(
-                    "last scan {ago:.0} s ago (#{}, {:.1} ms, {} agents)",
+                    "last scan {ago:.0} s ago (#{}, {:.1} ms, {} agents{})",
                     s["scan"],
                     s["ms"].as_f64().unwrap_or(0.0),
-                    s["agents"]
+                    s["agents"],
+                    match s["malformedRecords"].as_u64().unwrap_or(0) {
+                        0 => String::new(),
+                        n => format!(", {n} malformed agent records ignored"),
+                    }
                 )
             });
             let monitor = match pid {

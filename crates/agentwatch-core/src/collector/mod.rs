@@ -264,8 +264,9 @@ impl Collector {
         report.elapsed = started.elapsed();
         store.set_meta(
             "last_scan",
-            &serde_json::json!({"scan": report.scan, "at": now, "agents": report.agents, "ms": report.elapsed.as_secs_f64() * 1000.0})
-                .to_string(),
+            &serde_json::json!({"scan": report.scan, "at": now, "agents": report.agents,
+                "ms": report.elapsed.as_secs_f64() * 1000.0, "malformedRecords": report.malformed_records})
+            .to_string(),
         )?;
         Ok(report)
     }
