@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! cmp -s package-lock.json node_modules/.agentwatch-lock 2>/dev/null; then
-  echo "agents: installing the pinned agent CLIs (Claude Code, Codex, Gemini CLI, OpenCode) from npm"
+  echo "agents: installing the pinned agent CLIs (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code) from npm"
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.agentwatch-lock
 fi
-for cli in claude codex gemini opencode; do
+for cli in claude codex gemini opencode qwen; do
   node_modules/.bin/$cli --version >/dev/null || { echo "agents: $cli does not start" >&2; exit 1; }
 done

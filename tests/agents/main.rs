@@ -15,3 +15,4 @@ mod gemini;
 mod harness;
 mod opencode;
 mod parity;
+mod qwen;

@@ -15,7 +15,7 @@ One server (127.0.0.1, a random port written to --port-file) answers:
   model router asks a small model for;
 - OpenAI chat completions: POST /v1/chat/completions (SSE chunks, tool
   calls, a final usage chunk, [DONE]), for OpenCode's openai-compatible
-  provider.
+  provider and Qwen Code.
 
 What a reply does depends on the last prompt a person typed:
 
@@ -285,7 +285,10 @@ def chat_plan(body):
     m = marker(text)
     shell = next((t for t in ("bash", "shell", "run_shell_command") if t in tools), None)
     if m == "AW_TOOL" and shell:
-        return "call", (shell, {"command": TOOL_COMMAND, "description": "Print a marker"}), 0
+        args = {"command": TOOL_COMMAND, "description": "Print a marker"}
+        if shell == "run_shell_command":  # Qwen Code's asks whether to run it in the background
+            args["is_background"] = False
+        return "call", (shell, args), 0
     if m == "AW_SLOW":
         return "text", slow_text(), ARGS.slow
     return "text", "Hello from the stub.", 0

@@ -37,6 +37,7 @@ pub enum Agent {
     Cursor,
     Gemini,
     OpenCode,
+    Qwen,
 }
 
 impl Agent {
@@ -47,8 +48,9 @@ impl Agent {
             "cursor" | "cursor-agent" => Ok(Agent::Cursor),
             "gemini-cli" | "gemini" => Ok(Agent::Gemini),
             "opencode" => Ok(Agent::OpenCode),
+            "qwen-code" | "qwen" => Ok(Agent::Qwen),
             _ => Err(Error::Usage(format!(
-                "unknown agent '{s}' (expected claude-code, codex, gemini-cli, opencode or cursor)"
+                "unknown agent '{s}' (expected claude-code, codex, gemini-cli, opencode, qwen-code or cursor)"
             ))),
         }
     }
@@ -60,6 +62,7 @@ impl Agent {
             Agent::Cursor => "cursor",
             Agent::Gemini => "gemini-cli",
             Agent::OpenCode => "opencode",
+            Agent::Qwen => "qwen-code",
         }
     }
 }
@@ -138,7 +141,8 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
                 .ok_or_else(|| Error::Other("cannot find the home directory".into()))?;
             vec![(dir.join("plugin").join(crate::sources::opencode::PLUGIN_FILE), Editor::OpenCodePlugin)]
         }
-        (Target::McpProxy, Agent::Gemini | Agent::OpenCode) => {
+        (Target::Hooks, Agent::Qwen) => vec![(home(env)?.join(".qwen/settings.json"), Editor::QwenHooks)],
+        (Target::McpProxy, Agent::Gemini | Agent::OpenCode | Agent::Qwen) => {
             return Err(Error::Usage("mcp-proxy install knows claude-code, codex and cursor".into()));
         }
         (Target::Hooks, Agent::Cursor) => {
@@ -292,6 +296,7 @@ enum Editor {
     ClaudeHooks,
     CodexHooks,
     GeminiHooks,
+    QwenHooks,
     JsonServers,
     TomlServers,
 }
@@ -314,6 +319,7 @@ impl Editor {
             }
             Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
             Editor::GeminiHooks => edit_json(path, text, |root| gemini_hooks(root, uninstall, exe)),
+            Editor::QwenHooks => edit_json(path, text, |root| qwen_hooks(root, uninstall, exe)),
             Editor::JsonServers => edit_json(path, text, |root| {
                 if let Some(s) = root.get_mut("mcpServers").and_then(Value::as_object_mut) {
                     wrap_json_servers(s, uninstall, exe, "", notes);
@@ -474,6 +480,34 @@ fn gemini_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Re
             json!({"name": "agentwatch", "type": "command", "command": exe.hook_command("gemini-cli"), "timeout": 5000})
         });
         set_json_hook(hooks, event, Some("*"), entry);
+    }
+    if hooks.is_empty() {
+        root.remove("hooks");
+    }
+    Ok(())
+}
+
+/// Qwen Code's hook events (0.15, Claude Code's names): not Notification's
+/// idle reminder only, every Notification (permission prompts too).
+const QWEN_EVENTS: &[(&str, bool)] = &[
+    ("SessionStart", false),
+    ("UserPromptSubmit", false),
+    ("PreToolUse", true),
+    ("PermissionRequest", true),
+    ("PostToolUse", true),
+    ("PostToolUseFailure", true),
+    ("Notification", false),
+    ("Stop", false),
+    ("SessionEnd", false),
+];
+
+fn qwen_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let hooks = hooks_object(root, "settings.json")?;
+    for (event, tool) in QWEN_EVENTS {
+        // Qwen Code waits for its hooks; the timeout is in milliseconds.
+        let entry =
+            (!uninstall).then(|| json!({"type": "command", "command": exe.hook_command("qwen-code"), "timeout": 5000}));
+        set_json_hook(hooks, event, tool.then_some("*"), entry);
     }
     if hooks.is_empty() {
         root.remove("hooks");
@@ -922,13 +956,18 @@ mod tests {
         std::fs::write(&gemini, g0).unwrap();
         std::fs::write(&codex, c0).unwrap();
         let exe = Exe::new(Path::new(EXE));
-        for agent in [Agent::Gemini, Agent::Codex] {
+        for agent in [Agent::Gemini, Agent::Codex, Agent::Qwen] {
             apply(&plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap()).unwrap();
             assert!(
                 plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap().done,
                 "{agent:?} twice: nothing to do"
             );
         }
+        let qwen: Value =
+            serde_json::from_str(&std::fs::read_to_string(t.path().join(".qwen/settings.json")).unwrap()).unwrap();
+        let q = &qwen["hooks"]["PermissionRequest"][0];
+        assert_eq!((q["matcher"].as_str(), q["hooks"][0]["timeout"].as_u64()), (Some("*"), Some(5000)));
+        assert_eq!(q["hooks"][0]["command"], "/usr/local/bin/agentwatch hook --agent qwen-code");
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&gemini).unwrap()).unwrap();
         assert_eq!(v["security"]["auth"]["selectedType"], "gemini-api-key");
         let n = &v["hooks"]["Notification"][0]["hooks"][0];

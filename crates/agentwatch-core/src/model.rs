@@ -32,6 +32,7 @@ pub const AGENTS: &[AgentInfo] = &[
     AgentInfo { id: "amp", display: "Amp", short: "Amp" },
     AgentInfo { id: "cursor-agent", display: "Cursor Agent", short: "Cursor" },
     AgentInfo { id: "copilot", display: "Copilot", short: "Copilot" },
+    AgentInfo { id: "qwen-code", display: "Qwen Code", short: "Qwen" },
 ];
 
 /// The display name of an agent type id ("claude-code" → "Claude Code").
@@ -70,6 +71,7 @@ pub fn agent_id_for_client(name: &str) -> String {
         ("aider", "aider"),
         ("goose", "goose"),
         ("amp", "amp"),
+        ("qwen", "qwen-code"),
     ] {
         // Word by word, so "example-client" is not Amp.
         if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word.starts_with(needle)) {

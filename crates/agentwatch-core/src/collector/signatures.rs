@@ -380,6 +380,8 @@ mod tests {
         );
         assert_eq!(which("deno run -A /x/opencode-ai/bin/opencode", None), Some("opencode".into()));
         assert_eq!(which("pnpm dlx @openai/codex", None), Some("codex".into()));
+        assert_eq!(which("node /x/node_modules/.bin/qwen", None), Some("qwen-code".into()));
+        assert_eq!(which("node /x/@qwen-code/qwen-code/cli.js --version", None), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod claude;
 pub mod codex;
 pub mod gemini;
 pub mod opencode;
+pub mod qwen;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -388,6 +389,7 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(codex::CodexSource::new(env)),
         Box::new(gemini::GeminiSource::new(env)),
         Box::new(opencode::OpenCodeSource::new(env)),
+        Box::new(qwen::QwenSource::new(env)),
     ]
 }
 

@@ -1,0 +1,79 @@
+//! Qwen Code: live state from its hooks (Claude Code's hook shape, in
+//! `~/.qwen/settings.json`) and the chat a running `qwen` writes
+//! (`~/.qwen/projects/<encoded cwd>/chats/<session>.jsonl`, from the first
+//! prompt on). Its token usage is not read yet (see README.md).
+
+pub mod live;
+
+use std::path::{Path, PathBuf};
+
+use super::{HookEvent, LineError, LineParser, LiveProcess, Record, Source, SourceEnv, TranscriptLink};
+
+pub const AGENT: &str = "qwen-code";
+
+pub struct QwenSource {
+    /// `~/.qwen`.
+    home: Option<PathBuf>,
+}
+
+impl QwenSource {
+    pub fn new(env: &SourceEnv) -> QwenSource {
+        QwenSource { home: env.home.as_ref().map(|h| h.join(".qwen")) }
+    }
+
+    fn projects(&self) -> Vec<PathBuf> {
+        self.home.iter().map(|h| h.join("projects")).collect()
+    }
+}
+
+/// Reads no usage (not yet: see README.md).
+struct NoUsage;
+
+impl LineParser for NoUsage {
+    fn parse(&mut self, _line: &[u8], _offset: u64, _out: &mut Vec<Record>) -> Result<(), LineError> {
+        Ok(())
+    }
+
+    fn state(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Source for QwenSource {
+    fn agent(&self) -> &'static str {
+        AGENT
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
+        Box::new(NoUsage)
+    }
+
+    fn session_of(&self, path: &Path) -> Option<String> {
+        live::session_of(&self.projects(), path)
+    }
+
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_link(&self.projects(), p, claimed)
+    }
+
+    fn has_hooks(&self) -> bool {
+        true
+    }
+
+    fn hook_aliases(&self) -> &'static [&'static str] {
+        &["qwen"]
+    }
+
+    /// Qwen Code sends Claude Code's hook events, with the same fields.
+    fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
+        super::claude::hooks::event(payload)
+    }
+}

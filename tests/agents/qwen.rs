@@ -1,0 +1,123 @@
+//! Qwen Code 0.15.10 (the newest that runs on Node 20), driven offline with
+//! agentwatch's hooks installed (it writes nothing while a permission
+//! prompt waits).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::harness::*;
+use crate::support::*;
+
+const AGENT: &str = "qwen-code";
+const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
+
+struct Qwen<'a> {
+    env: &'a Env,
+    tmux: Tmux,
+    stub: Stub,
+}
+
+impl<'a> Qwen<'a> {
+    /// An OpenAI-compatible key (no login), no update check, no telemetry.
+    fn new(env: &'a Env) -> Qwen<'a> {
+        let dir = env.home.join(".qwen");
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = json!({
+            "security": {"auth": {"selectedType": "openai"}, "folderTrust": {"enabled": false}},
+            "model": {"name": "stub-model"},
+            "privacy": {"usageStatisticsEnabled": false},
+            "telemetry": {"enabled": false},
+            "general": {"enableAutoUpdate": false},
+            "ide": {"enabled": false}
+        });
+        std::fs::write(dir.join("settings.json"), serde_json::to_string_pretty(&settings).unwrap()).unwrap();
+        Qwen { env, tmux: Tmux::new(), stub: Stub::start(env) }
+    }
+
+    fn start(&self, name: &str, proj: &Path) -> u32 {
+        let mut vars = base_vars(self.env);
+        for (k, v) in [
+            ("OPENAI_API_KEY", "stub-key".to_string()),
+            ("OPENAI_BASE_URL", format!("{}/v1", self.stub.url())),
+            ("OPENAI_MODEL", "stub-model".into()),
+            ("QWEN_CODE_DISABLE_PRECONNECT", "1".into()),
+        ] {
+            vars.push((k.into(), v));
+        }
+        let pid = self.tmux.open(name, proj, &vars, &[agent_bin("qwen").display().to_string()]);
+        self.tmux.wait_screen(name, "Qwen Code's prompt", |s| s.contains("Type your message"));
+        pid
+    }
+}
+
+fn watch(env: &Env) -> Watch<'_> {
+    Watch { env, agent: AGENT }
+}
+
+#[test]
+#[ignore = "drives the real Qwen Code: make agents"]
+fn qwen_code_every_state_with_its_hooks() {
+    let env = Env::new();
+    quick_alerts(&env);
+    let q = Qwen::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/lib");
+    let pid = q.start("main", &proj);
+
+    w.wait_state(pid, "waiting", Some("input"));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+
+    q.tmux.type_line("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    assert_eq!(w.wait_alert(pid, "waiting")["title"], "Qwen Code in lib is waiting for you");
+
+    q.tmux.type_line("main", "run AW_TOOL please");
+    let d = w.wait_state(pid, "waiting", Some("permission"));
+    assert_eq!(d["session"]["pendingTool"], json!({"name": "run_shell_command", "summary": TOOL}));
+    w.wait_alert(pid, "permission");
+    q.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Yes, allow once"));
+    q.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "working", None);
+    wait_for(SETTLE, "the permission alert to be withdrawn", || {
+        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+    });
+    w.wait_state(pid, "waiting", Some("input"));
+    assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
+
+    q.tmux.type_line("main", "/quit");
+    w.wait_state(pid, "completed", None);
+    assert!(w.alerts(pid, "died").is_empty());
+}
+
+#[test]
+#[ignore = "drives the real Qwen Code: make agents"]
+fn qwen_code_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died() {
+    let env = Env::new();
+    let q = Qwen::new(&env);
+    install_hooks(&env, AGENT);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let a = q.start("a", &env.root.join("src/one"));
+    w.wait_state(a, "waiting", Some("input"));
+    let b = q.start("b", &env.root.join("src/two"));
+    q.tmux.type_line("b", "run AW_TOOL please");
+    w.wait_state(b, "waiting", Some("permission"));
+    q.tmux.close("a");
+    let mut all = children(b);
+    all.push(b);
+    kill9(&all);
+    w.wait_state(a, "completed", None);
+    let d = w.wait_state(b, "dead", None);
+    assert_eq!(
+        d["stateHistory"].as_array().unwrap().last().unwrap()["reason"],
+        "process exited with a permission prompt open"
+    );
+    assert!(w.alerts(a, "died").is_empty());
+    let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(b, "died")).filter(|a| !a.is_empty()));
+    assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some("Qwen Code in two died")));
+}
