@@ -263,7 +263,8 @@ export type LiveEventKind =
   | 'session.state'
   | 'tool.call'
   | 'usage'
-  | 'alert';
+  | 'alert'
+  | 'alert.resolved';
 
 export interface LiveEvent {
   id: number;
@@ -273,6 +274,8 @@ export interface LiveEvent {
   session?: SessionView;
   toolCall?: ToolCall;
   alert?: Alert;
+  /** alert.resolved: the alert whose notification was withdrawn. */
+  alertId?: number;
 }
 
 export const EVENT_NAME = 'agentwatch://event';
