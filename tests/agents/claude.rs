@@ -175,18 +175,8 @@ fn claude_code_killed_mid_turn_or_at_a_permission_prompt_died_once() {
     w.wait_state(b, "waiting", Some("permission"));
     w.wait_alert(b, "permission");
     kill9(&[a, b]);
-    let d = w.wait_state(a, "dead", None);
-    assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], "process exited mid-turn");
-    let d = w.wait_state(b, "dead", None);
-    assert_eq!(
-        d["stateHistory"].as_array().unwrap().last().unwrap()["reason"],
-        "process exited with a permission prompt open"
-    );
-    for (id, project) in [(a, "one"), (b, "two")] {
-        let died = wait_for(SETTLE, "the died alert", || Some(w.alerts(id, "died")).filter(|a| !a.is_empty()));
-        assert_eq!(died.len(), 1);
-        assert_eq!(died[0]["title"], format!("Claude Code in {project} died"));
-    }
+    w.died_once(a, "process exited mid-turn", "Claude Code in one died");
+    w.died_once(b, "process exited with a permission prompt open", "Claude Code in two died");
     // The prompt nobody will answer now is withdrawn; a few scans later still one alert each.
     wait_for(SETTLE, "the permission alert to be withdrawn", || {
         w.alerts(b, "permission")[0]["resolvedAt"].as_str().map(|_| ())

@@ -254,6 +254,15 @@ impl Watch<'_> {
         self.show(pid)["alerts"].as_array().unwrap().iter().filter(|a| a["kind"] == kind).cloned().collect()
     }
 
+    /// The session died, for `reason`, and raised exactly one died alert,
+    /// titled `title`.
+    pub fn died_once(&self, pid: u32, reason: &str, title: &str) {
+        let d = self.wait_state(pid, "dead", None);
+        assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], reason);
+        let died = wait_for(SETTLE, "the died alert", || Some(self.alerts(pid, "died")).filter(|a| !a.is_empty()));
+        assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some(title)), "{died:?}");
+    }
+
     pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {
         wait_for(SETTLE, &format!("a {kind} alert"), || self.alerts(pid, kind).into_iter().next())
     }

@@ -285,10 +285,17 @@ const CODEX_EVENTS: &[&str] = &[
     "SessionEnd",
 ];
 
-/// Gemini CLI's hook events (0.61). Not the per-chunk model events: Gemini
-/// waits for every hook.
-const GEMINI_EVENTS: &[&str] =
-    &["SessionStart", "BeforeAgent", "BeforeTool", "Notification", "AfterTool", "AfterAgent", "SessionEnd"];
+/// Gemini CLI's hook events (0.61), every one with the matcher `*`. Not the
+/// per-chunk model events: Gemini waits for every hook.
+const GEMINI_EVENTS: &[(&str, bool)] = &[
+    ("SessionStart", true),
+    ("BeforeAgent", true),
+    ("BeforeTool", true),
+    ("Notification", true),
+    ("AfterTool", true),
+    ("AfterAgent", true),
+    ("SessionEnd", true),
+];
 
 enum Editor {
     /// A file of agentwatch's own: written whole, removed on uninstall.
@@ -453,66 +460,54 @@ fn hooks_object<'a>(root: &'a mut Map<String, Value>, file: &str) -> Result<&'a 
         .ok_or_else(|| Error::Other(format!("{file}: `hooks` is not an object; left alone")))
 }
 
+/// Claude Code's layout of hooks in a JSON settings file (Gemini CLI's and
+/// Qwen Code's too): `hooks.<Event>` holds groups of entries; `entry` makes
+/// agentwatch's entry for an event.
+fn json_hooks(
+    root: &mut Map<String, Value>,
+    uninstall: bool,
+    events: &[(&str, bool)],
+    entry: impl Fn(&str) -> Value,
+) -> Result<()> {
+    let hooks = hooks_object(root, "settings.json")?;
+    for (event, tool) in events {
+        set_json_hook(hooks, event, tool.then_some("*"), (!uninstall).then(|| entry(event)));
+    }
+    if hooks.is_empty() {
+        root.remove("hooks");
+    }
+    Ok(())
+}
+
 fn claude_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
-    let hooks = hooks_object(root, "settings.json")?;
-    for (event, tool) in CLAUDE_EVENTS {
-        let entry = (!uninstall).then(|| match &exe.http {
-            // Claude Code posts no http hook for SessionStart.
-            Some((url, token)) if *event != "SessionStart" => json!({
-                "type": "http", "url": format!("{url}/api/hooks/claude-code"),
-                "headers": {"Authorization": format!("Bearer {token}")}, "timeout": 5
-            }),
-            _ => json!({"type": "command", "command": exe.hook_command("claude-code"), "timeout": 5}),
-        });
-        set_json_hook(hooks, event, tool.then_some("*"), entry);
-    }
-    if hooks.is_empty() {
-        root.remove("hooks");
-    }
-    Ok(())
+    json_hooks(root, uninstall, CLAUDE_EVENTS, |event| match &exe.http {
+        // Claude Code posts no http hook for SessionStart.
+        Some((url, token)) if event != "SessionStart" => json!({
+            "type": "http", "url": format!("{url}/api/hooks/claude-code"),
+            "headers": {"Authorization": format!("Bearer {token}")}, "timeout": 5
+        }),
+        _ => json!({"type": "command", "command": exe.hook_command("claude-code"), "timeout": 5}),
+    })
 }
 
+/// Gemini CLI waits for its hooks: ours returns at once; 5 s at most.
 fn gemini_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
-    let hooks = hooks_object(root, "settings.json")?;
-    for event in GEMINI_EVENTS {
-        // Gemini CLI waits for its hooks: ours returns at once; 5 s at most.
-        let entry = (!uninstall).then(|| {
-            json!({"name": "agentwatch", "type": "command", "command": exe.hook_command("gemini-cli"), "timeout": 5000})
-        });
-        set_json_hook(hooks, event, Some("*"), entry);
-    }
-    if hooks.is_empty() {
-        root.remove("hooks");
-    }
-    Ok(())
+    json_hooks(
+        root,
+        uninstall,
+        GEMINI_EVENTS,
+        |_| json!({"name": "agentwatch", "type": "command", "command": exe.hook_command("gemini-cli"), "timeout": 5000}),
+    )
 }
 
-/// Qwen Code's hook events (0.15, Claude Code's names): not Notification's
-/// idle reminder only, every Notification (permission prompts too).
-const QWEN_EVENTS: &[(&str, bool)] = &[
-    ("SessionStart", false),
-    ("UserPromptSubmit", false),
-    ("PreToolUse", true),
-    ("PermissionRequest", true),
-    ("PostToolUse", true),
-    ("PostToolUseFailure", true),
-    ("Notification", false),
-    ("Stop", false),
-    ("SessionEnd", false),
-];
-
+/// Qwen Code has Claude Code's events; its timeouts are in milliseconds.
 fn qwen_hooks(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
-    let hooks = hooks_object(root, "settings.json")?;
-    for (event, tool) in QWEN_EVENTS {
-        // Qwen Code waits for its hooks; the timeout is in milliseconds.
-        let entry =
-            (!uninstall).then(|| json!({"type": "command", "command": exe.hook_command("qwen-code"), "timeout": 5000}));
-        set_json_hook(hooks, event, tool.then_some("*"), entry);
-    }
-    if hooks.is_empty() {
-        root.remove("hooks");
-    }
-    Ok(())
+    json_hooks(
+        root,
+        uninstall,
+        CLAUDE_EVENTS,
+        |_| json!({"type": "command", "command": exe.hook_command("qwen-code"), "timeout": 5000}),
+    )
 }
 
 /// `[[hooks.<Event>]]` with `[[hooks.<Event>.hooks]]` in Codex's config.toml.

@@ -64,8 +64,11 @@ pub trait Source: Send + Sync {
     /// The agent type id ("claude-code").
     fn agent(&self) -> &'static str;
 
-    /// The directories that hold transcripts (watched by the daemon).
-    fn roots(&self) -> Vec<PathBuf>;
+    /// The directories that hold transcripts (watched by the daemon). A
+    /// source that reads no usage (yet) has none.
+    fn roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
 
     /// The transcript roots to watch, including ones that do not exist yet
     /// (a fresh install): the monitor waits for them to appear.
@@ -74,10 +77,14 @@ pub trait Source: Send + Sync {
     }
 
     /// Every transcript file, in no particular order.
-    fn discover(&self) -> Vec<PathBuf>;
+    fn discover(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
 
     /// A parser for `path`, resuming from `state` when given.
-    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser>;
+    fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
+        Box::new(NoUsage)
+    }
 
     /// More directories to watch for live changes, not recursively (a
     /// session registry, the agent's config dir where the transcript roots
@@ -147,6 +154,19 @@ pub trait Source: Send + Sync {
     }
 }
 
+/// The parser of a source that reads no usage (yet): nothing from any line.
+struct NoUsage;
+
+impl LineParser for NoUsage {
+    fn parse(&mut self, _line: &[u8], _offset: u64, _out: &mut Vec<Record>) -> Result<(), LineError> {
+        Ok(())
+    }
+
+    fn state(&self) -> Option<String> {
+        None
+    }
+}
+
 /// What one hook or plugin event of an agent says, in agentwatch's terms.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HookEvent {
@@ -178,6 +198,31 @@ pub struct HookEvent {
     /// The agent's process, when the event names it (OpenCode's plugin):
     /// that process's session is this one.
     pub pid: Option<u32>,
+}
+
+impl HookEvent {
+    /// The fields every hook payload in Claude Code's shape has (Claude Code,
+    /// Codex, Gemini CLI, Qwen Code): the session, the event's name, the
+    /// directory and the transcript. Returns the event's name too.
+    pub(crate) fn claude_style(p: &serde_json::Value) -> Result<(HookEvent, String), String> {
+        let session_id = text_field(p, "session_id").ok_or("hook payload has no session_id")?;
+        let event = text_field(p, "hook_event_name").ok_or("hook payload has no hook_event_name")?;
+        let ev = HookEvent {
+            session_id,
+            event: event.clone(),
+            cwd: text_field(p, "cwd"),
+            transcript_path: text_field(p, "transcript_path").map(Into::into),
+            ..Default::default()
+        };
+        Ok((ev, event))
+    }
+}
+
+/// The tool call a hook payload in Claude Code's shape is about
+/// (`tool_name`, `tool_input`).
+pub(crate) fn hook_tool(p: &serde_json::Value) -> Option<PendingTool> {
+    let name = text_field(p, "tool_name")?;
+    Some(PendingTool::from_input(&name, p.get("tool_input").unwrap_or(&serde_json::Value::Null)))
 }
 
 /// A string field of a hook payload, if present and not empty.
@@ -438,6 +483,37 @@ pub(crate) fn real_dir_within(root: &Path, dir: &Path) -> bool {
         }
     }
     true
+}
+
+/// The newest `*.jsonl` file directly in one of `dirs` (each a `(root,
+/// dir)`: the dir is reached from its root without following links),
+/// written at or after `since` (ms), and not `claimed` by another process.
+pub(crate) fn newest_jsonl(
+    dirs: &[(PathBuf, PathBuf)],
+    since: i64,
+    claimed: &dyn Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    let mut best: Option<(i64, PathBuf)> = None;
+    for (root, dir) in dirs {
+        if !real_dir_within(root, dir) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "jsonl")
+                || !e.file_type().is_ok_and(|t| t.is_file())
+                || claimed(&path)
+            {
+                continue;
+            }
+            let Some(m) = mtime_ms(&path).filter(|m| *m >= since) else { continue };
+            if best.as_ref().is_none_or(|(b, _)| m > *b) {
+                best = Some((m, path));
+            }
+        }
+    }
+    best.map(|(_, p)| p)
 }
 
 /// Removes duplicate paths that name the same directory.

@@ -19,21 +19,13 @@ use serde_json::Value;
 
 use super::live::QUESTION_TOOL;
 use crate::liveness::{Turn, WaitingFor};
-use crate::model::PendingTool;
-use crate::sources::{HookEvent, text_field};
+use crate::sources::{HookEvent, hook_tool, text_field};
 
 pub fn event(p: &Value) -> Result<HookEvent, String> {
-    let session_id = text_field(p, "session_id").ok_or("hook payload has no session_id")?;
-    let event = text_field(p, "hook_event_name").ok_or("hook payload has no hook_event_name")?;
+    let (mut ev, event) = HookEvent::claude_style(p)?;
     let tool_name = text_field(p, "tool_name");
-    let tool = || tool_name.as_deref().map(|n| PendingTool::from_input(n, p.get("tool_input").unwrap_or(&Value::Null)));
+    let tool = || hook_tool(p);
     let is_question = tool_name.as_deref() == Some(QUESTION_TOOL);
-    let mut ev = HookEvent {
-        session_id,
-        cwd: text_field(p, "cwd"),
-        transcript_path: text_field(p, "transcript_path").map(Into::into),
-        ..Default::default()
-    };
     match event.as_str() {
         "SessionStart" => {
             ev.started = true;
@@ -77,7 +69,6 @@ pub fn event(p: &Value) -> Result<HookEvent, String> {
         "SessionEnd" => ev.ended = true,
         _ => {}
     }
-    ev.event = event;
     Ok(ev)
 }
 

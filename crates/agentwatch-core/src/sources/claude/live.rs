@@ -16,8 +16,8 @@ use crate::collector::process::start_ticks;
 use crate::liveness::{Signal, Turn, WaitingFor};
 use crate::model::PendingTool;
 use crate::sources::{
-    LineTurn, LiveProcess, RegistryError, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, mtime_ms,
-    plainly_within, real_dir_within,
+    LineTurn, LiveProcess, RegistryError, TranscriptLine, TranscriptLink, TurnInfo, clip, last_lines, newest_jsonl,
+    plainly_within,
 };
 
 /// A `sessions/<pid>.json` entry.
@@ -149,29 +149,9 @@ pub fn session_of(projects: &[PathBuf], path: &Path) -> Option<String> {
 /// started.
 pub fn newest_link(projects: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
     let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
-    let since = (p.start - 2) * 1000;
-    let mut best: Option<(i64, PathBuf)> = None;
-    for (root, dir) in projects.iter().map(|d| (d, d.join(encode_project_dir(&cwd)))) {
-        // Links are not followed: they must not make agentwatch read elsewhere.
-        if !real_dir_within(root, &dir) {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.extension().is_none_or(|x| x != "jsonl")
-                || !e.file_type().is_ok_and(|t| t.is_file())
-                || claimed(&path)
-            {
-                continue;
-            }
-            let Some(m) = mtime_ms(&path) else { continue };
-            if m >= since && best.as_ref().is_none_or(|(b, _)| m > *b) {
-                best = Some((m, path));
-            }
-        }
-    }
-    let (_, path) = best?;
+    let dirs: Vec<(PathBuf, PathBuf)> =
+        projects.iter().map(|r| (r.clone(), r.join(encode_project_dir(&cwd)))).collect();
+    let path = newest_jsonl(&dirs, (p.start - 2) * 1000, claimed)?;
     Some(TranscriptLink {
         external_id: path.file_stem()?.to_string_lossy().into_owned(),
         path: Some(path),

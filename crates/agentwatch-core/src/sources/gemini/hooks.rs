@@ -22,15 +22,8 @@ use crate::sources::{HookEvent, text_field};
 pub const QUESTION_TOOL: &str = "ask_user";
 
 pub fn event(p: &Value) -> Result<HookEvent, String> {
-    let session_id = text_field(p, "session_id").ok_or("hook payload has no session_id")?;
-    let event = text_field(p, "hook_event_name").ok_or("hook payload has no hook_event_name")?;
+    let (mut ev, event) = HookEvent::claude_style(p)?;
     let tool_name = text_field(p, "tool_name");
-    let mut ev = HookEvent {
-        session_id,
-        cwd: text_field(p, "cwd"),
-        transcript_path: text_field(p, "transcript_path").map(Into::into),
-        ..Default::default()
-    };
     match event.as_str() {
         "SessionStart" => {
             ev.started = true;
@@ -62,7 +55,6 @@ pub fn event(p: &Value) -> Result<HookEvent, String> {
         "SessionEnd" => ev.ended = true,
         _ => {} // PreCompress, BeforeModel, AfterModel …: signs of life
     }
-    ev.event = event;
     Ok(ev)
 }
 

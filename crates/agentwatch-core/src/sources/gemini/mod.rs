@@ -11,7 +11,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineError, LineParser, LiveProcess, Record, Source, SourceEnv, TranscriptLink, TurnInfo};
+use super::{HookEvent, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "gemini-cli";
 
@@ -26,38 +26,13 @@ impl GeminiSource {
     }
 }
 
-/// Reads no usage from a chat file (not yet: see README.md).
-struct NoUsage;
-
-impl LineParser for NoUsage {
-    fn parse(&mut self, _line: &[u8], _offset: u64, _out: &mut Vec<Record>) -> Result<(), LineError> {
-        Ok(())
-    }
-
-    fn state(&self) -> Option<String> {
-        None
-    }
-}
-
 impl Source for GeminiSource {
     fn agent(&self) -> &'static str {
         AGENT
     }
 
-    fn roots(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
     fn watch_roots(&self) -> Vec<PathBuf> {
         self.home.iter().map(|h| h.join("tmp")).collect()
-    }
-
-    fn discover(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
-        Box::new(NoUsage)
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {

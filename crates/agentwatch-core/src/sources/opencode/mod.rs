@@ -5,9 +5,9 @@
 
 pub mod hooks;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{HookEvent, LineError, LineParser, Record, Source, SourceEnv};
+use super::{HookEvent, Source, SourceEnv};
 
 pub const AGENT: &str = "opencode";
 
@@ -37,34 +37,9 @@ pub fn config_dir(env: &SourceEnv) -> Option<PathBuf> {
         .map(|c| c.join("opencode"))
 }
 
-/// Reads no usage (not yet: see README.md).
-struct NoUsage;
-
-impl LineParser for NoUsage {
-    fn parse(&mut self, _line: &[u8], _offset: u64, _out: &mut Vec<Record>) -> Result<(), LineError> {
-        Ok(())
-    }
-
-    fn state(&self) -> Option<String> {
-        None
-    }
-}
-
 impl Source for OpenCodeSource {
     fn agent(&self) -> &'static str {
         AGENT
-    }
-
-    fn roots(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn discover(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
-        Box::new(NoUsage)
     }
 
     /// Only its plugin tells OpenCode's turns: with it installed, a running

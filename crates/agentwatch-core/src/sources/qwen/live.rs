@@ -4,11 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sources::{LiveProcess, TranscriptLink, mtime_ms, plainly_within, real_dir_within};
-
-fn encode(cwd: &str) -> String {
-    cwd.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
-}
+use crate::sources::claude::paths::encode_project_dir;
+use crate::sources::{LiveProcess, TranscriptLink, newest_jsonl, plainly_within};
 
 /// The session of a chat file under one of the `projects` dirs.
 pub fn session_of(projects: &[PathBuf], path: &Path) -> Option<String> {
@@ -21,29 +18,9 @@ pub fn session_of(projects: &[PathBuf], path: &Path) -> Option<String> {
 /// The newest chat in the process's project folder written since it started.
 pub fn newest_link(projects: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
     let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
-    let since = (p.start - 2) * 1000;
-    let mut best: Option<(i64, PathBuf)> = None;
-    for root in projects {
-        let dir = root.join(encode(&cwd)).join("chats");
-        if !real_dir_within(root, &dir) {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.extension().is_none_or(|x| x != "jsonl")
-                || !e.file_type().is_ok_and(|t| t.is_file())
-                || claimed(&path)
-            {
-                continue;
-            }
-            let Some(m) = mtime_ms(&path).filter(|m| *m >= since) else { continue };
-            if best.as_ref().is_none_or(|(b, _)| m > *b) {
-                best = Some((m, path));
-            }
-        }
-    }
-    let (_, path) = best?;
+    let dirs: Vec<(PathBuf, PathBuf)> =
+        projects.iter().map(|r| (r.clone(), r.join(encode_project_dir(&cwd)).join("chats"))).collect();
+    let path = newest_jsonl(&dirs, (p.start - 2) * 1000, claimed)?;
     Some(TranscriptLink {
         external_id: path.file_stem()?.to_string_lossy().into_owned(),
         path: Some(path),

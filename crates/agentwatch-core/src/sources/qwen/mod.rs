@@ -7,7 +7,7 @@ pub mod live;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineError, LineParser, LiveProcess, Record, Source, SourceEnv, TranscriptLink};
+use super::{HookEvent, LiveProcess, Source, SourceEnv, TranscriptLink};
 
 pub const AGENT: &str = "qwen-code";
 
@@ -26,34 +26,9 @@ impl QwenSource {
     }
 }
 
-/// Reads no usage (not yet: see README.md).
-struct NoUsage;
-
-impl LineParser for NoUsage {
-    fn parse(&mut self, _line: &[u8], _offset: u64, _out: &mut Vec<Record>) -> Result<(), LineError> {
-        Ok(())
-    }
-
-    fn state(&self) -> Option<String> {
-        None
-    }
-}
-
 impl Source for QwenSource {
     fn agent(&self) -> &'static str {
         AGENT
-    }
-
-    fn roots(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn discover(&self) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
-        Box::new(NoUsage)
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {
