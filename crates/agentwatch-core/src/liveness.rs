@@ -1,24 +1,3 @@
-//! The session state machine: every state decision is made here.
-//!
-//! ```text
-//!             activity / CPU            turn ended, or "blocked"
-//!   ┌────────► working ◄─────────────────────► waiting ────┐
-//!   │            │  ▲                                       │
-//!   │  no activity  │ activity                               │
-//!   │            ▼  │                                       │ process gone
-//!   │           idle ──────────── process gone ──────────► completed
-//!   │                                                       ▲
-//!   │  heartbeats stop ──► stale        "complete", /exit, SessionEnd
-//!   │                        │
-//!   └─ (any live state) ─────┴── process gone mid-turn ───► dead
-//!
-//!   pinned: declared by the agent (MCP); no automatic transition leaves it,
-//!           only the agent reporting another state.
-//! ```
-//!
-//! Inputs are plain values gathered by the collector (process scan,
-//! transcript tail), the hooks and MCP; [`decide`] turns them into a state.
-
 //! The session state machine: every state decision is made here, and
 //! [`SessionState::is_live`] is the only answer to "is it live?".
 //!
