@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 if ! cmp -s package-lock.json node_modules/.agentwatch-lock 2>/dev/null; then
   echo "agents: installing the pinned agent CLIs (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code) from npm"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: Qwen Code's lock names optional clipboard builds for other
+  # platforms that the registry does not have (404), which `npm ci` counts as
+  # an out-of-sync lock. `npm install --no-save` installs the same pinned tree
+  # from the lock and leaves the lock untouched.
+  rm -rf node_modules
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.agentwatch-lock
 fi
 for cli in claude codex gemini opencode qwen; do
