@@ -87,13 +87,11 @@ fn claude_code_every_state_from_its_own_registry_on_a_fresh_install() {
     let pid = c.start("main", &proj);
 
     // Started, nothing sent: waiting for input, as its registry says; never working.
-    let d = w.wait_state(pid, "waiting", Some("input"));
-    wait_for(SETTLE, "the registry to be the signal", || {
-        (w.show(pid)["session"]["stateSignal"] == "registry").then_some(())
+    w.fresh_at_the_prompt(pid);
+    let d = wait_for(SETTLE, "the registry to be the signal", || {
+        Some(w.show(pid)).filter(|d| d["session"]["stateSignal"] == "registry")
     });
     assert_eq!(d["session"]["pid"], pid);
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!w.history(pid).iter().any(|s| s == "working"), "working before any prompt: {:?}", w.history(pid));
     assert!(w.alerts(pid, "waiting").is_empty(), "a fresh prompt is no news");
 
     // A prompt: working, then its turn ends: waiting, and after the delay an alert.
@@ -114,12 +112,8 @@ fn claude_code_every_state_from_its_own_registry_on_a_fresh_install() {
     // Approved: working again, the alert withdrawn, the tool really ran.
     c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
     c.tmux.keys("main", &["Enter"]);
-    w.wait_state(pid, "working", None);
-    wait_for(SETTLE, "the permission alert to be withdrawn", || {
-        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
-    });
+    w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved tool ran");
-    w.wait_state(pid, "waiting", Some("input"));
 
     // Its question tool: a question, at once.
     c.prompt("main", "AW_ASK me");
@@ -154,8 +148,7 @@ fn claude_code_closing_the_terminal_at_the_prompt_is_completed_not_dead() {
     let pid = c.start("main", &env.root.join("src/api"));
     w.wait_state(pid, "waiting", Some("input"));
     c.tmux.close("main");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]
@@ -230,8 +223,7 @@ fn claude_code_with_hooks_installed_denied_and_approved_tools_and_ctrl_d() {
     c.tmux.keys("main", &["C-d"]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     c.tmux.keys("main", &["C-d"]);
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
     let only = env.json(&["sessions"])["sessions"].as_array().unwrap().iter().filter(|s| s["agent"] == AGENT).count();
     assert_eq!(only, 1, "one session for the process, the registry and the hooks");
 }

@@ -76,8 +76,18 @@ stream_max_retries = 0
         // Codex asks to review new hooks about a second after its prompt shows.
         if review {
             self.tmux.wait_screen(name, "Codex asking to review the hooks", |s| s.contains("Hooks need review"));
-            self.tmux.keys(name, &["2"]);
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            // Enter only once "Trust all" is the chosen option: a "2" that
+            // came before the dialog listened would leave Enter to open the
+            // review list. Press it again until it takes.
+            let chosen = |s: &str| s.lines().any(|l| l.contains('›') && l.contains("Trust all"));
+            for _ in 0..20 {
+                self.tmux.keys(name, &["2"]);
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                if chosen(&self.tmux.screen(name)) {
+                    break;
+                }
+            }
+            self.tmux.wait_screen(name, "\"Trust all\" chosen", chosen);
             self.tmux.keys(name, &["Enter"]);
             self.tmux.wait_screen(name, "the review closed", |s| !s.contains("Hooks need review"));
         }
@@ -119,9 +129,7 @@ fn codex_every_state_with_its_hooks_and_background_server() {
     let pid = c.start("main", &proj, &[], true);
 
     // Nothing sent yet (no rollout either): waiting for input, never working.
-    w.wait_state(pid, "waiting", Some("input"));
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+    w.fresh_at_the_prompt(pid);
 
     c.tmux.type_line("main", "AW_SLOW please");
     w.wait_state(pid, "working", None);
@@ -137,11 +145,7 @@ fn codex_every_state_with_its_hooks_and_background_server() {
     assert_eq!(d["session"]["stateSignal"], "hook");
     assert_eq!(w.wait_alert(pid, "permission")["title"], format!("Codex in api asks permission: Bash({TOOL})"));
     c.approve("main");
-    w.wait_state(pid, "working", None);
-    wait_for(SETTLE, "the permission alert to be withdrawn", || {
-        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
-    });
-    w.wait_state(pid, "waiting", Some("input"));
+    w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
 
     // Codex asks questions in Plan mode.
@@ -159,8 +163,7 @@ fn codex_every_state_with_its_hooks_and_background_server() {
     // /exit: the terminal client quits at the prompt; completed, nobody died
     // (the background server keeps the idle thread a minute longer).
     c.tmux.type_line("main", "/exit");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]
@@ -173,8 +176,7 @@ fn codex_closing_the_terminal_at_the_prompt_is_completed() {
     let pid = c.start("main", &env.root.join("src/web"), &["--no-daemon"], false);
     w.wait_state(pid, "waiting", Some("input"));
     c.tmux.close("main");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]

@@ -68,14 +68,12 @@ fn gemini_cli_every_state_with_its_hooks() {
     let proj = env.root.join("src/docs");
     let pid = g.start("main", &proj);
 
-    w.wait_state(pid, "waiting", Some("input"));
+    w.fresh_at_the_prompt(pid);
     // The chat file it writes at start is linked, and the hooks' session is the same one.
     wait_for(SETTLE, "the chat linked", || {
         let s = w.session_of(pid);
         s["transcriptPath"].as_str().is_some_and(|p| p.contains("/chats/session-")).then_some(())
     });
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
 
     g.prompt("main", "AW_SLOW please");
     w.wait_state(pid, "working", None);
@@ -88,11 +86,7 @@ fn gemini_cli_every_state_with_its_hooks() {
     assert_eq!(w.wait_alert(pid, "permission")["title"], format!("Gemini CLI in docs asks permission: Shell({TOOL})"));
     g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
     g.tmux.keys("main", &["Enter"]);
-    w.wait_state(pid, "working", None);
-    wait_for(SETTLE, "the permission alert to be withdrawn", || {
-        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
-    });
-    w.wait_state(pid, "waiting", Some("input"));
+    w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
 
     g.prompt("main", "AW_ASK me");
@@ -104,8 +98,7 @@ fn gemini_cli_every_state_with_its_hooks() {
     w.wait_state(pid, "waiting", Some("input"));
 
     g.prompt("main", "/quit");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]
@@ -122,8 +115,7 @@ fn gemini_cli_closing_the_terminal_at_the_prompt_is_completed() {
     wait_for(SETTLE, "the reply in the chat", || (w.show(pid)["session"]["stateSignal"] == "transcript").then_some(()));
     w.wait_state(pid, "waiting", Some("input"));
     g.tmux.close("main");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]

@@ -95,9 +95,13 @@ impl Tmux {
         self.tmux(&args);
     }
 
-    /// Types a line as a person would, then Enter.
+    /// Types a line as a person would, then Enter once the text shows in the
+    /// prompt (a loaded machine can draw it late; an Enter inside the agent's
+    /// paste-burst window would be taken as a newline).
     pub fn type_line(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", name, "-l", text]);
+        let head: String = text.chars().take(12).collect();
+        self.wait_screen(name, &format!("the typed {head:?} to show"), |s| s.contains(&head));
         std::thread::sleep(Duration::from_millis(400));
         self.keys(name, &["Enter"]);
     }
@@ -265,6 +269,30 @@ impl Watch<'_> {
 
     pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {
         wait_for(SETTLE, &format!("a {kind} alert"), || self.alerts(pid, kind).into_iter().next())
+    }
+
+    /// A fresh agent waits for input, and stays that way: starting up is
+    /// not a turn.
+    pub fn fresh_at_the_prompt(&self, pid: u32) {
+        self.wait_state(pid, "waiting", Some("input"));
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        assert!(!self.history(pid).iter().any(|s| s == "working"), "{:?}", self.history(pid));
+    }
+
+    /// After a permission prompt was approved: the turn goes on, the
+    /// permission alert is withdrawn, and the turn ends at the prompt.
+    pub fn approved(&self, pid: u32) {
+        self.wait_state(pid, "working", None);
+        wait_for(SETTLE, "the permission alert to be withdrawn", || {
+            self.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
+        });
+        self.wait_state(pid, "waiting", Some("input"));
+    }
+
+    /// The agent ended at its prompt: completed, and nobody is told it died.
+    pub fn completed(&self, pid: u32) {
+        self.wait_state(pid, "completed", None);
+        assert!(self.alerts(pid, "died").is_empty(), "{:?}", self.alerts(pid, "died"));
     }
 }
 

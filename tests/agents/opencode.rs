@@ -74,9 +74,7 @@ fn opencode_every_state_with_agentwatchs_plugin() {
     let proj = env.root.join("src/app");
     let pid = o.start("main", &proj);
 
-    w.wait_state(pid, "waiting", Some("input"));
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+    w.fresh_at_the_prompt(pid);
 
     o.tmux.type_line("main", "AW_SLOW please");
     w.wait_state(pid, "working", None);
@@ -91,11 +89,7 @@ fn opencode_every_state_with_agentwatchs_plugin() {
     assert_eq!(w.wait_alert(pid, "permission")["title"], format!("OpenCode in app asks permission: bash({TOOL})"));
     o.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Permission required"));
     o.tmux.keys("main", &["Enter"]);
-    w.wait_state(pid, "working", None);
-    wait_for(SETTLE, "the permission alert to be withdrawn", || {
-        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
-    });
-    w.wait_state(pid, "waiting", Some("input"));
+    w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
 
     // Rejected: the turn ends.
@@ -106,8 +100,7 @@ fn opencode_every_state_with_agentwatchs_plugin() {
     w.wait_state(pid, "waiting", Some("input"));
 
     o.tmux.type_line("main", "/exit");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]
@@ -125,7 +118,6 @@ fn opencode_closed_at_the_prompt_completed_killed_mid_turn_died() {
     w.wait_state(b, "working", None);
     o.tmux.close("a");
     kill9(&[b]);
-    w.wait_state(a, "completed", None);
-    assert!(w.alerts(a, "died").is_empty());
+    w.completed(a);
     w.died_once(b, "process exited mid-turn", "OpenCode in two died");
 }

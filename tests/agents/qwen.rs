@@ -67,9 +67,7 @@ fn qwen_code_every_state_with_its_hooks() {
     let proj = env.root.join("src/lib");
     let pid = q.start("main", &proj);
 
-    w.wait_state(pid, "waiting", Some("input"));
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!w.history(pid).iter().any(|s| s == "working"), "{:?}", w.history(pid));
+    w.fresh_at_the_prompt(pid);
 
     q.tmux.type_line("main", "AW_SLOW please");
     w.wait_state(pid, "working", None);
@@ -82,16 +80,11 @@ fn qwen_code_every_state_with_its_hooks() {
     w.wait_alert(pid, "permission");
     q.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Yes, allow once"));
     q.tmux.keys("main", &["Enter"]);
-    w.wait_state(pid, "working", None);
-    wait_for(SETTLE, "the permission alert to be withdrawn", || {
-        w.alerts(pid, "permission")[0]["resolvedAt"].as_str().map(|_| ())
-    });
-    w.wait_state(pid, "waiting", Some("input"));
+    w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
 
     q.tmux.type_line("main", "/quit");
-    w.wait_state(pid, "completed", None);
-    assert!(w.alerts(pid, "died").is_empty());
+    w.completed(pid);
 }
 
 #[test]
@@ -111,7 +104,6 @@ fn qwen_code_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died()
     let mut all = children(b);
     all.push(b);
     kill9(&all);
-    w.wait_state(a, "completed", None);
-    assert!(w.alerts(a, "died").is_empty());
+    w.completed(a);
     w.died_once(b, "process exited with a permission prompt open", "Qwen Code in two died");
 }
