@@ -149,6 +149,32 @@ fn every_refusal_has_its_status_and_a_json_error() {
 }
 
 #[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    // RFC 7235: the auth scheme is case-insensitive; clients send `bearer`.
+    let env = Env::new();
+    let (_d, port, token) = start(&env);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} {token}");
+        let r = http(port, "GET", "/api/sessions", &[("Authorization", &auth)], None);
+        assert_eq!(r.status, 200, "{scheme}: {}", r.body);
+    }
+    // Only the scheme: the token itself must match exactly, and other
+    // schemes are still no token at all.
+    let cases = [
+        (format!("bearer {}", token.to_uppercase()), "wrong bearer token"),
+        ("bearer wrong".to_string(), "wrong bearer token"),
+        (format!("bearer{token}"), "missing bearer token"),
+        (format!("Basic {token}"), "missing bearer token"),
+        ("bearer".to_string(), "missing bearer token"),
+    ];
+    for (auth, says) in &cases {
+        let r = http(port, "GET", "/api/sessions", &[("Authorization", auth)], None);
+        assert_eq!(r.status, 401, "{auth}: {}", r.body);
+        assert!(r.json()["error"].as_str().unwrap().contains(says), "{auth}: {}", r.body);
+    }
+}
+
+#[test]
 fn the_token_is_private_stable_and_rotates_live() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();

@@ -145,6 +145,77 @@ fn assert_no_cors(r: &HttpReply, what: &str) {
     }
 }
 
+#[test]
+fn an_origin_must_be_exactly_ours_scheme_host_and_port() {
+    let env = Env::new();
+    let port = free_port();
+    let _d = env.daemon(1, &["--port", &port.to_string()]);
+    let bearer = format!("Bearer {}", env.api_token());
+    for ours in [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}"), format!("http://[::1]:{port}")]
+    {
+        let r = http(port, "GET", "/api/sessions", &[("Authorization", &bearer), ("Origin", &ours)], None);
+        assert_eq!(r.status, 200, "{ours}: {}", r.body);
+    }
+    // Without a port an origin is port 80's: another local web server's page.
+    let not_ours = [
+        "http://127.0.0.1".to_string(),
+        "http://localhost".to_string(),
+        "http://[::1]".to_string(),
+        "http://127.0.0.1:80".to_string(),
+        format!("http://127.0.0.1:{}", port - 1),
+        format!("http://127.0.0.1:{port}0"),
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://127.0.0.1:{port}.evil.example"),
+        format!("http://user@127.0.0.1:{port}"),
+        format!("HTTP://127.0.0.1:{port}"),
+    ];
+    for origin in &not_ours {
+        let requests: [(&str, &str, Option<&[u8]>); 3] =
+            [("GET", "/health", None), ("GET", "/api/sessions", None), ("POST", "/mcp", Some(INITIALIZE))];
+        for (method, path, body) in requests {
+            let headers =
+                [("Authorization", bearer.as_str()), ("Origin", origin), ("Content-Type", "application/json")];
+            let r = http(port, method, path, &headers, body);
+            assert_eq!(r.status, 403, "{method} {path} Origin: {origin}: {}", r.body);
+            assert!(r.json()["error"].as_str().unwrap().contains("origin"), "{origin}: {}", r.body);
+            assert_no_cors(&r, origin);
+        }
+    }
+    assert_eq!(env.json(&["sessions", "--source", "mcp", "--no-ingest"])["sessions"], json!([]));
+}
+
+#[test]
+fn two_host_headers_are_refused() {
+    // Which of two Host headers counts is up to each reader (the first here,
+    // the last elsewhere): a request with two is refused whatever they say.
+    let env = Env::new();
+    let port = free_port();
+    let _d = env.daemon(1, &["--port", &port.to_string()]);
+    let bearer = format!("Bearer {}", env.api_token());
+    let (ours, rebound) = (format!("127.0.0.1:{port}"), format!("evil.example:{port}"));
+    for (first, second) in [(&ours, &rebound), (&rebound, &ours), (&ours, &ours)] {
+        for path in ["/health", "/api/sessions"] {
+            let headers = [("Host", first.as_str()), ("Host", second.as_str()), ("Authorization", bearer.as_str())];
+            let r = http(port, "GET", path, &headers, None);
+            assert_eq!(r.status, 400, "{path} Host: {first}, Host: {second}: {}", r.body);
+            assert!(r.json()["error"].as_str().unwrap().contains("host"), "{}", r.body);
+            assert_eq!(r.header("cache-control"), Some("no-store"));
+            assert_no_cors(&r, path);
+        }
+        let r = http(
+            port,
+            "POST",
+            "/mcp",
+            &[("Host", first), ("Host", second), ("Authorization", &bearer)],
+            Some(INITIALIZE),
+        );
+        assert_eq!(r.status, 400, "POST /mcp: {}", r.body);
+    }
+    assert_eq!(env.json(&["sessions", "--source", "mcp", "--no-ingest"])["sessions"], json!([]));
+    // One Host header, as every client sends, is fine.
+    assert_eq!(http(port, "GET", "/api/sessions", &[("Authorization", &bearer)], None).status, 200);
+}
+
 // --- other local users: private files -----------------------------------------
 
 /// `agentwatch args…` started by `sh` with umask 000, the most permissive.
@@ -236,6 +307,187 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_data_dir_others_can_write_gets_a_warning_and_no_api_token() {
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    std::fs::create_dir_all(&env.data).unwrap();
+    let chmod = |m: u32| std::fs::set_permissions(&env.data, std::fs::Permissions::from_mode(m)).unwrap();
+    chmod(0o777);
+    let dir = env.data.display().to_string();
+    let fix = format!("`chmod 700 {dir}`");
+    let ours = |l: &&str| l.contains(&dir) && l.contains("writable by other users");
+
+    // Reports still work, with one line that says so.
+    let o = env.run(&["costs", "daily"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| ours(l)).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(warnings[0].starts_with("warning: ") && warnings[0].contains(&fix), "{err}");
+
+    // The daemon will not write the API token there, so its API cannot start.
+    let port = free_port().to_string();
+    let mut daemon = Proc(
+        env.command(&["daemon", "--scan-interval", "1", "--port", &port])
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let status = wait_for(20, "the daemon to give up", || daemon.0.try_wait().unwrap());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut daemon.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "a warning and the error: {err}");
+    assert!(lines[0].starts_with("warning: ") && ours(&lines[0]), "{err}");
+    assert!(lines[1].starts_with("agentwatch: ") && ours(&lines[1]) && lines[1].contains("API token"), "{err}");
+    assert!(lines[1].ends_with(&fix), "{err}");
+    assert!(!env.data.join("api.json").exists());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err(), "nothing listens");
+
+    // Nor will `api info`, which writes it too; a dir its group can write
+    // to is refused the same way.
+    for m in [0o777, 0o770, 0o730, 0o703] {
+        chmod(m);
+        let o = env.run(&["api", "info"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "mode {m:o}: {err}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.starts_with("agentwatch: ") && ours(&last) && last.ends_with(&fix), "mode {m:o}: {err}");
+        assert!(!env.data.join("api.json").exists(), "mode {m:o}");
+    }
+
+    // The fix it names works, and the warning goes.
+    chmod(0o700);
+    let _d = env.daemon(1, &["--port", &port]);
+    assert_eq!(mode(&env.data.join("api.json")), 0o600);
+    let o = env.run(&["costs", "daily", "--no-ingest"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("writable by other users"));
+}
+
+// --- other local users: stalled and piled-up connections ----------------------
+
+/// The daemon with its API on `port`, cutting off clients that take longer
+/// than `header_timeout` seconds to send their headers.
+fn daemon_with_header_timeout(env: &Env, port: u16, header_timeout: &str) -> Proc {
+    use std::os::unix::process::CommandExt;
+    let d = Proc(
+        env.command(&["daemon", "--scan-interval", "1", "--port", &port.to_string()])
+            .env("AGENTWATCH_API_HEADER_TIMEOUT", header_timeout)
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(20, "the API", || {
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .ok()
+            .filter(|_| http(port, "GET", "/health", &[], None).status == 200)
+    });
+    d
+}
+
+/// Reads until the server closes the connection (end of stream or reset):
+/// whether it did before the socket's read timeout, and what it sent.
+fn closed_by_server(s: &mut std::net::TcpStream) -> (bool, String) {
+    use std::io::{ErrorKind, Read};
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return (false, String::from_utf8_lossy(&got).into_owned());
+            }
+            Err(_) => return (true, String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
+    use std::time::{Duration, Instant};
+    let env = Env::new();
+    let port = free_port();
+    let _d = daemon_with_header_timeout(&env, port, "2");
+    let connect = |bytes: &[u8]| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(bytes).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    };
+    let started = Instant::now();
+    let head = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    let mut stalled = vec![
+        ("nothing sent", connect(b"")),
+        ("half a request line", connect(b"GET /api/sess")),
+        ("headers without their end", connect(head.as_bytes())),
+        // Slowloris: a byte of a header every 200 ms does not keep it open.
+        ("a header a byte at a time", connect(format!("{head}X-Slow: ").as_bytes())),
+    ];
+    let mut drip = stalled[3].1.try_clone().unwrap();
+    let dripping = std::thread::spawn(move || {
+        for _ in 0..75 {
+            if drip.write_all(b"a").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    // Meanwhile everyone else is served.
+    for path in ["/health", "/api/sessions"] {
+        let r = http(port, "GET", path, &[("Authorization", &format!("Bearer {}", env.api_token()))], None);
+        assert_eq!(r.status, 200, "{path} while clients stall: {}", r.body);
+    }
+    for (what, s) in &mut stalled {
+        let (closed, sent) = closed_by_server(s);
+        let after = started.elapsed();
+        assert!(closed, "{what}: still open after {after:?}; got {sent:?}");
+        assert!(
+            after >= Duration::from_millis(1500) && after < Duration::from_secs(8),
+            "{what}: closed after {after:?}, not after the 2 s header timeout; got {sent:?}"
+        );
+        assert!(!sent.contains("200 OK"), "{what}: {sent}");
+    }
+    dripping.join().unwrap();
+    assert_eq!(http(port, "GET", "/health", &[], None).status, 200, "still serving");
+}
+
+#[test]
+fn connections_over_the_cap_wait_until_a_stalled_one_is_cut_off() {
+    use std::time::{Duration, Instant};
+    // api::MAX_CONNECTIONS.
+    const CAP: usize = 256;
+    let env = Env::new();
+    let port = free_port();
+    let _d = daemon_with_header_timeout(&env, port, "5");
+    let started = Instant::now();
+    let connect = || std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut held: Vec<std::net::TcpStream> = (0..CAP - 1).map(|_| connect()).collect();
+    // One slot left: a request is served at once, before any stalled
+    // connection is cut off.
+    assert_eq!(http(port, "GET", "/health", &[], None).status, 200);
+    let served = started.elapsed();
+    assert!(served < Duration::from_secs(4), "served only after {served:?}");
+    // No slot left: the next request waits, unaccepted, until the first
+    // stalled connections are cut off after 5 s, and is then served.
+    held.push(connect());
+    let r = http(port, "GET", "/health", &[], None);
+    let waited = started.elapsed();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(waited >= Duration::from_secs(4), "served after {waited:?} with {CAP} connections open: no cap");
+    for s in &mut held {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let (closed, sent) = closed_by_server(s);
+        assert!(closed, "a stalled connection still open after {:?}; got {sent:?}", started.elapsed());
+    }
 }
 
 // --- kill: only the user's own agents -----------------------------------------

@@ -65,9 +65,41 @@ impl Dirs {
         self.data.join("prices-imported.json")
     }
 
-    /// Creates the data dir (mode 0700 on Unix) if it is missing.
+    /// Creates the data dir (mode 0700 on Unix) if it is missing. One that
+    /// other users can write to gets a warning on stderr, once a process.
     pub fn ensure_data_dir(&self) -> Result<()> {
-        create_private_dir(&self.data)
+        create_private_dir(&self.data)?;
+        if writable_by_others(&self.data) {
+            static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let d: String =
+                    self.data.display().to_string().chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+                let msg = format!(
+                    "data dir {d} is writable by other users, who could replace agentwatch's files there \
+                     (the API will not start); run `chmod 700 {d}`"
+                );
+                eprintln!("warning: {msg}");
+                // For the daemon's and the app's log files; at warn, the CLI
+                // would print it a second time.
+                tracing::info!("{msg}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether users other than the owner may create, replace or remove files in
+/// `dir` (its group or other write bit is set).
+pub fn writable_by_others(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o022 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
     }
 }
 

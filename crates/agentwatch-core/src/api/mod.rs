@@ -2,15 +2,22 @@
 //!
 //! Security, in order of the checks every request goes through:
 //! - it listens on 127.0.0.1 only;
-//! - the `Host` header must name a loopback address (stops DNS rebinding);
-//! - an `Origin` header, if present, must be a loopback origin (stops web
-//!   pages, which always send one);
-//! - `Authorization: Bearer <token>` is required, except for `GET /health`.
-//!   The token is in `<data dir>/api.json` (mode 0600), created once and kept
-//!   so agent configs stay valid; `agentwatch api rotate-token` replaces it.
+//! - exactly one `Host` header, naming a loopback address (stops DNS
+//!   rebinding);
+//! - an `Origin` header, if present, must be exactly ours: `http://`, a
+//!   loopback name and the API's port (stops web pages, which always send
+//!   one);
+//! - `Authorization: Bearer <token>` is required (the scheme in any case),
+//!   except for `GET /health`. The token is in `<data dir>/api.json` (mode
+//!   0600), created once and kept so agent configs stay valid; `agentwatch
+//!   api rotate-token` replaces it. It is never written to a data dir that
+//!   other users can write to.
 //!
 //! Bodies are limited to 1 MiB. Errors are JSON `{"error": "…"}`; every
-//! response carries `Cache-Control: no-store`.
+//! response carries `Cache-Control: no-store`. A connection must send its
+//! request headers within [`HEADER_TIMEOUT`] (also between requests on a
+//! kept-alive connection), and at most [`MAX_CONNECTIONS`] are served at
+//! once; further ones wait in the listen queue until one closes.
 
 mod events;
 pub mod mcp;
@@ -41,6 +48,16 @@ use crate::store::Store;
 
 /// Requests larger than this are refused with 413.
 pub const MAX_BODY: usize = 1 << 20;
+/// How long a client has to send a request's headers, from the moment the
+/// connection is accepted or its previous response was sent. A connection
+/// that takes longer is closed, so stalled clients cannot pile up.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Overrides [`HEADER_TIMEOUT`], in seconds (fractions allowed): for tests.
+pub const HEADER_TIMEOUT_ENV: &str = "AGENTWATCH_API_HEADER_TIMEOUT";
+/// Connections served at once. The clients are a few agents' hooks and MCP
+/// clients, an app's event stream or two and the CLI: far fewer. Further
+/// connections wait, unaccepted, until one closes.
+pub const MAX_CONNECTIONS: usize = 256;
 const API_FILE: &str = "api.json";
 
 /// What `api.json` holds.
@@ -86,6 +103,14 @@ impl ApiInfo {
 
     fn write(&self, dirs: &Dirs) -> Result<()> {
         dirs.ensure_data_dir()?;
+        // Another user who can write there could swap api.json for a file
+        // with a token of theirs, or plant the temporary file we write.
+        if crate::paths::writable_by_others(&dirs.data) {
+            let d = dirs.data.display();
+            return Err(Error::Other(format!(
+                "data dir {d} is writable by other users: refusing to keep the API token there; run `chmod 700 {d}`"
+            )));
+        }
         let p = dirs.data.join(API_FILE);
         write_private(&p, &serde_json::to_vec_pretty(self).expect("serializes"))
     }
@@ -140,7 +165,7 @@ struct Inner {
 
 impl ApiContext {
     pub fn new(dirs: &Dirs, info: ApiInfo, hub: EventHub) -> Result<ApiContext> {
-        let config = Config::load(dirs)?;
+        let config = Config::load_logged(dirs)?;
         let prices = PriceBook::load(dirs)?;
         Ok(ApiContext {
             inner: Arc::new(Inner {
@@ -288,6 +313,10 @@ async fn guard(State(ctx): State<ApiContext>, req: Request, next: Next) -> Respo
 }
 
 fn check(ctx: &ApiContext, h: &HeaderMap, method: &Method, path: &str, port: u16) -> std::result::Result<(), ApiError> {
+    // Parts of a chain may disagree on which of two Host headers counts.
+    if h.get_all(header::HOST).iter().nth(1).is_some() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "more than one host header".into()));
+    }
     let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !loopback_host(host, port) {
         return Err(ApiError(StatusCode::FORBIDDEN, format!("host '{host}' is not allowed; use 127.0.0.1:{port}")));
@@ -301,7 +330,7 @@ fn check(ctx: &ApiContext, h: &HeaderMap, method: &Method, path: &str, port: u16
     if method == Method::GET && path == "/health" {
         return Ok(());
     }
-    let token = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let token = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
     let (api, hooks) = ctx.tokens();
     // The hook token posts hook events and does nothing else.
     let hook_call = method == Method::POST && path.starts_with("/api/hooks/");
@@ -329,8 +358,20 @@ fn loopback_host(host: &str, port: u16) -> bool {
     matches!(name, "127.0.0.1" | "localhost" | "[::1]") && port_ok
 }
 
+/// Exactly `http://` + `127.0.0.1`, `localhost` or `[::1]` + `:` our port,
+/// as browsers write an origin: no default port, no path, no other case.
 fn loopback_origin(origin: &str, port: u16) -> bool {
-    origin.strip_prefix("http://").is_some_and(|rest| loopback_host(rest.trim_end_matches('/'), port))
+    let Some(rest) = origin.strip_prefix("http://") else { return false };
+    ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|name| rest.strip_prefix(name).and_then(|p| p.strip_prefix(':')).is_some_and(|p| p == port.to_string()))
+}
+
+/// The credentials of `Authorization: Bearer <token>`; the scheme is
+/// case-insensitive (RFC 7235, 2.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -365,11 +406,27 @@ async fn json_errors(resp: Response) -> Response {
 pub struct Server {
     listener: tokio::net::TcpListener,
     ctx: ApiContext,
+    header_timeout: std::time::Duration,
+}
+
+/// [`HEADER_TIMEOUT`], or the one [`HEADER_TIMEOUT_ENV`] sets.
+fn header_timeout() -> Result<std::time::Duration> {
+    let Some(v) = std::env::var_os(HEADER_TIMEOUT_ENV).filter(|v| !v.is_empty()) else {
+        return Ok(HEADER_TIMEOUT);
+    };
+    let v = v.to_string_lossy();
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::Usage(format!("{HEADER_TIMEOUT_ENV} must be a number of seconds above 0, not '{v}'")))
 }
 
 impl Server {
     /// Binds 127.0.0.1:`port` and writes `api.json`. A taken port is a clear error.
     pub async fn bind(dirs: &Dirs, port: u16, hub: EventHub) -> Result<Server> {
+        let header_timeout = header_timeout()?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => Error::Other(format!(
@@ -380,7 +437,7 @@ impl Server {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
         let info = ApiInfo::ensure(dirs, port)?;
         let ctx = ApiContext::new(dirs, info, hub)?;
-        Ok(Server { listener, ctx })
+        Ok(Server { listener, ctx, header_timeout })
     }
 
     pub fn port(&self) -> u16 {
@@ -396,17 +453,64 @@ impl Server {
     /// has been told to stop (the process may exit before it returns).
     pub fn close_mcp_clients(dirs: &Dirs) -> Result<usize> {
         let store = crate::store::Store::open_in(dirs)?;
-        let config = Config::load(dirs)?;
+        let config = Config::load_logged(dirs)?;
         mcp::close_clients(&store, &config, i64::MAX, "agentwatch stopped")
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then lets the open connections
+    /// finish. HTTP/1.1 by hyper, as `axum::serve` does, plus a header-read
+    /// timeout (which needs hyper's timer, and axum does not set one) and at
+    /// most [`MAX_CONNECTIONS`] connections at once.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
-        axum::serve(self.listener, router(self.ctx))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::Other(format!("API server: {e}")))
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let Server { listener, ctx, header_timeout } = self;
+        let app = hyper_util::service::TowerToHyperService::new(router(ctx));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            // A free slot first: over the limit, connections wait in the
+            // listen queue, unaccepted.
+            let slot = tokio::select! {
+                s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+                () = &mut shutdown => break,
+            };
+            let stream = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), app.clone()));
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("API connection: {e}");
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// After a failed accept: a connection that went away before it was
+/// accepted is nothing; anything else (out of file descriptors) is logged and
+/// waited out, as `axum::serve` does, rather than spun on.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        return;
+    }
+    tracing::error!("API: cannot accept a connection: {e}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
 #[cfg(test)]
@@ -426,8 +530,32 @@ mod tests {
         assert!(!loopback_host("127.0.0.1.evil.example", 47821));
         assert!(!loopback_host("", 47821));
         assert!(loopback_origin("http://127.0.0.1:47821", 47821));
-        assert!(!loopback_origin("https://evil.example", 47821));
-        assert!(!loopback_origin("null", 47821));
+        assert!(loopback_origin("http://localhost:47821", 47821));
+        assert!(loopback_origin("http://[::1]:47821", 47821));
+        for o in [
+            "http://127.0.0.1",
+            "http://localhost",
+            "http://[::1]",
+            "http://127.0.0.1:80",
+            "http://127.0.0.1:478210",
+            "http://127.0.0.1:47821/",
+            "http://127.0.0.1:47821.evil.example",
+            "http://127.0.0.1.evil.example:47821",
+            "https://127.0.0.1:47821",
+            "HTTP://127.0.0.1:47821",
+            "http://user@127.0.0.1:47821",
+            "https://evil.example",
+            "null",
+            "",
+        ] {
+            assert!(!loopback_origin(o, 47821), "{o}");
+        }
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER abc"), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearerabc"), None);
+        assert_eq!(bearer("Bearer"), None);
         assert!(
             constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"ab", b"abc")
         );
