@@ -331,11 +331,11 @@ fn session_report_groups_by_session() {
     three_days(&env);
     let r = env.json(&["costs", "session"]);
     let ids: Vec<&str> = r["session"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec!["s1", "x", "s2"], "oldest activity first");
-    let s1 = &r["session"][0];
+    assert_eq!(ids, vec!["x", "s2", "s1"], "costliest first, as ccusage sorts them");
+    let s1 = &r["session"][2];
     assert_eq!(s1["inputTokens"], 111);
     assert_eq!(s1["projectPath"], "/home/u/web-app");
-    assert_eq!(s1["agent"], "claude-code");
+    assert_eq!((s1["agent"].as_str(), s1["agentType"].as_str()), (Some("claude"), Some("claude-code")));
     assert_eq!(r["totals"]["inputTokens"], 11111);
 }
 
@@ -432,4 +432,284 @@ fn table_output_uses_thousands_separators_and_shows_provenance() {
     assert!(out.contains("1,234,567"), "{out}");
     assert!(out.contains("sonnet-4-5"), "{out}");
     assert!(out.contains("Prices: snapshot 2026-09-20"), "{out}");
+}
+
+const OPUS: &str = "claude-opus-4-1-20250805";
+
+/// A `<synthetic>` message, as Claude Code writes one ("No response
+/// requested.", API errors): zero usage, no request id.
+fn claude_synthetic(ts: &str, session: &str, msg: &str) -> serde_json::Value {
+    let mut v = claude(ts, session, msg, "", "<synthetic>", U(0, 0, 0, 0));
+    v.as_object_mut().unwrap().remove("requestId");
+    v
+}
+
+/// (id, endTime, actualEndTime, entries, totalTokens) of each block.
+fn block_rows(r: &serde_json::Value) -> Vec<(String, String, Option<String>, u64, u64)> {
+    r["blocks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no blocks in {r}"))
+        .iter()
+        .map(|b| {
+            (
+                b["id"].as_str().unwrap().to_string(),
+                b["endTime"].as_str().unwrap().to_string(),
+                b["actualEndTime"].as_str().map(String::from),
+                b["entries"].as_u64().unwrap(),
+                b["totalTokens"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn block_ids(r: &serde_json::Value) -> Vec<String> {
+    block_rows(r).into_iter().map(|b| b.0).collect()
+}
+
+#[test]
+fn blocks_are_claude_only_unless_codex_is_asked_for() {
+    // Blocks are Claude's 5-hour billing windows: Codex calls in the same
+    // hours must not join them (ccusage's `blocks` reads Claude only).
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &lines(&[claude("2026-11-20T10:20:00.000Z", "s1", "m1", "r1", SONNET, U(1000, 0, 0, 0))]));
+    let x = env.codex_file("2026-11-20", "rollout-2026-11-20T13-00-00-abc.jsonl");
+    write_lines(
+        &x,
+        &lines(&[
+            codex_meta("2026-11-20T13:00:00.000Z", "abc", "/home/u/api"),
+            codex_turn("2026-11-20T13:00:00.100Z", "gpt-5-codex"),
+            codex_tokens("2026-11-20T13:00:01.000Z", Some([1000, 400, 200, 50]), Some([1000, 400, 200, 50])),
+            codex_tokens("2026-11-21T08:00:01.000Z", Some([3000, 400, 400, 50]), Some([2000, 0, 200, 0])),
+        ]),
+    );
+    let want = vec![(
+        "2026-11-20T10:00:00.000Z".to_string(),
+        "2026-11-20T15:00:00.000Z".to_string(),
+        Some("2026-11-20T10:20:00.000Z".to_string()),
+        1,
+        1000,
+    )];
+    let r = env.json(&["costs", "blocks"]);
+    assert_eq!(block_rows(&r), want, "{r}");
+    assert_eq!(r["blocks"][0]["models"], json!([SONNET]));
+    assert_eq!(block_rows(&env.json(&["costs", "blocks", "--agent", "claude-code", "--no-ingest"])), want);
+    // Codex gets blocks of its own when asked for.
+    let r = env.json(&["costs", "blocks", "--agent", "codex", "--no-ingest"]);
+    assert_eq!(
+        block_ids(&r),
+        ["2026-11-20T13:00:00.000Z", "gap-2026-11-20T18:00:01.000Z", "2026-11-21T08:00:00.000Z"],
+        "{r}"
+    );
+    assert_eq!(r["blocks"][0]["models"], json!(["gpt-5-codex"]));
+    assert_eq!(r["blocks"][0]["totalTokens"], 1200);
+    let table = env.ok(&["costs", "blocks", "--no-ingest"]);
+    assert!(!table.contains("gpt-5"), "{table}");
+}
+
+/// Calls around the edges of blocks; what ccusage 20.0.24 makes of them.
+fn edge_calls(env: &Env) {
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(
+        &f,
+        &lines(&[
+            claude("2026-11-20T10:20:00.000Z", "s1", "m1", "r1", SONNET, U(1000, 100, 0, 0)),
+            claude_synthetic("2026-11-20T10:30:00.000Z", "s1", "syn1"),
+            // Exactly 5 hours after the block's start: still in it.
+            claude("2026-11-20T15:00:00.000Z", "s1", "m2", "r2", OPUS, U(2000, 0, 0, 0)),
+            claude("2026-11-20T15:00:00.001Z", "s1", "m3", "r3", SONNET, U(10, 0, 0, 0)),
+            claude("2026-11-21T09:00:00.000Z", "s1", "m4", "r4", SONNET, U(1, 1, 0, 0)),
+            claude("2026-11-21T22:30:00.000Z", "s1", "m5", "r5", SONNET, U(5, 0, 0, 0)),
+            claude("2026-11-22T01:00:00.000Z", "s1", "m6", "r6", SONNET, U(7, 0, 0, 0)),
+        ]),
+    );
+}
+
+#[test]
+fn blocks_match_ccusage_at_their_edges_gaps_and_synthetic_lines() {
+    let env = Env::new();
+    edge_calls(&env);
+    let r = env.json(&["costs", "blocks"]);
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        block_rows(&r),
+        vec![
+            // The synthetic line is an entry (as ccusage counts it), not a model.
+            (
+                s("2026-11-20T10:00:00.000Z"),
+                s("2026-11-20T15:00:00.000Z"),
+                Some(s("2026-11-20T15:00:00.000Z")),
+                3,
+                3100
+            ),
+            (s("2026-11-20T15:00:00.000Z"), s("2026-11-20T20:00:00.000Z"), Some(s("2026-11-20T15:00:00.001Z")), 1, 10),
+            // A gap starts when the last block would have ended: 5 hours after its last call.
+            (s("gap-2026-11-20T20:00:00.001Z"), s("2026-11-21T09:00:00.000Z"), None, 0, 0),
+            (s("2026-11-21T09:00:00.000Z"), s("2026-11-21T14:00:00.000Z"), Some(s("2026-11-21T09:00:00.000Z")), 1, 2),
+            (s("gap-2026-11-21T14:00:00.000Z"), s("2026-11-21T22:30:00.000Z"), None, 0, 0),
+            (s("2026-11-21T22:00:00.000Z"), s("2026-11-22T03:00:00.000Z"), Some(s("2026-11-22T01:00:00.000Z")), 2, 12),
+        ],
+        "{r}"
+    );
+    let b = &r["blocks"][0];
+    assert_eq!(b["models"], json!([SONNET, OPUS]));
+    assert!(close(num(&b["costUSD"]), 0.0345), "{b}");
+    assert_eq!(r["blocks"][2]["startTime"], "2026-11-20T20:00:00.001Z");
+    assert!(r["blocks"][2]["actualEndTime"].is_null());
+    // The synthetic line stays out of every other report.
+    let d = env.json(&["costs", "daily", "--no-ingest"]);
+    assert_eq!(d["daily"][0]["modelsUsed"], json!([OPUS, SONNET]), "{d}");
+    assert!(d["totals"]["unpricedModels"].as_array().unwrap().is_empty(), "{d}");
+    let warn = env.run(&["costs", "blocks", "--no-ingest"]);
+    assert!(!String::from_utf8_lossy(&warn.stderr).contains("synthetic"));
+
+    // --since/--until keep the blocks that start on those days, whole (as
+    // ccusage filters blocks, not calls).
+    let ids = |args: &[&str]| {
+        let mut a = vec!["costs", "blocks", "--no-ingest"];
+        a.extend(args);
+        block_ids(&env.json(&a))
+    };
+    assert_eq!(
+        ids(&["--since", "2026-11-21"]),
+        ["2026-11-21T09:00:00.000Z", "gap-2026-11-21T14:00:00.000Z", "2026-11-21T22:00:00.000Z"]
+    );
+    assert!(ids(&["--since", "2026-11-22"]).is_empty(), "the last block started on the 21st");
+    assert_eq!(
+        ids(&["--since", "2026-11-20", "--until", "2026-11-20"]),
+        ["2026-11-20T10:00:00.000Z", "2026-11-20T15:00:00.000Z", "gap-2026-11-20T20:00:00.001Z"]
+    );
+    // A block that starts on the 21st keeps its calls of the 22nd.
+    let r = env.json(&["costs", "blocks", "--no-ingest", "--until", "2026-11-21", "--since", "2026-11-21"]);
+    assert_eq!(r["blocks"][2]["entries"], 2, "{r}");
+}
+
+#[test]
+fn blocks_breakdown_active_recent_token_limit_and_order() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    let day = 86_400;
+    write_lines(
+        &f,
+        &lines(&[
+            claude(&ago(10 * day), "s1", "m1", "r1", SONNET, U(4000, 0, 0, 0)),
+            claude(&ago(day), "s1", "m2", "r2", SONNET, U(1000, 0, 0, 0)),
+            claude(&ago(day - 60), "s1", "m3", "r3", OPUS, U(500, 100, 0, 0)),
+            claude(&ago(600), "s1", "m4", "r4", SONNET, U(5000, 0, 0, 0)),
+            claude(&ago(60), "s1", "m5", "r5", SONNET, U(4000, 500, 0, 0)),
+        ]),
+    );
+    let all = env.json(&["costs", "blocks"]);
+    let blocks = all["blocks"].as_array().unwrap();
+    let entries: Vec<(bool, bool, u64)> = blocks
+        .iter()
+        .map(|b| (b["isGap"].as_bool().unwrap(), b["isActive"].as_bool().unwrap(), b["entries"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(entries, [(false, false, 1), (true, false, 0), (false, false, 2), (true, false, 0), (false, true, 2)]);
+
+    // --breakdown: a line per model under each block (JSON: modelBreakdowns).
+    let two = &blocks[2];
+    let m: Vec<(&str, u64, u64)> = two["modelBreakdowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (m["modelName"].as_str().unwrap(), m["inputTokens"].as_u64().unwrap(), m["outputTokens"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(m, [(OPUS, 500, 100), (SONNET, 1000, 0)], "costliest first: {two}");
+    assert!(close(num(&two["modelBreakdowns"][0]["cost"]), 500.0 * 15e-6 + 100.0 * 75e-6));
+    assert_eq!(two["models"], json!([SONNET, OPUS]), "in order of use");
+    let plain = env.ok(&["costs", "blocks", "--no-ingest"]);
+    let table = env.ok(&["costs", "blocks", "--no-ingest", "--breakdown"]);
+    assert!(!plain.contains("  opus-4-1") && table.contains("  opus-4-1"), "{table}");
+    assert!(table.lines().filter(|l| l.contains("  sonnet-4-5")).count() >= 3, "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+
+    // --active: only the block of now; --recent: the last 3 days (and the active one).
+    let active = env.json(&["costs", "blocks", "--no-ingest", "--active"]);
+    assert_eq!(active["blocks"].as_array().unwrap().len(), 1);
+    assert_eq!(active["blocks"][0]["isActive"], true);
+    let recent = env.json(&["costs", "blocks", "--no-ingest", "--recent"]);
+    assert_eq!(recent["blocks"].as_array().unwrap().len(), 3, "{recent}");
+    assert_eq!(recent["blocks"][0], blocks[2]);
+
+    // --order desc: newest first.
+    let desc = env.json(&["costs", "blocks", "--no-ingest", "--order", "desc"]);
+    let ids: Vec<&str> = desc["blocks"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    let mut asc: Vec<&str> = blocks.iter().map(|b| b["id"].as_str().unwrap()).collect();
+    asc.reverse();
+    assert_eq!(ids, asc);
+
+    // --token-limit: the active block's projection against a limit.
+    let r = env.json(&["costs", "blocks", "--no-ingest", "--active", "--token-limit", "1000000"]);
+    let b = &r["blocks"][0];
+    let projected = b["projection"]["totalTokens"].as_u64().unwrap();
+    assert_eq!(b["tokenLimitStatus"]["limit"], 1_000_000, "{b}");
+    assert_eq!(b["tokenLimitStatus"]["projectedUsage"], projected);
+    assert!(close(num(&b["tokenLimitStatus"]["percentUsed"]), projected as f64 / 1e4));
+    assert_eq!(b["tokenLimitStatus"]["status"], "ok");
+    // `max`: the most tokens of a finished block (4,000 here).
+    let r = env.json(&["costs", "blocks", "--no-ingest", "--token-limit", "max"]);
+    let b = r["blocks"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(b["tokenLimitStatus"]["limit"], 4000, "{b}");
+    assert_eq!(b["tokenLimitStatus"]["status"], "exceeds");
+    assert!(r["blocks"][0].get("tokenLimitStatus").is_none(), "only the active block has one");
+    let t = env.ok(&["costs", "blocks", "--no-ingest", "--token-limit", "max"]);
+    assert!(t.contains('%') && t.contains("4,000"), "{t}");
+    let o = env.run(&["costs", "blocks", "--no-ingest", "--token-limit", "lots"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = env.run(&["costs", "blocks", "--no-ingest", "--order", "sideways"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn json_reports_carry_ccusage_fields_beside_ours() {
+    // What ccusage 20.0.24 writes for these lines: `agent` and
+    // `metadata.agents` in its names, a Codex session's `period` is its
+    // rollout's path, Codex's reasoning tokens, sessions costliest first.
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "s1.jsonl");
+    write_lines(&f, &lines(&[claude("2026-11-20T10:00:00.000Z", "s1", "m1", "r1", SONNET, U(100, 10, 0, 0))]));
+    let g = env.claude_file("/home/u/web-app", "s2.jsonl");
+    write_lines(&g, &lines(&[claude("2026-11-20T12:00:00.000Z", "s2", "m2", "r2", SONNET, U(100_000, 1000, 0, 0))]));
+    let x = env.codex_file("2026-11-20", "rollout-2026-11-20T11-00-00-abc.jsonl");
+    write_lines(
+        &x,
+        &lines(&[
+            codex_meta("2026-11-20T11:00:00.000Z", "abc", "/home/u/api"),
+            codex_turn("2026-11-20T11:00:00.100Z", "gpt-5-codex"),
+            codex_tokens("2026-11-20T11:00:01.000Z", Some([1000, 400, 200, 50]), Some([1000, 400, 200, 50])),
+        ]),
+    );
+    let d = env.json(&["costs", "daily"]);
+    let row = &d["daily"][0];
+    assert_eq!(row["agent"], "all");
+    assert_eq!(row["metadata"]["agents"], json!(["claude", "codex"]));
+    assert_eq!(row["agents"], json!(["claude-code", "codex"]), "our own ids stay");
+    assert_eq!(row["reasoningOutputTokens"], 50);
+    assert_eq!(d["totals"]["reasoningOutputTokens"], 50);
+    assert_eq!(breakdown(&d, "2026-11-20", "gpt-5-codex")["reasoningOutputTokens"], 50);
+    assert!(close(num(&row["totalCost"]), 0.31825));
+    let d = env.json(&["costs", "monthly", "--agent", "claude-code", "--no-ingest"]);
+    assert_eq!(d["monthly"][0]["agent"], "claude");
+    assert_eq!(d["monthly"][0]["metadata"]["agents"], json!(["claude"]));
+
+    let s = env.json(&["costs", "session", "--no-ingest"]);
+    let rows = s["session"].as_array().unwrap();
+    let periods: Vec<&str> = rows.iter().map(|r| r["period"].as_str().unwrap()).collect();
+    assert_eq!(periods, ["s2", "2026/11/20/rollout-2026-11-20T11-00-00-abc", "s1"], "costliest first: {s}");
+    let codex = &rows[1];
+    assert_eq!(codex["agent"], "codex");
+    assert_eq!(codex["agentType"], "codex");
+    assert_eq!(codex["sessionId"], "abc");
+    assert_eq!(codex["metadata"], json!({"lastActivity": "2026-11-20T11:00:01.000Z", "reasoningOutputTokens": 50}));
+    assert_eq!(codex["reasoningOutputTokens"], 50);
+    assert_eq!((codex["inputTokens"].as_u64(), codex["cacheReadTokens"].as_u64()), (Some(600), Some(400)));
+    let claude_row = &rows[0];
+    assert_eq!(claude_row["agent"], "claude");
+    assert_eq!(claude_row["agentType"], "claude-code");
+    assert_eq!(claude_row["metadata"], json!({"lastActivity": "2026-11-20T12:00:00.000Z"}));
+    assert_eq!(claude_row["lastActivity"], "2026-11-20T12:00:00.000Z");
+    assert_eq!(s["totals"]["reasoningOutputTokens"], 50);
 }

@@ -151,7 +151,13 @@ fn check_db(db: &Path) -> Vec<i64> {
     let hourly =
         "SELECT session, hour, model, flags, events, input, output, cw5m, cw1h, cr, reasoning FROM usage_rollup_hour";
     assert_eq!(hour_mismatch(by_hour, hourly) + hour_mismatch(hourly, by_hour), 0, "the hourly rollup sums the rollup");
-    assert_eq!(events, sessions, "the session totals sum the events");
+    // A session counts calls: not the agent's own `<synthetic>` messages (flag 16).
+    let calls = sums(
+        "SELECT COUNT(*), COALESCE(SUM(input), 0), COALESCE(SUM(output), 0), COALESCE(SUM(cw5m), 0),
+           COALESCE(SUM(cw1h), 0), COALESCE(SUM(cr), 0), COALESCE(SUM(reasoning), 0) FROM usage_events
+         WHERE flags & 16 = 0",
+    );
+    assert_eq!(calls, sessions, "the session totals sum the events");
     let miscounted: i64 = c
         .query_row(
             "SELECT COUNT(*) FROM sessions s WHERE s.tool_calls != (SELECT COUNT(*) FROM tool_calls t WHERE t.session = s.pk)",
@@ -686,7 +692,7 @@ fn a_full_disk_gets_one_line_no_crash_loop_and_loses_nothing() {
     let before = tree_hash(&env.home);
     std::fs::create_dir_all(&env.data).unwrap();
     let data = env.data.display().to_string();
-    let Some(ns) = mounted("disk full", &format!("mount -t tmpfs -o size=4m tmpfs {data}")) else { return };
+    let Some(ns) = mounted("disk full", &format!("mount -t tmpfs -o size=4m,mode=0700 tmpfs {data}")) else { return };
     // Full, with a few KB left.
     let fill =
         |name: &str| ns.sh(&format!("cat /dev/zero > {data}/{name} 2>/dev/null; truncate -s -16K {data}/{name}"));

@@ -45,6 +45,12 @@ pub fn agent_short_name(id: &str) -> &str {
     AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.short)
 }
 
+/// The model Claude Code names on the messages it writes itself (`No
+/// response requested.`, API errors), not a model's: they carry no usage
+/// worth pricing. Stored, because ccusage counts them as entries of a
+/// 5-hour block; every other report leaves them out.
+pub const SYNTHETIC_MODEL: &str = "<synthetic>";
+
 /// The signals a session can come from (the `source` of a session).
 pub const SESSION_SOURCES: [&str; 5] = ["transcript", "process", "mcp", "proxy", "hook"];
 

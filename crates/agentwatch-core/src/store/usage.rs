@@ -23,6 +23,9 @@ pub struct UsageFilter {
     /// Matches sessions whose project path contains this text.
     pub project: Option<String>,
     pub session: Option<i64>,
+    /// Also the agents' own messages ([`flags::SYNTHETIC`]): only 5-hour
+    /// blocks count them.
+    pub synthetic: bool,
 }
 
 impl UsageFilter {
@@ -92,6 +95,11 @@ impl RollupRow {
 
     pub fn fallback(&self) -> bool {
         self.flags & flags::MODEL_FALLBACK != 0
+    }
+
+    /// An agent's own message ([`flags::SYNTHETIC`]), not a model call.
+    pub fn synthetic(&self) -> bool {
+        self.flags & flags::SYNTHETIC != 0
     }
 
     /// The name the model is reported under (`-fast` for fast mode).
@@ -197,6 +205,9 @@ fn rollup_with(
         by_session: HashMap::default(),
     };
     let mut push = |((session, bucket, model, flags), sums): RawRow, span: i64| {
+        if flags & super::flags::SYNTHETIC != 0 && !filter.synthetic {
+            return;
+        }
         if let Some(agent) = agents.get(session) {
             grouper.push(agent, (session, bucket, model, flags), span, sums);
         }
@@ -621,7 +632,10 @@ pub fn events(store: &Store, filter: &UsageFilter) -> Result<Vec<EventRow>> {
 
 /// The query of [`events`], with its parameters.
 pub(crate) fn events_sql(filter: &UsageFilter) -> (String, Vec<Value>) {
-    let (cond, args) = filter.sql("e.ts", 1);
+    let (mut cond, args) = filter.sql("e.ts", 1);
+    if !filter.synthetic {
+        cond.push_str(&format!(" AND e.flags & {} = 0", flags::SYNTHETIC));
+    }
     let sql = format!(
         "SELECT e.ts, e.session, m.name, e.flags, e.input, e.output, e.cw5m, e.cw1h, e.cr, e.reasoning, e.cost_usd
          FROM usage_events e JOIN sessions s ON s.pk = e.session JOIN models m ON m.id = e.model

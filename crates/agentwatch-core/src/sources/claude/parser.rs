@@ -4,8 +4,10 @@
 //! writes one line per content block, each carrying the same usage, so a call
 //! is identified by `message.id` (with `requestId` when present) and counted
 //! once; of several copies the one with the most tokens wins (earlier lines
-//! may carry a partial count while the response streams). Lines without a timestamp or a model, and `<synthetic>` messages, are
-//! skipped. Malformed lines (including token counts over
+//! may carry a partial count while the response streams). Lines without a
+//! timestamp or a model are skipped; `<synthetic>` messages (Claude Code's
+//! own, without usage) are kept under that model name, for the 5-hour blocks
+//! only (see [`SYNTHETIC_MODEL`](crate::model::SYNTHETIC_MODEL)). Malformed lines (including token counts over
 //! [`MAX_TOKENS`](crate::sources::MAX_TOKENS)) are reported, never fatal; a
 //! `costUSD` no call can have (negative, huge) is ignored.
 
@@ -109,7 +111,7 @@ impl LineParser for ClaudeParser {
         }
         let Some(msg) = l.message else { return Ok(()) };
         let Some(u) = msg.usage else { return Ok(()) };
-        let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty() && *m != "<synthetic>") else {
+        let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty()) else {
             return Ok(());
         };
         let Some(ts) = l.timestamp.as_deref() else { return Ok(()) };
@@ -246,9 +248,19 @@ mod tests {
     }
 
     #[test]
-    fn skips_synthetic_no_timestamp_no_model_and_non_assistant_lines() {
+    fn keeps_synthetic_messages_under_their_own_model() {
+        // Claude Code's own messages: ccusage counts them as entries of a
+        // 5-hour block, so they are kept (and left out of other reports).
+        let line = r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"a","model":"<synthetic>","usage":{"input_tokens":0,"output_tokens":0}}}"#;
+        let (r, bad) = parse_all(&[line]);
+        let u = usages(&r);
+        assert_eq!((u.len(), bad), (1, 0));
+        assert_eq!(&*u[0].model, crate::model::SYNTHETIC_MODEL);
+    }
+
+    #[test]
+    fn skips_no_timestamp_no_model_and_non_assistant_lines() {
         let lines = [
-            r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"a","model":"<synthetic>","usage":{"input_tokens":1}}}"#,
             r#"{"type":"assistant","message":{"id":"b","model":"claude-x","usage":{"input_tokens":1}}}"#,
             r#"{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","message":{"id":"c","usage":{"input_tokens":1}}}"#,
             r#"{"type":"user","timestamp":"2026-11-20T10:00:01Z","message":{"role":"user","content":"what is \"usage\"?"}}"#,
