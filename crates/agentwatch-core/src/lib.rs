@@ -34,6 +34,7 @@ pub mod monitor;
 pub mod paths;
 pub mod pricing;
 pub mod proxy;
+pub mod redact;
 pub mod reports;
 pub mod sources;
 pub mod store;

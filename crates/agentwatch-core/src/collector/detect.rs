@@ -60,7 +60,7 @@ pub fn detect(procs: &[ProcInfo], sigs: &Signatures) -> Vec<AgentProcess> {
             root: p.key,
             tree: tree(p.key.pid, &kids),
             members,
-            command: p.cmd.join(" "),
+            command: crate::redact::command_line(&p.cmd),
             cwd,
         });
     }

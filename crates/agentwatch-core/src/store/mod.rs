@@ -29,17 +29,44 @@ use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
 /// The schema, one migration per version.
-const MIGRATION_SQL: [&str; 6] = [
+const MIGRATION_SQL: [&str; 7] = [
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_live.sql"),
     include_str!("migrations/003_scale.sql"),
     include_str!("migrations/004_hook_spool.sql"),
     include_str!("migrations/005_hourly.sql"),
     include_str!("migrations/006_waiting.sql"),
+    include_str!("migrations/007_redact.sql"),
 ];
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(
+        MIGRATION_SQL
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| match i + 1 {
+                7 => M::up_with_hook(sql, redact_stored_commands),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
+});
+
+/// Migration 7: command lines stored before secrets were masked get masked.
+fn redact_stored_commands(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT pk, command FROM sessions WHERE command IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = tx.prepare("UPDATE sessions SET command = ?2 WHERE pk = ?1")?;
+    for (pk, command) in rows {
+        let masked = crate::redact::redact(&command);
+        if masked != command {
+            update.execute(rusqlite::params![pk, masked])?;
+        }
+    }
+    Ok(())
+}
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
@@ -413,7 +440,8 @@ fn recover(path: &Path, why: &str) -> Result<Store> {
     drop(lock);
     let mut store = Store::open(path)?;
     if still_bad {
-        tracing::warn!("database {} was damaged ({why}); moved to {} and rebuilt", path.display(), aside.display());
+        // Info, not warn: each shell tells the person itself, once.
+        tracing::info!("database {} was damaged ({why}); moved to {} and rebuilt", path.display(), aside.display());
         store.recovered = Some(aside);
     }
     Ok(store)
@@ -556,7 +584,38 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(rows, [(-2, 1, 500, 0.5), (-1, 2, 55, 1.0), (2, 3, 111, 1.5), (3, 1, 1000, 0.5)]);
-        assert_eq!(schema_version(), 6);
+    }
+
+    #[test]
+    fn schema_7_masks_secrets_in_stored_command_lines() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("a.db");
+        let mut c = Connection::open(&path).unwrap();
+        MIGRATIONS.to_version(&mut c, 6).unwrap();
+        for (id, command) in [
+            ("a", "bash -c ANTHROPIC_API_KEY=sk-ant-secret claude"),
+            ("b", "codex --api-key sk-proj-secret"),
+            ("c", "claude --resume x"),
+        ] {
+            c.execute(
+                "INSERT INTO sessions (id, agent, source, state, started_at, last_activity, updated_at, command)
+                 VALUES (?1, 'claude-code', 'process', 'idle', 0, 0, 0, ?2)",
+                [id, command],
+            )
+            .unwrap();
+        }
+        drop(c);
+        let store = Store::open(&path).unwrap();
+        let commands: Vec<String> = store
+            .conn()
+            .prepare("SELECT command FROM sessions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(commands, ["bash -c ANTHROPIC_API_KEY=*** claude", "codex --api-key ***", "claude --resume x"]);
+        assert_eq!(schema_version(), 7);
     }
 
     #[test]
