@@ -41,7 +41,7 @@ use crate::paths::Dirs;
 pub const DEFAULT_API_PORT: u16 = 47821;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     pub scan_interval_secs: u64,
     pub idle_after_secs: u64,
@@ -58,7 +58,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Budgets {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily_usd: Option<f64>,
@@ -67,7 +67,7 @@ pub struct Budgets {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Notifications {
     pub enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,7 +83,6 @@ impl Default for Notifications {
 /// A daily window, in local time, in which alerts are stored but not shown.
 /// It may wrap midnight (`22:00`–`07:00`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QuietHours {
     pub start: String,
     pub end: String,
@@ -109,7 +108,7 @@ impl QuietHours {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ApiConfig {
     pub port: u16,
 }
@@ -138,20 +137,66 @@ impl Default for Config {
     }
 }
 
+/// What reading `config.toml` found: the settings, and one line per key it
+/// does not know (a typo), each naming the file and line.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub unknown_keys: Vec<String>,
+}
+
 impl Config {
     /// Reads `config.toml` from the config dir; defaults when it is missing.
+    /// Unknown keys are logged; a mistake (syntax, a wrong type or value) is
+    /// an error naming the file and line.
     pub fn load(dirs: &Dirs) -> Result<Config> {
-        Config::load_from(&dirs.config_file())
+        let loaded = Config::read(&dirs.config_file())?;
+        for k in &loaded.unknown_keys {
+            tracing::warn!("{k}");
+        }
+        Ok(loaded.config)
+    }
+
+    /// For a process starting up: the settings from `config.toml`, or the
+    /// defaults when it has a mistake, with every problem as one line
+    /// (`file:line: what; using the defaults`) for the caller to show. A
+    /// file that cannot be read at all (a folder, no permission) is an error.
+    pub fn load_or_defaults(dirs: &Dirs) -> Result<(Config, Vec<String>)> {
+        match Config::read(&dirs.config_file()) {
+            Ok(l) => Ok((l.config, l.unknown_keys)),
+            Err(e @ Error::Io { .. }) => Err(e),
+            Err(e) => Ok((Config::default(), vec![format!("{e}; using the default settings")])),
+        }
+    }
+
+    /// [`Config::load_or_defaults`] for the daemon, the desktop app and the
+    /// API: each problem goes to the log.
+    pub fn load_logged(dirs: &Dirs) -> Result<Config> {
+        let (config, problems) = Config::load_or_defaults(dirs)?;
+        for p in problems {
+            tracing::warn!("{p}");
+        }
+        Ok(config)
     }
 
     pub fn load_from(path: &Path) -> Result<Config> {
+        Config::read(path).map(|l| l.config)
+    }
+
+    /// Parses and checks one settings file.
+    pub fn read(path: &Path) -> Result<Loaded> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Loaded { config: Config::default(), unknown_keys: Vec::new() });
+            }
             Err(e) => return Err(Error::io(path, e)),
         };
-        let c: Config = toml::from_str(&text).map_err(|e| {
-            let msg = e.message().to_string();
+        let mut unknown = Vec::new();
+        let parsed = toml::Deserializer::parse(&text)
+            .and_then(|de| serde_ignored::deserialize(de, |key| unknown.push(key.to_string())));
+        let c: Config = parsed.map_err(|e| {
+            let msg = e.message().trim_end().to_string();
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             Error::Other(match line {
                 Some(l) => format!("{}:{l}: {msg}", path.display()),
@@ -159,7 +204,16 @@ impl Config {
             })
         })?;
         c.validate().map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-        Ok(c)
+        // serde_ignored writes `?` for an Option it passed through.
+        let unknown_keys = unknown
+            .iter()
+            .map(|key| key.split('.').filter(|p| *p != "?").collect::<Vec<_>>().join("."))
+            .map(|key| match line_of_key(&text, &key) {
+                Some(l) => format!("{}:{l}: unknown setting `{key}` (ignored)", path.display()),
+                None => format!("{}: unknown setting `{key}` (ignored)", path.display()),
+            })
+            .collect();
+        Ok(Loaded { config: c, unknown_keys })
     }
 
     /// Checks values a file can hold but agentwatch cannot use.
@@ -202,6 +256,31 @@ impl Config {
     }
 }
 
+/// The line where `path`'s last key (`budgets.daly_usd` → `daly_usd`) is
+/// written: the first line that assigns it, after its table's header when
+/// there is one.
+fn line_of_key(text: &str, path: &str) -> Option<usize> {
+    let mut parts: Vec<&str> = path.split('.').filter(|p| p.parse::<usize>().is_err()).collect();
+    let key = parts.pop()?;
+    let table = parts.join(".");
+    // `key = …` at the start of a line or inside an inline table (`{ a = 1, key = 2 }`).
+    let assigns = |l: &str| {
+        l.match_indices(key).any(|(i, _)| {
+            let before = l[..i].trim_end();
+            let after = l[i + key.len()..].trim_start();
+            (before.is_empty() || before.ends_with('{') || before.ends_with(','))
+                && (after.starts_with('=') || after.starts_with('.'))
+        })
+    };
+    let header = |l: &str| {
+        let l = l.trim();
+        !table.is_empty() && (l == format!("[{table}]") || l == format!("[[{table}]]"))
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.iter().position(|l| header(l)).map_or(0, |i| i + 1);
+    (from..lines.len()).find(|&i| assigns(lines[i])).or_else(|| lines.iter().position(|l| assigns(l))).map(|i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,11 +310,50 @@ mod tests {
     fn errors_name_the_file_and_line() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("config.toml");
-        std::fs::write(&p, "scan_interval_secs = 2\nbogus_key = 1\n").unwrap();
+        std::fs::write(&p, "scan_interval_secs = 2\nidle_after_secs = \"five\"\n").unwrap();
         let e = Config::load_from(&p).unwrap_err().to_string();
-        assert!(e.contains("config.toml:2") && e.contains("bogus_key"), "{e}");
+        assert!(e.contains("config.toml:2") && e.contains("invalid type"), "{e}");
+        std::fs::write(&p, "scan_interval_secs = [2\n").unwrap();
+        let e = Config::load_from(&p).unwrap_err().to_string();
+        assert!(e.contains("config.toml:1") || e.contains("config.toml:2"), "{e}");
         std::fs::write(&p, "scan_interval_secs = 0\n").unwrap();
         assert!(Config::load_from(&p).unwrap_err().to_string().contains("between 1 and 60"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line_and_the_rest_applies() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("config.toml");
+        std::fs::write(
+            &p,
+            "scan_interval_secs = 3\nbogus_key = 1\n\n[budgets]\ndaly_usd = 5.0\nmonthly_usd = 300.0\n\n\
+             [notifications]\nquiet_hours = { start = \"22:00\", end = \"07:00\", tz = \"x\" }\n",
+        )
+        .unwrap();
+        let l = Config::read(&p).unwrap();
+        assert_eq!(l.config.scan_interval_secs, 3);
+        assert_eq!(l.config.budgets.monthly_usd, Some(300.0));
+        assert_eq!(l.config.budgets.daily_usd, None);
+        let shown = l.unknown_keys.join("\n");
+        assert!(shown.contains("config.toml:2: unknown setting `bogus_key`"), "{shown}");
+        assert!(shown.contains("config.toml:5: unknown setting `budgets.daly_usd`"), "{shown}");
+        assert!(shown.contains("config.toml:9: unknown setting `notifications.quiet_hours.tz`"), "{shown}");
+        assert_eq!(l.unknown_keys.len(), 3, "{shown}");
+    }
+
+    #[test]
+    fn a_file_with_a_mistake_means_the_defaults_and_one_line_saying_so() {
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs::under(t.path());
+        std::fs::create_dir_all(&dirs.config).unwrap();
+        std::fs::write(dirs.config_file(), "scan_interval_secs = 5\n[api]\nport = \"x\"\n").unwrap();
+        let (c, problems) = Config::load_or_defaults(&dirs).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("config.toml:3: ") && problems[0].ends_with("; using the default settings"),
+            "{problems:?}"
+        );
     }
 
     #[test]

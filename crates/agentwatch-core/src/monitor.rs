@@ -162,7 +162,7 @@ impl Monitor {
         sources: Vec<Box<dyn Source>>,
         notifier: Option<Box<dyn Notifier>>,
     ) -> Result<(Monitor, Handle)> {
-        let cfg = Config::load(dirs)?;
+        let cfg = Config::load_logged(dirs)?;
         let prices = PriceBook::load(dirs)?;
         let store = Store::open_in(dirs)?;
         let interval = Duration::from_secs(cfg.scan_interval_secs);

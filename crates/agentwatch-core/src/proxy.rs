@@ -132,7 +132,7 @@ type AgentProc = (String, ProcKey, String, Option<String>);
 fn inspect(dirs: &Dirs, opts: &ProxyOptions, rx: Receiver<Copy>) {
     let mut ins = Inspector {
         store: None,
-        cfg: Config::load(dirs).unwrap_or_default(),
+        cfg: Config::load_logged(dirs).unwrap_or_default(),
         session: None,
         own_session: false,
         calls: HashMap::new(),
@@ -320,7 +320,12 @@ fn agent_ancestor() -> Option<(String, ProcKey, String, Option<String>)> {
         let p = by_pid.get(&pid)?;
         let exe = p.exe.as_ref().map(|e| e.to_string_lossy().into_owned());
         if let Some(agent) = sigs.classify(&p.cmd, exe.as_deref()) {
-            return Some((agent.to_string(), p.key, p.cmd.join(" "), p.cwd.as_ref().map(|c| c.display().to_string())));
+            return Some((
+                agent.to_string(),
+                p.key,
+                crate::redact::command_line(&p.cmd),
+                p.cwd.as_ref().map(|c| c.display().to_string()),
+            ));
         }
         pid = p.ppid?;
     }

@@ -12,7 +12,11 @@ use crate::output::emit;
 
 pub fn run(data_dir: Option<&Path>, c: &ApiCmd) -> Result<()> {
     let dirs = Dirs::resolve(data_dir)?;
-    let port = Config::load(&dirs)?.api.port;
+    let (config, problems) = Config::load_or_defaults(&dirs)?;
+    for p in &problems {
+        crate::output::warn(p);
+    }
+    let port = config.api.port;
     let file = dirs.data.join("api.json");
     match c {
         ApiCmd::Info => {

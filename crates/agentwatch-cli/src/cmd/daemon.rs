@@ -27,11 +27,20 @@ impl Observer for Log {
         if r.malformed_lines > 0 {
             tracing::warn!("skipped {} malformed transcript lines", r.malformed_lines);
         }
+        for u in &r.unreadable {
+            tracing::warn!("cannot read {} ({}); reports leave out its usage", u.path.display(), u.error);
+        }
     }
 }
 
 pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     let dirs = Dirs::resolve(data_dir)?;
+    // A settings file with a mistake: said here, once, before anything starts
+    // (the monitor logs it too); the defaults are used.
+    let (config, problems) = agentwatch_core::config::Config::load_or_defaults(&dirs)?;
+    for p in &problems {
+        crate::output::warn(p);
+    }
     let _lock = monitor::acquire_lock(&dirs)?;
     let logs = dirs.data.join("logs");
     let _guard = crate::context::init_file_logging(&logs, verbose)?;
@@ -58,7 +67,7 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start: {e}")))?;
-    let port = a.port.unwrap_or(agentwatch_core::config::Config::load(&dirs)?.api.port);
+    let port = a.port.unwrap_or(config.api.port);
     let api = match a.no_api {
         true => None,
         false => Some(rt.block_on(Server::bind(&dirs, port, EventHub::watching(&dirs)))?),
