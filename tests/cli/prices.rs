@@ -58,7 +58,7 @@ fn update_imports_a_newer_list_from_a_file() {
     )
     .unwrap();
     let out = env.ok(&["prices", "update", "--from", list.to_str().unwrap()]);
-    assert!(out.contains("Imported prices for 1 models"), "{out}");
+    assert!(out.contains("Imported prices for 1 model from"), "{out}");
     let r = env.json(&["costs", "daily", "--no-ingest"]);
     let m = breakdown(&r, "2026-11-20", "claude-newmodel-9");
     assert!(close(num(&m["cost"]), 2.0));
@@ -72,6 +72,46 @@ fn update_imports_a_newer_list_from_a_file() {
     std::fs::write(&junk, "[1, 2, 3]").unwrap();
     let o = env.run(&["prices", "update", "--from", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn update_refuses_negative_and_absurd_prices_naming_the_model_and_field() {
+    let env = Env::new();
+    let list = env.root.join("bad.json");
+    for (entry, field, why) in [
+        (r#"{"input_cost_per_token": -3e-6}"#, "input_cost_per_token", "not a price"),
+        (
+            r#"{"input_cost_per_token": 3e-6, "output_cost_per_token": 18446744073.71}"#,
+            "output_cost_per_token",
+            "unit mistake",
+        ),
+        (
+            r#"{"input_cost_per_token": 3e-6, "cache_read_input_token_cost": 0.5}"#,
+            "cache_read_input_token_cost",
+            "unit mistake",
+        ),
+        (r#"{"input_cost_per_token": 3e-6, "provider_specific_entry": {"fast": -2}}"#, "fast", "multiplier"),
+    ] {
+        std::fs::write(&list, format!(r#"{{"good-model": {{"input_cost_per_token": 1e-6}}, "bad-model": {entry}}}"#))
+            .unwrap();
+        let o = env.run(&["prices", "update", "--from", list.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{entry}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("'bad-model'") && err.contains(field) && err.contains(why), "{err}");
+        assert!(
+            !env.data.join("prices-imported.json").exists()
+                && env.json(&["prices", "show"])["lists"].as_array().unwrap().len() == 1
+        );
+        // The same entry in the user's override file is refused just as clearly.
+        std::fs::create_dir_all(&env.config).unwrap();
+        std::fs::copy(&list, env.config.join("prices.json")).unwrap();
+        let o = env.run(&["costs", "daily"]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("prices.json") && err.contains("'bad-model'") && err.contains(field), "{err}");
+        std::fs::remove_file(env.config.join("prices.json")).unwrap();
+    }
 }
 
 #[test]

@@ -123,7 +123,8 @@ fn update(data_dir: Option<&Path>, a: &PricesUpdateArgs) -> Result<()> {
     // Validate that the result loads before telling the user it worked.
     PriceBook::load(&dirs)?;
     emit(&format!(
-        "Imported prices for {n} models from {}. They are used before the built-in snapshot; your override file still wins.",
+        "Imported prices for {n} model{} from {}. They are used before the built-in snapshot; your override file still wins.",
+        if n == 1 { "" } else { "s" },
         a.from.display()
     ));
     Ok(())

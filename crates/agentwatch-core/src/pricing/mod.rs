@@ -91,7 +91,53 @@ pub struct ProviderSpecific {
     pub fast: Option<f64>,
 }
 
+/// The most a token may cost: $0.01 ($10,000 per million), about 16 times
+/// the dearest model priced today. More is a unit mistake, not a price.
+pub const MAX_PRICE_PER_TOKEN: f64 = 0.01;
+
 impl LiteLlmEntry {
+    /// A price list entry agentwatch can use: every price finite, not
+    /// negative and not absurd. The error names the field.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let prices = [
+            ("input_cost_per_token", self.input_cost_per_token),
+            ("output_cost_per_token", self.output_cost_per_token),
+            ("cache_creation_input_token_cost", self.cache_creation_input_token_cost),
+            ("cache_creation_input_token_cost_above_1hr", self.cache_creation_input_token_cost_above_1hr),
+            ("cache_read_input_token_cost", self.cache_read_input_token_cost),
+            ("input_cost_per_token_above_200k_tokens", self.input_cost_per_token_above_200k_tokens),
+            ("output_cost_per_token_above_200k_tokens", self.output_cost_per_token_above_200k_tokens),
+            (
+                "cache_creation_input_token_cost_above_200k_tokens",
+                self.cache_creation_input_token_cost_above_200k_tokens,
+            ),
+            (
+                "cache_creation_input_token_cost_above_1hr_above_200k_tokens",
+                self.cache_creation_input_token_cost_above_1hr_above_200k_tokens,
+            ),
+            ("cache_read_input_token_cost_above_200k_tokens", self.cache_read_input_token_cost_above_200k_tokens),
+        ];
+        for (field, v) in prices {
+            match v {
+                Some(v) if !v.is_finite() || v < 0.0 => return Err(format!("{field} is {v}: not a price")),
+                Some(v) if v > MAX_PRICE_PER_TOKEN => {
+                    return Err(format!(
+                        "{field} is {v} dollars per token (${:.0} per million): more than {MAX_PRICE_PER_TOKEN} \
+                         per token is surely a unit mistake",
+                        v * 1e6
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(f) = self.provider_specific_entry.as_ref().and_then(|p| p.fast)
+            && !(f.is_finite() && f > 0.0 && f <= 100.0)
+        {
+            return Err(format!("provider_specific_entry.fast is {f}: a multiplier must be above 0 and at most 100"));
+        }
+        Ok(())
+    }
+
     /// The model's prices, or `None` when the entry has no token prices.
     pub fn to_price(&self, name: &str) -> Option<ModelPrice> {
         let input = self.input_cost_per_token?;
@@ -400,6 +446,7 @@ pub fn parse_litellm_json(text: &str) -> std::result::Result<HashMap<String, Mod
             continue;
         }
         let entry: LiteLlmEntry = serde_json::from_value(v).map_err(|e| format!("model '{name}': {e}"))?;
+        entry.check().map_err(|e| format!("model '{name}': {e}"))?;
         if let Some(p) = entry.to_price(&name) {
             out.insert(name, p);
         }
@@ -421,6 +468,9 @@ pub fn import_list(dirs: &Dirs, from: &Path, today: &str) -> Result<usize> {
         if let Ok(entry) = serde_json::from_value::<LiteLlmEntry>(v)
             && entry.input_cost_per_token.is_some()
         {
+            entry
+                .check()
+                .map_err(|e| Error::Usage(format!("{}: model '{name}': {e}; nothing was imported", from.display())))?;
             models.insert(name, entry);
         }
     }
