@@ -487,3 +487,60 @@ fn stopping_the_daemon_closes_the_sessions_of_connected_clients() {
     let row = by_id(&mcp_sessions(&env), &sid).clone();
     assert_eq!(row["state"], "completed", "the client's MCP session ended with the daemon: {row}");
 }
+
+#[test]
+fn a_client_cannot_change_another_agents_session() {
+    let env = Env::new();
+    write_lines(
+        &env.claude_file("/home/u/web-app", "c1.jsonl"),
+        &lines(&[claude(&ago(60), "c1", "m1", "r1", SONNET, U(100, 10, 0, 0))]),
+    );
+    env.ok(&["ingest"]);
+    let api = api(&env);
+    let before = env.json(&["sessions", "show", "c1", "--no-ingest"])["session"].clone();
+    let auth = format!("Bearer {}", api.token);
+    let base = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+    ];
+    // A Codex client: its handshake, then tries to end and pin Claude Code's session.
+    let hello = initialize("codex-mcp-client");
+    let r = http(api.port, "POST", "/mcp", &base, Some(&hello));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sid = r.header("mcp-session-id").expect("a session id").to_string();
+    let mut h: Vec<(&str, &str)> = base.to_vec();
+    h.push(("Mcp-Session-Id", sid.as_str()));
+    h.push(("MCP-Protocol-Version", "2025-06-18"));
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string();
+    assert_eq!(http(api.port, "POST", "/mcp", &h, Some(&note)).status, 202);
+    for (i, (tool, args)) in [
+        ("update_session", json!({"sessionId": "c1", "state": "complete", "status": "hijacked"})),
+        ("update_session", json!({"sessionId": "c1", "state": "pinned"})),
+        ("create_session", json!({"sessionId": "c1", "name": "mine now", "state": "complete"})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let call = json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+            "params": {"name": tool, "arguments": args}})
+        .to_string();
+        let r = http(api.port, "POST", "/mcp", &h, Some(&call));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.contains("\"isError\":true") && r.body.contains("session 'c1' belongs to Claude Code"),
+            "{tool}: {}",
+            r.body
+        );
+    }
+    let after = env.json(&["sessions", "show", "c1", "--no-ingest"])["session"].clone();
+    for field in ["state", "name", "statusText", "endedAt", "agent"] {
+        assert_eq!(after[field], before[field], "{field} changed: {after}");
+    }
+    // Its own sessions it may change.
+    let own = json!({"jsonrpc": "2.0", "id": 20, "method": "tools/call",
+        "params": {"name": "create_session", "arguments": {"name": "refactor"}}})
+    .to_string();
+    let r = http(api.port, "POST", "/mcp", &h, Some(&own));
+    assert!(r.body.contains("Session created") && !r.body.contains("\"isError\":true"), "{}", r.body);
+}

@@ -183,6 +183,21 @@ pub fn count_sessions(store: &Store, f: &SessionFilter) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// The agent type of the session with this exact public id.
+pub fn agent_of(store: &Store, id: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let mut st = store.conn().prepare_cached("SELECT agent FROM sessions WHERE id = ?1").map_err(|e| store.err(e))?;
+    st.query_row([id], |r| r.get(0)).optional().map_err(|e| store.err(e))
+}
+
+/// Every agent type with a session in the store.
+pub fn agent_types(store: &Store) -> Result<Vec<String>> {
+    let mut st =
+        store.conn().prepare_cached("SELECT DISTINCT agent FROM sessions ORDER BY agent").map_err(|e| store.err(e))?;
+    let rows = st.query_map([], |r| r.get(0)).map_err(|e| store.err(e))?;
+    rows.collect::<rusqlite::Result<Vec<String>>>().map_err(|e| store.err(e))
+}
+
 /// Sessions, most recently active first.
 pub fn list_sessions(store: &Store, f: &SessionFilter) -> Result<Vec<SessionRow>> {
     let (sql, args) = list_sql(f);

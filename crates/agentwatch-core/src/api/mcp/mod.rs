@@ -345,6 +345,20 @@ fn register(s: &Store, reg: &Registration, now: i64) -> Result<(i64, bool)> {
     Ok((pk, !existed))
 }
 
+/// An MCP client changes only its own agent's sessions: a client cannot mark
+/// another agent's session completed or pinned (which would end it and hide
+/// its alerts).
+fn check_owner(s: &Store, id: &str, who: &(String, String, String)) -> Result<()> {
+    match crate::store::agent_of(s, id)? {
+        Some(agent) if agent != who.0 => Err(Error::Usage(format!(
+            "session '{id}' belongs to {}, not to this client ({}); an MCP client may change only its own agent's sessions",
+            crate::model::agent_display_name(&agent),
+            who.1
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn create_session(
     s: &Store,
     c: &ApiContext,
@@ -353,6 +367,7 @@ fn create_session(
 ) -> Result<Value> {
     let now = crate::util::now_ms();
     let id = a.session_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    check_owner(s, &id, who)?;
     let reg = Registration {
         agent: who.0.clone(),
         id: Some(id.clone()),
@@ -393,6 +408,7 @@ fn update_session(
             a.session_id
         )));
     };
+    check_owner(s, &a.session_id, who)?;
     if a.project_name.is_some() {
         let reg = Registration {
             agent: who.0.clone(),
