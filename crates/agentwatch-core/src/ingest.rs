@@ -57,6 +57,8 @@ pub struct IngestReport {
     pub files_reset: u64,
     /// Files that could not be read (permissions, vanished); skipped.
     pub files_failed: u64,
+    /// Those files, each with why: reports leave out what they hold.
+    pub unreadable: Vec<Unreadable>,
     pub bytes_read: u64,
     pub new_events: u64,
     pub duplicate_events: u64,
@@ -66,6 +68,13 @@ pub struct IngestReport {
     /// The sessions whose usage changed (pks).
     pub sessions: Vec<i64>,
     pub elapsed: Duration,
+}
+
+/// A transcript file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: PathBuf,
+    pub error: String,
 }
 
 /// Progress of a running ingest.
@@ -126,8 +135,9 @@ fn ingest_files(
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // deleted meanwhile
-            Err(_) => {
+            Err(e) => {
                 report.files_failed += 1;
+                report.unreadable.push(Unreadable { path, error: e.to_string() });
                 continue;
             }
         };
@@ -186,8 +196,9 @@ fn ingest_files(
             let mut p = total;
             for chunk in rx.iter() {
                 match chunk {
-                    Chunk::Failed { .. } => {
+                    Chunk::Failed { path, error } => {
                         report.files_failed += 1;
+                        report.unreadable.push(Unreadable { path, error });
                         p.files_done += 1;
                     }
                     Chunk::Data { cursor, records, folded, bytes, malformed, reset, last, transcript_path } => {
@@ -281,8 +292,8 @@ enum Chunk {
         transcript_path: Option<String>,
     },
     Failed {
-        #[allow(dead_code)]
         path: PathBuf,
+        error: String,
     },
 }
 
@@ -305,8 +316,11 @@ fn read_file(
     limits: Limits,
     tx: &mpsc::SyncSender<Chunk>,
 ) -> SendResult {
-    let failed = || Chunk::Failed { path: item.path.clone() };
-    let Ok(mut file) = File::open(&item.path) else { return send(tx, failed()) };
+    let failed = |e: std::io::Error| Chunk::Failed { path: item.path.clone(), error: e.to_string() };
+    let mut file = match File::open(&item.path) {
+        Ok(f) => f,
+        Err(e) => return send(tx, failed(e)),
+    };
     // Resume from the cursor if the file is the same one, only longer, with
     // the same bytes before the cursor.
     let mut tail = Tail::default();
@@ -329,8 +343,8 @@ fn read_file(
     };
     let mut first_chunk_resets = item.cursor.is_some() && resume.is_none();
     let mut parser = source.parser(&item.path, state.as_deref());
-    if file.seek(SeekFrom::Start(start)).is_err() {
-        return send(tx, failed());
+    if let Err(e) = file.seek(SeekFrom::Start(start)) {
+        return send(tx, failed(e));
     }
     let transcript_path = (!item.key.contains("/subagents/")).then(|| item.key.clone());
 

@@ -38,6 +38,19 @@ pub fn plausible(at: i64, now: i64) -> Option<i64> {
     (at <= now.saturating_add(MAX_CLOCK_SKEW_MS)).then_some(at)
 }
 
+/// The earliest time an agent's transcript line can honestly carry:
+/// 2020-01-01 UTC, before any of these agents existed. A line stamped
+/// earlier (a zeroed clock: 1970) says nothing of when its session ran.
+pub const EARLIEST_MS: i64 = 1_577_836_800_000;
+
+/// Whether a transcript time may set a session's start or last activity: not
+/// before [`EARLIEST_MS`], not implausibly far ahead of `now`. A line outside
+/// still counts its usage (on its own date, as ccusage does); it only cannot
+/// stretch the session's span or keep it alive.
+pub fn in_span(at: i64, now: i64) -> bool {
+    at >= EARLIEST_MS && plausible(at, now).is_some()
+}
+
 /// What the agent's process is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Process {

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::Store;
 use crate::error::{Error, Result};
+use crate::liveness::in_span;
 use crate::model::{Tokens, UsageEvent};
 use crate::pricing::{PriceBook, TIER_THRESHOLD, TieredTokens};
 use crate::sources::{Record, SessionInfo};
@@ -27,6 +28,12 @@ pub mod flags {
     pub const MODEL_FALLBACK: i64 = 4;
     /// Priced by the transcript's own cost figure (rollup only).
     pub const TRANSCRIPT_COST: i64 = 8;
+    /// A message the agent wrote itself ([`SYNTHETIC_MODEL`]): an entry of a
+    /// 5-hour block, left out of every other report and of the session's
+    /// totals.
+    ///
+    /// [`SYNTHETIC_MODEL`]: crate::model::SYNTHETIC_MODEL
+    pub const SYNTHETIC: i64 = 16;
 }
 
 /// Events per transaction before committing.
@@ -72,8 +79,12 @@ pub struct WriterStats {
 
 #[derive(Default)]
 struct SessionAcc {
+    /// The first and last plausible times (see [`in_span`]).
     first: Option<i64>,
     last: Option<i64>,
+    /// The first and last of all times, for a session that has no plausible one.
+    any_first: Option<i64>,
+    any_last: Option<i64>,
     events: i64,
     tokens: [i64; 6],
     info: Option<SessionInfo>,
@@ -267,6 +278,8 @@ pub struct IngestWriter<'s> {
     pending: usize,
     /// When the open transaction began.
     since: std::time::Instant,
+    /// When this writer started: times far ahead of it do not count as activity.
+    now: i64,
     stats: WriterStats,
 }
 
@@ -295,6 +308,7 @@ impl<'s> IngestWriter<'s> {
             touched: HashSet::new(),
             pending: 0,
             since: std::time::Instant::now(),
+            now: crate::util::now_ms(),
             stats: WriterStats::default(),
         })
     }
@@ -318,9 +332,15 @@ impl<'s> IngestWriter<'s> {
         for r in records {
             match r {
                 Record::Session(info) => {
-                    let ts = info.started_at.map(|t| t.timestamp_millis());
+                    let now = self.now;
+                    let raw = info.started_at.map(|t| t.timestamp_millis());
+                    let ts = raw.filter(|t| in_span(*t, now));
                     let pk = self.session_pk(agent, &info.external_id, ts)?;
                     let acc = self.sessions.entry(pk).or_default();
+                    if let Some(r) = raw {
+                        acc.any_first = Some(acc.any_first.map_or(r, |f| f.min(r)));
+                        acc.any_last = Some(acc.any_last.map_or(r, |l| l.max(r)));
+                    }
                     if let Some(ts) = ts {
                         acc.first = Some(acc.first.map_or(ts, |f| f.min(ts)));
                     }
@@ -360,7 +380,10 @@ impl<'s> IngestWriter<'s> {
         if let Some(pk) = self.session_pks.get(agent).and_then(|m| m.get(external_id)) {
             return Ok(*pk);
         }
-        let pk = ensure_session(self.conn(), agent, external_id, ts.unwrap_or_else(crate::util::now_ms))?;
+        // No usable time yet (none given, or 1970): a placeholder until the
+        // flush fills in the first plausible one (or, when none comes, the
+        // times the lines have, or now when they have none).
+        let pk = ensure_session(self.conn(), agent, external_id, ts.unwrap_or(NO_TIME_YET))?;
         self.session_pks.entry(agent.to_string()).or_default().insert(external_id.to_string(), pk);
         Ok(pk)
     }
@@ -378,7 +401,7 @@ impl<'s> IngestWriter<'s> {
 
     fn event(&mut self, agent: &str, ev: &UsageEvent, transcript_path: Option<&str>) -> Result<()> {
         let ts = ev.timestamp.timestamp_millis();
-        let session = self.session_pk(agent, &ev.session_external_id, Some(ts))?;
+        let session = self.session_pk(agent, &ev.session_external_id, Some(ts).filter(|t| in_span(*t, self.now)))?;
         if transcript_path.is_some() {
             let acc = self.sessions.entry(session).or_default();
             if acc.transcript_path.is_none() {
@@ -393,7 +416,8 @@ impl<'s> IngestWriter<'s> {
             model,
             flags: (if ev.sidechain { flags::SIDECHAIN } else { 0 })
                 | (if ev.fast { flags::FAST } else { 0 })
-                | (if ev.model_fallback { flags::MODEL_FALLBACK } else { 0 }),
+                | (if ev.model_fallback { flags::MODEL_FALLBACK } else { 0 })
+                | (if &*ev.model == crate::model::SYNTHETIC_MODEL { flags::SYNTHETIC } else { 0 }),
             tokens: ev.tokens,
             cost_usd: ev.cost_usd,
         };
@@ -501,7 +525,7 @@ impl<'s> IngestWriter<'s> {
     /// rollup and its session's totals.
     fn count(&mut self, e: &StoredEvent, sign: i64) {
         let t = e.token_array();
-        let rflags = (e.flags & (flags::FAST | flags::MODEL_FALLBACK))
+        let rflags = (e.flags & (flags::FAST | flags::MODEL_FALLBACK | flags::SYNTHETIC))
             | if e.cost_usd.is_some() { flags::TRANSCRIPT_COST } else { 0 };
         let key = RollupKey { session: e.session, bucket: e.ts.div_euclid(BUCKET_MS), model: e.model, flags: rflags };
         let r = self.rollup.entry(key).or_default();
@@ -518,11 +542,20 @@ impl<'s> IngestWriter<'s> {
         r.cost += sign as f64 * e.cost_usd.unwrap_or(0.0);
 
         let s = self.sessions.entry(e.session).or_default();
-        s.events += sign;
-        for (acc, v) in s.tokens.iter_mut().zip(t) {
-            *acc += sign * v as i64;
+        // A synthetic message is activity, not a call.
+        if e.flags & flags::SYNTHETIC == 0 {
+            s.events += sign;
+            for (acc, v) in s.tokens.iter_mut().zip(t) {
+                *acc += sign * v as i64;
+            }
         }
+        // A time far from any this session can have (1970, 9999) counts its
+        // usage but does not stretch the session's span.
         if sign > 0 {
+            s.any_first = Some(s.any_first.map_or(e.ts, |f| f.min(e.ts)));
+            s.any_last = Some(s.any_last.map_or(e.ts, |l| l.max(e.ts)));
+        }
+        if sign > 0 && in_span(e.ts, self.now) {
             s.first = Some(s.first.map_or(e.ts, |f| f.min(e.ts)));
             s.last = Some(s.last.map_or(e.ts, |l| l.max(e.ts)));
         }
@@ -566,8 +599,10 @@ impl<'s> IngestWriter<'s> {
         }
         let mut st = conn.prepare_cached(
             "UPDATE sessions SET
-               started_at = MIN(started_at, COALESCE(?2, started_at)),
-               last_activity = MAX(last_activity, COALESCE(?3, last_activity)),
+               started_at = CASE WHEN started_at = ?15 THEN COALESCE(?2, ?16, ?14)
+                                 ELSE MIN(started_at, COALESCE(?2, started_at)) END,
+               last_activity = CASE WHEN last_activity = ?15 THEN COALESCE(?3, ?2, ?17, ?14)
+                                    ELSE MAX(last_activity, COALESCE(?3, last_activity)) END,
                events = events + ?4, input_tokens = input_tokens + ?5, output_tokens = output_tokens + ?6,
                cache_write_5m_tokens = cache_write_5m_tokens + ?7, cache_write_1h_tokens = cache_write_1h_tokens + ?8,
                cache_read_tokens = cache_read_tokens + ?9, reasoning_tokens = reasoning_tokens + ?10,
@@ -594,11 +629,18 @@ impl<'s> IngestWriter<'s> {
                 info.as_ref().and_then(|i| i.agent_version.clone()),
                 acc.transcript_path,
                 now,
+                NO_TIME_YET,
+                acc.any_first,
+                acc.any_last,
             ])?;
         }
         Ok(())
     }
 }
+
+/// A new session's start and last activity until its first flush: no time
+/// a line can carry (ms since 1970 fit in far fewer bits).
+const NO_TIME_YET: i64 = i64::MIN;
 
 /// The session row for an agent's own session id, created if missing. Its
 /// public id is the agent's id, unless another agent already uses it.
