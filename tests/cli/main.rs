@@ -10,6 +10,7 @@ mod hooks;
 mod ingest;
 mod live;
 mod mcp;
+mod polish;
 mod prices;
 mod proxy;
 mod security;

@@ -156,7 +156,7 @@ pub struct AlertsArgs {
     #[command(subcommand)]
     pub command: Option<AlertsCmd>,
     /// Show at most this many alerts.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = parse_limit)]
     pub limit: usize,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -202,8 +202,35 @@ pub enum CostsCmd {
     Monthly(CostArgs),
     /// Usage and cost per session.
     Session(CostArgs),
-    /// 5-hour billing blocks, with burn rate and projection for the active one.
-    Blocks(CostArgs),
+    /// 5-hour billing blocks of Claude Code (of another agent with
+    /// --agent), with burn rate and projection for the active one.
+    Blocks(BlocksArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BlocksArgs {
+    #[command(flatten)]
+    pub common: CostArgs,
+    /// Only the active block (the one of now).
+    #[arg(short, long)]
+    pub active: bool,
+    /// Only the blocks of the last 3 days (and the active one).
+    #[arg(short, long)]
+    pub recent: bool,
+    /// A token limit to compare each block, and the active block's
+    /// projection, with; `max`: the most tokens a finished block listed used.
+    #[arg(short, long, value_name = "TOKENS|max", value_parser = agentwatch_core::reports::TokenLimit::parse)]
+    pub token_limit: Option<agentwatch_core::reports::TokenLimit>,
+    /// Oldest block first (asc) or newest first (desc).
+    #[arg(short, long, value_enum, default_value_t)]
+    pub order: Order,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -269,7 +296,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub active: bool,
     /// Show at most this many sessions.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = parse_limit)]
     pub limit: usize,
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -296,7 +323,7 @@ pub struct HistoryArgs {
     /// today, yesterday, 7d (week), 30d (month), thismonth, lastmonth or all.
     #[arg(long, default_value = "all", value_parser = parse_range, value_name = "RANGE")]
     pub range: Range,
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = parse_limit)]
     pub limit: usize,
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -394,6 +421,15 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y%m%d"))
         .map_err(|_| format!("'{s}' is not a date (expected YYYY-MM-DD)"))
+}
+
+/// A count of rows to show: 1 or more.
+fn parse_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        Ok(_) => Err("must be at least 1 (leave it out for the default of 20)".into()),
+        Err(_) => Err(format!("'{s}' is not a number of rows")),
+    }
 }
 
 /// Accepts the agent type ids, and ccusage's short names for them.

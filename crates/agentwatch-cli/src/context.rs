@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use agentwatch_core::config::Config;
 use agentwatch_core::ingest::{IngestReport, Progress, default_sources, ingest};
 use agentwatch_core::paths::Dirs;
 use agentwatch_core::pricing::PriceBook;
@@ -23,7 +24,12 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(crate::output::color_stderr())
+        .without_time()
+        .try_init();
 }
 
 /// Logs to daily files in `dir` (a week kept), for the daemon.
@@ -48,8 +54,27 @@ pub fn init_file_logging(dir: &std::path::Path, verbose: u8) -> Result<tracing_a
     Ok(guard)
 }
 
+/// One line per file that could not be read (five at most), naming it.
+fn warn_unreadable(files: &[agentwatch_core::ingest::Unreadable]) {
+    for u in files.iter().take(5) {
+        warn(&format!("cannot read {} ({}); reports leave out its usage", u.path.display(), u.error));
+    }
+    if files.len() > 5 {
+        warn(&format!(
+            "… and {} more unreadable files (agentwatch ingest --format json lists them all)",
+            files.len() - 5
+        ));
+    }
+}
+
 pub struct Ctx {
     pub dirs: Dirs,
+    /// The settings, read once; a file with a mistake was named on stderr
+    /// and the defaults are used.
+    pub config: Config,
+    /// Transcript files the last ingest could not read: every report shown
+    /// after it is marked incomplete.
+    pub unreadable: Vec<String>,
     pub prices: PriceBook,
     pub store: Store,
 }
@@ -60,6 +85,10 @@ impl Ctx {
         if dirs.data.exists() && !dirs.data.is_dir() {
             return Err(Error::Other(format!("data dir {} is not a directory", dirs.data.display())));
         }
+        let (config, problems) = Config::load_or_defaults(&dirs)?;
+        for p in problems {
+            warn(&p);
+        }
         let prices = PriceBook::load(&dirs)?;
         let store = Store::open_in(&dirs)?;
         if let Some(aside) = &store.recovered {
@@ -69,7 +98,7 @@ impl Ctx {
                 aside.display()
             ));
         }
-        Ok(Ctx { dirs, prices, store })
+        Ok(Ctx { dirs, config, unreadable: Vec::new(), prices, store })
     }
 
     /// Reads new transcript data, with a progress bar on a terminal when it
@@ -96,6 +125,8 @@ impl Ctx {
         let report = ingest(&mut self.store, &self.prices, &sources, &on_progress);
         bar.finish_and_clear();
         let report = report?;
+        warn_unreadable(&report.unreadable);
+        self.unreadable = report.unreadable.iter().map(|u| u.path.display().to_string()).collect();
         if report.malformed_lines > 0 {
             warn(&format!(
                 "skipped {} malformed transcript line{} (they stay in the agents' files, untouched)",
@@ -106,13 +137,50 @@ impl Ctx {
         Ok(report)
     }
 
+    /// Under a report table: a line saying it is incomplete, when it is.
+    pub fn incomplete_note(&self) -> String {
+        match self.unreadable.len() {
+            0 => String::new(),
+            n => format!(
+                "\nIncomplete: {n} transcript file{} could not be read (named above); their usage is not counted.",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// Marks a JSON report whose data left out unreadable files:
+    /// `"unreadableFiles": [paths]`.
+    pub fn mark_json(&self, mut v: serde_json::Value) -> serde_json::Value {
+        if !self.unreadable.is_empty()
+            && let Some(o) = v.as_object_mut()
+        {
+            o.insert("unreadableFiles".into(), serde_json::json!(self.unreadable));
+        }
+        v
+    }
+
+    /// Refuses an `--agent-type` nobody could have: not built in, not in
+    /// the user's signatures and not seen in the store. The error lists
+    /// the known ones.
+    pub fn check_agent_type(&self, agent: Option<&str>) -> Result<()> {
+        let Some(agent) = agent else { return Ok(()) };
+        let mut known: Vec<String> = agentwatch_core::model::AGENTS.iter().map(|a| a.id.to_string()).collect();
+        known.extend(self.config.signatures.iter().map(|s| s.agent.clone()));
+        known.extend(agentwatch_core::store::agent_types(&self.store)?);
+        if known.iter().any(|k| k == agent) {
+            return Ok(());
+        }
+        known.sort();
+        known.dedup();
+        Err(Error::Usage(format!("unknown agent type '{agent}'; known types: {}", known.join(", "))))
+    }
+
     /// Looks at running processes once, unless a monitor already does.
     pub fn collect_once(&mut self) -> Result<()> {
         if agentwatch_core::monitor::holder(&self.dirs).is_some() {
             return Ok(());
         }
-        let cfg = agentwatch_core::config::Config::load(&self.dirs)?;
-        let mut c = agentwatch_core::collector::Collector::new(cfg, default_sources())?;
+        let mut c = agentwatch_core::collector::Collector::new(self.config.clone(), default_sources())?;
         c.scan(&mut self.store, true)?;
         Ok(())
     }

@@ -28,12 +28,18 @@ fn main() {
                 let _ = e.print();
                 std::process::exit(0);
             }
-            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            // `agentwatch` alone: the whole help, as a start.
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand if args.len() < 2 => {
                 let _ = e.print();
                 std::process::exit(2);
             }
+            // `agentwatch costs`: one line naming what may follow.
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+                eprintln!("agentwatch: {}", missing_subcommand(&args));
+                std::process::exit(2);
+            }
             _ => {
-                eprintln!("agentwatch: {} (see --help)", first_line(&e.render().to_string()));
+                eprintln!("agentwatch: {} (see --help)", output::printable(&first_line(&e.render().to_string())));
                 std::process::exit(2);
             }
         },
@@ -44,9 +50,28 @@ fn main() {
         context::init_logging(cli.verbose);
     }
     if let Err(e) = cmd::run(cli) {
-        eprintln!("agentwatch: {e}");
+        eprintln!("agentwatch: {}", output::printable(&e.to_string()));
         std::process::exit(if e.is_usage() { 2 } else { 1 });
     }
+}
+
+/// `costs needs one of: daily, weekly, … (see agentwatch costs --help)`.
+fn missing_subcommand(args: &[std::ffi::OsString]) -> String {
+    let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+    let mut path = vec!["agentwatch".to_string()];
+    for a in args.iter().skip(1).map(|a| a.to_string_lossy()) {
+        if a.starts_with('-') {
+            continue;
+        }
+        // Anything else is a flag's value (`--data-dir DIR`).
+        if let Some(sub) = cmd.find_subcommand(a.as_ref()) {
+            path.push(sub.get_name().to_string());
+            cmd = sub.clone();
+        }
+    }
+    let subs: Vec<&str> = cmd.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| s.get_name()).collect();
+    let path = path.join(" ");
+    format!("{} needs one of: {} (see {path} --help)", path.trim_start_matches("agentwatch "), subs.join(", "))
 }
 
 /// The first line of a clap error, without its `error: ` prefix. A line

@@ -1,7 +1,8 @@
-//! Turning results into text: tables that fit 80 columns, numbers with
-//! thousands separators, and JSON.
+//! Turning results into text: tables that fit the terminal, numbers with
+//! thousands separators, and JSON. Everything a person reads passes through
+//! here, and text from agents' files is shown escaped, never obeyed.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 
@@ -11,12 +12,24 @@ const STYLE: TableStyle = TableStyle::new()
     .header_separator(LineStyle::none().fill('─').junction('─'))
     .bottom_border(LineStyle::none().fill('─').junction('─'));
 
-/// The widest a table may be.
+/// The width tables lay out for when stdout is not a terminal.
 pub const MAX_WIDTH: usize = 80;
 
-/// Writes to stdout. A closed pipe (`agentwatch … | head`) ends the program
-/// quietly, as command-line tools do.
+/// Writes text for a person to stdout, control and bidi characters escaped
+/// (newlines and tabs kept).
 pub fn emit(text: &str) {
+    write_out(&printable_text(text));
+}
+
+/// Writes JSON to stdout (serde escapes control characters itself).
+pub fn emit_json<T: serde::Serialize>(v: &T) {
+    write_out(&serde_json::to_string_pretty(v).expect("report serializes"));
+}
+
+/// A closed pipe (`agentwatch … | head`) ends the program quietly, as
+/// command-line tools do; any other failure (a full disk) is an error: the
+/// output is incomplete.
+fn write_out(text: &str) {
     let mut out = std::io::stdout().lock();
     let r = out.write_all(text.as_bytes()).and_then(|_| {
         if !text.ends_with('\n') {
@@ -24,20 +37,25 @@ pub fn emit(text: &str) {
         }
         out.flush()
     });
-    if let Err(e) = r
-        && e.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        std::process::exit(0);
+    match r {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("agentwatch: cannot write output: {e}");
+            std::process::exit(1);
+        }
     }
-}
-
-pub fn emit_json<T: serde::Serialize>(v: &T) {
-    emit(&serde_json::to_string_pretty(v).expect("report serializes"));
 }
 
 /// A one-line warning on stderr.
 pub fn warn(msg: &str) {
-    eprintln!("warning: {msg}");
+    eprintln!("warning: {}", printable(msg));
+}
+
+/// Whether stderr may be coloured: a terminal, and `NO_COLOR` unset
+/// (<https://no-color.org>).
+pub fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// `1234567` → `1,234,567`.
@@ -51,17 +69,6 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// `1234567` → `1.23M`.
-pub fn compact(n: u64) -> String {
-    let f = n as f64;
-    match n {
-        0..=9_999 => thousands(n),
-        10_000..=999_999 => format!("{:.1}K", f / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2}M", f / 1e6),
-        _ => format!("{:.2}B", f / 1e9),
-    }
 }
 
 /// A cost in dollars, `—` when unknown.
@@ -101,20 +108,28 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
-/// Text from an agent's files (a tool's command, a question) as it may
-/// reach a terminal: control characters and bidi overrides are shown
+/// Text from an agent's files (a tool's command, a question, a path) as it
+/// may reach a terminal: control characters and bidi overrides are shown
 /// escaped (`\u{1b}`), never obeyed.
 pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            c if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-            {
-                c.escape_unicode().to_string()
-            }
-            c => c.to_string(),
-        })
-        .collect()
+    escape(s, |_| false)
+}
+
+/// [`printable`] for whole blocks of output: newlines and tabs are kept.
+pub fn printable_text(s: &str) -> String {
+    escape(s, |c| c == '\n' || c == '\t')
+}
+
+fn escape(s: &str, keep: impl Fn(char) -> bool) -> String {
+    let unsafe_char = |c: char| {
+        !keep(c)
+            && (c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    };
+    if !s.chars().any(unsafe_char) {
+        return s.to_string();
+    }
+    s.chars().map(|c| if unsafe_char(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// Shortens text to `max` characters, ending with `…` when cut.
@@ -160,59 +175,130 @@ pub struct Fmt {
     pub flex: usize,
 }
 
+/// Marks a token count whose unit the table picks for its whole column.
+const NUM: char = '\u{e000}';
+
 impl Fmt {
-    /// A token count: thousands separators, or compact when space is short.
+    /// A token count: thousands separators, or, when space is short, one
+    /// compact unit for the whole column (`1.82K` never beside `101.92M`).
     pub fn num(&self, n: u64) -> String {
-        if self.compact { compact(n) } else { thousands(n) }
+        if self.compact { format!("{NUM}{n}") } else { thousands(n) }
     }
 
-    /// A cost: `$1,234.56`, or `$1.2K` when space is short.
+    /// A cost, always to the cent: `$1,234.56`.
     pub fn usd(&self, c: Option<f64>) -> String {
-        match c {
-            Some(v) if self.compact && v >= 1000.0 => format!("${}", compact(v.round() as u64)),
-            _ => usd(c),
-        }
+        usd(c)
     }
 }
 
-/// Renders a table that fits the terminal (80 columns at most): rows are
-/// built with full numbers first; if too wide, with compact numbers; then
-/// with the flexible column shortened step by step.
+/// Columns a table may leave out, in this order, when even compact numbers
+/// do not fit the terminal (the note under the table names them).
+const OPTIONAL: [&str; 6] = ["Cache\nWrite", "Cache\nRead", "Input", "Output", "Last\nactive", "Agent"];
+
+/// Renders a table that fits the terminal (its width on a terminal, 80
+/// columns otherwise): rows are built with full numbers first; if too wide,
+/// with compact numbers; then with the flexible column shortened step by
+/// step; then without the optional columns.
 pub fn table(headers: &[(&str, Align)], build: &dyn Fn(&Fmt) -> Vec<Vec<String>>) -> String {
     let budget = budget();
     let tries = [(false, 40), (false, 24), (true, 24), (true, 18), (true, 14), (true, 11), (true, 8), (true, 6)];
     let mut out = String::new();
     for (compact, flex) in tries {
-        out = render(headers, build(&Fmt { compact, flex }));
+        out = render(headers, build(&Fmt { compact, flex }), &[]);
+        if width_of(&out) <= budget {
+            return out;
+        }
+    }
+    let rows = build(&Fmt { compact: true, flex: 6 });
+    let mut hidden: Vec<usize> = Vec::new();
+    for name in OPTIONAL {
+        let Some(i) = headers.iter().position(|(h, _)| *h == name) else { continue };
+        hidden.push(i);
+        out = render(headers, rows.clone(), &hidden);
         if width_of(&out) <= budget {
             break;
         }
     }
+    if !hidden.is_empty() {
+        let names: Vec<String> = hidden.iter().map(|&i| headers[i].0.replace('\n', " ")).collect();
+        let note = format!("({} left out to fit {budget} columns; --format json has every field)", names.join(", "));
+        out.push('\n');
+        out.push_str(&wrap(&note, budget));
+    }
     out
 }
 
+/// Text broken between words into lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
+/// The terminal's width when stdout is one, else [`MAX_WIDTH`].
 fn budget() -> usize {
-    Table::new().width().map_or(MAX_WIDTH, |w| (w as usize).min(MAX_WIDTH))
+    if !std::io::stdout().is_terminal() {
+        return MAX_WIDTH;
+    }
+    Table::new().width().map_or(MAX_WIDTH, |w| (w as usize).max(20))
 }
 
 fn width_of(rendered: &str) -> usize {
     rendered.lines().map(|l| l.chars().count()).max().unwrap_or(0)
 }
 
-fn render(headers: &[(&str, Align)], rows: Vec<Vec<String>>) -> String {
+/// Gives each column of compact counts one unit, chosen by its largest.
+fn resolve_units(rows: &mut [Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let count = |c: &str| c.strip_prefix(NUM).and_then(|n| n.parse::<u64>().ok());
+    for col in 0..cols {
+        let max = rows.iter().filter_map(|r| r.get(col)).filter_map(|c| count(c)).max();
+        let Some(max) = max else { continue };
+        let (div, unit, places) = match max {
+            0..=9_999 => (1.0, "", 0),
+            10_000..=999_999 => (1e3, "K", 1),
+            1_000_000..=999_999_999 => (1e6, "M", 2),
+            _ => (1e9, "B", 2),
+        };
+        for cell in rows.iter_mut().filter_map(|r| r.get_mut(col)) {
+            if let Some(n) = count(cell) {
+                *cell = if unit.is_empty() { thousands(n) } else { format!("{:.*}{unit}", places, n as f64 / div) };
+            }
+        }
+    }
+}
+
+fn render(headers: &[(&str, Align)], mut rows: Vec<Vec<String>>, hidden: &[usize]) -> String {
+    resolve_units(&mut rows);
+    let shown = |i: &usize| !hidden.contains(i);
     let mut t = Table::new();
     t.load_style(STYLE)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(headers.iter().map(|(h, a)| align(Cell::new(h), *a)));
+        .set_header(headers.iter().enumerate().filter(|(i, _)| shown(i)).map(|(_, (h, a))| align(Cell::new(h), *a)));
     for row in rows {
-        t.add_row(row.into_iter().zip(headers).map(|(c, (_, a))| align(Cell::new(c), *a)));
+        t.add_row(
+            row.into_iter()
+                .zip(headers)
+                .enumerate()
+                .filter(|(i, _)| shown(i))
+                .map(|(_, (c, (_, a)))| align(Cell::new(printable(&c)), *a)),
+        );
     }
     // Two spaces between columns (the padding and the empty rule), none at the edges.
-    let last = headers.len().saturating_sub(1);
+    let last = headers.len().saturating_sub(1 + hidden.len());
     for (i, col) in t.column_iter_mut().enumerate() {
         col.set_padding((0, if i == last { 0 } else { 1 }));
     }
-    t.to_string()
+    // No padding after a row's last cell.
+    t.to_string().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
 
 fn align(c: Cell, a: Align) -> Cell {
@@ -232,8 +318,6 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(compact(12_345), "12.3K");
-        assert_eq!(compact(123_456_789), "123.46M");
         assert_eq!(usd(Some(1234.5)), "$1,234.50");
         assert_eq!(usd(Some(0.004)), "$0.00");
         assert_eq!(usd(None), "—");
@@ -265,5 +349,47 @@ mod tests {
         let t =
             table(&[("Project", Align::Left), ("N", Align::Right)], &|f| vec![vec![truncate(&long, f.flex), f.num(5)]]);
         assert!(width_of(&t) <= MAX_WIDTH && t.contains('…'), "{t}");
+    }
+
+    #[test]
+    fn a_column_of_compact_numbers_shares_one_unit() {
+        let mut rows = vec![
+            vec!["a".to_string(), format!("{NUM}1824"), format!("{NUM}12345")],
+            vec!["b".to_string(), format!("{NUM}101920000"), format!("{NUM}999")],
+        ];
+        resolve_units(&mut rows);
+        assert_eq!(rows[0][1..], ["1.82M".to_string(), "12.3K".to_string()][..]);
+        assert_eq!(rows[1][1..], ["101.92M".to_string(), "1.0K".to_string()][..]);
+        let mut small = vec![vec![format!("{NUM}1824")]];
+        resolve_units(&mut small);
+        assert_eq!(small[0][0], "1,824");
+    }
+
+    #[test]
+    fn a_table_too_wide_even_compact_leaves_out_optional_columns_and_says_so() {
+        let headers: Vec<(&str, Align)> = [("Project", Align::Left), ("Agent", Align::Left), ("Input", Align::Right)]
+            .into_iter()
+            .chain(["Output", "Cache\nWrite", "Cache\nRead", "Total"].map(|h| (h, Align::Right)))
+            .collect();
+        let t = table(&headers, &|f| {
+            vec![
+                vec!["p".repeat(30), "claude-code-agent".into()]
+                    .into_iter()
+                    .chain((0..5).map(|_| f.num(123_456_789_012)))
+                    .collect(),
+            ]
+        });
+        assert!(width_of(&t) <= MAX_WIDTH, "{t}");
+        assert!(t.contains("left out to fit 80 columns"), "{t}");
+        assert!(t.contains("Cache Write") && !t.lines().next().unwrap().contains("Cache"), "{t}");
+        assert!(t.contains("Project") && t.contains("Total"), "{t}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        assert_eq!(printable("a\u{1b}]0;pwned\u{7}b"), "a\\u{1b}]0;pwned\\u{7}b");
+        assert_eq!(printable("x\u{202e}y\nz"), "x\\u{202e}y\\u{a}z");
+        assert_eq!(printable_text("line 1\n\tline 2\u{1b}[2J"), "line 1\n\tline 2\\u{1b}[2J");
+        assert_eq!(printable("plain"), "plain");
     }
 }

@@ -1,30 +1,35 @@
 //! `agentwatch costs daily|weekly|monthly|session|blocks`
 //!
-//! JSON output uses ccusage's field names, so scripts written for ccusage
-//! keep working; agentwatch's additions (`agent`, `priceSource`,
-//! `unpricedModels`, …) sit beside them.
+//! JSON output uses ccusage's field names, with their meaning (`agent` and
+//! `metadata.agents` name agents as ccusage does: `claude`, `codex`), so
+//! scripts written for ccusage keep working; agentwatch's additions
+//! (`agents`, `agentType`, `priceSource`, `unpricedModels`, …) sit beside
+//! them.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use agentwatch_core::model::agent_display_name;
 use agentwatch_core::reports::{
-    Block, ModelUsage, Period, PeriodReport, ReportOptions, SessionUsage, Summary, Zone, blocks, period_report,
-    session_report,
+    Block, ModelUsage, Period, PeriodReport, ReportOptions, SessionUsage, Summary, Zone, block_json, blocks,
+    period_report, session_report, token_limit_level, token_limit_status,
 };
 use agentwatch_core::views::iso;
 use agentwatch_core::{Error, Result};
 use serde_json::{Map, Value, json};
 
-use crate::cli::{CostArgs, CostsCmd, Format};
+use crate::cli::{BlocksArgs, CostArgs, CostsCmd, Format, Order};
 use crate::context::Ctx;
 use crate::output::{Align, Fmt, emit, emit_json, project_name, short_model, table, truncate, usd, warn};
 
 enum Kind {
     Period(Period),
     Session,
-    Blocks,
+    Blocks(BlocksArgs),
 }
+
+/// `--recent`: the blocks that started within this many days.
+const RECENT_DAYS: i64 = 3;
 
 pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
     let (kind, a) = match c {
@@ -32,7 +37,7 @@ pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
         CostsCmd::Weekly(a) => (Kind::Period(Period::Week), a),
         CostsCmd::Monthly(a) => (Kind::Period(Period::Month), a),
         CostsCmd::Session(a) => (Kind::Session, a),
-        CostsCmd::Blocks(a) => (Kind::Blocks, a),
+        CostsCmd::Blocks(b) => (Kind::Blocks(b.clone()), b.common),
     };
     let zone = Zone::parse(&a.timezone)?;
     if let (Some(s), Some(u)) = (a.since, a.until)
@@ -44,14 +49,15 @@ pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
         ReportOptions { since: a.since, until: a.until, agent: a.agent.clone(), project: a.project.clone(), zone };
     let mut ctx = Ctx::open(data_dir)?;
     ctx.refresh(a.no_ingest)?;
+    ctx.check_agent_type(a.agent.as_deref())?;
     match kind {
         Kind::Period(p) => {
             let r = period_report(&ctx.store, &ctx.prices, &opts, p)?;
             warn_unpriced(&r.totals.unpriced);
             match a.format {
-                Format::Json => emit_json(&period_json(&r, &opts)),
+                Format::Json => emit_json(&ctx.mark_json(period_json(&r, &opts))),
                 Format::Table if r.rows.is_empty() => emit(&nothing_found(&ctx)),
-                Format::Table => emit(&period_table(&r, &a)),
+                Format::Table => emit(&(period_table(&r, &a) + &ctx.incomplete_note())),
             }
         }
         Kind::Session => {
@@ -60,22 +66,41 @@ pub fn run(data_dir: Option<&Path>, c: CostsCmd) -> Result<()> {
             rows.iter().for_each(|r| totals.add(&r.summary));
             warn_unpriced(&totals.unpriced);
             match a.format {
-                Format::Json => emit_json(&session_json(&rows, &totals)),
+                Format::Json => emit_json(&ctx.mark_json(session_json(&rows, &totals))),
                 Format::Table if rows.is_empty() => emit(&nothing_found(&ctx)),
-                Format::Table => emit(&session_table(&rows, &totals, &a)),
+                Format::Table => emit(&(session_table(&rows, &totals, &a) + &ctx.incomplete_note())),
             }
         }
-        Kind::Blocks => {
+        Kind::Blocks(b) => {
             let now = chrono::Utc::now().timestamp_millis();
-            let bs = blocks(&ctx.store, &ctx.prices, &opts, now)?;
+            let recent_from = now - RECENT_DAYS * 86_400_000;
+            let mut opts = opts;
+            if b.recent {
+                // Read no more than the days that hold the recent blocks.
+                let day = opts.zone.date_of(recent_from);
+                opts.since = Some(opts.since.map_or(day, |s| s.max(day)));
+            }
+            let mut bs = blocks(&ctx.store, &ctx.prices, &opts, now)?;
+            if b.recent {
+                bs.retain(|x| x.start >= recent_from || x.is_active);
+            }
+            if b.active {
+                bs.retain(|x| x.is_active);
+            }
+            // `max`: of the blocks listed, as ccusage.
+            let limit = b.token_limit.and_then(|l| l.resolve(&bs));
+            if b.order == Order::Desc {
+                bs.reverse();
+            }
             let unpriced: BTreeSet<String> = bs.iter().flat_map(|b| b.unpriced.iter().cloned()).collect();
             warn_unpriced(&unpriced);
             match a.format {
-                Format::Json => emit_json(
-                    &json!({ "blocks": bs.iter().map(agentwatch_core::reports::block_json).collect::<Vec<_>>() }),
-                ),
+                Format::Json => emit_json(&ctx.mark_json(blocks_json(&bs, limit))),
+                Format::Table if bs.is_empty() && b.active => emit("No active block."),
                 Format::Table if bs.is_empty() => emit(&nothing_found(&ctx)),
-                Format::Table => emit(&blocks_table(&bs, &opts.zone, now)),
+                Format::Table => {
+                    emit(&(blocks_table(&bs, &opts.zone, now, a.breakdown, limit) + &ctx.incomplete_note()))
+                }
             }
         }
     }
@@ -111,6 +136,16 @@ fn nothing_found(ctx: &Ctx) -> String {
 
 // ---- JSON ----
 
+/// An agent as ccusage names it: `claude`, `codex`, …
+fn ccusage_agent(id: &str) -> &str {
+    match id {
+        "claude-code" => "claude",
+        "gemini-cli" => "gemini",
+        "qwen-code" => "qwen",
+        _ => id,
+    }
+}
+
 fn usage_fields(m: &mut Map<String, Value>, s: &Summary) {
     let t = &s.tokens;
     m.insert("inputTokens".into(), json!(t.input));
@@ -119,6 +154,8 @@ fn usage_fields(m: &mut Map<String, Value>, s: &Summary) {
     m.insert("cacheReadTokens".into(), json!(t.cache_read));
     m.insert("totalTokens".into(), json!(t.total()));
     m.insert("totalCost".into(), json!(s.cost()));
+    // Codex's: part of the output tokens, as ccusage's Codex reports show it.
+    m.insert("reasoningOutputTokens".into(), json!(t.reasoning));
 }
 
 fn provenance_fields(m: &mut Map<String, Value>, s: &Summary) {
@@ -139,6 +176,7 @@ fn models_json(models: &[ModelUsage]) -> (Value, Value) {
                 "outputTokens": t.output,
                 "cacheCreationTokens": t.cache_creation(),
                 "cacheReadTokens": t.cache_read,
+                "reasoningOutputTokens": t.reasoning,
                 "cost": m.summary.cost(),
                 "priceSource": m.summary.source_text(),
             });
@@ -171,8 +209,10 @@ fn period_json(r: &PeriodReport, opts: &ReportOptions) -> Value {
             let mut m = Map::new();
             m.insert(label_key.into(), json!(row.period));
             m.insert("period".into(), json!(row.period));
-            m.insert("agent".into(), json!(opts.agent.as_deref().unwrap_or("all")));
+            m.insert("agent".into(), json!(opts.agent.as_deref().map_or("all", ccusage_agent)));
             m.insert("agents".into(), json!(row.agents));
+            let names: Vec<&str> = row.agents.iter().map(|a| ccusage_agent(a)).collect();
+            m.insert("metadata".into(), json!({ "agents": names }));
             usage_fields(&mut m, &row.summary);
             let (used, breakdowns) = models_json(&row.models);
             m.insert("modelsUsed".into(), used);
@@ -190,10 +230,16 @@ fn session_json(rows: &[SessionUsage], totals: &Summary) -> Value {
         .map(|r| {
             let mut m = Map::new();
             m.insert("sessionId".into(), json!(r.session.id));
-            m.insert("period".into(), json!(r.session.id));
-            m.insert("agent".into(), json!(r.session.agent));
+            m.insert("period".into(), json!(r.period()));
+            m.insert("agent".into(), json!(ccusage_agent(&r.session.agent)));
+            m.insert("agentType".into(), json!(r.session.agent));
             m.insert("projectPath".into(), json!(r.session.project_path));
             m.insert("lastActivity".into(), json!(iso(r.session.last_activity)));
+            let mut meta = json!({ "lastActivity": iso(r.session.last_activity) });
+            if r.session.agent == "codex" {
+                meta["reasoningOutputTokens"] = json!(r.summary.tokens.reasoning);
+            }
+            m.insert("metadata".into(), meta);
             usage_fields(&mut m, &r.summary);
             let (used, breakdowns) = models_json(&r.models);
             m.insert("modelsUsed".into(), used);
@@ -203,6 +249,20 @@ fn session_json(rows: &[SessionUsage], totals: &Summary) -> Value {
         })
         .collect();
     json!({ "session": list, "totals": totals_json(totals) })
+}
+
+fn blocks_json(bs: &[Block], limit: Option<u64>) -> Value {
+    let list: Vec<Value> = bs
+        .iter()
+        .map(|b| {
+            let mut v = block_json(b);
+            if let Some(status) = limit.and_then(|l| token_limit_status(b, l)) {
+                v["tokenLimitStatus"] = status;
+            }
+            v
+        })
+        .collect();
+    json!({ "blocks": list })
 }
 
 // ---- tables ----
@@ -323,39 +383,64 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
     format!("{t}\n{}", footer(totals))
 }
 
-fn blocks_table(bs: &[Block], zone: &Zone, now: i64) -> String {
-    let headers = [
+fn blocks_table(bs: &[Block], zone: &Zone, now: i64, breakdown: bool, limit: Option<u64>) -> String {
+    let mut headers = vec![
         ("Block start", Align::Left),
         ("Status", Align::Left),
-        ("Calls", Align::Right),
+        ("Entries", Align::Right),
         ("Tokens", Align::Right),
-        ("Cost\n(USD)", Align::Right),
-        ("Models", Align::Left),
     ];
+    if limit.is_some() {
+        headers.push(("% of\nlimit", Align::Right));
+    }
+    headers.extend([("Cost\n(USD)", Align::Right), ("Models", Align::Left)]);
+    // The "% of limit" cell of a row, when there is a limit.
+    let pct = |tokens: Option<u64>| {
+        limit.map(|l| match tokens {
+            Some(t) if l > 0 => format!("{:.1}%", t as f64 / l as f64 * 100.0),
+            _ => String::new(),
+        })
+    };
     let t = table(&headers, &|f| {
-        bs.iter()
-            .map(|b| {
-                if b.is_gap {
-                    return vec![
-                        zone.format(b.start, "%Y-%m-%d %H:%M"),
-                        format!("gap {}", crate::output::duration((b.end - b.start) / 1000)),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ];
-                }
-                let models: Vec<String> = b.models.iter().map(|m| short_model(m)).collect();
-                vec![
+        let mut rows = Vec::new();
+        for b in bs {
+            if b.is_gap {
+                let mut row = vec![
                     zone.format(b.start, "%Y-%m-%d %H:%M"),
-                    if b.is_active { "active".into() } else { "done".into() },
-                    f.num(b.entries),
-                    f.num(b.tokens.total()),
-                    f.usd(Some(b.cost)),
-                    truncate(&models.join(", "), f.flex + 4),
-                ]
-            })
-            .collect()
+                    format!("gap {}", crate::output::duration((b.end - b.start) / 1000)),
+                    String::new(),
+                    String::new(),
+                ];
+                row.extend(pct(None));
+                row.extend([String::new(), String::new()]);
+                rows.push(row);
+                continue;
+            }
+            let models: Vec<String> = b.models.iter().map(|m| short_model(m)).collect();
+            let mut row = vec![
+                zone.format(b.start, "%Y-%m-%d %H:%M"),
+                if b.is_active { "active".into() } else { "done".into() },
+                f.num(b.entries),
+                f.num(b.tokens.total()),
+            ];
+            row.extend(pct(Some(b.tokens.total())));
+            row.extend([f.usd(Some(b.cost)), truncate(&models.join(", "), f.flex + 4)]);
+            rows.push(row);
+            if breakdown {
+                for m in &b.breakdown {
+                    let mut row = vec![
+                        format!("  {}", truncate(&short_model(&m.model), 14)),
+                        String::new(),
+                        f.num(m.summary.events),
+                        f.num(m.summary.tokens.total()),
+                    ];
+                    row.extend(pct(None));
+                    row.extend([f.usd(m.summary.cost()), String::new()]);
+                    rows.push(row);
+                }
+            }
+        }
+        rows
     });
     let mut out = t;
     if let Some(b) = bs.iter().find(|b| b.is_active) {
@@ -369,6 +454,24 @@ fn blocks_table(bs: &[Block], zone: &Zone, now: i64) -> String {
                 crate::output::thousands(p.total_tokens),
                 usd(Some(p.total_cost)),
             ));
+        }
+        if let Some(l) = limit.filter(|l| *l > 0) {
+            let used = b.tokens.total();
+            out.push_str(&format!(
+                "\nToken limit {}: {} used ({:.1}%), {} left.",
+                crate::output::thousands(l),
+                crate::output::thousands(used),
+                used as f64 / l as f64 * 100.0,
+                crate::output::thousands(l.saturating_sub(used)),
+            ));
+            if let Some(p) = &b.projection {
+                let status = match token_limit_level(p.total_tokens, l) {
+                    "exceeds" => "exceeds the limit",
+                    "warning" => "over 80%",
+                    s => s,
+                };
+                out.push_str(&format!(" Projected: {:.1}% ({status}).", p.total_tokens as f64 / l as f64 * 100.0));
+            }
         }
     }
     out

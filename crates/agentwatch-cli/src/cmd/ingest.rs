@@ -15,6 +15,7 @@ pub fn run(ctx: &mut Ctx, a: &IngestArgs) -> Result<()> {
             "filesRead": r.files_read,
             "filesReset": r.files_reset,
             "filesFailed": r.files_failed,
+            "unreadableFiles": r.unreadable.iter().map(|u| json!({"path": u.path, "error": u.error})).collect::<Vec<_>>(),
             "bytesRead": r.bytes_read,
             "newEvents": r.new_events,
             "duplicateEvents": r.duplicate_events,
@@ -38,7 +39,12 @@ pub fn run(ctx: &mut Ctx, a: &IngestArgs) -> Result<()> {
                 s.push_str(&format!("\n{} changed files were read again from the start.", thousands(r.files_reset)));
             }
             if r.files_failed > 0 {
-                s.push_str(&format!("\n{} files could not be read and were skipped.", thousands(r.files_failed)));
+                s.push_str(&format!(
+                    "\n{} file{} could not be read and {} skipped (named above).",
+                    thousands(r.files_failed),
+                    if r.files_failed == 1 { "" } else { "s" },
+                    if r.files_failed == 1 { "was" } else { "were" }
+                ));
             }
             emit(&s);
         }

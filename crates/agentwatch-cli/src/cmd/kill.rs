@@ -28,7 +28,7 @@ pub fn run(data_dir: Option<&Path>, a: &KillArgs) -> Result<()> {
             return Err(Error::Usage("refusing to kill without confirmation; pass --yes".into()));
         }
         let runtime = duration(chrono::Utc::now().timestamp() - s.live.proc_start.unwrap_or(0));
-        eprint!("Kill {} (pid {pid}, running {runtime})? [y/N] ", control::describe(&s));
+        eprint!("Kill {} (pid {pid}, running {runtime})? [y/N] ", crate::output::printable(&control::describe(&s)));
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);

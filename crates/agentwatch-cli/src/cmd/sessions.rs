@@ -38,6 +38,13 @@ fn open(data_dir: Option<&Path>, no_ingest: bool) -> Result<Ctx> {
     Ok(ctx)
 }
 
+/// [`open`] for a listing, after checking its `--agent-type`.
+fn open_filtered(data_dir: Option<&Path>, f: &FilterArgs) -> Result<Ctx> {
+    let ctx = open(data_dir, f.no_ingest)?;
+    ctx.check_agent_type(f.agent_type.as_deref())?;
+    Ok(ctx)
+}
+
 fn base_filter(f: &FilterArgs) -> SessionFilter {
     SessionFilter {
         agent_type: f.agent_type.clone(),
@@ -49,7 +56,7 @@ fn base_filter(f: &FilterArgs) -> SessionFilter {
 }
 
 fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
-    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let ctx = open_filtered(data_dir, &a.filter)?;
     let mut filter = base_filter(&a.filter);
     if a.active {
         filter.active_since = Some(now - RECENT_MS);
@@ -61,7 +68,7 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
     let total = rows.len();
     rows.truncate(a.limit);
     match a.filter.format {
-        Format::Json => emit_json(&json!({ "sessions": views(&rows, now) })),
+        Format::Json => emit_json(&ctx.mark_json(json!({ "sessions": views(&rows, now) }))),
         Format::Table if rows.is_empty() => {
             emit(if a.active { "No active sessions." } else { "No sessions found." });
         }
@@ -69,6 +76,7 @@ fn list(data_dir: Option<&Path>, a: &ListArgs, now: i64) -> Result<()> {
             let remb = matches!(a.filter.source.as_deref(), Some("mcp" | "proxy" | "hook"));
             let mut out = if remb { remb_table(&rows, now) } else { sessions_table(&rows, now) };
             out.push_str(&more_note(rows.len(), total));
+            out.push_str(&ctx.incomplete_note());
             emit(&out);
         }
     }
@@ -182,7 +190,7 @@ fn in_range(f: &FilterArgs, r: Range, now: i64) -> SessionFilter {
 }
 
 fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
-    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let ctx = open_filtered(data_dir, &a.filter)?;
     let filter = SessionFilter {
         states: vec![SessionState::Completed, SessionState::Dead],
         ..in_range(&a.filter, a.range, now)
@@ -192,7 +200,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
     let total = rows.len();
     rows.truncate(a.limit);
     match a.filter.format {
-        Format::Json => emit_json(&json!({ "sessions": views(&rows, now) })),
+        Format::Json => emit_json(&ctx.mark_json(json!({ "sessions": views(&rows, now) }))),
         Format::Table if rows.is_empty() => emit("No completed sessions in this range."),
         Format::Table => {
             let headers = [
@@ -221,6 +229,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                     .collect()
             });
             out.push_str(&more_note(rows.len(), total));
+            out.push_str(&ctx.incomplete_note());
             emit(&out);
         }
     }
@@ -228,7 +237,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
 }
 
 fn stats(data_dir: Option<&Path>, a: &StatsArgs, now: i64) -> Result<()> {
-    let ctx = open(data_dir, a.filter.no_ingest)?;
+    let ctx = open_filtered(data_dir, &a.filter)?;
     let rows = list_sessions(&ctx.store, &in_range(&a.filter, a.range, now))?;
     let views = views(&rows, now);
     let n = views.len() as u64;
@@ -236,7 +245,8 @@ fn stats(data_dir: Option<&Path>, a: &StatsArgs, now: i64) -> Result<()> {
     let completed = views.iter().filter(|v| v.state.is_ended()).count() as u64;
     let dur: i64 = views.iter().map(|v| v.duration_seconds).sum();
     let tokens: u64 = views.iter().map(|v| v.tokens.total).sum();
-    let cost: f64 = views.iter().filter_map(|v| v.cost_usd).sum();
+    // `+ 0.0`: an empty f64 sum is -0.0, which would print as `$-0.00`.
+    let cost: f64 = views.iter().filter_map(|v| v.cost_usd).sum::<f64>() + 0.0;
     let avg = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
     let range = a.range.name();
     match a.filter.format {

@@ -46,7 +46,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                 }
             };
             emit(&format!(
-                "Monitor   {monitor}\\nDatabase  {} ({:.1} MB): {} sessions ({} live), {} usage events\\nConfig    {}{}",
+                "Monitor   {monitor}\nDatabase  {} ({:.1} MB): {} sessions ({} live), {} usage events\nConfig    {}{}",
                 db.display(),
                 bytes as f64 / 1_048_576.0,
                 thousands(sessions as u64),

@@ -12,7 +12,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, Offset, TimeZone, Utc};
 
-pub use blocks::{BLOCK_HOURS, Block, BurnRate, Projection, block_json, blocks};
+pub use blocks::{
+    BLOCK_HOURS, BLOCKS_AGENT, Block, BurnRate, Projection, TOKEN_LIMIT_WARNING, TokenLimit, block_json, blocks,
+    token_limit_level, token_limit_status,
+};
 pub use periods::{Period, PeriodReport, PeriodRow, period_report};
 pub use sessions::{SessionUsage, session_report};
 pub use summary::{Budget, Budgets, CostGroup, CostSummary, DayPoint, Range, cost_summary};
@@ -36,7 +39,10 @@ impl Zone {
         if s.eq_ignore_ascii_case("local") {
             return Ok(Zone::Local);
         }
-        s.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+        // IANA names in any case (`utc`, `europe/berlin`), as people type them.
+        let exact = s.parse::<chrono_tz::Tz>().ok();
+        let any_case = || chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(s));
+        exact.or_else(any_case).map(Zone::Named).ok_or_else(|| {
             Error::Usage(format!("unknown timezone '{s}' (use an IANA name such as Europe/Berlin, or UTC)"))
         })
     }
@@ -127,6 +133,7 @@ impl ReportOptions {
             agent: self.agent.clone(),
             project: self.project.clone(),
             session: None,
+            synthetic: false,
         }
     }
 
