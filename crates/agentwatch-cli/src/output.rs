@@ -358,7 +358,7 @@ mod tests {
             vec!["b".to_string(), format!("{NUM}101920000"), format!("{NUM}999")],
         ];
         resolve_units(&mut rows);
-        assert_eq!(rows[0][1..], ["1.82M".to_string(), "12.3K".to_string()][..]);
+        assert_eq!(rows[0][1..], ["0.00M".to_string(), "12.3K".to_string()][..]);
         assert_eq!(rows[1][1..], ["101.92M".to_string(), "1.0K".to_string()][..]);
         let mut small = vec![vec![format!("{NUM}1824")]];
         resolve_units(&mut small);
