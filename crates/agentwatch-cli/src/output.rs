@@ -184,11 +184,6 @@ impl Fmt {
     pub fn num(&self, n: u64) -> String {
         if self.compact { format!("{NUM}{n}") } else { thousands(n) }
     }
-
-    /// A cost, always to the cent: `$1,234.56`.
-    pub fn usd(&self, c: Option<f64>) -> String {
-        usd(c)
-    }
 }
 
 /// Columns a table may leave out, in this order, when even compact numbers

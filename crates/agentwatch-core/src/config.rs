@@ -256,29 +256,34 @@ impl Config {
     }
 }
 
-/// The line where `path`'s last key (`budgets.daly_usd` → `daly_usd`) is
-/// written: the first line that assigns it, after its table's header when
-/// there is one.
+/// The line where the key at `path` (`budgets.daly_usd`,
+/// `signatures.0.nmes`) is written, from the spans `toml_edit` keeps.
 fn line_of_key(text: &str, path: &str) -> Option<usize> {
-    let mut parts: Vec<&str> = path.split('.').filter(|p| p.parse::<usize>().is_err()).collect();
-    let key = parts.pop()?;
-    let table = parts.join(".");
-    // `key = …` at the start of a line or inside an inline table (`{ a = 1, key = 2 }`).
-    let assigns = |l: &str| {
-        l.match_indices(key).any(|(i, _)| {
-            let before = l[..i].trim_end();
-            let after = l[i + key.len()..].trim_start();
-            (before.is_empty() || before.ends_with('{') || before.ends_with(','))
-                && (after.starts_with('=') || after.starts_with('.'))
-        })
-    };
-    let header = |l: &str| {
-        let l = l.trim();
-        !table.is_empty() && (l == format!("[{table}]") || l == format!("[[{table}]]"))
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    let from = lines.iter().position(|l| header(l)).map_or(0, |i| i + 1);
-    (from..lines.len()).find(|&i| assigns(lines[i])).or_else(|| lines.iter().position(|l| assigns(l))).map(|i| i + 1)
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_item().as_table_like()?;
+    let mut item: Option<&toml_edit::Item> = None;
+    let mut span = None;
+    for seg in path.split('.') {
+        match (seg.parse::<usize>(), item) {
+            // An element of `[[signatures]]` or of an inline array of tables.
+            (Ok(i), Some(it)) => {
+                table = match it.as_array_of_tables() {
+                    Some(a) => a.get(i)?,
+                    None => it.as_array()?.get(i)?.as_inline_table()?,
+                };
+                item = None;
+            }
+            _ => {
+                if let Some(it) = item {
+                    table = it.as_table_like()?;
+                }
+                let (key, it) = table.get_key_value(seg)?;
+                span = key.span();
+                item = Some(it);
+            }
+        }
+    }
+    Some(text[..span?.start].matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -339,6 +344,13 @@ mod tests {
         assert!(shown.contains("config.toml:5: unknown setting `budgets.daly_usd`"), "{shown}");
         assert!(shown.contains("config.toml:9: unknown setting `notifications.quiet_hours.tz`"), "{shown}");
         assert_eq!(l.unknown_keys.len(), 3, "{shown}");
+        std::fs::write(
+            &p,
+            "[[signatures]]\nagent = \"a\"\nnames = [\"a\"]\n\n[[signatures]]\nagent = \"b\"\nnmes = [\"b\"]\n",
+        )
+        .unwrap();
+        let shown = Config::read(&p).map(|l| l.unknown_keys.join("\n")).unwrap_or_else(|e| e.to_string());
+        assert!(shown.contains("config.toml:7:") && shown.contains("nmes"), "{shown}");
     }
 
     #[test]

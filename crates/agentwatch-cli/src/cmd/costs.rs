@@ -166,26 +166,7 @@ fn provenance_fields(m: &mut Map<String, Value>, s: &Summary) {
 fn models_json(models: &[ModelUsage]) -> (Value, Value) {
     let mut used: Vec<&str> = models.iter().map(|m| m.model.as_str()).collect();
     used.sort_unstable();
-    let breakdowns: Vec<Value> = models
-        .iter()
-        .map(|m| {
-            let t = &m.summary.tokens;
-            let mut o = json!({
-                "modelName": m.model,
-                "inputTokens": t.input,
-                "outputTokens": t.output,
-                "cacheCreationTokens": t.cache_creation(),
-                "cacheReadTokens": t.cache_read,
-                "reasoningOutputTokens": t.reasoning,
-                "cost": m.summary.cost(),
-                "priceSource": m.summary.source_text(),
-            });
-            if m.fallback {
-                o["isFallback"] = json!(true);
-            }
-            o
-        })
-        .collect();
+    let breakdowns: Vec<Value> = models.iter().map(ModelUsage::breakdown_json).collect();
     (json!(used), json!(breakdowns))
 }
 
@@ -284,7 +265,7 @@ fn usage_cells(s: &Summary, f: &Fmt) -> Vec<String> {
         f.num(t.cache_creation()),
         f.num(t.cache_read),
         f.num(t.total()),
-        f.usd(s.cost()),
+        usd(s.cost()),
     ]
 }
 
@@ -355,7 +336,7 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
                 truncate(&project_name(r.session.project_path.as_deref()), f.flex.min(18)),
                 zone.format(r.session.last_activity, "%Y-%m-%d"),
                 f.num(r.summary.tokens.total()),
-                f.usd(r.summary.cost()),
+                usd(r.summary.cost()),
             ]);
             if a.breakdown {
                 for m in &r.models {
@@ -365,7 +346,7 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
                         format!("  {}", truncate(&short_model(&m.model), 16)),
                         String::new(),
                         f.num(m.summary.tokens.total()),
-                        f.usd(m.summary.cost()),
+                        usd(m.summary.cost()),
                     ]);
                 }
             }
@@ -376,7 +357,7 @@ fn session_table(rows: &[SessionUsage], totals: &Summary, a: &CostArgs) -> Strin
             String::new(),
             String::new(),
             f.num(totals.tokens.total()),
-            f.usd(totals.cost()),
+            usd(totals.cost()),
         ]);
         out
     });
@@ -424,7 +405,7 @@ fn blocks_table(bs: &[Block], zone: &Zone, now: i64, breakdown: bool, limit: Opt
                 f.num(b.tokens.total()),
             ];
             row.extend(pct(Some(b.tokens.total())));
-            row.extend([f.usd(Some(b.cost)), truncate(&models.join(", "), f.flex + 4)]);
+            row.extend([usd(Some(b.cost)), truncate(&models.join(", "), f.flex + 4)]);
             rows.push(row);
             if breakdown {
                 for m in &b.breakdown {
@@ -435,7 +416,7 @@ fn blocks_table(bs: &[Block], zone: &Zone, now: i64, breakdown: bool, limit: Opt
                         f.num(m.summary.tokens.total()),
                     ];
                     row.extend(pct(None));
-                    row.extend([f.usd(m.summary.cost()), String::new()]);
+                    row.extend([usd(m.summary.cost()), String::new()]);
                     rows.push(row);
                 }
             }

@@ -126,7 +126,7 @@ fn sessions_table(rows: &[SessionRow], now: i64) -> String {
                     duration(v.duration_seconds),
                     v.cpu.filter(|_| live).map_or_else(dash, |c| format!("{c:.0}%")),
                     v.memory_bytes.filter(|_| live).map_or_else(dash, bytes_short),
-                    f.usd(s.cost_usd),
+                    usd(s.cost_usd),
                 ]
             })
             .collect()
@@ -223,7 +223,7 @@ fn history(data_dir: Option<&Path>, a: &HistoryArgs, now: i64) -> Result<()> {
                             Zone::Local.format(s.ended_at.unwrap_or(s.last_activity), "%m-%d %H:%M"),
                             duration(v.duration_seconds),
                             f.num(s.tokens.total()),
-                            f.usd(s.cost_usd),
+                            usd(s.cost_usd),
                         ]
                     })
                     .collect()
@@ -346,12 +346,12 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
                             vec![
                                 truncate(&m.model, 30),
                                 f.num(m.summary.tokens.total()),
-                                f.usd(m.summary.cost()),
+                                usd(m.summary.cost()),
                                 m.summary.source_text(),
                             ]
                         })
                         .collect();
-                    rows.push(vec!["Total".into(), f.num(t.total()), f.usd(s.cost_usd), String::new()]);
+                    rows.push(vec!["Total".into(), f.num(t.total()), usd(s.cost_usd), String::new()]);
                     rows
                 }));
             }

@@ -812,27 +812,7 @@ fn make_blocks(evs: &[EventRow], prices: &PriceBook, now_ms: i64, keep: (Option<
 /// (the daily report's fields) and `unpricedModels`.
 pub fn block_json(b: &Block) -> serde_json::Value {
     let id = if b.is_gap { format!("gap-{}", iso(b.start)) } else { iso(b.start) };
-    let breakdowns: Vec<serde_json::Value> = b
-        .breakdown
-        .iter()
-        .map(|m| {
-            let t = &m.summary.tokens;
-            let mut o = serde_json::json!({
-                "modelName": m.model,
-                "inputTokens": t.input,
-                "outputTokens": t.output,
-                "cacheCreationTokens": t.cache_creation(),
-                "cacheReadTokens": t.cache_read,
-                "reasoningOutputTokens": t.reasoning,
-                "cost": m.summary.cost(),
-                "priceSource": m.summary.source_text(),
-            });
-            if m.fallback {
-                o["isFallback"] = serde_json::json!(true);
-            }
-            o
-        })
-        .collect();
+    let breakdowns: Vec<serde_json::Value> = b.breakdown.iter().map(ModelUsage::breakdown_json).collect();
     serde_json::json!({
         "id": id,
         "startTime": iso(b.start),

@@ -210,6 +210,28 @@ pub struct ModelUsage {
     pub fallback: bool,
 }
 
+impl ModelUsage {
+    /// One entry of a report's `modelBreakdowns`, with ccusage's field names
+    /// (plus `priceSource`, and `isFallback` when the model was assumed).
+    pub fn breakdown_json(&self) -> serde_json::Value {
+        let t = &self.summary.tokens;
+        let mut o = serde_json::json!({
+            "modelName": self.model,
+            "inputTokens": t.input,
+            "outputTokens": t.output,
+            "cacheCreationTokens": t.cache_creation(),
+            "cacheReadTokens": t.cache_read,
+            "reasoningOutputTokens": t.reasoning,
+            "cost": self.summary.cost(),
+            "priceSource": self.summary.source_text(),
+        });
+        if self.fallback {
+            o["isFallback"] = serde_json::json!(true);
+        }
+        o
+    }
+}
+
 /// Groups rollup rows by model, costliest first, with their total.
 pub fn models_of(rows: &[RollupRow], prices: &crate::pricing::PriceBook) -> (Summary, Vec<ModelUsage>) {
     let mut total = Summary::default();
