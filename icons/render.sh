@@ -8,15 +8,18 @@
 #
 # Outputs (all RGBA PNG):
 #   32x32.png 128x128.png 128x128@2x.png icon.png(512)   app icon for Tauri
+#   icon.ico (16-256, Windows) and icon.icns (16-512, macOS)  app icon there
 #   tray-<state>.png (32) and tray-<state>-{16,22,24}.png  tray, worst state
 #   preview.png   contact sheet: every tray variant at 16/22/24/32 px on a
 #                 light and a dark panel, plus an 6x zoom of the 16 px ones
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v rsvg-convert >/dev/null || {
-  echo "rsvg-convert not found: apt-get install librsvg2-bin" >&2
-  exit 1
-}
+for tool in rsvg-convert convert-im6.q16 png2icns; do
+  command -v "$tool" >/dev/null || {
+    echo "$tool not found: apt-get install librsvg2-bin imagemagick icnsutils" >&2
+    exit 1
+  }
+done
 
 render() { # svg size out
   rsvg-convert --format png --width "$2" --height "$2" --keep-aspect-ratio "$1" --output "$3"
@@ -26,6 +29,17 @@ render src/app-icon.svg 32 32x32.png
 render src/app-icon.svg 128 128x128.png
 render src/app-icon.svg 256 128x128@2x.png
 render src/app-icon.svg 512 icon.png
+
+# Windows wants one .ico with every size the shell asks for (tauri-build
+# refuses a Windows build without it); macOS an .icns. Each size is rendered
+# from the SVG, not scaled from another PNG.
+sizes=$(mktemp -d)
+for px in 16 24 32 48 64 128 256 512; do
+  render src/app-icon.svg "$px" "$sizes/$px.png"
+done
+convert-im6.q16 "$sizes"/{16,24,32,48,64,128,256}.png icon.ico
+png2icns icon.icns "$sizes"/{16,32,48,128,256,512}.png >/dev/null
+rm -rf "$sizes"
 
 STATES=(normal waiting stale dead)
 for s in "${STATES[@]}"; do

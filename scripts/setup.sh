@@ -56,6 +56,27 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding rust component $c"; rustup component add "$c"; }
   done
 fi
+# --- The Windows and macOS type check (scripts/check-platforms) -------------
+# Debian's rustc-web toolchain (bookworm-security: 1.96) with the standard
+# library's source, so `-Z build-std` can build std for those targets. It
+# installs /usr/bin/cargo and /usr/bin/rustc; rustup's (~/.cargo/bin, first
+# on PATH) stay the default, and check-platforms calls Debian's by full path.
+# Where the packages do not exist (Ubuntu), check-platforms says so and
+# `make test` skips that one step.
+PLATFORM_PACKAGES=(rustc-web cargo-web rust-web-clippy rust-web-src libstd-rust-web-dev)
+missing=()
+for p in "${PLATFORM_PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  # The machine's package lists may be older than the security suite's 1.96.
+  as_root apt-get update -qq
+  if apt-cache policy rustc-web 2>/dev/null | grep -q 'Candidate: 1\.\(9[0-9]\|[1-9][0-9][0-9]\)'; then
+    say "installing ${missing[*]} (the Windows/macOS type check)"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "no rustc-web >= 1.90 in this system's packages: the Windows/macOS type check will be skipped"
+  fi
+fi
+
 # --- Python: the MCP SDK (real MCP clients and servers in tests), and
 # D-Bus and X bindings for the desktop test ---------------------------------
 tests/mcp/venv.sh
