@@ -176,11 +176,14 @@ fn the_bearer_scheme_is_case_insensitive() {
 
 #[test]
 fn the_token_is_private_stable_and_rotates_live() {
-    use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     let (d, port, token) = start(&env);
-    assert_eq!(std::fs::metadata(env.data.join("api.json")).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(env.data.join("agentwatch.db")).unwrap().permissions().mode() & 0o777, 0o600);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(env.data.join("api.json")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(env.data.join("agentwatch.db")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     drop(d);
     let (_d, port2, token2) = {
         let d = env.daemon(1, &["--port", &port.to_string()]);

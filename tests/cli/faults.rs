@@ -557,10 +557,9 @@ struct MountNs {
 impl MountNs {
     /// The namespace, or why there cannot be one here (the test then skips).
     fn new() -> Result<MountNs, String> {
-        use std::os::unix::process::CommandExt;
         let child = Command::new("unshare")
             .args(["--mount", "--propagation", "private", "sleep", "600"])
-            .process_group(0)
+            .own_group()
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

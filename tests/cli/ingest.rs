@@ -181,6 +181,7 @@ fn the_agents_files_are_never_modified() {
 }
 
 #[test]
+#[cfg(unix)]
 fn the_database_is_private_to_the_user() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();

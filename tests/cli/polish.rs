@@ -354,6 +354,7 @@ fn flags_with_values_nobody_could_mean_are_usage_errors() {
 
 /// The binary as a user file modes apply to: as root, `nobody` (setpriv),
 /// owning this test's whole tree.
+#[cfg(unix)]
 fn unprivileged(env: &Env, args: &[&str]) -> std::process::Output {
     use std::os::unix::fs::MetadataExt;
     if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
@@ -367,6 +368,7 @@ fn unprivileged(env: &Env, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+#[cfg(unix)]
 fn an_unreadable_transcript_is_named_and_marks_the_reports_it_leaves_out() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();

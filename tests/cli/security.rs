@@ -8,20 +8,29 @@
 //! a reused pid is in live.rs (`kill_checks_identity_and_stops_the_agent`).
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::*;
+// Tests of file modes, umask, other users, links and network namespaces
+// run on Unix only (docs/platforms.md).
+#[cfg(unix)]
+use {
+    serde_json::Value,
+    std::os::unix::fs::PermissionsExt,
+    std::path::{Path, PathBuf},
+    std::process::Command,
+};
 
 /// Says why a test did not run, where `cargo test` shows it even when the
 /// test passes (the test harness only captures `print!`/`eprint!`).
+#[cfg(unix)]
 fn skip(why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
 
+#[cfg(unix)]
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
 }
@@ -219,14 +228,15 @@ fn two_host_headers_are_refused() {
 // --- other local users: private files -----------------------------------------
 
 /// `agentwatch args…` started by `sh` with umask 000, the most permissive.
+#[cfg(unix)]
 fn with_umask_0(env: &Env, args: &[&str]) -> Command {
-    use std::os::unix::process::CommandExt;
     let mut c = Command::new("sh");
-    c.process_group(0).arg("-c").arg("umask 000; exec \"$0\" \"$@\"").arg(BIN).args(args).env_clear().envs(env.vars());
+    c.own_group().arg("-c").arg("umask 000; exec \"$0\" \"$@\"").arg(BIN).args(args).env_clear().envs(env.vars());
     c
 }
 
 #[test]
+#[cfg(unix)]
 fn the_token_the_database_and_their_folder_are_private_even_with_umask_0() {
     let env = Env::new();
     let f = env.claude_file("/home/u/web-app", "s1.jsonl");
@@ -296,6 +306,7 @@ fn the_token_the_database_and_their_folder_are_private_even_with_umask_0() {
     assert_eq!(mode(&data.join("api.json")), 0o600);
 }
 
+#[cfg(unix)]
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![dir.to_path_buf()];
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -310,8 +321,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_data_dir_others_can_write_gets_a_warning_and_no_api_token() {
-    use std::os::unix::process::CommandExt;
     let env = Env::new();
     std::fs::create_dir_all(&env.data).unwrap();
     let chmod = |m: u32| std::fs::set_permissions(&env.data, std::fs::Permissions::from_mode(m)).unwrap();
@@ -332,7 +343,7 @@ fn a_data_dir_others_can_write_gets_a_warning_and_no_api_token() {
     let port = free_port().to_string();
     let mut daemon = Proc(
         env.command(&["daemon", "--scan-interval", "1", "--port", &port])
-            .process_group(0)
+            .own_group()
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -375,11 +386,10 @@ fn a_data_dir_others_can_write_gets_a_warning_and_no_api_token() {
 /// The daemon with its API on `port`, cutting off clients that take longer
 /// than `header_timeout` seconds to send their headers.
 fn daemon_with_header_timeout(env: &Env, port: u16, header_timeout: &str) -> Proc {
-    use std::os::unix::process::CommandExt;
     let d = Proc(
         env.command(&["daemon", "--scan-interval", "1", "--port", &port.to_string()])
             .env("AGENTWATCH_API_HEADER_TIMEOUT", header_timeout)
-            .process_group(0)
+            .own_group()
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -494,6 +504,7 @@ fn connections_over_the_cap_wait_until_a_stalled_one_is_cut_off() {
 
 /// A process's start time as sysinfo (and so the store) records it: boot
 /// time plus the start in clock ticks, in whole seconds.
+#[cfg(unix)]
 fn start_time(pid: u32) -> i64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let ticks: i64 = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse().unwrap();
@@ -510,19 +521,20 @@ fn start_time(pid: u32) -> i64 {
     btime + ticks / hz
 }
 
+#[cfg(unix)]
 fn uid_of(pid: u32) -> u32 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }
 
 #[test]
+#[cfg(unix)]
 fn kill_refuses_a_process_of_another_user_even_as_root() {
     let env = Env::new();
     let me = uid_of(std::process::id());
     // Another user's process: `sleep` as nobody.
-    use std::os::unix::process::CommandExt;
     let theirs = Command::new("setpriv")
-        .process_group(0)
+        .own_group()
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "60"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -562,6 +574,7 @@ fn kill_refuses_a_process_of_another_user_even_as_root() {
 // --- links in the agents' folders ----------------------------------------------
 
 #[test]
+#[cfg(unix)]
 fn links_inside_the_agents_folders_are_not_followed() {
     let env = Env::new();
     // Files elsewhere that look like transcripts.
@@ -650,6 +663,7 @@ fn links_inside_the_agents_folders_are_not_followed() {
 }
 
 #[test]
+#[cfg(unix)]
 fn an_agent_folder_that_is_itself_a_link_is_read() {
     // Keeping ~/.claude in a dotfiles repo is common: the agents' own
     // folders are followed; only links inside them are not.
@@ -668,6 +682,7 @@ fn an_agent_folder_that_is_itself_a_link_is_read() {
 // --- no network but loopback ---------------------------------------------------
 
 /// Why the network-namespace test cannot run here, if it cannot.
+#[cfg(unix)]
 fn netns_unavailable() -> Option<String> {
     let run =
         |cmd: &str, args: &[&str]| Command::new(cmd).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).output();
@@ -689,6 +704,7 @@ fn netns_unavailable() -> Option<String> {
 
 /// The non-loopback addresses in an strace log of connect/sendto/sendmsg,
 /// and how many connections went to 127.0.0.1:`port`.
+#[cfg(unix)]
 fn remote_addresses(log: &str, port: u16) -> (Vec<String>, usize) {
     let mut remote = Vec::new();
     let mut to_api = 0;
@@ -712,6 +728,7 @@ fn remote_addresses(log: &str, port: u16) -> (Vec<String>, usize) {
 }
 
 #[test]
+#[cfg(unix)]
 fn everything_works_without_a_network_and_connects_only_to_loopback() {
     if let Some(why) = netns_unavailable() {
         return skip(&format!("no-network test: {why}"));
@@ -774,6 +791,7 @@ fn everything_works_without_a_network_and_connects_only_to_loopback() {
 }
 
 #[test]
+#[cfg(unix)]
 fn the_trace_check_sees_remote_addresses() {
     let log = r#"101 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory)
 101 connect(5, {sa_family=AF_INET, sin_port=htons(4242), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 EINPROGRESS (Operation now in progress)
@@ -788,6 +806,7 @@ fn the_trace_check_sees_remote_addresses() {
 }
 
 /// Run inside the network namespace: everything agentwatch does, with only `lo`.
+#[cfg(unix)]
 const OFFLINE_SCRIPT: &str = r#"set -u
 AW="$1"; PY="$2"; ROOT="$3"; PORT="$4"; OUT="$5"; REPO="$6"
 fail() { echo "offline: $*" >&2; [ -f "$OUT/daemon.err" ] && cat "$OUT/daemon.err" >&2; exit 1; }

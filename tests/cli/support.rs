@@ -228,6 +228,20 @@ pub fn ago(secs: i64) -> String {
 
 /// A child process, in a process group of its own, killed with everything
 /// it started when the test ends, pass or fail.
+/// Starts a child in a process group of its own (Unix), so a test can
+/// signal it and its children together; a no-op elsewhere.
+pub trait OwnGroup {
+    fn own_group(&mut self) -> &mut Self;
+}
+
+impl OwnGroup for Command {
+    fn own_group(&mut self) -> &mut Self {
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(self, 0);
+        self
+    }
+}
+
 pub struct Proc(pub std::process::Child);
 
 impl Proc {
@@ -316,10 +330,9 @@ child.on('exit', (c) => process.exit(c ?? 0));
 
     /// Starts a process in `cwd` with this test's environment.
     pub fn spawn(&self, program: &Path, args: &[&str], cwd: &Path) -> Proc {
-        use std::os::unix::process::CommandExt;
         std::fs::create_dir_all(cwd).unwrap();
         let child = Command::new(program)
-            .process_group(0)
+            .own_group()
             .args(args)
             .current_dir(cwd)
             .env("HOME", &self.home)
