@@ -7,12 +7,16 @@
 //! here through [`agentwatch_core::alerts::deliver`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use agentwatch_core::alerts::{Alert, AlertKind, Notifier};
+use agentwatch_core::alerts::{Alert, Notifier};
 use agentwatch_core::paths::Dirs;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
+
+// Urgency, and the "Open" action that opens the session's window, exist
+// on freedesktop notification servers only.
+#[cfg(all(unix, not(target_os = "macos")))]
+use {agentwatch_core::alerts::AlertKind, std::sync::Arc, tauri::Manager};
 
 /// Notifications whose actions are still awaited (each holds a thread).
 static WAITING: AtomicUsize = AtomicUsize::new(0);

@@ -42,7 +42,7 @@ pub enum Command {
     /// Run the live collector in the foreground: detect running agents,
     /// follow their state, raise alerts.
     Daemon(DaemonArgs),
-    /// Stop a running agent: SIGTERM, then SIGKILL after a grace period.
+    /// Stop a running agent: SIGTERM, then SIGKILL after a grace period (Windows: TerminateProcess).
     Kill(KillArgs),
     /// Alerts raised so far; snooze or resume them.
     Alerts(AlertsArgs),
@@ -145,7 +145,7 @@ pub struct KillArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
-    /// Seconds to wait after SIGTERM before SIGKILL.
+    /// Seconds to wait after SIGTERM before SIGKILL (not used on Windows, which has no SIGTERM).
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     pub grace: u64,
 }

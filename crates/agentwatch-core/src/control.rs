@@ -59,15 +59,20 @@ pub fn check(scanner: &mut Scanner, s: &SessionRow) -> Killable {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Killed {
     pub pid: u32,
-    /// "SIGTERM" or "SIGKILL".
+    /// "SIGTERM", or [`FORCED`] ("SIGKILL", "TerminateProcess").
     pub signal: &'static str,
     pub after: Duration,
     pub message: String,
 }
 
+/// How a process is stopped when it will not stop by itself: `SIGKILL` on
+/// Unix, `TerminateProcess` on Windows (both through sysinfo).
+pub const FORCED: &str = if cfg!(windows) { "TerminateProcess" } else { "SIGKILL" };
+
 /// Stops a session's agent: SIGTERM to its own processes (a wrapper and its
-/// binary), then SIGKILL after `grace`. Records the session as dead, killed
-/// by the user (which raises no alert).
+/// binary), then [`FORCED`] after `grace` (at once on Windows). The owner
+/// and start-time checks come first on every platform. Records the session
+/// as dead, killed by the user (which raises no alert).
 pub fn kill(store: &Store, s: &SessionRow, grace: Duration) -> Result<Killed> {
     let mut scanner = Scanner::new()?;
     let (pid, key) = match check(&mut scanner, s) {
@@ -82,19 +87,22 @@ pub fn kill(store: &Store, s: &SessionRow, grace: Duration) -> Result<Killed> {
         .find(|g| g.root == key)
         .map_or_else(|| vec![pid], |g| g.members);
     let started = Instant::now();
+    // Windows has no SIGTERM a console program could handle (sysinfo
+    // refuses it there): no grace period then, TerminateProcess at once.
+    let mut asked = false;
     for m in members.iter().rev() {
-        scanner.signal(*m, sysinfo::Signal::Term);
+        asked |= scanner.signal(*m, sysinfo::Signal::Term);
     }
     let mut signal = "SIGTERM";
     while scanner.check(key) == Ownership::Ours {
-        if started.elapsed() >= grace {
+        if !asked || started.elapsed() >= grace {
             for m in &members {
                 scanner.signal(*m, sysinfo::Signal::Kill);
             }
-            signal = "SIGKILL";
+            signal = FORCED;
             std::thread::sleep(Duration::from_millis(200));
             if scanner.check(key) == Ownership::Ours {
-                return Err(Error::Other(format!("process {pid} did not stop, even after SIGKILL")));
+                return Err(Error::Other(format!("process {pid} did not stop, even after {FORCED}")));
             }
             break;
         }

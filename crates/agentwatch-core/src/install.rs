@@ -389,9 +389,19 @@ fn edit_toml(path: &Path, text: &str, f: impl FnOnce(&mut toml_edit::DocumentMut
     Ok(doc.to_string())
 }
 
+/// One word of a hook command, quoted for the shell the agent runs it in:
+/// `sh` on Unix. On Windows that may be `cmd.exe`, PowerShell or Git Bash,
+/// which all read a double-quoted path the same way (a Windows path cannot
+/// hold `"`; one holding `%` or `$` would be expanded by some of them).
 fn shell_quote(s: &str) -> String {
+    quote_word(s, cfg!(windows))
+}
+
+fn quote_word(s: &str, windows: bool) -> String {
     if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@".contains(c)) {
         s.to_string()
+    } else if windows {
+        format!("\"{s}\"")
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
@@ -700,6 +710,18 @@ fn replace_value(t: &mut dyn toml_edit::TableLike, key: &str, mut v: toml_edit::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hook_commands_are_quoted_for_the_platforms_shell() {
+        let unix = ["/usr/local/bin/agentwatch", "/home/me/my apps/agentwatch", "/tmp/it's"];
+        let quoted: Vec<String> = unix.iter().map(|w| quote_word(w, false)).collect();
+        assert_eq!(quoted, ["/usr/local/bin/agentwatch", "'/home/me/my apps/agentwatch'", r"'/tmp/it'\''s'"]);
+        let exe = r"C:\Users\Me\AppData\Local\Programs\agentwatch\agentwatch.exe";
+        assert_eq!(quote_word(exe, true), format!("\"{exe}\""));
+        assert_eq!(quote_word(r"C:\Program Files\agentwatch", true), r#""C:\Program Files\agentwatch""#);
+        let cmd = [exe, "hook", "--agent", "claude-code"].map(|w| quote_word(w, true)).join(" ");
+        assert!(is_our_hook(&cmd), "{cmd}");
+    }
 
     fn env(home: &Path) -> SourceEnv {
         SourceEnv { home: Some(home.to_path_buf()), ..Default::default() }

@@ -115,8 +115,39 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir).map_err(|e| Error::io(dir, e))
+    b.create(dir).map_err(|e| Error::io(dir, e))?;
+    // Files created inside inherit the directory's owner-only ACL.
+    #[cfg(windows)]
+    restrict_to_owner(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(())
 }
+
+/// Windows: lets only the owner of `path` (the user who created it) open
+/// it, as mode 0600/0700 does on Unix. The DACL is protected (nothing
+/// inherited from the parent folder) and holds one entry, full access for
+/// OWNER RIGHTS (S-1-3-4), inherited by files and folders created inside.
+/// Administrators can still take ownership, as root can read a 0600 file.
+#[cfg(windows)]
+pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use windows_permissions::constants::{SeObjectType, SecurityInformation};
+    use windows_permissions::{LocalBox, SecurityDescriptor, wrappers::SetNamedSecurityInfo};
+    let sd: LocalBox<SecurityDescriptor> = OWNER_ONLY_SDDL.parse()?;
+    SetNamedSecurityInfo(
+        path.as_os_str(),
+        SeObjectType::SE_FILE_OBJECT,
+        SecurityInformation::Dacl | SecurityInformation::ProtectedDacl,
+        None,
+        None,
+        sd.dacl(),
+        None,
+    )
+}
+
+/// The owner-only security descriptor, in SDDL: `D:P` a protected DACL;
+/// `A;OICI;FA;;;OW` allow, inherited by files and folders, full access, to
+/// the owner.
+#[cfg(windows)]
+const OWNER_ONLY_SDDL: &str = "D:P(A;OICI;FA;;;OW)";
 
 /// The user's home directory.
 pub fn home_dir() -> Option<PathBuf> {

@@ -129,7 +129,27 @@ async fn wait_for_signal() {
     }
 }
 
-#[cfg(not(unix))]
+/// Windows: Ctrl-C or Ctrl-Break, the console window closed, the user
+/// logging off or the system shutting down.
+#[cfg(windows)]
+async fn wait_for_signal() {
+    use tokio::signal::windows;
+    let (Ok(mut brk), Ok(mut close), Ok(mut logoff), Ok(mut shutdown)) =
+        (windows::ctrl_break(), windows::ctrl_close(), windows::ctrl_logoff(), windows::ctrl_shutdown())
+    else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = brk.recv() => {}
+        _ = close.recv() => {}
+        _ = logoff.recv() => {}
+        _ = shutdown.recv() => {}
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -139,6 +139,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(&tmp, e))?;
         }
+        // Windows: only the owner is on the file's ACL.
+        #[cfg(windows)]
+        crate::paths::restrict_to_owner(&tmp).map_err(|e| Error::io(&tmp, e))?;
         std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(&tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))

@@ -370,7 +370,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// Creates the file with mode 0600 if it does not exist, and narrows the mode
-/// of an existing one.
+/// of an existing one (Windows: an ACL only the owner is on).
 fn create_private_file(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
@@ -392,6 +392,8 @@ fn create_private_file(path: &Path) -> Result<()> {
         if !path.exists() {
             std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         }
+        #[cfg(windows)]
+        crate::paths::restrict_to_owner(path).map_err(|e| Error::io(path, e))?;
     }
     Ok(())
 }

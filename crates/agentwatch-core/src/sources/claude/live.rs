@@ -102,17 +102,23 @@ pub fn registry_entry(config_dirs: &[PathBuf], p: &LiveProcess) -> Result<Regist
                 err = RegistryError::Malformed(format!("sessions/{pid}.json names pid {}", e.pid));
                 continue;
             }
-            let same = match (e.proc_start, start_ticks(*pid)) {
-                (Some(recorded), Some(live)) => recorded == live,
-                // Without tick counts, the wall-clock start must agree.
-                _ => e.started_at.is_some_and(|s| (s / 1000 - p.start).abs() <= 5),
-            };
-            if same {
+            if same_process(e.proc_start, start_ticks(*pid), e.started_at, p.start) {
                 return Ok(e);
             }
         }
     }
     Err(err)
+}
+
+/// Whether a registry entry was written by the running process: the tick
+/// counts agree (Linux, where `/proc` gives them), or else, on macOS and
+/// Windows or for an entry without `procStart`, its `startedAt` (ms) is
+/// within 5 s of the process's start (s, from sysinfo).
+fn same_process(recorded_ticks: Option<u64>, live_ticks: Option<u64>, started_at_ms: Option<i64>, start: i64) -> bool {
+    match (recorded_ticks, live_ticks) {
+        (Some(recorded), Some(live)) => recorded == live,
+        _ => started_at_ms.is_some_and(|s| (s / 1000 - start).abs() <= 5),
+    }
 }
 
 /// Links a process through the registry, if an entry matches it exactly,
@@ -375,6 +381,22 @@ mod tests {
             assert_eq!((t.turn, t.tool.map(|x| x.label()).as_deref()), (*turn, *tool), "after line {n}");
             assert_eq!(t.signal, Signal::Transcript);
         }
+    }
+
+    #[test]
+    fn without_tick_counts_the_wall_clock_start_tells_the_same_process() {
+        let start = 1_796_400_000; // the process's start, s
+        // Linux: the ticks decide, whatever startedAt says.
+        assert!(same_process(Some(42), Some(42), None, start));
+        assert!(!same_process(Some(42), Some(43), Some(start * 1000), start));
+        // macOS and Windows (no ticks), or an entry without procStart.
+        for recorded in [None, Some(42)] {
+            assert!(same_process(recorded, None, Some(start * 1000 + 1_500), start));
+            assert!(same_process(recorded, None, Some((start - 5) * 1000), start));
+            assert!(!same_process(recorded, None, Some((start - 60) * 1000), start), "an earlier process, same pid");
+            assert!(!same_process(recorded, None, None, start), "nothing to compare");
+        }
+        assert!(same_process(None, Some(42), Some(start * 1000), start));
     }
 
     #[test]
