@@ -69,7 +69,10 @@ for p in "${PLATFORM_PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   # The machine's package lists may be older than the security suite's 1.96.
   as_root apt-get update -qq
-  if apt-cache policy rustc-web 2>/dev/null | grep -q 'Candidate: 1\.\(9[0-9]\|[1-9][0-9][0-9]\)'; then
+  # Into a variable first: grep -q would close the pipe early, and under
+  # pipefail apt-cache's SIGPIPE would read as "not found".
+  policy=$(apt-cache policy rustc-web 2>/dev/null || true)
+  if grep -q 'Candidate: 1\.\(9[0-9]\|[1-9][0-9][0-9]\)' <<<"$policy"; then
     say "installing ${missing[*]} (the Windows/macOS type check)"
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
