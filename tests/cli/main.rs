@@ -8,6 +8,7 @@ mod errors;
 mod faults;
 mod hooks;
 mod ingest;
+mod limits;
 mod live;
 mod mcp;
 mod polish;

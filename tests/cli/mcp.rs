@@ -172,7 +172,10 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     assert!(s["instructions"].as_str().unwrap().contains("create_session"));
     let mut tools: Vec<&str> = s["tools"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
     tools.sort();
-    assert_eq!(tools, ["create_session", "get_cost_summary", "get_fleet_health", "list_sessions", "update_session"]);
+    assert_eq!(
+        tools,
+        ["create_session", "get_cost_summary", "get_fleet_health", "get_limits", "list_sessions", "update_session"]
+    );
     let update = &s["schemas"]["update_session"];
     assert_eq!(update["required"], json!(["sessionId"]));
     for arg in ["status", "progress", "state", "lastHeartbeat", "contextBytes", "handoffRequired"] {

@@ -81,6 +81,7 @@ async def main_scenario(rec: Recorder) -> None:
     await rec.call("fleet", "get_fleet_health", {})
     await rec.call("costs", "get_cost_summary", {})
     await rec.call("costs_7d", "get_cost_summary", {"range": "7d"})
+    await rec.call("limits", "get_limits", {})
 
     # Bad arguments: tool errors, and the server keeps working.
     await rec.call("err_state", "create_session", {"name": "x", "state": "sleeping"})

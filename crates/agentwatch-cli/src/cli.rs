@@ -59,6 +59,32 @@ pub enum Command {
     /// Run an MCP server through agentwatch (`-- <server command…>`), or
     /// install/uninstall the wrapping of an agent's MCP servers.
     McpProxy(McpProxyArgs),
+    /// Plan limits: how much of the 5-hour and weekly windows of Claude and
+    /// Codex subscriptions is used, as the agents report it.
+    Limits(LimitsArgs),
+    /// Claude Code's status line (reads its JSON on stdin, records the plan
+    /// windows, prints one line), or install/uninstall it.
+    Statusline(StatuslineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Do not read new transcript data first.
+    #[arg(long)]
+    pub no_ingest: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct StatuslineArgs {
+    #[command(subcommand)]
+    pub command: Option<InstallCmd>,
+    /// Then run this status line command too (given the same JSON), and
+    /// print its output after agentwatch's line.
+    #[arg(long, value_name = "COMMAND")]
+    pub then: Option<String>,
 }
 
 #[derive(Debug, Args)]

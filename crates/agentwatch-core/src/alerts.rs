@@ -31,6 +31,8 @@ pub enum AlertKind {
     Question,
     BudgetDaily,
     BudgetMonthly,
+    /// A plan window (5-hour, weekly) passed a threshold.
+    Limit,
 }
 
 impl AlertKind {
@@ -43,6 +45,7 @@ impl AlertKind {
             AlertKind::Question => "question",
             AlertKind::BudgetDaily => "budget_daily",
             AlertKind::BudgetMonthly => "budget_monthly",
+            AlertKind::Limit => "limit",
         }
     }
 
@@ -54,6 +57,7 @@ impl AlertKind {
             "permission" => AlertKind::Permission,
             "question" => AlertKind::Question,
             "budget_daily" => AlertKind::BudgetDaily,
+            "limit" => AlertKind::Limit,
             _ => AlertKind::BudgetMonthly,
         }
     }
@@ -311,8 +315,44 @@ impl AlertEngine {
             };
             raised.extend(insert(store, cfg, now, kind, None, &key, &title, &body)?);
         }
+        // Plan windows: the highest threshold reached, once per window.
+        for l in crate::limits::current(store, now)? {
+            let Some(reset) = l.resets_at_ms else { continue };
+            let reached = cfg.limits.alert_at_percent.iter().copied().filter(|t| l.used_percent >= *t).reduce(f64::max);
+            let Some(t) = reached else { continue };
+            let window_start = reset - l.window_minutes * 60_000;
+            let prefix = format!("limit:{}:{}:", l.agent, l.window_minutes);
+            if limit_alerted(store, &prefix, window_start)?.iter().any(|done| *done >= t) {
+                continue;
+            }
+            let key = format!("{prefix}{t}:{}", reset / 60_000);
+            let plan = crate::model::agent_short_name(&l.agent);
+            let window = crate::limits::window_phrase(l.window_minutes);
+            let title = format!("{plan} {window} window at {}%", crate::limits::percent(l.used_percent));
+            let body = format!(
+                "Your {plan} plan's {window} window is {}% used; it resets at {}.",
+                crate::limits::percent(l.used_percent),
+                crate::limits::local_time(reset, now)
+            );
+            raised.extend(insert(store, cfg, now, AlertKind::Limit, None, &key, &title, &body)?);
+        }
         Ok(raised)
     }
+}
+
+/// The thresholds already alerted for a window (keys starting `prefix`,
+/// raised since the window began).
+fn limit_alerted(store: &Store, prefix: &str, since: i64) -> Result<Vec<f64>> {
+    let mut st = store
+        .conn()
+        .prepare_cached("SELECT key FROM alerts WHERE kind = 'limit' AND at >= ?1 AND substr(key, 1, length(?2)) = ?2")
+        .map_err(|e| store.err(e))?;
+    let keys = st
+        .query_map(params![since, prefix], |r| r.get::<_, String>(0))
+        .map_err(|e| store.err(e))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.err(e))?;
+    Ok(keys.iter().filter_map(|k| k[prefix.len()..].split(':').next()?.parse().ok()).collect())
 }
 
 fn candidates(store: &Store, sql: &str, since: i64) -> Result<Vec<Candidate>> {
@@ -562,6 +602,48 @@ mod tests {
         assert!(list(&store, 10).unwrap()[0].delivered);
         // Changes from before the engine started are history.
         assert!(AlertEngine::new(now).evaluate(&store, &cfg, &prices, now).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_plan_window_alerts_once_per_window_at_the_highest_threshold() {
+        use crate::limits::LimitReading;
+        let (_t, store, _) = setup();
+        let now = crate::util::now_ms();
+        let (cfg, prices, engine) = (Config::default(), PriceBook::embedded(), AlertEngine::new(now));
+        let read = |at: i64, used: f64, reset: i64| {
+            let r = LimitReading {
+                agent: "claude-code".into(),
+                window_minutes: 300,
+                used_percent: used,
+                resets_at: Some(reset),
+                observed_at: at,
+                source: "statusline",
+                plan: None,
+                session: None,
+            };
+            store.record_limit(&r, None).unwrap();
+        };
+        let reset = now + 2 * 3_600_000;
+        read(now - 60_000, 50.0, reset);
+        assert!(engine.evaluate(&store, &cfg, &prices, now).unwrap().is_empty(), "under 80 %");
+        read(now, 83.0, reset + 20_000); // the reset time moves by seconds between readings
+        let a = engine.evaluate(&store, &cfg, &prices, now).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].kind, a[0].title.as_str()), (AlertKind::Limit, "Claude 5-hour window at 83%"));
+        assert!(a[0].body.starts_with("Your Claude plan's 5-hour window is 83% used; it resets at "), "{}", a[0].body);
+        read(now + 1000, 88.0, reset);
+        assert!(engine.evaluate(&store, &cfg, &prices, now + 1000).unwrap().is_empty(), "80 % was said");
+        read(now + 2000, 96.0, reset);
+        let a = engine.evaluate(&store, &cfg, &prices, now + 2000).unwrap();
+        assert_eq!(a[0].title, "Claude 5-hour window at 96%");
+        assert!(engine.evaluate(&store, &cfg, &prices, now + 3000).unwrap().is_empty(), "95 % was said");
+        // The next window alerts again; quiet hours and snoozes hold it back
+        // like any other alert.
+        let next = reset + 5 * 3_600_000;
+        read(reset + 60_000, 81.0, next);
+        snooze(&store, "all", reset + 3_600_000).unwrap();
+        let a = engine.evaluate(&store, &cfg, &prices, reset + 60_000).unwrap();
+        assert_eq!((a.len(), a[0].suppressed.as_deref()), (1, Some("paused")));
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! daily_usd = 20.0
 //! monthly_usd = 300.0
 //!
+//! [limits]
+//! alert_at_percent = [80, 95]     # plan windows (5-hour, weekly): alert once per window at each
+//!
 //! [notifications]
 //! enabled = true
 //! quiet_hours = { start = "22:00", end = "07:00" }
@@ -50,6 +53,7 @@ pub struct Config {
     pub waiting_alert_delay_secs: u64,
     pub archive_after_hours: u64,
     pub budgets: Budgets,
+    pub limits: LimitAlerts,
     pub notifications: Notifications,
     pub api: ApiConfig,
     pub start_at_login: bool,
@@ -64,6 +68,21 @@ pub struct Budgets {
     pub daily_usd: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_usd: Option<f64>,
+}
+
+/// When a plan window (Claude's or Codex's 5-hour and weekly limits) alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitAlerts {
+    /// Percentages of a window at which to alert, once per window each.
+    /// Empty: never.
+    pub alert_at_percent: Vec<f64>,
+}
+
+impl Default for LimitAlerts {
+    fn default() -> Self {
+        LimitAlerts { alert_at_percent: vec![80.0, 95.0] }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +148,7 @@ impl Default for Config {
             waiting_alert_delay_secs: 30,
             archive_after_hours: 4,
             budgets: Budgets::default(),
+            limits: LimitAlerts::default(),
             notifications: Notifications::default(),
             api: ApiConfig::default(),
             start_at_login: false,
@@ -228,6 +248,9 @@ impl Config {
             if !(b.is_finite() && b > 0.0) {
                 return Err(Error::Usage("budgets must be positive amounts".into()));
             }
+        }
+        if self.limits.alert_at_percent.iter().any(|p| !(p.is_finite() && *p > 0.0 && *p <= 100.0)) {
+            return Err(Error::Usage("limits.alert_at_percent: each must be a percentage over 0, up to 100".into()));
         }
         if let Some(q) = &self.notifications.quiet_hours {
             q.parse()?;

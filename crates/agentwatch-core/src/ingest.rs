@@ -639,7 +639,7 @@ mod tests {
             .iter()
             .filter_map(|r| match r {
                 Record::Usage(e) => Some((e.tokens.input, e.sidechain, e.timestamp.timestamp_millis())),
-                Record::Session(_) => None,
+                Record::Session(_) | Record::Limit(_) => None,
             })
             .collect();
         assert_eq!(kept, [(30, false, 3), (5, false, 2), (1, false, 7)], "the winners, where each call was first");

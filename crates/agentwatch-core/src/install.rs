@@ -10,7 +10,11 @@
 //! - hooks, Gemini CLI: `hooks` entries in `~/.gemini/settings.json`;
 //! - MCP proxy, Claude Code / Cursor / Codex: every stdio MCP server in
 //!   `~/.claude.json`, `~/.cursor/mcp.json` or `config.toml` is wrapped as
-//!   `agentwatch mcp-proxy --label NAME -- <its command>`.
+//!   `agentwatch mcp-proxy --label NAME -- <its command>`;
+//! - status line, Claude Code: `statusLine` in `settings.json` runs
+//!   `agentwatch statusline`; a command already there is kept and run by it
+//!   (`--then`), its output printed after agentwatch's line, and put back
+//!   on uninstall.
 //!
 //! Every change is planned first (with a unified diff to show), is
 //! idempotent (installing twice changes nothing), keeps everything else in
@@ -28,6 +32,9 @@ use crate::sources::SourceEnv;
 pub enum Target {
     Hooks,
     McpProxy,
+    /// Claude Code's `statusLine`: `agentwatch statusline`, wrapping the
+    /// person's own status line command if they have one.
+    Statusline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +98,18 @@ impl Exe {
         }
     }
 
+    /// `agentwatch [--data-dir DIR] statusline [--then CMD]`, as one shell command.
+    fn statusline_command(&self, then: Option<&str>) -> String {
+        let mut words = vec![self.path.display().to_string()];
+        words.extend(self.global_args());
+        words.push("statusline".into());
+        let mut cmd = words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ");
+        if let Some(t) = then {
+            cmd.push_str(&format!("{THEN}{}", shell_quote(t)));
+        }
+        cmd
+    }
+
     /// `agentwatch [--data-dir DIR] hook --agent AGENT`, as one shell command.
     fn hook_command(&self, agent: &str) -> String {
         let mut words = vec![self.path.display().to_string()];
@@ -130,7 +149,7 @@ pub struct Plan {
 pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Exe) -> Result<Plan> {
     let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
     if exe.http.is_some() && !(target == Target::Hooks && agent == Agent::ClaudeCode) {
-        return Err(Error::Usage("--http hooks are for Claude Code only".into()));
+        return Err(Error::Usage("--http is for `hooks install --agent claude-code` only".into()));
     }
     let files: Vec<(PathBuf, Editor)> = match (target, agent) {
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
@@ -148,6 +167,14 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
         (Target::Hooks, Agent::Cursor) => {
             return Err(Error::Usage(
                 "Cursor has no hooks agentwatch can use; try `mcp-proxy install --agent cursor`".into(),
+            ));
+        }
+        (Target::Statusline, Agent::ClaudeCode) => {
+            vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeStatusline)]
+        }
+        (Target::Statusline, _) => {
+            return Err(Error::Usage(
+                "only Claude Code has a status line command; Codex's plan limits are read from its rollouts".into(),
             ));
         }
         (Target::McpProxy, Agent::ClaudeCode) => vec![(claude_json(env)?, Editor::JsonServers)],
@@ -301,6 +328,7 @@ enum Editor {
     /// A file of agentwatch's own: written whole, removed on uninstall.
     OpenCodePlugin,
     ClaudeHooks,
+    ClaudeStatusline,
     CodexHooks,
     GeminiHooks,
     QwenHooks,
@@ -325,6 +353,7 @@ impl Editor {
                 Ok(crate::sources::opencode::PLUGIN.replace("__AGENTWATCH_COMMAND__", &argv))
             }
             Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
+            Editor::ClaudeStatusline => edit_json(path, text, |root| claude_statusline(root, uninstall, exe)),
             Editor::GeminiHooks => edit_json(path, text, |root| gemini_hooks(root, uninstall, exe)),
             Editor::QwenHooks => edit_json(path, text, |root| qwen_hooks(root, uninstall, exe)),
             Editor::JsonServers => edit_json(path, text, |root| {
@@ -405,6 +434,73 @@ fn quote_word(s: &str, windows: bool) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// Between agentwatch's status line command and the person's own, which it
+/// runs after itself.
+const THEN: &str = " --then ";
+
+/// Whether a status line command is agentwatch's, and the person's own
+/// command it wraps, if any.
+fn our_statusline(cmd: &str) -> Option<Option<String>> {
+    let head = cmd.split(THEN).next().unwrap_or(cmd);
+    if !(head.contains("agentwatch") && head.split_whitespace().last() == Some("statusline")) {
+        return None;
+    }
+    Some(cmd.find(THEN).map(|i| unquote_word(&cmd[i + THEN.len()..])))
+}
+
+/// The inverse of [`quote_word`]: `'it'\''s'` → `it's`, `"a b"` → `a b`.
+fn unquote_word(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => out.extend(chars.by_ref().take_while(|c| *c != '\'')),
+            '"' => out.extend(chars.by_ref().take_while(|c| *c != '"')),
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Sets (or takes out) agentwatch's status line. The person's own status
+/// line command is wrapped, then restored; their other status line settings
+/// (padding, refresh interval) are kept.
+fn claude_statusline(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let current = root.get("statusLine").and_then(|v| v.get("command")).and_then(Value::as_str).map(str::to_string);
+    let wrapped = current.as_deref().and_then(our_statusline);
+    if uninstall {
+        match wrapped {
+            None => {}
+            Some(None) => {
+                root.remove("statusLine");
+            }
+            Some(Some(theirs)) => {
+                if let Some(o) = root.get_mut("statusLine").and_then(Value::as_object_mut) {
+                    o.insert("command".into(), Value::String(theirs));
+                }
+            }
+        }
+        return Ok(());
+    }
+    let theirs = match (&wrapped, &current) {
+        (Some(then), _) => then.clone(),
+        (None, Some(cmd)) if !cmd.trim().is_empty() => Some(cmd.clone()),
+        _ => None,
+    };
+    let command = Value::String(exe.statusline_command(theirs.as_deref()));
+    match root.get_mut("statusLine").and_then(Value::as_object_mut) {
+        Some(o) => {
+            o.insert("type".into(), json!("command"));
+            o.insert("command".into(), command);
+        }
+        None => {
+            root.insert("statusLine".into(), json!({"type": "command", "command": command, "padding": 0}));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a hook command is one of agentwatch's (any install path, any
@@ -728,6 +824,44 @@ mod tests {
     }
 
     const EXE: &str = "/usr/local/bin/agentwatch";
+
+    #[test]
+    fn the_statusline_wraps_the_persons_own_and_gives_it_back() {
+        let t = tempfile::tempdir().unwrap();
+        let settings = t.path().join(".claude/settings.json");
+        std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+        let theirs = r#"echo "$(whoami)'s line""#;
+        let original = serde_json::to_string_pretty(
+            &json!({"model": "opus", "statusLine": {"type": "command", "command": theirs, "padding": 2}}),
+        )
+        .unwrap()
+            + "\n";
+        std::fs::write(&settings, &original).unwrap();
+        let exe = Exe::new(Path::new(EXE));
+        let p = plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap();
+        let after: Value = serde_json::from_str(&p.changes[0].after).unwrap();
+        let cmd = after["statusLine"]["command"].as_str().unwrap();
+        assert_eq!(cmd, format!("{EXE} statusline --then {}", quote_word(theirs, cfg!(windows))));
+        assert_eq!((&after["statusLine"]["padding"], &after["model"]), (&json!(2), &json!("opus")));
+        apply(&p).unwrap();
+        // Idempotent: installing again changes nothing.
+        assert!(plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap().done);
+        // Uninstalling gives the person's command back, exactly.
+        let u = plan(Target::Statusline, Agent::ClaudeCode, true, &env(t.path()), &exe).unwrap();
+        assert_eq!(u.changes[0].after, original);
+        // Without a command of theirs, ours is added, and removed again.
+        std::fs::write(&settings, "{}\n").unwrap();
+        let p = plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap();
+        let after: Value = serde_json::from_str(&p.changes[0].after).unwrap();
+        assert_eq!(
+            after["statusLine"],
+            json!({"type": "command", "command": format!("{EXE} statusline"), "padding": 0})
+        );
+        apply(&p).unwrap();
+        let u = plan(Target::Statusline, Agent::ClaudeCode, true, &env(t.path()), &exe).unwrap();
+        assert_eq!(u.changes[0].after, "{}\n");
+        assert!(plan(Target::Statusline, Agent::Codex, false, &env(t.path()), &exe).is_err());
+    }
 
     #[test]
     fn backups_are_never_overwritten_and_the_mode_is_kept() {

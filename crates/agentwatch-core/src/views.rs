@@ -215,6 +215,12 @@ pub struct SessionDetail {
     pub state_history: Vec<StateChangeView>,
     pub tool_calls: Vec<ToolCallView>,
     pub alerts: Vec<crate::alerts::Alert>,
+    /// How much of each current plan window this session used (about).
+    pub limit_shares: Vec<crate::limits::Share>,
+    /// The same as a phrase: "about 31 % of your 5-hour window".
+    pub limit_share: Option<String>,
+    /// Context window use, as the agent's status line last said (Claude Code).
+    pub context_percent: Option<f64>,
 }
 
 impl SessionDetail {
@@ -257,7 +263,22 @@ impl SessionDetail {
             .map(|c| ToolCallView { at: iso(c.at), tool: c.tool, source: c.source, is_error: c.is_error })
             .collect();
         let alerts = crate::alerts::for_session(store, s.pk)?;
-        Ok(SessionDetail { session: SessionView::new(s, now_ms), models, state_history, tool_calls, alerts })
+        let limit_shares = crate::limits::session_shares(store, &s.agent, s.pk, now_ms)?;
+        let limit_share = crate::limits::shares_sentence(&limit_shares);
+        let context_percent = match &s.external_id {
+            Some(id) => store.statusline_report(&s.agent, id)?.and_then(|r| r.context_percent),
+            None => None,
+        };
+        Ok(SessionDetail {
+            session: SessionView::new(s, now_ms),
+            models,
+            state_history,
+            tool_calls,
+            alerts,
+            limit_shares,
+            limit_share,
+            context_percent,
+        })
     }
 }
 

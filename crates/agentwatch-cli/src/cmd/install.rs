@@ -1,4 +1,5 @@
-//! `agentwatch hooks install|uninstall` and `agentwatch mcp-proxy install|uninstall`.
+//! `agentwatch hooks install|uninstall`, `agentwatch mcp-proxy install|uninstall`
+//! and `agentwatch statusline install|uninstall`.
 
 use std::path::Path;
 
@@ -43,6 +44,7 @@ pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()
     let what = match target {
         Target::Hooks => "agentwatch hooks",
         Target::McpProxy => "the agentwatch MCP proxy",
+        Target::Statusline => "the agentwatch status line",
     };
     let mut out = String::new();
     for n in &p.notes {

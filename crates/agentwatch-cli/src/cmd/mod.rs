@@ -8,10 +8,12 @@ pub mod hook;
 mod ingest;
 mod install;
 mod kill;
+mod limits;
 mod mcp_proxy;
 mod prices;
 mod sessions;
 mod status;
+mod statusline;
 
 use std::path::Path;
 
@@ -42,6 +44,11 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),
         Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
+        Command::Limits(a) => limits::run(data_dir, &a),
+        Command::Statusline(a) => match &a.command {
+            Some(c) => install::run(data_dir, agentwatch_core::install::Target::Statusline, c),
+            None => statusline::run(data_dir, &a),
+        },
     }
 }
 

@@ -320,6 +320,10 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
             if let Some(p) = &s.transcript_path {
                 line("File", p.clone());
             }
+            let shares = agentwatch_core::limits::session_shares(&ctx.store, &s.agent, s.pk, now)?;
+            if let Some(share) = agentwatch_core::limits::shares_sentence(&shares) {
+                line("Plan", format!("this session: {share}"));
+            }
             out.push_str(&format!(
                 "\nTokens\n  Input        {:>14}\n  Output       {:>14}{}\n  Cache write  {:>14}  (5m {} · 1h {})\n  Cache read   {:>14}\n  Total        {:>14}\n",
                 thousands(t.input),

@@ -25,6 +25,7 @@ pub fn routes() -> Router<ApiContext> {
         .route("/api/costs", get(costs))
         .route("/api/blocks", get(blocks))
         .route("/api/fleet-health", get(fleet))
+        .route("/api/limits", get(limits))
         .route("/api/events", get(super::events::stream))
         .route("/api/hooks/{agent}", axum::routing::post(hook))
 }
@@ -204,6 +205,11 @@ async fn fleet(State(ctx): State<ApiContext>) -> Reply {
         })
         .await?;
     Ok(Json(serde_json::to_value(f).expect("serializes")))
+}
+
+async fn limits(State(ctx): State<ApiContext>) -> Reply {
+    let list = ctx.blocking(|c| c.with_store(|s| crate::limits::current(s, crate::util::now_ms()))).await?;
+    Ok(Json(json!({ "limits": list })))
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub enum Record {
     Session(SessionInfo),
     /// A billed model call.
     Usage(UsageEvent),
+    /// What the agent said about a window of its plan (Codex's `rate_limits`).
+    Limit(crate::limits::LimitReading),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

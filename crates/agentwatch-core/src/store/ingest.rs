@@ -75,6 +75,9 @@ pub struct WriterStats {
     /// Copies replaced by a better copy of the same call (a main copy over a
     /// side chain's, a complete count over a streaming snapshot).
     pub replaced_events: u64,
+    /// Plan-window readings stored, and refused as impossible.
+    pub limits: u64,
+    pub limits_refused: u64,
 }
 
 #[derive(Default)]
@@ -350,6 +353,24 @@ impl<'s> IngestWriter<'s> {
                     }
                 }
                 Record::Usage(ev) => self.event(agent, ev, transcript_path)?,
+                Record::Limit(r) => match r.check() {
+                    Ok(()) => {
+                        // The session the rollout's meta line made, if any: a
+                        // reading makes no session of its own.
+                        let known = r.session.as_deref().and_then(|id| self.session_pks.get(agent)?.get(id).copied());
+                        let session = match (known, &r.session) {
+                            (Some(pk), _) => Some(pk),
+                            (None, Some(id)) => self.store.session_by_external_id(agent, id)?,
+                            (None, None) => None,
+                        };
+                        self.store.record_limit(r, session)?;
+                        self.stats.limits += 1;
+                    }
+                    Err(why) => {
+                        tracing::warn!(path = transcript_path.unwrap_or(""), "{why}; not recorded");
+                        self.stats.limits_refused += 1;
+                    }
+                },
             }
         }
         self.save_cursor(cursor)?;

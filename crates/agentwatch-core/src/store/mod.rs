@@ -5,6 +5,7 @@
 //! be all-or-nothing runs in one transaction.
 
 mod ingest;
+mod limits;
 mod live;
 mod plans;
 mod push;
@@ -19,6 +20,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub(crate) use ingest::{CallCopy, supersedes};
+pub use limits::{LimitSample, StatuslineReport};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
 pub use plans::{QueryPlan, query_plans};
 pub use push::{Registration, Report};
@@ -29,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
 /// The schema, one migration per version.
-const MIGRATION_SQL: [&str; 7] = [
+const MIGRATION_SQL: [&str; 8] = [
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_live.sql"),
     include_str!("migrations/003_scale.sql"),
@@ -37,6 +39,7 @@ const MIGRATION_SQL: [&str; 7] = [
     include_str!("migrations/005_hourly.sql"),
     include_str!("migrations/006_waiting.sql"),
     include_str!("migrations/007_redact.sql"),
+    include_str!("migrations/008_limits.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -617,7 +620,7 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(commands, ["bash -c ANTHROPIC_API_KEY=*** claude", "codex --api-key ***", "claude --resume x"]);
-        assert_eq!(schema_version(), 7);
+        assert_eq!(schema_version(), 8);
     }
 
     #[test]

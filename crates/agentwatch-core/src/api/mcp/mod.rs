@@ -307,6 +307,9 @@ fn dispatch(
             })
             .map(|v| with_success(serde_json::to_value(v).expect("serializes")))
         }
+        "get_limits" => {
+            ctx.with_store(|s| crate::limits::current(s, now())).map(|l| json!({"success": true, "limits": l}))
+        }
         other => {
             let known: Vec<&str> = shared.tools.iter().map(|t| t.name.as_ref()).collect();
             return Err(format!("unknown tool '{other}' (known: {})", known.join(", ")));
@@ -450,7 +453,8 @@ impl ServerHandler for Handler {
                 "agentwatch monitors the coding agents on this machine. Call create_session when you start a \
                  piece of work and update_session as it progresses (lastHeartbeat: true every few minutes while \
                  you work; state blocked when you wait for the user; state complete when done). list_sessions, \
-                 get_fleet_health and get_cost_summary show what every agent here is doing and spending.",
+                 get_fleet_health, get_cost_summary and get_limits show what every agent here is doing and spending, \
+                 and how much of the plan's windows is left.",
             )
     }
 

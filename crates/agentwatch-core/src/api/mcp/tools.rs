@@ -215,6 +215,14 @@ pub fn definitions() -> Vec<Tool> {
             schema(schema_for_type::<GetCostSummary>()),
         )
         .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
+        Tool::new(
+            "get_limits",
+            "How much of the plan's 5-hour and weekly windows is used (Claude and Codex subscriptions), as the \
+             agents reported it: percent used, when each resets, when it fills at the current rate. Empty for \
+             API-key users.",
+            schema_for_empty_input(),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).open_world(false)),
     ]
 }
 

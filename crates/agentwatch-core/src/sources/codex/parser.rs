@@ -19,6 +19,7 @@ use std::sync::Arc;
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::LimitReading;
 use crate::model::{EventKey, Tokens, UsageEvent};
 use crate::sources::{LineError, LineParser, MAX_TOKENS, Record, SessionInfo, looks_complete, parse_ts};
 
@@ -48,6 +49,30 @@ struct Payload<'a> {
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
     info: Option<Info>,
+    rate_limits: Option<RateLimits>,
+}
+
+/// The plan's windows, as Codex read them from its model's response
+/// headers. Which slot holds which window has changed before: windows are
+/// told apart by `window_minutes`.
+#[derive(Deserialize)]
+struct RateLimits {
+    /// `codex` for the plan's own windows; other families (per-model
+    /// limits) are not the plan's.
+    limit_id: Option<String>,
+    primary: Option<RateWindow>,
+    secondary: Option<RateWindow>,
+    plan_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RateWindow {
+    used_percent: Option<f64>,
+    window_minutes: Option<i64>,
+    /// Epoch seconds (0.171 copies `x-codex-*-reset-at`).
+    resets_at: Option<f64>,
+    /// Seconds from the event (older versions).
+    resets_in_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -137,6 +162,43 @@ impl CodexParser {
     }
 }
 
+impl CodexParser {
+    /// A reading per window the event names. A window without its length or
+    /// its use is left out, with a log line: guessing which window it is
+    /// would show a wrong number.
+    fn limits(&self, r: &RateLimits, at: i64, out: &mut Vec<Record>) {
+        if r.limit_id.as_deref().is_some_and(|id| id != "codex") {
+            return;
+        }
+        for (slot, w) in [("primary", &r.primary), ("secondary", &r.secondary)] {
+            let Some(w) = w else { continue };
+            let (Some(minutes), Some(used)) = (w.window_minutes, w.used_percent) else {
+                tracing::warn!(file = %self.file_stem, "Codex rate_limits.{slot} lacks window_minutes or used_percent; not recorded");
+                continue;
+            };
+            let resets_at = match (w.resets_at, w.resets_in_seconds) {
+                (Some(s), _) if s.is_finite() && s.abs() < 1e13 => Some((s * 1000.0) as i64),
+                (None, Some(s)) if s.is_finite() && s.abs() < 1e10 => Some(at + (s * 1000.0) as i64),
+                (None, None) => None,
+                _ => {
+                    tracing::warn!(file = %self.file_stem, "Codex rate_limits.{slot} has a reset that is not a time; not recorded");
+                    continue;
+                }
+            };
+            out.push(Record::Limit(LimitReading {
+                agent: "codex".into(),
+                window_minutes: minutes,
+                used_percent: used,
+                resets_at,
+                observed_at: at,
+                source: "rollout",
+                plan: r.plan_type.clone().filter(|p| !p.is_empty()),
+                session: self.state.session.clone(),
+            }));
+        }
+    }
+}
+
 impl LineParser for CodexParser {
     fn parse(&mut self, line: &[u8], _offset: u64, out: &mut Vec<Record>) -> Result<(), LineError> {
         if !self.finders.iter().any(|f| f.find(line).is_some()) {
@@ -162,6 +224,9 @@ impl LineParser for CodexParser {
                 }
             }
             Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
+                if let (Some(limits), Some(at)) = (&p.rate_limits, ts) {
+                    self.limits(limits, at.timestamp_millis(), out);
+                }
                 let Some(info) = p.info else { return Ok(()) };
                 if [&info.total_token_usage, &info.last_token_usage].into_iter().flatten().any(RawUsage::over_max) {
                     return Err(LineError::Malformed);
@@ -376,5 +441,55 @@ mod tests {
         let good = tc("2026-11-20T10:00:01Z", None, Some([10, 0, 1, 0]));
         let (u, bad) = run(&mut p, &[good[..good.len() - 10].to_string(), "garbage".into(), good.clone()]);
         assert_eq!((u.len(), bad), (1, 2));
+    }
+
+    fn limits_of(lines: &[&str]) -> Vec<LimitReading> {
+        let mut p = parser();
+        let mut out = Vec::new();
+        p.parse(META.as_bytes(), 0, &mut out).unwrap();
+        for l in lines {
+            p.parse(l.as_bytes(), 0, &mut out).unwrap();
+        }
+        out.into_iter()
+            .filter_map(|r| match r {
+                Record::Limit(l) => Some(l),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rate_limits_are_read_by_window_length_even_without_usage() {
+        // As Codex 0.171.0 wrote them (primary and secondary swapped here:
+        // the slot says nothing).
+        let line = r#"{"timestamp":"2026-12-06T03:06:21.207Z","ordinal":12,"type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"limit_id":"codex","limit_name":null,"primary":{"used_percent":40.0,"window_minutes":10080,"resets_at":1796785581},"secondary":{"used_percent":12.5,"window_minutes":300,"resets_at":1796529981},"credits":null,"individual_limit":null,"spend_control_reached":null,"plan_type":"plus","rate_limit_reached_type":null}}}"#;
+        let l = limits_of(&[line]);
+        assert_eq!(l.len(), 2);
+        let at = 1_796_526_381_207; // 2026-12-06T03:06:21.207Z
+        assert_eq!(
+            (l[0].window_minutes, l[0].used_percent, l[0].resets_at, l[0].observed_at),
+            (10_080, 40.0, Some(1_796_785_581_000), at)
+        );
+        assert_eq!((l[1].window_minutes, l[1].used_percent), (300, 12.5));
+        assert_eq!(
+            (l[1].plan.as_deref(), l[1].session.as_deref(), l[1].source),
+            (Some("plus"), Some("abc"), "rollout")
+        );
+        assert!(l.iter().all(|r| r.check().is_ok()));
+    }
+
+    #[test]
+    fn absent_or_foreign_windows_give_nothing() {
+        // No headers: Codex still writes the object, with null windows.
+        let none = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"limit_id":"codex","primary":null,"secondary":null}}}"#;
+        // Another limit family is not the plan's.
+        let other = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"limit_id":"gpt_5_pro","primary":{"used_percent":5.0,"window_minutes":300,"resets_at":1796529981}}}}"#;
+        // A window without its length is not guessed.
+        let no_len = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":5.0,"resets_at":1796529981}}}}"#;
+        assert!(limits_of(&[none, other, no_len]).is_empty());
+        // Older versions said seconds to the reset.
+        let old = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":5.0,"window_minutes":300,"resets_in_seconds":600}}}}"#;
+        let l = limits_of(&[old]);
+        assert_eq!(l[0].resets_at, Some(1_796_526_381_000 + 600_000));
     }
 }
