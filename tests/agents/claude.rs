@@ -140,6 +140,59 @@ fn claude_code_every_state_from_its_own_registry_on_a_fresh_install() {
 
 #[test]
 #[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_runs_the_agentwatch_status_line_and_keeps_the_persons_own() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    // The person's own status line keeps what Claude Code hands it.
+    let recorded = env.root.join("status.json");
+    std::fs::create_dir_all(&env.claude).unwrap();
+    let theirs = format!("cat > {}; echo my-own-line", recorded.display());
+    let settings = json!({"statusLine": {"type": "command", "command": theirs}});
+    std::fs::write(env.claude.join("settings.json"), settings.to_string()).unwrap();
+    let out = env.ok(&["statusline", "install", "--agent", AGENT]);
+    assert!(out.contains("Installed the agentwatch status line for claude-code"), "{out}");
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let pid = c.start("main", &env.root.join("src/status"));
+    c.prompt("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    // agentwatch's line under the prompt, the person's after it.
+    let screen = c.tmux.wait_screen("main", "agentwatch's status line after a reply", |s| {
+        s.contains(" session · $") && s.contains(" today") && s.contains("ctx ") && s.contains("my-own-line")
+    });
+    let ours = screen.lines().find(|l| l.contains(" session · $")).unwrap();
+    assert!(!ours.contains("5h "), "an API key has no plan windows: {ours}");
+
+    // Recorded against the session: the agent's own cost and context use.
+    let d = wait_for(SETTLE, "the status line's report", || {
+        Some(w.show(pid)).filter(|d| d["contextPercent"].is_number() && d["agentCostUsd"].as_f64() > Some(0.0))
+    });
+    let ctx = d["contextPercent"].as_f64().unwrap();
+    assert!(ours.contains(&format!("ctx {ctx:.0}%")), "{ours} vs {ctx}");
+    assert!(env.json(&["limits", "--no-ingest"])["limits"].as_array().unwrap().is_empty(), "no guess for an API key");
+
+    // The JSON the real CLI sent, with a subscription's rate_limits added.
+    let mut real: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&recorded).unwrap()).unwrap();
+    assert_eq!(real["session_id"], d["session"]["externalId"], "{real}");
+    assert!(real["model"]["display_name"].is_string() && real["cost"]["total_cost_usd"].is_number(), "{real}");
+    assert!(real["context_window"]["used_percentage"].is_number() && real.get("rate_limits").is_none(), "{real}");
+    let now = chrono::Utc::now().timestamp();
+    real["rate_limits"] = json!({"five_hour": {"used_percentage": 64.0, "resets_at": now + 7200 + 90},
+                                 "seven_day": {"used_percentage": 12.5, "resets_at": now + 3 * 86_400}});
+    let o = env.run_with_stdin(&["statusline"], real.to_string().as_bytes());
+    let line = String::from_utf8(o.stdout).unwrap();
+    assert!(line.contains(" · 5h 64% (resets in 2h 01m)") || line.contains(" · 5h 64% (resets in 2h 00m)"), "{line}");
+    let limits = env.json(&["limits", "--no-ingest"])["limits"].as_array().unwrap().clone();
+    assert_eq!((&limits[0]["window"], &limits[0]["usedPercent"]), (&json!("5h"), &json!(64.0)));
+    assert_eq!((&limits[1]["window"], &limits[1]["usedPercent"]), (&json!("week"), &json!(12.5)));
+    // The only Claude session with tokens in the window used all of it.
+    let d = w.show(pid);
+    assert_eq!(d["limitShare"], "about 64 % of your 5-hour window, 12 % of your weekly window", "{d}");
+}
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
 fn claude_code_closing_the_terminal_at_the_prompt_is_completed_not_dead() {
     let env = Env::new();
     let c = Claude::new(&env);

@@ -138,6 +138,26 @@ fn codex_every_state_with_its_hooks_and_background_server() {
     // The process, its rollout and its hooks are one session.
     let s = w.session_of(pid);
     assert!(s["externalId"].is_string() && s["transcriptPath"].as_str().is_some_and(|p| p.contains("rollout-")), "{s}");
+    // The plan windows the stub's headers carried, as Codex wrote them into
+    // its rollout: told apart by length (the week came first).
+    let limits = wait_for(SETTLE, "Codex's plan windows", || {
+        let l = env.json(&["limits", "--no-ingest"])["limits"].as_array().unwrap().clone();
+        (l.len() == 2).then_some(l)
+    });
+    assert_eq!(
+        (&limits[0]["agent"], &limits[0]["window"], &limits[0]["usedPercent"]),
+        (&json!("codex"), &json!("5h"), &json!(42.4))
+    );
+    assert_eq!(
+        (&limits[1]["window"], &limits[1]["usedPercent"], &limits[1]["source"]),
+        (&json!("week"), &json!(17.0), &json!("rollout"))
+    );
+    let reset = chrono::DateTime::parse_from_rfc3339(limits[0]["resetsAt"].as_str().unwrap()).unwrap();
+    let in_secs = reset.timestamp() - chrono::Utc::now().timestamp();
+    assert!((3 * 3600 - 300..=3 * 3600).contains(&in_secs), "resets in {in_secs} s");
+    let table = env.ok(&["limits", "--no-ingest"]);
+    let row = table.lines().find(|l| l.starts_with("Codex") && l.contains(" 5h ")).unwrap_or_default();
+    assert!(row.contains(" 42% "), "{table}");
 
     c.tmux.type_line("main", "run AW_TOOL please");
     let d = w.wait_state(pid, "waiting", Some("permission"));

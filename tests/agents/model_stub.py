@@ -9,7 +9,8 @@ One server (127.0.0.1, a random port written to --port-file) answers:
 - the Anthropic Messages API: POST /v1/messages (SSE or JSON), with a
   `request-id` header and usage that splits cache writes into 5m and 1h;
 - the OpenAI Responses API: POST /v1/responses (SSE ending in
-  `response.completed` with usage);
+  `response.completed` with usage), with the `x-codex-*` plan-window headers
+  of a ChatGPT subscription;
 - Gemini: POST /v1beta/models/<model>:generateContent and
   :streamGenerateContent?alt=sse (with usageMetadata), including the JSON its
   model router asks a small model for;
@@ -225,10 +226,30 @@ def responses_plan(body):
     return "text", "Hello from the stub.", 0
 
 
+# The plan windows a ChatGPT subscription's responses carry, as Codex reads
+# them (codex-api rate_limits.rs). The weekly window comes first on purpose:
+# which slot holds which window has changed before, and agentwatch must tell
+# them apart by their length.
+CODEX_FIVE_HOUR_USED = "42.4"
+CODEX_WEEK_USED = "17"
+
+
+def codex_rate_limit_headers():
+    now = int(time.time())
+    return {
+        "x-codex-primary-used-percent": CODEX_WEEK_USED,
+        "x-codex-primary-window-minutes": "10080",
+        "x-codex-primary-reset-at": str(now + 4 * 86400),
+        "x-codex-secondary-used-percent": CODEX_FIVE_HOUR_USED,
+        "x-codex-secondary-window-minutes": "300",
+        "x-codex-secondary-reset-at": str(now + 3 * 3600),
+    }
+
+
 def responses(h, body):
     kind, payload, seconds = responses_plan(body)
     log({"api": "responses", "reply": kind, "seconds": seconds})
-    sse = h.start_sse({})
+    sse = h.start_sse(codex_rate_limit_headers())
     seq = [0]
     resp = {"id": rid("resp"), "object": "response", "created_at": int(time.time()), "model": body.get("model"),
             "output": [], "status": "in_progress"}

@@ -221,6 +221,9 @@ pub struct SessionDetail {
     pub limit_share: Option<String>,
     /// Context window use, as the agent's status line last said (Claude Code).
     pub context_percent: Option<f64>,
+    /// The session's cost as the agent itself counts it (Claude Code's
+    /// status line), next to agentwatch's own from the transcript.
+    pub agent_cost_usd: Option<f64>,
 }
 
 impl SessionDetail {
@@ -265,8 +268,8 @@ impl SessionDetail {
         let alerts = crate::alerts::for_session(store, s.pk)?;
         let limit_shares = crate::limits::session_shares(store, &s.agent, s.pk, now_ms)?;
         let limit_share = crate::limits::shares_sentence(&limit_shares);
-        let context_percent = match &s.external_id {
-            Some(id) => store.statusline_report(&s.agent, id)?.and_then(|r| r.context_percent),
+        let reported = match &s.external_id {
+            Some(id) => store.statusline_report(&s.agent, id)?,
             None => None,
         };
         Ok(SessionDetail {
@@ -277,7 +280,8 @@ impl SessionDetail {
             alerts,
             limit_shares,
             limit_share,
-            context_percent,
+            context_percent: reported.as_ref().and_then(|r| r.context_percent),
+            agent_cost_usd: reported.as_ref().and_then(|r| r.cost_usd),
         })
     }
 }
