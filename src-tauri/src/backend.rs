@@ -230,6 +230,16 @@ impl Backend {
         }
     }
 
+    /// The plan windows (`{limits, plans}`, as `GET /api/limits`).
+    pub fn limits(&self) -> Result<Value> {
+        match self {
+            Backend::Embedded(e) => e.ctx.with_store(|s| {
+                Ok(serde_json::to_value(agentwatch_core::limits::report(s, now_ms())?).expect("serializes"))
+            }),
+            Backend::Attached(a) => a.get("/api/limits", &[]),
+        }
+    }
+
     pub fn cost_blocks(&self) -> Result<Value> {
         match self {
             Backend::Embedded(e) => {

@@ -8,6 +8,7 @@ pub const NAMES: &[&str] = &[
     "clear_completed",
     "cost_summary",
     "cost_blocks",
+    "limits",
     "get_settings",
     "save_settings",
     "install_preview",

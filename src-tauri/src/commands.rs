@@ -23,6 +23,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'sta
         clear_completed,
         cost_summary,
         cost_blocks,
+        limits,
         get_settings,
         save_settings,
         install_preview,
@@ -100,6 +101,11 @@ pub async fn cost_summary(shared: State<'_, Arc<Shared>>, range: String) -> Res<
 #[tauri::command]
 pub async fn cost_blocks(shared: State<'_, Arc<Shared>>) -> Res<Value> {
     blocking(&shared, |s| s.backend().cost_blocks()).await
+}
+
+#[tauri::command]
+pub async fn limits(shared: State<'_, Arc<Shared>>) -> Res<Value> {
+    blocking(&shared, |s| s.backend().limits()).await
 }
 
 #[tauri::command]

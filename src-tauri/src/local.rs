@@ -155,6 +155,7 @@ impl Local {
         let what = match t {
             Target::Hooks => "agentwatch hooks",
             Target::McpProxy => "the agentwatch MCP proxy",
+            Target::Statusline => "the agentwatch status line",
         };
         if p.done {
             return Ok(format!(
@@ -185,7 +186,10 @@ fn parse_install(target: &str, agent: &str) -> Result<(Target, Agent)> {
     let t = match target {
         "hooks" => Target::Hooks,
         "mcp-proxy" => Target::McpProxy,
-        _ => return Err(Error::Usage(format!("unknown target '{target}' (expected hooks or mcp-proxy)"))),
+        "statusline" => Target::Statusline,
+        _ => {
+            return Err(Error::Usage(format!("unknown target '{target}' (expected hooks, mcp-proxy or statusline)")));
+        }
     };
     Ok((t, Agent::parse(agent)?))
 }

@@ -107,6 +107,8 @@ pub mod model {
         pub cost_today: HashMap<String, Option<f64>>,
         pub today_usd: f64,
         pub week_usd: f64,
+        /// A line per plan's windows (`limits::plan_lines`, from the core).
+        pub plans: Vec<String>,
         pub paused: bool,
         pub start_at_login: bool,
     }
@@ -265,6 +267,9 @@ pub mod model {
         }
         sep(&mut e);
         e.push(Entry::Text(format!("Today {} · This week {}", money(snap.today_usd), money(snap.week_usd))));
+        for p in &snap.plans {
+            e.push(Entry::Text(p.clone()));
+        }
         e.push(Entry::Separator);
         e.push(Entry::Action { id: "open-dashboard", label: "Open dashboard".into(), enabled: true });
         e.push(Entry::Submenu {
@@ -416,11 +421,14 @@ pub fn snapshot<R: Runtime>(
     let week = backend.cost_summary(Range::Days7)?;
     let today = Zone::Local.today();
     let (today_usd, week_usd) = week_costs(&week, today);
+    let limits = backend.limits()?;
+    let plans = limits["plans"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(String::from)).collect();
     Ok(Snapshot {
         sessions,
         cost_today: shared.local.costs_today(prices)?.into_iter().collect(),
         today_usd,
         week_usd,
+        plans,
         paused: shared.local.paused()?,
         start_at_login: crate::commands::start_at_login(app, shared),
     })
@@ -549,6 +557,7 @@ mod tests {
             cost_today: [("a".to_string(), Some(0.4234)), ("e".to_string(), None)].into_iter().collect(),
             today_usd: 4.2,
             week_usd: 31.0,
+            plans: vec!["Claude 5h 37% · resets 14:05 | week 21%".into(), "Codex 5h 42% | week 17%".into()],
             paused: false,
             start_at_login: true,
         };
@@ -579,6 +588,8 @@ mod tests {
                 "[a] Claude Code · web-app · 12m · $0.42 today",
                 "---",
                 "Today $4.20 · This week $31.00",
+                "Claude 5h 37% · resets 14:05 | week 21%",
+                "Codex 5h 42% | week 17%",
                 "---",
                 "Open dashboard",
                 "Pause notifications",

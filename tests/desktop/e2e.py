@@ -110,7 +110,12 @@ def world(h, codex=True):
         {"timestamp": iso(now - 590), "type": "event_msg", "payload": {"type": "token_count", "info": {
             "total_token_usage": {"input_tokens": 20000, "cached_input_tokens": 5000, "output_tokens": 3000, "reasoning_output_tokens": 1000, "total_tokens": 23000},
             "last_token_usage": {"input_tokens": 20000, "cached_input_tokens": 5000, "output_tokens": 3000, "reasoning_output_tokens": 1000, "total_tokens": 23000},
-            "model_context_window": 272000}}},
+            "model_context_window": 272000},
+            # A ChatGPT plan's windows, as Codex 0.171 writes them (week first).
+            "rate_limits": {"limit_id": "codex", "limit_name": None,
+                            "primary": {"used_percent": 17.0, "window_minutes": 10080, "resets_at": int(now) + 4 * 86400},
+                            "secondary": {"used_percent": 42.0, "window_minutes": 300, "resets_at": int(now) + 3 * 3600},
+                            "credits": None, "plan_type": None, "rate_limit_reached_type": None}}},
     ])
     working = h.start_agent("claude", h.project)
     waiting = h.start_agent("claude", docs)
@@ -170,7 +175,9 @@ def run(h):
     assert top[2] == item["label"], labels
     assert not any("api-server" in l for l in labels), "ended sessions are not in the menu"
     assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in labels, (TODAY, labels)
-    assert top[4:] == ["Open dashboard", "Pause notifications", "  For 1 hour", "  Until tomorrow", "  Resume", "Start at login", "Quit"], labels
+    # The plan's windows, from the Codex rollout: the 5-hour one with its reset time.
+    assert re.fullmatch(r"Codex 5h 42% · resets \d\d:\d\d \| week 17%", top[4]), labels
+    assert top[5:] == ["Open dashboard", "Pause notifications", "  For 1 hour", "  Until tomorrow", "  Resume", "Start at login", "Quit"], labels
     assert not tray.find(lambda i: i["label"] == "Resume")["enabled"], "nothing to resume"
     assert tray.find(lambda i: i["label"] == "Start at login")["toggle"] == 0
     assert tray.icon_is("waiting"), "the tray icon shows a waiting session"
@@ -308,6 +315,7 @@ def run_attached(h):
     log(f"(1) Active list: {rows[0]!r}")
     item = wait_for("the agent in the tray menu", lambda: h.tray.find(lambda i: "web-app" in i["label"] and "$0.33" in i["label"]), 15)
     assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in h.tray.labels(), h.tray.labels()
+    assert any(re.fullmatch(r"Codex 5h 42% · resets \d\d:\d\d \| week 17%", l) for l in h.tray.labels()), h.tray.labels()
     log(f"(2) tray: {item['label']!r}")
     before = wd.handles()
     h.tray.click(item["id"])

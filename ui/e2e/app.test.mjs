@@ -321,6 +321,22 @@ describe('main window: History, Costs, Settings', () => {
       assert.match(await page.locator('[data-testid=active-block]').innerText(), /Unknown price: gpt-9-experimental/);
       assert.equal(await page.locator('[data-testid=blocks-table] tbody tr').count(), 1, 'gaps are not listed');
 
+      // plan limits: a bar per window, the reset countdown, the forecast,
+      // and a window that reset reads 0 % with the reading's age
+      assert.equal(await calls(page, 'limits').then((c) => c.length >= 1), true);
+      const five = page.locator('[data-testid=limit-claude-code-5h]');
+      assert.match(await five.innerText(), /Claude · 5-hour/);
+      assert.equal(await text(five.locator('[data-testid=limit-used]')), '83%');
+      assert.equal(await five.locator('progress').getAttribute('value'), '83.4');
+      assert.equal(
+        await text(five.locator('[data-testid=limit-when]')),
+        'resets in 2h 05m (16:35) · full in 40m at this rate',
+      );
+      assert.equal(await text(page.locator('[data-testid=limit-claude-code-week] [data-testid=limit-used]')), '21%');
+      const codex = page.locator('[data-testid=limit-codex-5h]');
+      assert.equal(await text(codex.locator('[data-testid=limit-used]')), '0%');
+      assert.equal(await text(codex.locator('[data-testid=limit-when]')), 'reset · waiting for new readings · as of 6h 00m ago');
+
       // chart rendered by uPlot on a canvas
       assert.equal(await page.locator('[data-testid=daily-chart] canvas').count(), 1);
 
@@ -406,6 +422,8 @@ describe('session detail window', () => {
       assert.equal(await text(page.locator('[data-testid=detail-runtime]')), '2h 05m');
       assert.equal(await text(page.locator('[data-testid=detail-heartbeat]')), 'Heartbeat: 3s ago');
       assert.equal(await text(page.locator('[data-testid=detail-cost]')), '$1.23');
+      assert.equal(await text(page.locator('[data-testid=detail-limit-share]')), 'This session: about 31 % of your 5-hour window');
+      assert.equal(await text(page.locator('[data-testid=detail-agent-cost]')), 'The agent counts $1.19 · context 42% used');
 
       const hist = await page.locator('[data-testid=state-history] li').allInnerTexts();
       assert.equal(hist.length, 3);

@@ -363,7 +363,33 @@ export const DETAILS = {
         suppressed: null,
       },
     ],
+    limitShares: [{ window: '5h', windowMinutes: 300, percent: 31.2, fraction: 0.374 }],
+    limitShare: 'about 31 % of your 5-hour window',
+    contextPercent: 42,
+    agentCostUsd: 1.19,
   },
+};
+
+const ahead = (ms) => new Date(NOW + ms).toISOString();
+export const LIMITS = {
+  limits: [
+    {
+      agent: 'claude-code', label: 'Claude', window: '5h', windowMinutes: 300, usedPercent: 83.4,
+      resetsAt: ahead(2 * HOUR + 5 * MIN), observedAt: iso(MIN), source: 'statusline', plan: null,
+      ageSeconds: 60, stale: false, resetPassed: false, fullAt: ahead(40 * MIN),
+    },
+    {
+      agent: 'claude-code', label: 'Claude', window: 'week', windowMinutes: 10080, usedPercent: 21,
+      resetsAt: ahead(3 * 24 * HOUR), observedAt: iso(MIN), source: 'statusline', plan: null,
+      ageSeconds: 60, stale: false, resetPassed: false, fullAt: null,
+    },
+    {
+      agent: 'codex', label: 'Codex', window: '5h', windowMinutes: 300, usedPercent: 0,
+      resetsAt: null, observedAt: iso(6 * HOUR), source: 'rollout', plan: 'plus',
+      ageSeconds: 6 * 3600, stale: true, resetPassed: true, fullAt: null,
+    },
+  ],
+  plans: ['Claude 5h 83% · resets 16:35 | week 21%', 'Codex 5h 0% (reset) (6 h ago)'],
 };
 
 export const TRANSCRIPTS = { 's-claude-1': transcript() };
@@ -375,6 +401,7 @@ export function fixture() {
     history: HISTORY,
     costs: COSTS,
     blocks: BLOCKS,
+    limits: LIMITS,
     settings: SETTINGS,
     details: DETAILS,
     transcripts: TRANSCRIPTS,

@@ -132,6 +132,8 @@
         return fx.costs[args.range];
       case 'cost_blocks':
         return fx.blocks;
+      case 'limits':
+        return fx.limits;
       case 'get_settings':
         return state.settings;
       case 'save_settings':

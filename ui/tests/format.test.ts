@@ -5,6 +5,7 @@ import {
   formatCost,
   formatCostOrUnknown,
   formatCostPrecise,
+  formatCountdown,
   formatDuration,
   formatInt,
   formatMinutes,
@@ -13,6 +14,7 @@ import {
   runtimeSeconds,
   sessionTitle,
   tickingAge,
+  windowLabel,
   truncate,
 } from '../src/lib/format';
 
@@ -113,5 +115,20 @@ describe('misc', () => {
     expect(budgetPercent(15, 10)).toBe(100);
     expect(budgetPercent(5, null)).toBeNull();
     expect(budgetPercent(5, 0)).toBeNull();
+  });
+});
+
+describe('plan windows', () => {
+  const now = Date.parse('2026-10-01T14:30:00Z');
+  it('counts down to a reset, and says nothing of one that passed', () => {
+    expect(formatCountdown('2026-10-01T16:35:00Z', now)).toBe('2h 05m');
+    expect(formatCountdown('2026-10-01T14:42:30Z', now)).toBe('12m');
+    expect(formatCountdown('2026-10-01T14:30:20Z', now)).toBe('<1m');
+    expect(formatCountdown('2026-10-04T15:30:00Z', now)).toBe('3d 01h');
+    expect(formatCountdown('2026-10-01T14:00:00Z', now)).toBe('—');
+    expect(formatCountdown(null, now)).toBe('—');
+  });
+  it('names windows by length', () => {
+    expect([windowLabel(300, '5h'), windowLabel(10080, 'week'), windowLabel(1440, '1d')]).toEqual(['5-hour', 'weekly', '1d']);
   });
 });

@@ -101,6 +101,8 @@ fn iso(ms: i64) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct Limit {
     pub agent: String,
+    /// The plan's name for people: "Claude", "Codex".
+    pub label: String,
     /// "5h", "week", …
     pub window: String,
     pub window_minutes: i64,
@@ -128,6 +130,22 @@ pub struct Limit {
     pub full_at_ms: Option<i64>,
 }
 
+/// What `agentwatch limits --format json`, `GET /api/limits` and the MCP
+/// tool `get_limits` answer: every window, and a line per plan as the tray
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub limits: Vec<Limit>,
+    /// `Claude 5h 37% · resets 14:05 | week 21%`, local time.
+    pub plans: Vec<String>,
+}
+
+pub fn report(store: &Store, now: i64) -> Result<Report> {
+    let limits = current(store, now)?;
+    let plans = plan_lines(&limits, now);
+    Ok(Report { limits, plans })
+}
+
 /// The current state of every window agentwatch has readings for.
 pub fn current(store: &Store, now: i64) -> Result<Vec<Limit>> {
     let mut out = Vec::new();
@@ -145,6 +163,7 @@ pub fn view(s: &LimitSample, recent: &[LimitSample], now: i64) -> Limit {
     let full_at_ms = if reset_passed { None } else { forecast(s, recent) };
     Limit {
         agent: s.agent.clone(),
+        label: agent_short_name(&s.agent).to_string(),
         window: window_name(s.window_minutes),
         window_minutes: s.window_minutes,
         used_percent: if reset_passed { 0.0 } else { s.used_percent },

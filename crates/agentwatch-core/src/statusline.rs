@@ -226,6 +226,7 @@ mod tests {
         let i = parse(INPUT.as_bytes()).unwrap();
         let l = limits::Limit {
             agent: AGENT.into(),
+            label: "Claude".into(),
             window: "5h".into(),
             window_minutes: 300,
             used_percent: 37.5,

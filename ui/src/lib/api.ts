@@ -13,6 +13,7 @@ import {
   type InstallAgent,
   type InstallPreview,
   type InstallTarget,
+  type LimitsReport,
   type LiveEvent,
   type SessionDetail,
   type SessionFilter,
@@ -60,6 +61,8 @@ export const api = {
   costSummary: (range: CostRange) => invoke<CostSummary>('cost_summary', { range }),
 
   costBlocks: () => invoke<{ blocks: Block[] }>('cost_blocks'),
+
+  limits: () => invoke<LimitsReport>('limits'),
 
   getSettings: () => invoke<Settings>('get_settings'),
 

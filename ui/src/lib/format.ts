@@ -206,3 +206,21 @@ export function budgetPercent(spent: number, limit: number | null): number | nul
   if (!isNum(limit) || limit <= 0) return null;
   return Math.min(100, Math.max(0, (spent / limit) * 100));
 }
+
+/** Time left until `iso`: "2h 05m", "3d 04h", "<1m"; "—" when unknown or past. */
+export function formatCountdown(iso: string | null | undefined, nowMs: number): string {
+  const t = parseTime(iso);
+  if (t === null || t <= nowMs) return DASH;
+  const secs = (t - nowMs) / 1000;
+  if (secs < 60) return '<1m';
+  const m = Math.floor(secs / 60);
+  if (m < 60) return `${m}m`;
+  return formatDuration(secs);
+}
+
+/** A plan's window for people: "5-hour", "weekly", else its name. */
+export function windowLabel(minutes: number, name: string): string {
+  if (minutes === 300) return '5-hour';
+  if (minutes === 10080) return 'weekly';
+  return name;
+}

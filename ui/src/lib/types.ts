@@ -117,7 +117,7 @@ export interface ToolCall {
 export interface Alert {
   id: number;
   at: string;
-  kind: 'died' | 'stale' | 'waiting' | 'permission' | 'question' | 'budget_daily' | 'budget_monthly';
+  kind: 'died' | 'stale' | 'waiting' | 'permission' | 'question' | 'budget_daily' | 'budget_monthly' | 'limit';
   sessionId: string | null;
   title: string;
   body: string;
@@ -132,6 +132,44 @@ export interface SessionDetail {
   stateHistory: StateChange[];
   toolCalls: ToolCall[];
   alerts: Alert[];
+  /** How much of each current plan window this session used (about). */
+  limitShares: LimitShare[];
+  /** The same as a phrase: "about 31 % of your 5-hour window". */
+  limitShare: string | null;
+  /** Context window use, as the agent's status line last said. */
+  contextPercent: number | null;
+  /** The session's cost as the agent itself counts it. */
+  agentCostUsd: number | null;
+}
+
+export interface LimitShare {
+  window: string;
+  windowMinutes: number;
+  percent: number;
+  fraction: number;
+}
+
+/** One plan window (5-hour, weekly) as the agent reported it. */
+export interface Limit {
+  agent: string;
+  label: string; // the plan's name: "Claude", "Codex"
+  window: string; // "5h", "week", …
+  windowMinutes: number;
+  usedPercent: number; // 0 once the window reset, until new readings
+  resetsAt: string | null;
+  observedAt: string;
+  source: string; // rollout, statusline
+  plan: string | null;
+  ageSeconds: number;
+  stale: boolean;
+  resetPassed: boolean;
+  fullAt: string | null; // at the last 30 minutes' rate, if before the reset
+}
+
+export interface LimitsReport {
+  limits: Limit[];
+  /** A line per plan, as the tray shows it. */
+  plans: string[];
 }
 
 export interface TranscriptLine {
@@ -216,9 +254,9 @@ export interface Settings {
   priceOverrideFile: string;
 }
 
-export type InstallTarget = 'hooks' | 'mcp-proxy';
+export type InstallTarget = 'hooks' | 'mcp-proxy' | 'statusline';
 export type InstallAgent = 'claude-code' | 'codex' | 'cursor';
-export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy'];
+export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy', 'statusline'];
 export const INSTALL_AGENTS: readonly InstallAgent[] = ['claude-code', 'codex', 'cursor'];
 
 export interface InstallPreview {

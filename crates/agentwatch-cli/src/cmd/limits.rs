@@ -14,9 +14,10 @@ pub fn run(data_dir: Option<&Path>, a: &LimitsArgs) -> Result<()> {
     let mut ctx = Ctx::open(data_dir)?;
     ctx.refresh(a.no_ingest)?;
     let now = agentwatch_core::util::now_ms();
-    let list = limits::current(&ctx.store, now)?;
+    let report = limits::report(&ctx.store, now)?;
+    let list = &report.limits;
     match a.format {
-        Format::Json => emit_json(&serde_json::json!({ "limits": list })),
+        Format::Json => emit_json(&report),
         Format::Table if list.is_empty() => emit(
             "No plan limits seen yet. Codex reports them in its rollouts as you use it; Claude Code hands them to \
              its status line (`agentwatch statusline install --agent claude-code`). API-key users have none.",

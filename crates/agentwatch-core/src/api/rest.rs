@@ -208,8 +208,8 @@ async fn fleet(State(ctx): State<ApiContext>) -> Reply {
 }
 
 async fn limits(State(ctx): State<ApiContext>) -> Reply {
-    let list = ctx.blocking(|c| c.with_store(|s| crate::limits::current(s, crate::util::now_ms()))).await?;
-    Ok(Json(json!({ "limits": list })))
+    let r = ctx.blocking(|c| c.with_store(|s| crate::limits::report(s, crate::util::now_ms()))).await?;
+    Ok(Json(serde_json::to_value(r).expect("serializes")))
 }
 
 #[cfg(test)]
