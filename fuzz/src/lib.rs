@@ -62,6 +62,15 @@ fn check_record(r: &Record, announced: &mut HashSet<String>) {
                 assert!(c.is_finite() && c >= 0.0, "cost {c}");
             }
         }
+        Record::Limit(l) => {
+            // Whatever a rollout says, the check decides without panicking,
+            // and what it passes is a real percentage of a real window.
+            if l.check().is_ok() {
+                assert!((0.0..=100.0).contains(&l.used_percent), "{l:?}");
+                assert!(l.window_minutes > 0, "{l:?}");
+                assert!(l.resets_at.is_none_or(|r| r >= l.observed_at - 5 * 60_000), "{l:?}");
+            }
+        }
     }
 }
 

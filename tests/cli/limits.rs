@@ -77,6 +77,17 @@ fn claude_status_line_records_the_windows_and_prints_one_line() {
     assert_eq!(resets.timestamp(), reset);
     assert_eq!((&l[1]["window"], &l[1]["usedPercent"]), (&json!("week"), &json!(21.0)));
 
+    // The same over the API.
+    let port = free_port();
+    let _d = env.daemon(1, &["--port", &port.to_string()]);
+    let r = http(port, "GET", "/api/limits", &[("Authorization", &format!("Bearer {}", env.api_token()))], None);
+    assert_eq!(r.status, 200);
+    let api = r.json();
+    assert_eq!(api["limits"][0]["usedPercent"], json!(37.4), "{api}");
+    assert_eq!(api["plans"][0].as_str().unwrap().split(" · resets ").next(), Some("Claude 5h 37%"), "{api}");
+    assert!(api["plans"][0].as_str().unwrap().ends_with(" | week 21%"), "{api}");
+    drop(_d);
+
     // The table, and the session's share: it is the only Claude session
     // with tokens in the window, so all of the 37 %.
     let table = env.ok(&["limits", "--no-ingest"]);
@@ -275,4 +286,47 @@ fn a_window_past_the_threshold_alerts_once_through_the_daemon() {
     let n = env.json(&["alerts"])["alerts"].as_array().unwrap().iter().filter(|x| x["kind"] == "limit").count();
     assert_eq!(n, 1, "once per window");
     drop(d);
+}
+
+#[test]
+fn a_limit_alert_is_a_desktop_notification_naming_plan_window_and_reset() {
+    // A private X display and session bus: dunst shows the notification,
+    // dbus-monitor records the Notify call.
+    let env = Env::new();
+    let log = env.root.join("dbus.log");
+    let input = env.root.join("status.json");
+    let reset = now_s() + 2 * 3600;
+    std::fs::write(&input, status_json("n-1", Some(windows(96.0, reset, 30.0, now_s() + 86_400)))).unwrap();
+    let script = format!(
+        r#"set -e
+dbus-monitor --session "interface=org.freedesktop.Notifications,member=Notify" > {log} 2>/dev/null &
+MON=$!
+sleep 0.5
+{aw} daemon --notify --no-api --scan-interval 1 2>{daemon_log} &
+AW=$!
+trap 'kill $AW $MON 2>/dev/null || true' EXIT
+{aw} statusline < {input} > /dev/null
+for i in $(seq 1 300); do grep -q "window at" {log} && break; sleep 0.1; done
+kill -TERM $AW; wait $AW || true
+kill $MON || true
+"#,
+        log = log.display(),
+        daemon_log = env.root.join("daemon.log").display(),
+        aw = BIN,
+        input = input.display(),
+    );
+    let out = std::process::Command::new("xvfb-run")
+        .args(["-a", "dbus-run-session", "--", "bash", "-c", &script])
+        .envs(env.vars())
+        .output()
+        .expect("xvfb-run and dbus-run-session are installed by `make test`");
+    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    assert!(recorded.contains("string \"Claude 5-hour window at 96%\""), "{recorded}");
+    // The reset in the daemon's local time (UTC here).
+    let at = chrono::DateTime::from_timestamp(reset, 0).unwrap().format("%H:%M").to_string();
+    assert!(
+        recorded.contains(&format!("string \"Your Claude plan's 5-hour window is 96% used; it resets at {at}.\"")),
+        "{recorded}"
+    );
 }

@@ -164,6 +164,11 @@ fn mcp_sessions(env: &Env) -> Value {
 fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     let env = Env::new();
     let api = api(&env);
+    // A plan window for get_limits to report, as Claude Code's status line gives it.
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    let status = json!({"session_id": "x", "model": {"display_name": "Opus"},
+                        "rate_limits": {"five_hour": {"used_percentage": 55.0, "resets_at": reset}}});
+    assert!(env.run_with_stdin(&["statusline"], status.to_string().as_bytes()).status.success());
     let c = client_paused(&api, &["--client-name", "cursor-vscode", "--client-title", "Cursor Test"]);
     let s = &c.summary;
 
@@ -258,6 +263,9 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     assert_eq!(costs["from"], costs["to"]);
     let week = ok(s, "costs_7d");
     assert_eq!((&week["range"], week["daily"].as_array().unwrap().len()), (&json!("7d"), 7));
+    let limits = ok(s, "limits");
+    assert_eq!((&limits["limits"][0]["window"], &limits["limits"][0]["usedPercent"]), (&json!("5h"), &json!(55.0)));
+    assert!(limits["plans"][0].as_str().unwrap().starts_with("Claude 5h 55% · resets "), "{limits}");
 
     // Bad arguments: tool errors with clear messages; the server keeps working.
     assert_eq!(tool_error(s, "err_state"), "state must be one of working, blocked, complete, pinned, not \"sleeping\"");

@@ -25,15 +25,25 @@ const THEN_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(data_dir: Option<&Path>, a: &StatuslineArgs) -> Result<()> {
     let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().take(MAX_INPUT).read_to_end(&mut input) {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        warn(
+            "statusline: reads the JSON Claude Code sends on stdin; \
+             `agentwatch statusline install --agent claude-code` sets it up",
+        );
+    } else if let Err(e) = std::io::stdin().take(MAX_INPUT).read_to_end(&mut input) {
         warn(&format!("statusline: cannot read stdin: {e}"));
     }
     let now = util::now_ms();
     let line = match statusline::parse(&input) {
-        Ok(i) => line(data_dir, &i, now).unwrap_or_else(|e| {
-            warn(&format!("statusline: {e}"));
-            statusline::minimal(Some(&i))
-        }),
+        // Not even a bug may fail the agent's status line.
+        Ok(i) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| line(data_dir, &i, now))) {
+            Ok(Ok(l)) => l,
+            Ok(Err(e)) => {
+                warn(&format!("statusline: {e}"));
+                statusline::minimal(Some(&i))
+            }
+            Err(_) => statusline::minimal(Some(&i)),
+        },
         Err(e) => {
             warn(&format!("statusline: {e}"));
             statusline::minimal(None)

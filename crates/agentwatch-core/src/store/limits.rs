@@ -31,6 +31,22 @@ pub struct StatuslineReport {
     pub context_percent: Option<f64>,
 }
 
+/// The newest sample of each window (query plans: store::plans).
+pub(super) fn latest_sql() -> String {
+    format!(
+        "SELECT {SAMPLE_COLUMNS} FROM limit_samples l
+         WHERE observed_at = (SELECT MAX(observed_at) FROM limit_samples m
+                              WHERE m.agent = l.agent AND m.window_minutes = l.window_minutes)
+         ORDER BY agent, window_minutes"
+    )
+}
+
+/// Each of an agent's sessions' tokens from a 15-minute bucket on.
+pub(super) const WINDOW_TOKENS_SQL: &str = "SELECT r.session, SUM(r.input + r.output + r.cw5m + r.cw1h + r.cr)
+     FROM usage_rollup r JOIN sessions s ON s.pk = r.session
+     WHERE r.bucket >= ?2 AND s.agent = ?1
+     GROUP BY r.session";
+
 const SAMPLE_COLUMNS: &str = "agent, window_minutes, observed_at, used_percent, resets_at, source, plan";
 
 fn sample(r: &rusqlite::Row) -> rusqlite::Result<LimitSample> {
@@ -79,13 +95,7 @@ impl Store {
 
     /// The newest sample of every window of every agent, by agent and window.
     pub fn latest_limits(&self) -> Result<Vec<LimitSample>> {
-        let sql = format!(
-            "SELECT {SAMPLE_COLUMNS} FROM limit_samples l
-             WHERE observed_at = (SELECT MAX(observed_at) FROM limit_samples m
-                                  WHERE m.agent = l.agent AND m.window_minutes = l.window_minutes)
-             ORDER BY agent, window_minutes"
-        );
-        let mut st = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut st = self.conn.prepare_cached(&latest_sql()).map_err(|e| self.err(e))?;
         let rows = st.query_map([], sample).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
@@ -105,15 +115,7 @@ impl Store {
     /// agent's sessions used from `since` (ms, to the 15 minutes) on: the
     /// shares plan windows are attributed by.
     pub fn window_tokens(&self, agent: &str, since: i64) -> Result<Vec<(i64, u64)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT r.session, SUM(r.input + r.output + r.cw5m + r.cw1h + r.cr)
-                 FROM usage_rollup r JOIN sessions s ON s.pk = r.session
-                 WHERE r.bucket >= ?2 AND s.agent = ?1
-                 GROUP BY r.session",
-            )
-            .map_err(|e| self.err(e))?;
+        let mut st = self.conn.prepare_cached(WINDOW_TOKENS_SQL).map_err(|e| self.err(e))?;
         let bucket = since.div_euclid(super::BUCKET_MS);
         let rows = st
             .query_map(params![agent, bucket], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))

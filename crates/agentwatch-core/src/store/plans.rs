@@ -53,6 +53,14 @@ pub fn query_plans(store: &Store) -> Result<Vec<QueryPlan>> {
         ("tool calls", (super::live::TOOL_CALLS_SQL.into(), vec![Value::Integer(1), Value::Integer(200)])),
         ("session alerts", (crate::alerts::SESSION_ALERTS_SQL.into(), int(1))),
         ("sessions without a cost", (STALE_COSTS_SQL.into(), vec![])),
+        ("plan windows", (super::limits::latest_sql(), vec![])),
+        (
+            "a plan window's tokens by session",
+            (
+                super::limits::WINDOW_TOKENS_SQL.into(),
+                vec![Value::Text("claude-code".into()), Value::Integer((now - 5 * 3_600_000) / super::BUCKET_MS)],
+            ),
+        ),
     ];
     queries.into_iter().map(|(name, (sql, args))| plan(store, name, &sql, args)).collect()
 }
@@ -119,7 +127,13 @@ mod tests {
             // Sorting in a temp B-tree means reading every match first. Live
             // sessions are few; a text search reads every session anyway; an
             // exact id matches one session per agent at most.
-            let few = ["session list, live", "session list, search", "tool calls", "find session"];
+            let few = [
+                "session list, live",
+                "session list, search",
+                "tool calls",
+                "find session",
+                "a plan window's tokens by session",
+            ];
             if !few.contains(&p.name.as_str()) {
                 assert!(!p.plan.iter().any(|l| l.contains("TEMP B-TREE")), "sorts:\n{}", show(p));
             }
