@@ -421,7 +421,11 @@ pub fn snapshot<R: Runtime>(
     let week = backend.cost_summary(Range::Days7)?;
     let today = Zone::Local.today();
     let (today_usd, week_usd) = week_costs(&week, today);
-    let limits = backend.limits()?;
+    // A daemon of an older version has no /api/limits: the menu goes on without.
+    let limits = backend.limits().unwrap_or_else(|e| {
+        tracing::debug!("tray: plan limits: {e}");
+        Value::Null
+    });
     let plans = limits["plans"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(String::from)).collect();
     Ok(Snapshot {
         sessions,

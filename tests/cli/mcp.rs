@@ -265,7 +265,7 @@ fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     assert_eq!((&week["range"], week["daily"].as_array().unwrap().len()), (&json!("7d"), 7));
     let limits = ok(s, "limits");
     assert_eq!((&limits["limits"][0]["window"], &limits["limits"][0]["usedPercent"]), (&json!("5h"), &json!(55.0)));
-    assert!(limits["plans"][0].as_str().unwrap().starts_with("Claude 5h 55% · resets "), "{limits}");
+    assert!(limits["plans"][0].as_str().is_some_and(|p| p.starts_with("Claude 5h 55% · resets ")), "{limits}");
 
     // Bad arguments: tool errors with clear messages; the server keeps working.
     assert_eq!(tool_error(s, "err_state"), "state must be one of working, blocked, complete, pinned, not \"sleeping\"");

@@ -307,9 +307,9 @@ fn dispatch(
             })
             .map(|v| with_success(serde_json::to_value(v).expect("serializes")))
         }
-        "get_limits" => {
-            ctx.with_store(|s| crate::limits::current(s, now())).map(|l| json!({"success": true, "limits": l}))
-        }
+        "get_limits" => ctx
+            .with_store(|s| crate::limits::report(s, now()))
+            .map(|r| with_success(serde_json::to_value(r).expect("serializes"))),
         other => {
             let known: Vec<&str> = shared.tools.iter().map(|t| t.name.as_ref()).collect();
             return Err(format!("unknown tool '{other}' (known: {})", known.join(", ")));

@@ -526,7 +526,7 @@ mod tests {
     #[test]
     fn every_tool_has_an_object_schema() {
         let tools = definitions();
-        assert_eq!(tools.len(), 5);
+        assert_eq!(tools.len(), 6);
         for t in &tools {
             assert_eq!(t.input_schema.get("type"), Some(&json!("object")), "{}", t.name);
         }
