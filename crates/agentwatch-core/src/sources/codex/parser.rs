@@ -49,7 +49,9 @@ struct Payload<'a> {
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
     info: Option<Info>,
-    rate_limits: Option<RateLimits>,
+    /// Read apart from the rest: a shape agentwatch does not know here
+    /// must not cost the line's usage.
+    rate_limits: Option<serde_json::Value>,
 }
 
 /// The plan's windows, as Codex read them from its model's response
@@ -68,7 +70,7 @@ struct RateLimits {
 #[derive(Deserialize)]
 struct RateWindow {
     used_percent: Option<f64>,
-    window_minutes: Option<i64>,
+    window_minutes: Option<f64>,
     /// Epoch seconds (0.171 copies `x-codex-*-reset-at`).
     resets_at: Option<f64>,
     /// Seconds from the event (older versions).
@@ -172,7 +174,8 @@ impl CodexParser {
         }
         for (slot, w) in [("primary", &r.primary), ("secondary", &r.secondary)] {
             let Some(w) = w else { continue };
-            let (Some(minutes), Some(used)) = (w.window_minutes, w.used_percent) else {
+            let minutes = w.window_minutes.filter(|m| m.fract() == 0.0 && m.abs() < 1e9).map(|m| m as i64);
+            let (Some(minutes), Some(used)) = (minutes, w.used_percent) else {
                 tracing::warn!(file = %self.file_stem, "Codex rate_limits.{slot} lacks window_minutes or used_percent; not recorded");
                 continue;
             };
@@ -224,8 +227,13 @@ impl LineParser for CodexParser {
                 }
             }
             Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
-                if let (Some(limits), Some(at)) = (&p.rate_limits, ts) {
-                    self.limits(limits, at.timestamp_millis(), out);
+                if let (Some(limits), Some(at)) = (p.rate_limits.filter(|v| !v.is_null()), ts) {
+                    match serde_json::from_value::<RateLimits>(limits) {
+                        Ok(limits) => self.limits(&limits, at.timestamp_millis(), out),
+                        Err(e) => {
+                            tracing::warn!(file = %self.file_stem, "Codex rate_limits not understood ({e}); not recorded")
+                        }
+                    }
                 }
                 let Some(info) = p.info else { return Ok(()) };
                 if [&info.total_token_usage, &info.last_token_usage].into_iter().flatten().any(RawUsage::over_max) {
@@ -487,6 +495,12 @@ mod tests {
         // A window without its length is not guessed.
         let no_len = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":5.0,"resets_at":1796529981}}}}"#;
         assert!(limits_of(&[none, other, no_len]).is_empty());
+        // A shape it does not know costs the line nothing else.
+        let odd = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":10,"output_tokens":2}},"rate_limits":{"primary":{"used_percent":"lots","window_minutes":300}}}}"#;
+        let mut p = parser();
+        let mut out = Vec::new();
+        assert!(p.parse(odd.as_bytes(), 0, &mut out).is_ok());
+        assert!(matches!(out.as_slice(), [Record::Usage(u)] if u.tokens.input == 10), "{out:?}");
         // Older versions said seconds to the reset.
         let old = r#"{"timestamp":"2026-12-06T03:06:21Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":5.0,"window_minutes":300,"resets_in_seconds":600}}}}"#;
         let l = limits_of(&[old]);
