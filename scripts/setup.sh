@@ -27,6 +27,9 @@ APT_PACKAGES=(
   strace iproute2 util-linux
   # The real agent CLIs (tests/agents) run in terminals of their own.
   tmux
+  # A real Prometheus scrapes `/metrics` in the tests (started by the test
+  # itself, never as a service).
+  prometheus
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -43,7 +46,17 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
   as_root apt-get update -qq
+  # No package starts a service of its own (Prometheus would): the tests
+  # start what they need. policy-rc.d is the Debian way to say so; one the
+  # machine already has is left as it is.
+  made_policy=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod +x /usr/sbin/policy-rc.d
+    made_policy=yes
+  fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$made_policy" = no ] || as_root rm -f /usr/sbin/policy-rc.d
 fi
 
 # --- Rust -------------------------------------------------------------------

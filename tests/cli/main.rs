@@ -11,6 +11,7 @@ mod ingest;
 mod limits;
 mod live;
 mod mcp;
+mod metrics;
 mod polish;
 mod prices;
 mod proxy;

@@ -328,6 +328,10 @@ impl Monitor {
     }
 
     fn after_ingest(&mut self, r: &IngestReport, observer: &mut dyn Observer) -> Result<()> {
+        if r.files_read > 0 {
+            let last = serde_json::json!({"seconds": r.elapsed.as_secs_f64(), "at": crate::util::now_ms()});
+            self.store.set_meta(crate::store::LAST_INGEST, &last.to_string())?;
+        }
         if r.new_events > 0 || r.replaced_events > 0 {
             tracing::info!(files = r.files_read, events = r.new_events, malformed = r.malformed_lines, "ingested");
             // Live views care about recent sessions, not a backfill of history.

@@ -21,6 +21,7 @@
 
 mod events;
 pub mod mcp;
+pub mod metrics;
 mod rest;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -26,6 +27,7 @@ pub fn routes() -> Router<ApiContext> {
         .route("/api/blocks", get(blocks))
         .route("/api/fleet-health", get(fleet))
         .route("/api/limits", get(limits))
+        .route("/metrics", get(metrics))
         .route("/api/events", get(super::events::stream))
         .route("/api/hooks/{agent}", axum::routing::post(hook))
 }
@@ -210,6 +212,17 @@ async fn fleet(State(ctx): State<ApiContext>) -> Reply {
 async fn limits(State(ctx): State<ApiContext>) -> Reply {
     let r = ctx.blocking(|c| c.with_store(|s| crate::limits::report(s, crate::util::now_ms()))).await?;
     Ok(Json(serde_json::to_value(r).expect("serializes")))
+}
+
+/// `GET /metrics`: OpenMetrics text for Prometheus.
+async fn metrics(State(ctx): State<ApiContext>) -> std::result::Result<axum::response::Response, ApiError> {
+    let text = ctx
+        .blocking(|c| {
+            let prices = c.prices();
+            c.with_store(|s| super::metrics::render(s, &prices, crate::util::now_ms()))
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 #[cfg(test)]

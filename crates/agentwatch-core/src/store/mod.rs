@@ -7,6 +7,7 @@
 mod ingest;
 mod limits;
 mod live;
+mod metrics;
 mod plans;
 mod push;
 mod sessions;
@@ -22,6 +23,7 @@ pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub(crate) use ingest::{CallCopy, supersedes};
 pub use limits::{LimitSample, StatuslineReport};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
+pub use metrics::LAST_INGEST;
 pub use plans::{QueryPlan, query_plans};
 pub use push::{Registration, Report};
 pub use sessions::*;
