@@ -96,6 +96,7 @@ fi
 # --- Python: the MCP SDK (real MCP clients and servers in tests), and
 # D-Bus and X bindings for the desktop test ---------------------------------
 tests/mcp/venv.sh
+tests/mcp/venv.sh --mcp2
 tests/desktop/venv.sh
 
 # --- The UI's npm packages, again whenever package-lock.json changes --------

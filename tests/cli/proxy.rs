@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -46,6 +46,45 @@ fn replies_are_unchanged_and_tool_calls_are_counted() {
         assert!(table.contains(col), "{table}");
     }
     assert!(table.contains("fail"), "{table}");
+}
+
+#[test]
+fn a_client_of_the_2026_protocol_is_counted_too() {
+    // PyPI `mcp` 2.x speaks protocol 2026-07-28: `server/discover`, the
+    // client named in each request's `_meta`, no `initialize`.
+    let env = Env::new();
+    let py = python_mcp2();
+    let (py, server) = (py.to_str().unwrap(), repo_root().join("tests/proxy/server.py"));
+    let server = server.to_str().unwrap();
+    let run = |args: &[&str]| -> Value {
+        let o = std::process::Command::new(py)
+            .arg(repo_root().join("tests/proxy/client2.py"))
+            .args(args)
+            .current_dir(&env.root)
+            .env_clear()
+            .envs(env.vars())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "client failed: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let direct = run(&[py, server]);
+    let proxied = run(&[BIN, "mcp-proxy", "--label", "new-tools", "--", py, server]);
+    assert_eq!(proxied, direct, "the proxy changes nothing the client sees");
+    assert_eq!(proxied["protocol"], "2026-07-28", "{proxied}");
+
+    let r = env.json(&["sessions", "--source", "proxy", "--no-ingest"]);
+    let s = &r["sessions"][0];
+    assert_eq!(
+        (&s["toolCallCount"], &s["errorCount"], &s["lastToolName"]),
+        (&json!(3), &json!(1), &json!("fail")),
+        "{s}"
+    );
+    assert_eq!(
+        (&s["agentLabel"], &s["agent"], &s["name"]),
+        (&json!("claude-code"), &json!("claude-code"), &json!("new-tools"))
+    );
+    assert_eq!(s["state"], "completed", "closed when the client disconnected");
 }
 
 #[test]

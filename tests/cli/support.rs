@@ -462,6 +462,28 @@ pub fn python() -> PathBuf {
         .clone()
 }
 
+/// The Python of .venv-mcp2, with PyPI `mcp` 2.x (protocol 2026-07-28);
+/// made by `tests/mcp/venv.sh --mcp2` if it is missing.
+pub fn python_mcp2() -> PathBuf {
+    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let py = repo_root().join(".venv-mcp2/bin/python");
+            let ok = |py: &PathBuf| {
+                Command::new(py).args(["-c", "import mcp.client.client"]).status().is_ok_and(|s| s.success())
+            };
+            if !ok(&py) {
+                let st = Command::new(repo_root().join("tests/mcp/venv.sh"))
+                    .arg("--mcp2")
+                    .status()
+                    .expect("tests/mcp/venv.sh runs");
+                assert!(st.success() && ok(&py), "tests/mcp/venv.sh --mcp2 could not install mcp 2.x");
+            }
+            py
+        })
+        .clone()
+}
+
 /// An HTTP reply, as a raw client sees it.
 #[derive(Debug)]
 pub struct HttpReply {

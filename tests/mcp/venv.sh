@@ -6,6 +6,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv"
 req="$root/tests/mcp/requirements.txt"
+# --mcp2: the current SDK generation (protocol 2026-07-28) in a venv of its own.
+if [ "${1:-}" = "--mcp2" ]; then
+  venv="$root/.venv-mcp2"
+  req="$root/tests/mcp/requirements-2.txt"
+fi
 stamp="$venv/.requirements.txt"
 
 if [ ! -x "$venv/bin/python" ]; then

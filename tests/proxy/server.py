@@ -1,5 +1,9 @@
-"""A small real MCP server (stdio), for the mcp-proxy tests."""
-from mcp.server.fastmcp import FastMCP
+"""A small real MCP server (stdio), for the mcp-proxy tests: with PyPI `mcp`
+1.x (FastMCP) or 2.x (MCPServer, which also speaks protocol 2026-07-28)."""
+try:
+    from mcp.server.fastmcp import FastMCP
+except ModuleNotFoundError:  # mcp 2.x
+    from mcp.server.mcpserver import MCPServer as FastMCP
 
 mcp = FastMCP("agentwatch-test-server")
 

@@ -4,9 +4,13 @@
 //! the real server and relays newline-delimited JSON-RPC both ways, byte for
 //! byte, in order. A copy of every message goes to an inspector thread,
 //! which:
-//! - on `initialize`, finds the session: the agent process among its
-//!   ancestors (the same session the collector follows), else a session of
-//!   its own (source `proxy`) named after the client;
+//! - on the client's first request, finds the session: the agent process
+//!   among its ancestors (the same session the collector follows), else a
+//!   session of its own (source `proxy`) named after the client. Clients of
+//!   both protocol generations are known: the `initialize` handshake
+//!   (`params.clientInfo`), and the 2026-07-28 revision's stateless form,
+//!   which starts with `server/discover` and names the client in every
+//!   request's `params._meta["io.modelcontextprotocol/clientInfo"]`;
 //! - on `tools/call`, counts a tool call and remembers its name;
 //! - on a reply that is a JSON-RPC error or a tool result with `isError`,
 //!   counts an error;
@@ -170,8 +174,13 @@ impl Inspector {
     fn client_said(&mut self, dirs: &Dirs, opts: &ProxyOptions, line: &[u8]) -> Result<()> {
         let Ok(msg) = serde_json::from_slice::<Value>(line) else { return Ok(()) };
         for m in batch(&msg) {
-            match m.get("method").and_then(Value::as_str) {
-                Some("initialize") => self.initialize(dirs, opts, m)?,
+            let method = m.get("method").and_then(Value::as_str);
+            // The first request of either protocol generation starts the
+            // session (a notification has no id and starts nothing).
+            if self.session.is_none() && method.is_some() && m.get("id").is_some() {
+                self.initialize(dirs, opts, m)?;
+            }
+            match method {
                 Some("tools/call") => {
                     let tool = m.pointer("/params/name").and_then(Value::as_str).unwrap_or("tool").to_string();
                     if let Some(id) = m.get("id") {
@@ -216,7 +225,7 @@ impl Inspector {
     /// Finds the session to count into: the agent process among our
     /// ancestors, else a session of our own.
     fn initialize(&mut self, dirs: &Dirs, opts: &ProxyOptions, m: &Value) -> Result<()> {
-        let client = m.pointer("/params/clientInfo/name").and_then(Value::as_str).unwrap_or("mcp client").to_string();
+        let client = client_name(m).unwrap_or("mcp client").to_string();
         let agent_proc = (self.ancestor)();
         let store = self.store(dirs)?;
         let now = crate::util::now_ms();
@@ -264,6 +273,15 @@ impl Inspector {
         self.session = Some(pk);
         Ok(())
     }
+}
+
+/// The client's name: `initialize`'s `clientInfo`, or the `_meta` every
+/// request of the 2026-07-28 revision carries.
+fn client_name(m: &Value) -> Option<&str> {
+    m.pointer("/params/clientInfo/name")
+        .or_else(|| m.pointer("/params/_meta/io.modelcontextprotocol~1clientInfo/name"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
 }
 
 /// Shows `messages` (`true`: from the client) to an inspector that counts
@@ -350,5 +368,36 @@ mod tests {
     fn batches_are_looked_into() {
         let v: Value = serde_json::from_str(r#"[{"id":1,"method":"tools/call"},{"id":2}]"#).unwrap();
         assert_eq!(batch(&v).len(), 2);
+    }
+
+    #[test]
+    fn a_client_of_the_2026_protocol_is_known_by_its_meta_without_initialize() {
+        // As PyPI `mcp` 2.3 sends them: `server/discover` first, every request
+        // naming the client in `_meta`; no `initialize`.
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs::under(t.path());
+        let store = Store::open_in(&dirs).unwrap();
+        let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"claude-code","version":"2.1.197"},"io.modelcontextprotocol/clientCapabilities":{}}"#;
+        let discover = format!(r#"{{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{{{meta}}}}}"#);
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"search","arguments":{{}},{meta}}}}}"#
+        );
+        let failed = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":true}}"#;
+        let msgs: Vec<(bool, &[u8])> = vec![
+            (true, discover.as_bytes()),
+            (false, br#"{"jsonrpc":"2.0","id":0,"result":{"supportedVersions":["2026-07-28"]}}"#),
+            (true, call.as_bytes()),
+            (false, failed.as_bytes()),
+        ];
+        let opts = ProxyOptions { label: Some("search-server".into()) };
+        let (store, r) = inspect_messages(&dirs, store, &opts, &msgs);
+        let pk = r.unwrap().expect("a session from the first request");
+        let s = store.session_by_pk(pk).unwrap().unwrap();
+        assert_eq!(
+            (s.agent.as_str(), s.agent_label.as_deref(), s.source.as_str()),
+            ("claude-code", Some("claude-code"), "proxy")
+        );
+        assert_eq!((s.live.tool_calls, s.live.last_tool.as_deref(), s.live.errors), (1, Some("search"), 1));
+        assert_eq!(s.name.as_deref(), Some("search-server"));
     }
 }
