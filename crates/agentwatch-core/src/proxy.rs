@@ -180,17 +180,14 @@ impl Inspector {
             if self.session.is_none() && method.is_some() && m.get("id").is_some() {
                 self.initialize(dirs, opts, m)?;
             }
-            match method {
-                Some("tools/call") => {
-                    let tool = m.pointer("/params/name").and_then(Value::as_str).unwrap_or("tool").to_string();
-                    if let Some(id) = m.get("id") {
-                        self.calls.insert(id.to_string(), tool.clone());
-                    }
-                    if let (Some(pk), Some(store)) = (self.session, self.store.as_ref()) {
-                        store.record_tool_call(pk, &tool, "proxy", false, crate::util::now_ms())?;
-                    }
+            if method == Some("tools/call") {
+                let tool = m.pointer("/params/name").and_then(Value::as_str).unwrap_or("tool").to_string();
+                if let Some(id) = m.get("id") {
+                    self.calls.insert(id.to_string(), tool.clone());
                 }
-                _ => {}
+                if let (Some(pk), Some(store)) = (self.session, self.store.as_ref()) {
+                    store.record_tool_call(pk, &tool, "proxy", false, crate::util::now_ms())?;
+                }
             }
         }
         Ok(())
