@@ -124,6 +124,9 @@ struct Inspector {
     cfg: Config,
     session: Option<i64>,
     own_session: bool,
+    /// Whether the session was looked for (once: a database that fails
+    /// then is not asked again for every message).
+    looked: bool,
     /// Pending `tools/call` requests: JSON-RPC id → tool name.
     calls: HashMap<String, String>,
     /// Finds the agent process among our ancestors ([`agent_ancestor`]).
@@ -139,6 +142,7 @@ fn inspect(dirs: &Dirs, opts: &ProxyOptions, rx: Receiver<Copy>) {
         cfg: Config::load_logged(dirs).unwrap_or_default(),
         session: None,
         own_session: false,
+        looked: false,
         calls: HashMap::new(),
         ancestor: agent_ancestor,
     };
@@ -177,7 +181,8 @@ impl Inspector {
             let method = m.get("method").and_then(Value::as_str);
             // The first request of either protocol generation starts the
             // session (a notification has no id and starts nothing).
-            if self.session.is_none() && method.is_some() && m.get("id").is_some() {
+            if !self.looked && method.is_some() && m.get("id").is_some() {
+                self.looked = true;
                 self.initialize(dirs, opts, m)?;
             }
             if method == Some("tools/call") {
@@ -298,6 +303,7 @@ pub fn inspect_messages(
         cfg: Config::default(),
         session: None,
         own_session: false,
+        looked: false,
         calls: HashMap::new(),
         ancestor: || None,
     };
