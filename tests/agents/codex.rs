@@ -219,6 +219,7 @@ fn codex_killed_mid_turn_or_at_an_approval_died_once() {
     for pid in [a, b] {
         let mut all = children(pid);
         all.push(pid);
+        same_agent(pid, &all);
         kill9(&all);
     }
     w.died_once(a, "process exited mid-turn", "Codex in one died");

@@ -136,6 +136,7 @@ fn gemini_cli_killed_mid_turn_or_at_a_permission_prompt_died_once() {
     for pid in [a, b] {
         let mut all = children(pid);
         all.push(pid);
+        same_agent(pid, &all);
         kill9(&all);
     }
     w.died_once(a, "process exited mid-turn", "Gemini CLI in one died");

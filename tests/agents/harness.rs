@@ -10,6 +10,24 @@ use serde_json::Value;
 
 use crate::support::*;
 
+/// Processes of one agent's tree, by the pid a test follows it by: a
+/// session follows the agent's process that lives longest, and after a
+/// `kill -9` of the tree that may be a child (Qwen Code's relaunched CLI
+/// outliving its launcher for a scan). See [`same_agent`].
+static TREES: std::sync::Mutex<Vec<(u32, Vec<u32>)>> = std::sync::Mutex::new(Vec::new());
+
+/// From now on, a session whose process is any of `tree` is the one the
+/// test follows as `pid`.
+pub fn same_agent(pid: u32, tree: &[u32]) {
+    TREES.lock().unwrap().push((pid, tree.to_vec()));
+}
+
+/// Whether a session's pid is the followed `pid`, or one of its tree.
+fn is_followed(session_pid: &Value, pid: u32) -> bool {
+    let Some(p) = session_pid.as_u64().map(|p| p as u32) else { return false };
+    p == pid || TREES.lock().unwrap().iter().any(|(k, tree)| *k == pid && tree.contains(&p))
+}
+
 /// How long a state may take to show in these tests: generous, so a busy
 /// CI machine does not fail them. How fast states really show is measured
 /// in bench/agent-latency, not asserted here.
@@ -189,8 +207,11 @@ impl Watch<'_> {
         let until = Instant::now() + Duration::from_secs(SETTLE);
         loop {
             let all = self.env.json(&["sessions", "--no-ingest", "--limit", "1000"]);
-            let found =
-                all["sessions"].as_array().unwrap().iter().find(|s| s["pid"] == pid && s["agent"] == self.agent);
+            let found = all["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| is_followed(&s["pid"], pid) && s["agent"] == self.agent);
             if let Some(s) = found {
                 return s.clone();
             }

@@ -100,9 +100,15 @@ fn qwen_code_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died()
     let b = q.start("b", &env.root.join("src/two"));
     q.tmux.type_line("b", "run AW_TOOL please");
     w.wait_state(b, "waiting", Some("permission"));
+    let mut one = children(a);
+    one.push(a);
+    same_agent(a, &one);
     q.tmux.close("a");
     let mut all = children(b);
     all.push(b);
+    // Qwen Code's CLI is a child of its launcher; killed together, the child
+    // may outlive the launcher by a scan, and the session follows it.
+    same_agent(b, &all);
     kill9(&all);
     w.completed(a);
     w.died_once(b, "process exited with a permission prompt open", "Qwen Code in two died");
