@@ -51,7 +51,8 @@ struct Payload<'a> {
     info: Option<Info>,
     /// Read apart from the rest: a shape agentwatch does not know here
     /// must not cost the line's usage.
-    rate_limits: Option<serde_json::Value>,
+    #[serde(borrow)]
+    rate_limits: Option<&'a serde_json::value::RawValue>,
 }
 
 /// The plan's windows, as Codex read them from its model's response
@@ -227,9 +228,10 @@ impl LineParser for CodexParser {
                 }
             }
             Some("event_msg") if p.kind.as_deref() == Some("token_count") => {
-                if let (Some(limits), Some(at)) = (p.rate_limits.filter(|v| !v.is_null()), ts) {
-                    match serde_json::from_value::<RateLimits>(limits) {
-                        Ok(limits) => self.limits(&limits, at.timestamp_millis(), out),
+                if let (Some(limits), Some(at)) = (p.rate_limits, ts) {
+                    match serde_json::from_str::<Option<RateLimits>>(limits.get()) {
+                        Ok(None) => {}
+                        Ok(Some(limits)) => self.limits(&limits, at.timestamp_millis(), out),
                         Err(e) => {
                             tracing::warn!(file = %self.file_stem, "Codex rate_limits not understood ({e}); not recorded")
                         }
