@@ -315,12 +315,7 @@ kill $MON || true
         aw = BIN,
         input = input.display(),
     );
-    let out = std::process::Command::new("xvfb-run")
-        .args(["-a", "dbus-run-session", "--", "bash", "-c", &script])
-        .envs(env.vars())
-        .output()
-        .expect("xvfb-run and dbus-run-session are installed by `make test`");
-    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    env.run_on_private_desktop(&script);
     let recorded = std::fs::read_to_string(&log).unwrap();
     assert!(recorded.contains("string \"Claude 5-hour window at 96%\""), "{recorded}");
     // The reset in the daemon's local time (UTC here).

@@ -350,18 +350,7 @@ kill $MON || true
             "fix the build"
         )),
     );
-    let out = std::process::Command::new("xvfb-run")
-        .args(["-a", "dbus-run-session", "--", "bash", "-c", &script])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &env.home)
-        .env("TZ", "UTC")
-        .env("AGENTWATCH_DATA_DIR", &env.data)
-        .env("AGENTWATCH_CONFIG_DIR", &env.config)
-        .env("AGENTWATCH_PROCESS_SCOPE", &env.root)
-        .output()
-        .expect("xvfb-run and dbus-run-session are installed by `make test`");
-    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    env.run_on_private_desktop(&script);
     let recorded = std::fs::read_to_string(&log).unwrap();
     assert!(recorded.contains("member=Notify"), "no Notify call:\n{recorded}");
     assert!(recorded.contains("Claude Code in web-app died"), "{recorded}");

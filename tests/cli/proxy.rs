@@ -9,9 +9,13 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 fn run_client(env: &Env, server: &[&str], cwd: &std::path::Path) -> Value {
-    let client = repo_root().join("tests/proxy/client.py");
-    let o = std::process::Command::new(python())
-        .arg(&client)
+    run_client_with(&python(), "client.py", env, server, cwd)
+}
+
+/// Runs `tests/proxy/<client>` with `python` against `server`; its JSON.
+fn run_client_with(python: &std::path::Path, client: &str, env: &Env, server: &[&str], cwd: &std::path::Path) -> Value {
+    let o = std::process::Command::new(python)
+        .arg(repo_root().join("tests/proxy").join(client))
         .args(server)
         .current_dir(cwd)
         .env_clear()
@@ -56,18 +60,7 @@ fn a_client_of_the_2026_protocol_is_counted_too() {
     let py = python_mcp2();
     let (py, server) = (py.to_str().unwrap(), repo_root().join("tests/proxy/server.py"));
     let server = server.to_str().unwrap();
-    let run = |args: &[&str]| -> Value {
-        let o = std::process::Command::new(py)
-            .arg(repo_root().join("tests/proxy/client2.py"))
-            .args(args)
-            .current_dir(&env.root)
-            .env_clear()
-            .envs(env.vars())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "client failed: {}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
+    let run = |args: &[&str]| run_client_with(std::path::Path::new(py), "client2.py", &env, args, &env.root);
     let direct = run(&[py, server]);
     let proxied = run(&[BIN, "mcp-proxy", "--label", "new-tools", "--", py, server]);
     assert_eq!(proxied, direct, "the proxy changes nothing the client sees");

@@ -65,6 +65,21 @@ impl Env {
         self.command(args).output().unwrap()
     }
 
+    /// Runs a bash script on a private X display and session bus
+    /// (`xvfb-run`, `dbus-run-session`: a notification daemon and
+    /// `dbus-monitor` there see only this test), with this test's
+    /// environment; asserts it succeeded.
+    pub fn run_on_private_desktop(&self, script: &str) -> Output {
+        let out = Command::new("xvfb-run")
+            .args(["-a", "dbus-run-session", "--", "bash", "-c", script])
+            .env_clear()
+            .envs(self.vars())
+            .output()
+            .expect("xvfb-run and dbus-run-session are installed by `make test`");
+        assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
     /// Runs with `input` on stdin.
     pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
         let mut child = self
