@@ -75,9 +75,6 @@ pub struct WriterStats {
     /// Copies replaced by a better copy of the same call (a main copy over a
     /// side chain's, a complete count over a streaming snapshot).
     pub replaced_events: u64,
-    /// Plan-window readings stored, and refused as impossible.
-    pub limits: u64,
-    pub limits_refused: u64,
 }
 
 #[derive(Default)]
@@ -353,24 +350,7 @@ impl<'s> IngestWriter<'s> {
                     }
                 }
                 Record::Usage(ev) => self.event(agent, ev, transcript_path)?,
-                Record::Limit(r) => match r.check() {
-                    Ok(()) => {
-                        // The session the rollout's meta line made, if any: a
-                        // reading makes no session of its own.
-                        let known = r.session.as_deref().and_then(|id| self.session_pks.get(agent)?.get(id).copied());
-                        let session = match (known, &r.session) {
-                            (Some(pk), _) => Some(pk),
-                            (None, Some(id)) => self.store.session_by_external_id(agent, id)?,
-                            (None, None) => None,
-                        };
-                        self.store.record_limit(r, session)?;
-                        self.stats.limits += 1;
-                    }
-                    Err(why) => {
-                        tracing::warn!(path = transcript_path.unwrap_or(""), "{why}; not recorded");
-                        self.stats.limits_refused += 1;
-                    }
-                },
+                Record::Limit(r) => self.limit(agent, r, transcript_path)?,
             }
         }
         self.save_cursor(cursor)?;
@@ -407,6 +387,24 @@ impl<'s> IngestWriter<'s> {
         let pk = ensure_session(self.conn(), agent, external_id, ts.unwrap_or(NO_TIME_YET))?;
         self.session_pks.entry(agent.to_string()).or_default().insert(external_id.to_string(), pk);
         Ok(pk)
+    }
+
+    /// Stores a plan-window reading that passes its check, against the
+    /// session the file's meta line made, if any: a reading makes no
+    /// session of its own.
+    fn limit(&mut self, agent: &str, r: &crate::limits::LimitReading, transcript_path: Option<&str>) -> Result<()> {
+        if let Err(why) = r.check() {
+            tracing::warn!(path = transcript_path.unwrap_or(""), "{why}; not recorded");
+            return Ok(());
+        }
+        let session = match r.session.as_deref() {
+            Some(id) => match self.session_pks.get(agent).and_then(|m| m.get(id)) {
+                Some(pk) => Some(*pk),
+                None => self.store.session_by_external_id(agent, id)?,
+            },
+            None => None,
+        };
+        self.store.record_limit(r, session)
     }
 
     fn model_id(&mut self, name: &str) -> Result<i64> {
