@@ -341,3 +341,81 @@ fn claude_code_http_hooks_post_to_the_api_with_a_hook_only_token() {
     c.prompt("main", "/exit");
     w.wait_state(pid, "completed", None);
 }
+
+#[test]
+#[ignore = "drives the real Claude Code: make agents"]
+fn claude_code_telemetry_reaches_agentwatch_and_no_call_counts_twice() {
+    let env = Env::new();
+    let c = Claude::new(&env);
+    let port = free_port();
+    let _daemon = env.daemon(1, &["--port", &port.to_string()]);
+    let out = env.ok(&["telemetry", "install", "--agent", AGENT]);
+    assert!(out.contains("Installed telemetry to agentwatch for claude-code"), "{out}");
+    let settings_file = env.claude.join("settings.json");
+    let settings: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&settings_file).unwrap()).unwrap();
+    let api: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.data.join("api.json")).unwrap()).unwrap();
+    let token = api["hook_token"].as_str().unwrap();
+    assert_eq!(settings["env"]["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"], format!("http://127.0.0.1:{port}/v1/logs"));
+    assert_eq!(settings["env"]["OTEL_EXPORTER_OTLP_HEADERS"], format!("Authorization=Bearer {token}"));
+    assert!(env.ok(&["telemetry", "install", "--agent", AGENT]).contains("already installed"));
+
+    let w = watch(&env);
+    let pid = c.start("main", &env.root.join("src/otel"));
+    w.wait_state(pid, "waiting", Some("input"));
+    c.prompt("main", "run AW_TOOL please");
+    w.wait_state(pid, "waiting", Some("permission"));
+    c.tmux.wait_screen("main", "the permission dialog", |s| s.contains("Do you want to proceed?"));
+    c.tmux.keys("main", &["Enter"]);
+    w.wait_state(pid, "waiting", Some("input"));
+    // No hooks are installed: the tool call came by telemetry (batched
+    // every 2 s), and so did every model call of the transcript (the same
+    // request ids). Claude Code also reports a side call to a small model
+    // that its transcript never has.
+    let transcript_ids = |d: &serde_json::Value| -> Vec<String> {
+        let path = d["session"]["transcriptPath"].as_str().unwrap_or("/nonexistent");
+        let mut ids: Vec<String> = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["requestId"].as_str().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let reported = || -> Vec<(String, String)> {
+        let db = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+        let mut st = db.prepare("SELECT call_key, model FROM otel_calls ORDER BY call_key").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+    };
+    let d = wait_for(30, "the tool result and every call by telemetry", || {
+        let d = w.show(pid);
+        let by_otel = d["toolCalls"].as_array()?.iter().any(|t| t["source"] == "otel" && t["tool"] == "Bash");
+        let ids = transcript_ids(&d);
+        let got = reported();
+        let all = ids.len() == 2 && ids.iter().all(|id| got.iter().any(|(k, _)| k == id));
+        (by_otel && all).then_some(d)
+    });
+    let ids = transcript_ids(&d);
+    let side: Vec<String> = reported().into_iter().filter(|(k, _)| !ids.contains(k)).map(|(_, m)| m).collect();
+    assert!(side.iter().all(|m| m.contains("haiku")), "{side:?}");
+    let status = env.json(&["status"]);
+    assert!(status["telemetry"]["calls"].as_u64().unwrap() >= 2, "{status}");
+    // The transcript has every main call, so nothing is live any more and
+    // nothing is counted twice.
+    assert_eq!(d["liveUsage"], serde_json::Value::Null, "{d}");
+    let tokens = &d["session"]["tokens"];
+    assert!(tokens["output"].as_u64().unwrap() > 0, "{d}");
+    c.prompt("main", "/exit");
+    w.wait_state(pid, "completed", None);
+
+    // Uninstalling takes out exactly what installing put in.
+    let out = env.ok(&["telemetry", "uninstall", "--agent", AGENT]);
+    assert!(out.contains("Removed telemetry to agentwatch"), "{out}");
+    let after: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&settings_file).unwrap()).unwrap();
+    let left: Vec<&String> = after["env"].as_object().map(|e| e.keys().collect()).unwrap_or_default();
+    assert!(left.iter().all(|k| !k.starts_with("OTEL_") && *k != "CLAUDE_CODE_ENABLE_TELEMETRY"), "{after}");
+    // What Claude Code itself put there stays.
+    assert_eq!(after["env"]["DISABLE_AUTOUPDATER"], "1", "{after}");
+}

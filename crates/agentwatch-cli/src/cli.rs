@@ -65,6 +65,11 @@ pub enum Command {
     /// Claude Code's status line (reads its JSON on stdin, records the plan
     /// windows, prints one line), or install/uninstall it.
     Statusline(StatuslineArgs),
+    /// Send an agent's OpenTelemetry (Claude Code, Codex, Gemini CLI) to
+    /// agentwatch: live usage and tool calls ahead of the transcript. The
+    /// API must have run once (it holds the port and token).
+    #[command(subcommand)]
+    Telemetry(InstallCmd),
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,13 @@
 //! - status line, Claude Code: `statusLine` in `settings.json` runs
 //!   `agentwatch statusline`; a command already there is kept and run by it
 //!   (`--then`), its output printed after agentwatch's line, and put back
-//!   on uninstall.
+//!   on uninstall;
+//! - telemetry, Claude Code / Codex / Gemini CLI: the agent's OpenTelemetry
+//!   log export, pointed at the API's OTLP endpoint with the hook token
+//!   (Claude: `env` in `settings.json`; Codex: `[otel]` in `config.toml`;
+//!   Gemini: `telemetry` in `settings.json`, whose exporter cannot carry a
+//!   header: the person exports `OTEL_EXPORTER_OTLP_HEADERS` themselves).
+//!   Telemetry already sent elsewhere is left alone.
 //!
 //! Every change is planned first (with a unified diff to show), is
 //! idempotent (installing twice changes nothing), keeps everything else in
@@ -35,6 +41,8 @@ pub enum Target {
     /// Claude Code's `statusLine`: `agentwatch statusline`, wrapping the
     /// person's own status line command if they have one.
     Statusline,
+    /// The agent's OpenTelemetry logs, sent to the API (`POST /v1/logs`).
+    Telemetry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +89,8 @@ impl Agent {
 pub struct Exe {
     pub path: PathBuf,
     pub data_dir: Option<PathBuf>,
-    /// `http://127.0.0.1:PORT` and the hook-only token, for `http` hooks.
+    /// `http://127.0.0.1:PORT` and the hook-only token, for `http` hooks
+    /// and telemetry.
     pub http: Option<(String, String)>,
 }
 
@@ -148,8 +157,11 @@ pub struct Plan {
 /// Plans an install (or uninstall). `exe` is the agentwatch binary to call.
 pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Exe) -> Result<Plan> {
     let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
-    if exe.http.is_some() && !(target == Target::Hooks && agent == Agent::ClaudeCode) {
+    if exe.http.is_some() && !(target == Target::Hooks && agent == Agent::ClaudeCode) && target != Target::Telemetry {
         return Err(Error::Usage("--http is for `hooks install --agent claude-code` only".into()));
+    }
+    if target == Target::Telemetry && !uninstall && exe.http.is_none() {
+        return Err(Error::Other("telemetry install needs the API's port and token".into()));
     }
     let files: Vec<(PathBuf, Editor)> = match (target, agent) {
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
@@ -175,6 +187,19 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
         (Target::Statusline, _) => {
             return Err(Error::Usage(
                 "only Claude Code has a status line command; Codex's plan limits are read from its rollouts".into(),
+            ));
+        }
+        (Target::Telemetry, Agent::ClaudeCode) => {
+            vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeTelemetry)]
+        }
+        (Target::Telemetry, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexTelemetry)],
+        (Target::Telemetry, Agent::Gemini) => {
+            vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiTelemetry)]
+        }
+        (Target::Telemetry, _) => {
+            return Err(Error::Usage(
+                "telemetry install knows claude-code, codex and gemini-cli (the agents that export OpenTelemetry)"
+                    .into(),
             ));
         }
         (Target::McpProxy, Agent::ClaudeCode) => vec![(claude_json(env)?, Editor::JsonServers)],
@@ -329,6 +354,9 @@ enum Editor {
     OpenCodePlugin,
     ClaudeHooks,
     ClaudeStatusline,
+    ClaudeTelemetry,
+    CodexTelemetry,
+    GeminiTelemetry,
     CodexHooks,
     GeminiHooks,
     QwenHooks,
@@ -355,6 +383,17 @@ impl Editor {
             Editor::ClaudeHooks => edit_json(path, text, |root| claude_hooks(root, uninstall, exe)),
             Editor::ClaudeStatusline => edit_json(path, text, |root| claude_statusline(root, uninstall, exe)),
             Editor::GeminiHooks => edit_json(path, text, |root| gemini_hooks(root, uninstall, exe)),
+            Editor::ClaudeTelemetry => edit_json(path, text, |root| claude_telemetry(path, root, uninstall, exe)),
+            Editor::GeminiTelemetry => {
+                let out = edit_json(path, text, |root| gemini_telemetry(path, root, uninstall, exe))?;
+                if !uninstall && let Some((_, token)) = &exe.http {
+                    notes.push(format!(
+                        "Gemini CLI cannot read a token from settings.json: add `export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer {token}'` to your shell profile (this token can only post hook events and telemetry)"
+                    ));
+                }
+                Ok(out)
+            }
+            Editor::CodexTelemetry => edit_toml(path, text, |doc| codex_telemetry(path, doc, uninstall, exe)),
             Editor::QwenHooks => edit_json(path, text, |root| qwen_hooks(root, uninstall, exe)),
             Editor::JsonServers => edit_json(path, text, |root| {
                 if let Some(s) = root.get_mut("mcpServers").and_then(Value::as_object_mut) {
@@ -500,6 +539,131 @@ fn claude_statusline(root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) 
             root.insert("statusLine".into(), json!({"type": "command", "command": command, "padding": 0}));
         }
     }
+    Ok(())
+}
+
+/// The variables Claude Code's telemetry install sets in `settings.json`'s
+/// `env`: logs only, as protobuf, to the API, every 2 s.
+fn claude_telemetry_env(api: &str, token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1".into()),
+        ("OTEL_LOGS_EXPORTER", "otlp".into()),
+        ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf".into()),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("{api}/v1/logs")),
+        ("OTEL_EXPORTER_OTLP_HEADERS", format!("Authorization=Bearer {token}")),
+        ("OTEL_LOGS_EXPORT_INTERVAL", "2000".into()),
+    ]
+}
+
+/// Whether an OTLP endpoint is agentwatch's API (any port).
+fn our_endpoint(url: &str) -> bool {
+    url.strip_prefix("http://127.0.0.1:")
+        .is_some_and(|rest| rest.split(['/', '?']).next().is_some_and(|p| p.parse::<u16>().is_ok()))
+}
+
+fn claude_telemetry(path: &Path, root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let env = root.entry("env").or_insert_with(|| json!({}));
+    let Some(env) = env.as_object_mut() else {
+        return Err(Error::Other(format!("{}: `env` is not an object; left alone", path.display())));
+    };
+    let endpoint = env.get("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT").and_then(Value::as_str).map(str::to_string);
+    let ours = endpoint.as_deref().is_some_and(our_endpoint);
+    if uninstall {
+        if ours {
+            for (k, _) in claude_telemetry_env("", "") {
+                env.remove(k);
+            }
+        }
+        if env.is_empty() {
+            root.remove("env");
+        }
+        return Ok(());
+    }
+    let elsewhere = endpoint
+        .filter(|_| !ours)
+        .or_else(|| env.get("OTEL_EXPORTER_OTLP_ENDPOINT").and_then(Value::as_str).map(str::to_string));
+    if let Some(e) = elsewhere {
+        return Err(Error::Other(format!(
+            "{}: Claude Code already sends its telemetry to {e}; left alone",
+            path.display()
+        )));
+    }
+    let (api, token) = exe.http.as_ref().expect("checked in plan");
+    for (k, v) in claude_telemetry_env(api, token) {
+        env.insert(k.into(), Value::String(v));
+    }
+    Ok(())
+}
+
+fn gemini_telemetry(path: &Path, root: &mut Map<String, Value>, uninstall: bool, exe: &Exe) -> Result<()> {
+    let current = root.get("telemetry").cloned();
+    let ours = current.as_ref().and_then(|t| t.get("otlpEndpoint")).and_then(Value::as_str).is_some_and(our_endpoint);
+    if uninstall {
+        if ours {
+            root.remove("telemetry");
+        }
+        return Ok(());
+    }
+    let on = |t: &Value| t.as_bool() == Some(true) || t.get("enabled").and_then(Value::as_bool) == Some(true);
+    if let Some(t) = current.as_ref().filter(|t| !ours && on(t)) {
+        let to = t.get("otlpEndpoint").and_then(Value::as_str).unwrap_or("its default collector");
+        return Err(Error::Other(format!(
+            "{}: Gemini CLI already sends its telemetry to {to}; left alone",
+            path.display()
+        )));
+    }
+    let (api, _) = exe.http.as_ref().expect("checked in plan");
+    // logPrompts: Gemini's default sends prompt text; agentwatch reads none.
+    root.insert(
+        "telemetry".into(),
+        json!({"enabled": true, "target": "local", "otlpProtocol": "http", "otlpEndpoint": api, "logPrompts": false}),
+    );
+    Ok(())
+}
+
+fn codex_telemetry(path: &Path, doc: &mut toml_edit::DocumentMut, uninstall: bool, exe: &Exe) -> Result<()> {
+    let exporter = doc.get("otel").and_then(|o| o.get("exporter"));
+    let endpoint = exporter
+        .and_then(|e| e.get("otlp-http"))
+        .and_then(|h| h.get("endpoint"))
+        .and_then(|e| e.as_str())
+        .map(str::to_string);
+    let ours = endpoint.as_deref().is_some_and(our_endpoint);
+    if uninstall {
+        if ours && let Some(otel) = doc.get_mut("otel").and_then(|o| o.as_table_like_mut()) {
+            otel.remove("exporter");
+            if otel.is_empty() {
+                doc.remove("otel");
+            }
+        }
+        return Ok(());
+    }
+    let configured = exporter.is_some_and(|e| e.as_str() != Some("none"));
+    if configured && !ours {
+        return Err(Error::Other(format!(
+            "{}: Codex already exports its telemetry ([otel] exporter{}); left alone",
+            path.display(),
+            endpoint.map(|e| format!(" to {e}")).unwrap_or_default()
+        )));
+    }
+    let (api, token) = exe.http.as_ref().expect("checked in plan");
+    let mut headers = toml_edit::InlineTable::new();
+    headers.insert("Authorization", format!("Bearer {token}").into());
+    let mut http = toml_edit::Table::new();
+    http.insert("endpoint", toml_edit::value(format!("{api}/v1/logs")));
+    http.insert("protocol", toml_edit::value("binary"));
+    http.insert("headers", toml_edit::value(headers));
+    let mut exp = toml_edit::Table::new();
+    exp.set_implicit(true);
+    exp.insert("otlp-http", toml_edit::Item::Table(http));
+    if doc.get("otel").is_none() {
+        doc.insert("otel", toml_edit::Item::Table(toml_edit::Table::new()));
+    }
+    let otel = doc
+        .get_mut("otel")
+        .and_then(|o| o.as_table_like_mut())
+        .ok_or_else(|| Error::Other(format!("{}: `otel` is not a table; left alone", path.display())))?;
+    otel.insert("exporter", toml_edit::Item::Table(exp));
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub mod limits;
 pub mod liveness;
 pub mod model;
 pub mod monitor;
+pub mod otel;
 pub mod paths;
 pub mod pricing;
 pub mod proxy;

@@ -224,6 +224,45 @@ pub struct SessionDetail {
     /// The session's cost as the agent itself counts it (Claude Code's
     /// status line), next to agentwatch's own from the transcript.
     pub agent_cost_usd: Option<f64>,
+    /// Model calls the agent's telemetry reported that its transcript does
+    /// not have yet: live, not yet in the totals above.
+    pub live_usage: Option<LiveUsage>,
+}
+
+/// Usage reported by an agent's OpenTelemetry ahead of its transcript.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveUsage {
+    pub calls: usize,
+    pub tokens: crate::model::Tokens,
+    /// The agent's own figure where it sends one, else priced like the
+    /// transcript's; `None`: a model without a price.
+    pub cost_usd: Option<f64>,
+    pub source: &'static str,
+}
+
+impl LiveUsage {
+    pub fn of(calls: &[crate::store::PendingCall], prices: &crate::pricing::PriceBook) -> Option<LiveUsage> {
+        if calls.is_empty() {
+            return None;
+        }
+        let mut tokens = crate::model::Tokens::default();
+        let mut cost = Some(0.0);
+        for c in calls {
+            let t = &c.tokens;
+            tokens.input += t.input;
+            tokens.output += t.output;
+            tokens.cache_read += t.cache_read;
+            tokens.cache_write_5m += t.cache_write_5m;
+            tokens.reasoning += t.reasoning;
+            let priced = c.cost_usd.or_else(|| {
+                let m = prices.lookup(&c.model)?;
+                Some(m.price.cost(&crate::pricing::TieredTokens::of_event(t), false))
+            });
+            cost = cost.zip(priced).map(|(a, b)| a + b);
+        }
+        Some(LiveUsage { calls: calls.len(), tokens, cost_usd: cost, source: "otel" })
+    }
 }
 
 impl SessionDetail {
@@ -282,6 +321,7 @@ impl SessionDetail {
             limit_share,
             context_percent: reported.as_ref().and_then(|r| r.context_percent),
             agent_cost_usd: reported.as_ref().and_then(|r| r.cost_usd),
+            live_usage: LiveUsage::of(&store.pending_calls(s.pk)?, prices),
         })
     }
 }

@@ -140,6 +140,15 @@ export interface SessionDetail {
   contextPercent: number | null;
   /** The session's cost as the agent itself counts it. */
   agentCostUsd: number | null;
+  /** Calls the agent's telemetry reported that its transcript does not have yet. */
+  liveUsage: LiveUsage | null;
+}
+
+export interface LiveUsage {
+  calls: number;
+  tokens: { input: number; output: number; cacheWrite5m: number; cacheWrite1h: number; cacheRead: number; reasoning: number };
+  costUsd: number | null;
+  source: string;
 }
 
 export interface LimitShare {

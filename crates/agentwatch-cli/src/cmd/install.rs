@@ -1,5 +1,6 @@
 //! `agentwatch hooks install|uninstall`, `agentwatch mcp-proxy install|uninstall`
-//! and `agentwatch statusline install|uninstall`.
+//! `agentwatch statusline install|uninstall` and
+//! `agentwatch telemetry install|uninstall`.
 
 use std::path::Path;
 
@@ -28,7 +29,8 @@ pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()
         let dirs = Dirs::resolve(data_dir)?;
         exe.data_dir = Some(std::path::absolute(&dirs.data).map_err(|e| Error::io(&dirs.data, e))?);
     }
-    if a.http && !uninstall {
+    // Telemetry is always sent to the API, with the hook token.
+    if (a.http || target == Target::Telemetry) && !uninstall {
         let dirs = Dirs::resolve(data_dir)?;
         let info = ApiInfo::read(&dirs)?.ok_or_else(|| {
             Error::Other(
@@ -45,6 +47,7 @@ pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()
         Target::Hooks => "agentwatch hooks",
         Target::McpProxy => "the agentwatch MCP proxy",
         Target::Statusline => "the agentwatch status line",
+        Target::Telemetry => "telemetry to agentwatch",
     };
     let mut out = String::new();
     for n in &p.notes {
@@ -86,7 +89,7 @@ pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()
         agent.id(),
         files.join(", ")
     ));
-    if !uninstall && target == Target::McpProxy {
+    if !uninstall && matches!(target, Target::McpProxy | Target::Telemetry) {
         out.push_str(" Restart the agent to use it.");
     }
     emit(&out);

@@ -43,6 +43,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Api(c) => api::run(data_dir, &c),
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),
+        Command::Telemetry(c) => install::run(data_dir, agentwatch_core::install::Target::Telemetry, &c),
         Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
         Command::Limits(a) => limits::run(data_dir, &a),
         Command::Statusline(a) => match &a.command {

@@ -324,6 +324,18 @@ fn show(data_dir: Option<&Path>, a: &ShowArgs, now: i64) -> Result<()> {
             if let Some(share) = agentwatch_core::limits::shares_sentence(&shares) {
                 line("Plan", format!("this session: {share}"));
             }
+            let pending = ctx.store.pending_calls(s.pk)?;
+            if let Some(l) = agentwatch_core::views::LiveUsage::of(&pending, &ctx.prices) {
+                let calls = if l.calls == 1 { "1 call".to_string() } else { format!("{} calls", l.calls) };
+                line(
+                    "Live",
+                    format!(
+                        "+{calls}, {} tokens, {} (from its telemetry; not yet in the transcript or the totals)",
+                        thousands(l.tokens.total()),
+                        usd(l.cost_usd)
+                    ),
+                );
+            }
             out.push_str(&format!(
                 "\nTokens\n  Input        {:>14}\n  Output       {:>14}{}\n  Cache write  {:>14}  (5m {} · 1h {})\n  Cache read   {:>14}\n  Total        {:>14}\n",
                 thousands(t.input),

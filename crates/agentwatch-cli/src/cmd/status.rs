@@ -18,11 +18,13 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
     let db = ctx.store.path().to_path_buf();
     let bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     let config = ctx.dirs.config_file();
+    let otel = agentwatch_core::otel::Tally::load(&ctx.store)?;
     match format {
         Format::Json => emit_json(&json!({
             "monitor": { "running": pid.is_some(), "pid": pid, "lastScan": last_scan },
             "database": { "path": db, "bytes": bytes, "sessions": sessions, "liveSessions": live, "usageEvents": events },
             "config": { "path": config, "exists": config.exists() },
+            "telemetry": otel,
         })),
         Format::Table => {
             let scan = last_scan.as_ref().map(|s| {
@@ -45,8 +47,17 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                         .into()
                 }
             };
+            let telemetry = match &otel {
+                Some(t) => format!(
+                    "\nTelemetry {} events from the agents' OpenTelemetry ({} model calls), the last {:.0} s ago",
+                    thousands(t.events),
+                    thousands(t.calls),
+                    (chrono::Utc::now().timestamp_millis() - t.last_at) as f64 / 1000.0
+                ),
+                None => String::new(),
+            };
             emit(&format!(
-                "Monitor   {monitor}\nDatabase  {} ({:.1} MB): {} sessions ({} live), {} usage events\nConfig    {}{}",
+                "Monitor   {monitor}\nDatabase  {} ({:.1} MB): {} sessions ({} live), {} usage events\nConfig    {}{}{telemetry}",
                 db.display(),
                 bytes as f64 / 1_048_576.0,
                 thousands(sessions as u64),

@@ -22,6 +22,7 @@
 mod events;
 pub mod mcp;
 pub mod metrics;
+mod otlp;
 mod rest;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -286,6 +287,7 @@ impl From<Error> for ApiError {
 pub fn router(ctx: ApiContext) -> Router {
     Router::new()
         .merge(rest::routes())
+        .merge(otlp::routes().layer(axum::extract::DefaultBodyLimit::max(otlp::MAX_OTLP_BODY)))
         .nest_service("/mcp", mcp::service(ctx.clone()))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such endpoint".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
@@ -304,9 +306,10 @@ async fn guard(State(ctx): State<ApiContext>, req: Request, next: Next) -> Respo
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<usize>().ok())
-                .is_some_and(|n| n > MAX_BODY);
+                .is_some_and(|n| n > body_limit(req.uri().path()));
             if too_big {
-                ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {MAX_BODY} bytes")).into_response()
+                let max = body_limit(req.uri().path());
+                ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {max} bytes")).into_response()
             } else {
                 json_errors(next.run(req).await).await
             }
@@ -314,6 +317,11 @@ async fn guard(State(ctx): State<ApiContext>, req: Request, next: Next) -> Respo
     };
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// The largest body a path takes: OTLP exports can be large.
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/v1/") { otlp::MAX_OTLP_BODY } else { MAX_BODY }
 }
 
 fn check(ctx: &ApiContext, h: &HeaderMap, method: &Method, path: &str, port: u16) -> std::result::Result<(), ApiError> {
@@ -336,8 +344,8 @@ fn check(ctx: &ApiContext, h: &HeaderMap, method: &Method, path: &str, port: u16
     }
     let token = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
     let (api, hooks) = ctx.tokens();
-    // The hook token posts hook events and does nothing else.
-    let hook_call = method == Method::POST && path.starts_with("/api/hooks/");
+    // The hook token posts hook events and telemetry, and does nothing else.
+    let hook_call = method == Method::POST && (path.starts_with("/api/hooks/") || path.starts_with("/v1/"));
     match token {
         None => Err(ApiError(StatusCode::UNAUTHORIZED, "missing bearer token (see api.json in the data dir)".into())),
         Some(t) if constant_time_eq(t.trim().as_bytes(), api.as_bytes()) => Ok(()),

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::liveness::{Signal, Turn};
-use crate::model::{PendingTool, UsageEvent};
+use crate::model::{PendingTool, Tokens, UsageEvent};
 
 /// What a transcript line says.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +153,81 @@ pub trait Source: Send + Sync {
     /// it is not one (it lacks its session, say).
     fn hook_event(&self, _payload: &serde_json::Value) -> Result<HookEvent, String> {
         Err(format!("{} sends no hook events agentwatch reads", self.agent()))
+    }
+
+    /// The prefix of the agent's OpenTelemetry event names (`claude_code.`),
+    /// if agentwatch reads its telemetry.
+    fn otel_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Reads one of the agent's OpenTelemetry log events: its name and
+    /// attributes (the record's and its resource's, as JSON). `None`: it
+    /// names no session or says nothing agentwatch uses.
+    fn otel_event(&self, _name: &str, _attrs: &serde_json::Map<String, serde_json::Value>) -> Option<OtelEvent> {
+        None
+    }
+}
+
+/// What one OpenTelemetry log event of an agent says, in agentwatch's terms.
+/// Events are batched by the agents' exporters (a second or more late), so
+/// they are signs of life and facts, never the state of the turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtelEvent {
+    /// The agent's own session id.
+    pub session_id: String,
+    /// A model call with its tokens.
+    pub call: Option<OtelCall>,
+    /// A tool call that finished: (tool, failed).
+    pub tool_call: Option<(String, bool)>,
+    /// A decision on a tool: (tool, decision as the agent words it).
+    pub decision: Option<(String, String)>,
+}
+
+/// A model call an agent's telemetry reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtelCall {
+    /// The provider's request id, when the event has it.
+    pub request_id: Option<String>,
+    pub model: String,
+    pub tokens: Tokens,
+    /// What the agent says the call cost.
+    pub cost_usd: Option<f64>,
+    pub duration_ms: i64,
+}
+
+/// An attribute as a number, whether the exporter sent an integer, a double
+/// or a string of digits (Codex's `%` fields).
+pub(crate) fn otel_num(a: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
+    match a.get(key)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+}
+
+/// A token count attribute: a whole, non-negative number (0 if absent).
+pub(crate) fn otel_count(a: &serde_json::Map<String, serde_json::Value>, key: &str) -> u64 {
+    otel_num(a, key).filter(|n| *n >= 0.0 && *n < 1e15).map_or(0, |n| n as u64)
+}
+
+/// A text attribute, non-empty.
+pub(crate) fn otel_text(a: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
+    match a.get(key)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A boolean attribute: a bool or the text `true`/`false`.
+pub(crate) fn otel_bool(a: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<bool> {
+    match a.get(key)? {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
     }
 }
 

@@ -54,6 +54,8 @@ pub mod event {
     pub const SESSION_UPDATED: &str = "session.updated";
     pub const SESSION_STATE: &str = "session.state";
     pub const TOOL_CALL: &str = "tool.call";
+    /// A decision on a tool, from an agent's telemetry: `{at, tool, decision, source}`.
+    pub const TOOL_DECISION: &str = "tool.decision";
     pub const USAGE: &str = "usage";
     pub const ALERT: &str = "alert";
     /// A permission or question alert was answered: withdraw its notification.

@@ -8,6 +8,7 @@ mod ingest;
 mod limits;
 mod live;
 mod metrics;
+mod otel;
 mod plans;
 mod push;
 mod sessions;
@@ -24,6 +25,7 @@ pub(crate) use ingest::{CallCopy, supersedes};
 pub use limits::{LimitSample, StatuslineReport};
 pub use live::{EventRecord, ProcessFacts, ToolCallRecord, Transition, event};
 pub use metrics::LAST_INGEST;
+pub use otel::PendingCall;
 pub use plans::{QueryPlan, query_plans};
 pub use push::{Registration, Report};
 pub use sessions::*;
@@ -33,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
 /// The schema, one migration per version.
-const MIGRATION_SQL: [&str; 8] = [
+const MIGRATION_SQL: [&str; 9] = [
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_live.sql"),
     include_str!("migrations/003_scale.sql"),
@@ -42,6 +44,7 @@ const MIGRATION_SQL: [&str; 8] = [
     include_str!("migrations/006_waiting.sql"),
     include_str!("migrations/007_redact.sql"),
     include_str!("migrations/008_limits.sql"),
+    include_str!("migrations/009_otel.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -622,7 +625,7 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(commands, ["bash -c ANTHROPIC_API_KEY=*** claude", "codex --api-key ***", "claude --resume x"]);
-        assert_eq!(schema_version(), 8);
+        assert_eq!(schema_version(), 9);
     }
 
     #[test]

@@ -3,13 +3,15 @@
 
 pub mod hooks;
 pub mod live;
+pub mod otel;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
 use super::{
-    HookEvent, LineParser, LiveProcess, RegistryError, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo,
+    HookEvent, LineParser, LiveProcess, OtelEvent, RegistryError, Source, SourceEnv, TranscriptLine, TranscriptLink,
+    TurnInfo,
 };
 
 pub const AGENT: &str = "claude-code";
@@ -88,5 +90,13 @@ impl Source for ClaudeSource {
 
     fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
         hooks::event(payload)
+    }
+
+    fn otel_prefix(&self) -> Option<&'static str> {
+        Some(otel::PREFIX)
+    }
+
+    fn otel_event(&self, name: &str, attrs: &serde_json::Map<String, serde_json::Value>) -> Option<OtelEvent> {
+        otel::event(name, attrs)
     }
 }

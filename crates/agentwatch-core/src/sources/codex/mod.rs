@@ -2,12 +2,15 @@
 
 pub mod hooks;
 pub mod live;
+pub mod otel;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo};
+use super::{
+    HookEvent, LineParser, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo,
+};
 
 pub const AGENT: &str = "codex";
 
@@ -68,5 +71,13 @@ impl Source for CodexSource {
 
     fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
         hooks::event(payload)
+    }
+
+    fn otel_prefix(&self) -> Option<&'static str> {
+        Some(otel::PREFIX)
+    }
+
+    fn otel_event(&self, name: &str, attrs: &serde_json::Map<String, serde_json::Value>) -> Option<OtelEvent> {
+        otel::event(name, attrs)
     }
 }

@@ -7,11 +7,12 @@
 
 pub mod hooks;
 pub mod live;
+pub mod otel;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
+use super::{HookEvent, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "gemini-cli";
 
@@ -57,5 +58,13 @@ impl Source for GeminiSource {
 
     fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {
         hooks::event(payload)
+    }
+
+    fn otel_prefix(&self) -> Option<&'static str> {
+        Some(otel::PREFIX)
+    }
+
+    fn otel_event(&self, name: &str, attrs: &serde_json::Map<String, serde_json::Value>) -> Option<OtelEvent> {
+        otel::event(name, attrs)
     }
 }
