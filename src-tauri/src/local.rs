@@ -126,17 +126,24 @@ impl Local {
 
     /// The command the agents' configuration is to run: the CLI, with this
     /// app's data dir when one was chosen.
-    fn installed_exe(&self) -> Result<install::Exe> {
+    /// Telemetry goes to the API, with the hook token.
+    fn installed_exe(&self, t: Target) -> Result<install::Exe> {
         let mut exe = install::Exe::new(&cli_binary()?);
         if std::env::var_os(agentwatch_core::paths::DATA_DIR_ENV).is_some_and(|v| !v.is_empty()) {
             exe.data_dir = Some(self.dirs.data.clone());
+        }
+        if t == Target::Telemetry
+            && let Some(info) = agentwatch_core::api::ApiInfo::read(&self.dirs)?
+            && let Some(token) = info.hook_token
+        {
+            exe.http = Some((format!("http://127.0.0.1:{}", info.port), token));
         }
         Ok(exe)
     }
 
     pub fn install_preview(&self, target: &str, agent: &str, uninstall: bool) -> Result<InstallPreview> {
         let (t, a) = parse_install(target, agent)?;
-        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe()?)?;
+        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe(t)?)?;
         Ok(InstallPreview {
             target: target.to_string(),
             agent: a.id().to_string(),
@@ -151,11 +158,12 @@ impl Local {
 
     pub fn install_apply(&self, target: &str, agent: &str, uninstall: bool) -> Result<String> {
         let (t, a) = parse_install(target, agent)?;
-        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe()?)?;
+        let p = install::plan(t, a, uninstall, &SourceEnv::from_process(), &self.installed_exe(t)?)?;
         let what = match t {
             Target::Hooks => "agentwatch hooks",
             Target::McpProxy => "the agentwatch MCP proxy",
             Target::Statusline => "the agentwatch status line",
+            Target::Telemetry => "telemetry to agentwatch",
         };
         if p.done {
             return Ok(format!(
@@ -175,7 +183,10 @@ impl Local {
         if let Some(b) = backups.first() {
             msg.push_str(&format!(" The previous version is in {}.", b.display()));
         }
-        if !uninstall && t == Target::McpProxy {
+        for n in &p.notes {
+            msg.push_str(&format!(" Note: {n}."));
+        }
+        if !uninstall && matches!(t, Target::McpProxy | Target::Telemetry) {
             msg.push_str(" Restart the agent to use it.");
         }
         Ok(msg)
@@ -187,8 +198,11 @@ fn parse_install(target: &str, agent: &str) -> Result<(Target, Agent)> {
         "hooks" => Target::Hooks,
         "mcp-proxy" => Target::McpProxy,
         "statusline" => Target::Statusline,
+        "telemetry" => Target::Telemetry,
         _ => {
-            return Err(Error::Usage(format!("unknown target '{target}' (expected hooks, mcp-proxy or statusline)")));
+            return Err(Error::Usage(format!(
+                "unknown target '{target}' (expected hooks, mcp-proxy, statusline or telemetry)"
+            )));
         }
     };
     Ok((t, Agent::parse(agent)?))

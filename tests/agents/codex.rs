@@ -225,3 +225,58 @@ fn codex_killed_mid_turn_or_at_an_approval_died_once() {
     w.died_once(a, "process exited mid-turn", "Codex in one died");
     w.died_once(b, "process exited with a permission prompt open", "Codex in two died");
 }
+
+#[test]
+#[ignore = "drives the real Codex: make agents"]
+fn codex_telemetry_reaches_agentwatch_and_no_call_counts_twice() {
+    let env = Env::new();
+    let c = Codex::new(&env);
+    let port = free_port();
+    let _daemon = env.daemon(1, &["--port", &port.to_string()]);
+    let out = env.ok(&["telemetry", "install", "--agent", AGENT]);
+    assert!(out.contains("Installed telemetry to agentwatch for codex"), "{out}");
+    let config = std::fs::read_to_string(env.codex.join("config.toml")).unwrap();
+    assert!(config.contains(&format!("endpoint = \"http://127.0.0.1:{port}/v1/logs\"")), "{config}");
+    assert!(config.contains("[model_providers.awstub]"), "the rest is kept: {config}");
+
+    let w = watch(&env);
+    let proj = env.root.join("src/otel");
+    let pid = c.start("main", &proj, &["--no-daemon"], false);
+    w.wait_state(pid, "waiting", Some("input"));
+    c.tmux.type_line("main", "run AW_TOOL please");
+    c.approve("main");
+    wait_for(SETTLE, "the approved command", || proj.join("aw-tool-ran.txt").exists().then_some(()));
+    w.wait_state(pid, "waiting", Some("input"));
+    // No hooks: the tool call and the model calls came by telemetry; they
+    // are the rollout's calls, token for token.
+    let reported = |thread: &str| -> (u64, u64) {
+        let db = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+        db.query_row(
+            "SELECT COALESCE(SUM(input + cache_read), 0), COALESCE(SUM(output), 0) FROM otel_calls
+             WHERE session = (SELECT pk FROM sessions WHERE external_id = ?1)",
+            [thread],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )
+        .unwrap()
+    };
+    let d = wait_for(30, "the tool result and every call by telemetry", || {
+        let d = w.show(pid);
+        let by_otel = d["toolCalls"].as_array()?.iter().any(|t| t["source"] == "otel");
+        let t = &d["session"]["tokens"];
+        let ledger = (t["input"].as_u64()? + t["cacheRead"].as_u64()?, t["output"].as_u64()?);
+        (by_otel && ledger.1 > 0 && reported(d["session"]["externalId"].as_str()?) == ledger).then_some(d)
+    });
+    // Codex's title thread reports its own call: no session of its own.
+    let all = env.json(&["sessions", "--no-ingest"]);
+    assert_eq!(all["sessions"].as_array().unwrap().len(), 1, "{all}");
+    // The rollout has them: none is live, none counted twice.
+    assert_eq!(d["liveUsage"], serde_json::Value::Null, "{d}");
+    assert!(env.json(&["status"])["telemetry"]["calls"].as_u64().unwrap() >= 2);
+    c.tmux.type_line("main", "/exit");
+    w.completed(pid);
+
+    env.ok(&["telemetry", "uninstall", "--agent", AGENT]);
+    let after = std::fs::read_to_string(env.codex.join("config.toml")).unwrap();
+    assert!(!after.contains("[otel"), "{after}");
+    assert!(after.contains("[model_providers.awstub]"), "{after}");
+}

@@ -38,7 +38,13 @@ impl<'a> Gemini<'a> {
     /// Starts `gemini` in terminal `name` and waits for its prompt; returns
     /// the terminal's pid (the CLI's launcher, which starts the CLI proper).
     fn start(&self, name: &str, proj: &Path) -> u32 {
+        self.start_with(name, proj, &[])
+    }
+
+    /// [`Self::start`] with more environment variables.
+    fn start_with(&self, name: &str, proj: &Path, extra: &[(&str, String)]) -> u32 {
         let mut vars = base_vars(self.env);
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         vars.push(("GEMINI_API_KEY".into(), "stub-key".into()));
         vars.push(("GOOGLE_GEMINI_BASE_URL".into(), self.stub.url()));
         vars.push(("GEMINI_CLI_TRUST_WORKSPACE".into(), "true".into()));
@@ -141,4 +147,51 @@ fn gemini_cli_killed_mid_turn_or_at_a_permission_prompt_died_once() {
     }
     w.died_once(a, "process exited mid-turn", "Gemini CLI in one died");
     w.died_once(b, "process exited with a permission prompt open", "Gemini CLI in two died");
+}
+
+#[test]
+#[ignore = "drives the real Gemini CLI: make agents"]
+fn gemini_cli_telemetry_reaches_agentwatch_with_the_token_from_the_environment() {
+    let env = Env::new();
+    let g = Gemini::new(&env);
+    let port = free_port();
+    let _daemon = env.daemon(1, &["--port", &port.to_string()]);
+    let out = env.ok(&["telemetry", "install", "--agent", AGENT]);
+    assert!(out.contains("Installed telemetry to agentwatch for gemini-cli"), "{out}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.home.join(".gemini/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["telemetry"]["otlpEndpoint"], format!("http://127.0.0.1:{port}"));
+    assert_eq!(settings["telemetry"]["logPrompts"], false);
+    assert_eq!(settings["privacy"]["usageStatisticsEnabled"], false, "the rest is kept");
+    // Its settings cannot carry the token: the note says what to export.
+    let api: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.data.join("api.json")).unwrap()).unwrap();
+    let header = format!("Authorization=Bearer {}", api["hook_token"].as_str().unwrap());
+    assert!(out.contains(&format!("export OTEL_EXPORTER_OTLP_HEADERS='{header}'")), "{out}");
+
+    let w = watch(&env);
+    let proj = env.root.join("src/otel");
+    let pid = g.start_with("main", &proj, &[("OTEL_EXPORTER_OTLP_HEADERS", header)]);
+    w.wait_state(pid, "waiting", Some("input"));
+    g.prompt("main", "run AW_TOOL please");
+    g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
+    g.tmux.keys("main", &["Enter"]);
+    wait_for(SETTLE, "the approved command", || proj.join("aw-tool-ran.txt").exists().then_some(()));
+    // Agentwatch reads no usage from Gemini's chat files yet: its telemetry
+    // is the only count of its calls, shown as live usage.
+    let d = wait_for(30, "the tool call and the model calls by telemetry", || {
+        let d = w.show(pid);
+        let tool = d["toolCalls"].as_array()?.iter().any(|t| t["source"] == "otel" && t["tool"] == "run_shell_command");
+        (tool && d["liveUsage"]["calls"].as_u64() >= Some(2)).then_some(d)
+    });
+    let live = &d["liveUsage"];
+    assert!(live["tokens"]["input"].as_u64().unwrap() > 0 && live["tokens"]["output"].as_u64().unwrap() > 0, "{d}");
+    assert_eq!(live["source"], "otel");
+    g.prompt("main", "/quit");
+    w.wait_state(pid, "completed", None);
+
+    env.ok(&["telemetry", "uninstall", "--agent", AGENT]);
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.home.join(".gemini/settings.json")).unwrap()).unwrap();
+    assert_eq!(after.get("telemetry"), None, "{after}");
 }

@@ -12,6 +12,7 @@ mod limits;
 mod live;
 mod mcp;
 mod metrics;
+mod otlp;
 mod polish;
 mod prices;
 mod proxy;

@@ -424,6 +424,10 @@ describe('session detail window', () => {
       assert.equal(await text(page.locator('[data-testid=detail-cost]')), '$1.23');
       assert.equal(await text(page.locator('[data-testid=detail-limit-share]')), 'This session: about 31 % of your 5-hour window');
       assert.equal(await text(page.locator('[data-testid=detail-agent-cost]')), 'The agent counts $1.19 · context 42% used');
+      assert.equal(
+        await text(page.locator('[data-testid=detail-live-usage]')),
+        "Live: +2 calls, $0.04 (from the agent's telemetry; not yet in its transcript or the total above)",
+      );
 
       const hist = await page.locator('[data-testid=state-history] li').allInnerTexts();
       assert.equal(hist.length, 3);

@@ -367,6 +367,12 @@ export const DETAILS = {
     limitShare: 'about 31 % of your 5-hour window',
     contextPercent: 42,
     agentCostUsd: 1.19,
+    liveUsage: {
+      calls: 2,
+      tokens: { input: 1200, output: 340, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 9000, reasoning: 0 },
+      costUsd: 0.0412,
+      source: 'otel',
+    },
   },
 };
 

@@ -161,7 +161,9 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
         return Err(Error::Usage("--http is for `hooks install --agent claude-code` only".into()));
     }
     if target == Target::Telemetry && !uninstall && exe.http.is_none() {
-        return Err(Error::Other("telemetry install needs the API's port and token".into()));
+        return Err(Error::Other(
+            "telemetry install needs the API's port and token: start `agentwatch daemon` or the app once".into(),
+        ));
     }
     let files: Vec<(PathBuf, Editor)> = match (target, agent) {
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],

@@ -12,6 +12,9 @@
 //!   hooks already report its tool calls;
 //! - every event is activity, and the session is judged again.
 //!
+//! Telemetry creates no session: events of a session agentwatch does not
+//! know (yet) are dropped.
+//!
 //! Events are batched by the exporters, a second or more late, so they
 //! never set the state of the turn. Prompt text, tool arguments and output
 //! are never stored: only names, numbers and ids are read.
@@ -26,7 +29,7 @@ use crate::collector::judge_now;
 use crate::config::Config;
 use crate::error::Result;
 use crate::sources::{Source, SourceEnv};
-use crate::store::{Registration, Store, event};
+use crate::store::{Store, event};
 
 /// What one export request did, for the response's log and for tests.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,6 +42,11 @@ pub struct Received {
     pub calls: usize,
     /// The agents' session ids the events named.
     pub sessions: BTreeSet<String>,
+    /// Records applied before (an exporter's retry): ignored.
+    pub repeated: usize,
+    /// Events of sessions agentwatch does not know (side threads such as
+    /// Codex's title generation): dropped.
+    pub unmatched: usize,
 }
 
 /// Applies every log record of one OTLP logs export.
@@ -74,11 +82,24 @@ pub fn record_logs(
                     Some((name.to_string(), src))
                 });
                 let Some((name, src)) = found else { continue };
-                let Some(ev) = src.otel_event(&name, &attrs) else { continue };
+                let Some(mut ev) = src.otel_event(&name, &attrs) else { continue };
+                // Codex reports each completed response twice, once with
+                // no tokens: that one is no call.
+                ev.call = ev.call.filter(|c| c.tokens.total() > 0);
                 let ns = if rec.time_unix_nano > 0 { rec.time_unix_nano } else { rec.observed_time_unix_nano };
                 // An event from the future (a skewed clock) happened now.
                 let at = if ns == 0 { now } else { ((ns / 1_000_000) as i64).min(now) };
-                let pk = apply(store, src.as_ref(), &ev, at)?;
+                // A batch the exporter sends again is applied once.
+                let seq = attrs.get("event.sequence").map(Value::to_string).unwrap_or_default();
+                let key = crate::model::EventKey::of(&[src.agent(), &ev.session_id, &name, &ns.to_string(), &seq]);
+                if !store.first_sight_of_otel_record(key.id, at)? {
+                    out.repeated += 1;
+                    continue;
+                }
+                let Some(pk) = apply(store, src.as_ref(), &ev, at)? else {
+                    out.unmatched += 1;
+                    continue;
+                };
                 out.events += 1;
                 if ev.call.is_some() && store.record_otel_call(pk, ev.call.as_ref().expect("checked"), at)? {
                     out.calls += 1;
@@ -126,16 +147,13 @@ fn tally(store: &Store, r: &Received, now: i64) -> Result<()> {
     store.set_meta(RECEIVED, &serde_json::to_string(&t).expect("serializes"))
 }
 
-/// Finds (or creates) the event's session and records its activity, tool
-/// call and decision. Returns the session's key.
-fn apply(store: &Store, src: &dyn Source, ev: &crate::sources::OtelEvent, at: i64) -> Result<i64> {
-    let r = Registration {
-        agent: src.agent().into(),
-        external_id: Some(ev.session_id.clone()),
-        source: "otel".into(),
-        ..Default::default()
-    };
-    let (row, _) = store.register(&r, at)?;
+/// Records the event's activity, tool call and decision on its session.
+/// Telemetry creates no session: one the agent's process, files or hooks
+/// did not show (a side thread, such as Codex's title generation) is none
+/// the person runs. Returns the session's key, if it is known.
+fn apply(store: &Store, src: &dyn Source, ev: &crate::sources::OtelEvent, at: i64) -> Result<Option<i64>> {
+    let Some(pk) = store.session_by_external_id(src.agent(), &ev.session_id)? else { return Ok(None) };
+    let Some(row) = store.session_by_pk(pk)? else { return Ok(None) };
     store.touch_activity(row.pk, at)?;
     if let Some((tool, failed)) = &ev.tool_call
         && !store.has_hook_tool_calls(row.pk)?
@@ -147,7 +165,7 @@ fn apply(store: &Store, src: &dyn Source, ev: &crate::sources::OtelEvent, at: i6
             serde_json::json!({"at": crate::views::iso(at), "tool": tool, "decision": decision, "source": "otel"});
         store.push_event(event::TOOL_DECISION, Some(&row.id), Some(&data.to_string()))?;
     }
-    Ok(row.pk)
+    Ok(Some(row.pk))
 }
 
 /// OTLP attributes as JSON: strings, numbers, booleans; arrays and maps as

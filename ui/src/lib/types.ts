@@ -263,9 +263,9 @@ export interface Settings {
   priceOverrideFile: string;
 }
 
-export type InstallTarget = 'hooks' | 'mcp-proxy' | 'statusline';
+export type InstallTarget = 'hooks' | 'mcp-proxy' | 'statusline' | 'telemetry';
 export type InstallAgent = 'claude-code' | 'codex' | 'cursor';
-export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy', 'statusline'];
+export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy', 'statusline', 'telemetry'];
 export const INSTALL_AGENTS: readonly InstallAgent[] = ['claude-code', 'codex', 'cursor'];
 
 export interface InstallPreview {

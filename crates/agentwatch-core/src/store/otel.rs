@@ -90,6 +90,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Marks a log record as applied; `false` if it already was (a retried
+    /// export).
+    pub fn first_sight_of_otel_record(&self, key: i64, at: i64) -> Result<bool> {
+        let tx = self.write_tx()?;
+        let n = tx.execute("INSERT OR IGNORE INTO otel_seen (key, at) VALUES (?1, ?2)", params![key, at])?;
+        tx.execute("DELETE FROM otel_seen WHERE at < ?1", [at - KEEP_MS])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
     /// Records activity at `at` (a telemetry event), without claiming a
     /// heartbeat: an idle agent sends no events.
     pub fn touch_activity(&self, pk: i64, at: i64) -> Result<()> {

@@ -17,3 +17,11 @@ CREATE TABLE otel_calls (
     PRIMARY KEY (session, call_key)
 ) WITHOUT ROWID;
 CREATE INDEX otel_calls_at ON otel_calls (at);
+
+-- The log records already applied (a 63-bit hash of agent, session, event,
+-- time and sequence): an exporter that retries a batch changes nothing.
+CREATE TABLE otel_seen (
+    key INTEGER PRIMARY KEY,
+    at  INTEGER NOT NULL
+);
+CREATE INDEX otel_seen_at ON otel_seen (at);
