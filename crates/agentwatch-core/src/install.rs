@@ -992,6 +992,42 @@ mod tests {
     const EXE: &str = "/usr/local/bin/agentwatch";
 
     #[test]
+    fn telemetry_already_sent_elsewhere_is_left_alone_and_ours_is_replaced_on_a_new_port() {
+        let t = tempfile::tempdir().unwrap();
+        let h = t.path();
+        let mut exe = Exe::new(Path::new(EXE));
+        // Without the API's port and token there is nothing to point at.
+        assert!(plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).is_err());
+        exe.http = Some(("http://127.0.0.1:7411".into(), "tok".into()));
+        std::fs::create_dir_all(h.join(".claude")).unwrap();
+        let theirs = json!({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example.com"}});
+        std::fs::write(h.join(".claude/settings.json"), theirs.to_string()).unwrap();
+        let e = plan(Target::Telemetry, Agent::ClaudeCode, false, &env(h), &exe).unwrap_err().to_string();
+        assert!(e.contains("already sends its telemetry to https://otel.example.com; left alone"), "{e}");
+        std::fs::create_dir_all(h.join(".codex")).unwrap();
+        let cfg = "model = \"o3\"\n\n[otel.exporter.otlp-grpc]\nendpoint = \"http://collector:4317\"\n";
+        std::fs::write(h.join(".codex/config.toml"), cfg).unwrap();
+        let e = plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap_err().to_string();
+        assert!(e.contains("Codex already exports its telemetry"), "{e}");
+        std::fs::create_dir_all(h.join(".gemini")).unwrap();
+        std::fs::write(h.join(".gemini/settings.json"), r#"{"telemetry": {"enabled": true, "target": "gcp"}}"#).unwrap();
+        assert!(plan(Target::Telemetry, Agent::Gemini, false, &env(h), &exe).is_err());
+        assert!(plan(Target::Telemetry, Agent::Cursor, false, &env(h), &exe).unwrap_err().is_usage());
+
+        // Ours, installed while the API had another port: moved to the new one.
+        std::fs::write(h.join(".codex/config.toml"), "model = \"o3\"\n").unwrap();
+        let old = Exe { http: Some(("http://127.0.0.1:7000".into(), "old".into())), ..exe.clone() };
+        apply(&plan(Target::Telemetry, Agent::Codex, false, &env(h), &old).unwrap()).unwrap();
+        let p = plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap();
+        assert!(p.changes[0].after.contains("endpoint = \"http://127.0.0.1:7411/v1/logs\""), "{}", p.changes[0].after);
+        assert!(p.changes[0].after.contains("Authorization = \"Bearer tok\""));
+        apply(&p).unwrap();
+        assert!(plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap().done);
+        apply(&plan(Target::Telemetry, Agent::Codex, true, &env(h), &exe).unwrap()).unwrap();
+        assert_eq!(std::fs::read_to_string(h.join(".codex/config.toml")).unwrap(), "model = \"o3\"\n");
+    }
+
+    #[test]
     fn the_statusline_wraps_the_persons_own_and_gives_it_back() {
         let t = tempfile::tempdir().unwrap();
         let settings = t.path().join(".claude/settings.json");
