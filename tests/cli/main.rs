@@ -5,6 +5,7 @@
 mod api;
 mod costs;
 mod errors;
+mod export;
 mod faults;
 mod hooks;
 mod ingest;

@@ -460,14 +460,18 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// The tests' Python, with the MCP SDK: the repo's .venv, made by
-/// tests/mcp/venv.sh (which `make test` runs) if it is missing.
+/// The tests' Python, with the MCP SDK and the OTLP protobuf definitions:
+/// the repo's .venv, made by tests/mcp/venv.sh (which `make test` runs) if
+/// it is missing.
 pub fn python() -> PathBuf {
     static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     READY
         .get_or_init(|| {
             let py = repo_root().join(".venv/bin/python");
-            let ok = |py: &PathBuf| Command::new(py).args(["-c", "import mcp"]).status().is_ok_and(|s| s.success());
+            let ok = |py: &PathBuf| {
+                let check = "import mcp, opentelemetry.proto.collector.metrics.v1.metrics_service_pb2";
+                Command::new(py).args(["-c", check]).status().is_ok_and(|s| s.success())
+            };
             if !ok(&py) {
                 let st = Command::new(repo_root().join("tests/mcp/venv.sh")).status().expect("tests/mcp/venv.sh runs");
                 assert!(st.success() && ok(&py), "tests/mcp/venv.sh could not install the mcp SDK into .venv");

@@ -12,6 +12,8 @@ if [ "${1:-}" = "--mcp2" ]; then
   req="$root/tests/mcp/requirements-2.txt"
 fi
 stamp="$venv/.requirements.txt"
+# The main venv also decodes OTLP (tests/export/receiver.py).
+[ "$venv" = "$root/.venv" ] && otel=", opentelemetry.proto.collector.metrics.v1.metrics_service_pb2"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "venv: creating $venv" >&2
@@ -19,7 +21,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # The stamp is a copy of the requirements last installed: install again only
 # when they changed (or a package went missing).
-if [ -f "$stamp" ] && cmp -s "$req" "$stamp" && "$venv/bin/python" -c "import mcp, httpx, anyio" 2>/dev/null; then
+if [ -f "$stamp" ] && cmp -s "$req" "$stamp" && "$venv/bin/python" -c "import mcp, httpx, anyio${otel:-}" 2>/dev/null; then
   exit 0
 fi
 echo "venv: installing $(grep -v '^#' "$req" | tr '\n' ' ')" >&2

@@ -70,6 +70,16 @@ pub enum Command {
     /// API must have run once (it holds the port and token).
     #[command(subcommand)]
     Telemetry(InstallCmd),
+    /// Sending the figures to a team's OpenTelemetry Collector
+    /// (`[export.otlp]` in config.toml): off until configured.
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// What would be sent, exactly, with the values of now.
+    Status(StatusArgs),
 }
 
 #[derive(Debug, Args)]

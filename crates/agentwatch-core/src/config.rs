@@ -56,6 +56,10 @@ pub struct Config {
     pub limits: LimitAlerts,
     pub notifications: Notifications,
     pub api: ApiConfig,
+    pub metrics: MetricsConfig,
+    /// Figures sent off the machine: nothing unless configured.
+    #[serde(skip_serializing_if = "ExportConfig::is_off")]
+    pub export: ExportConfig,
     pub start_at_login: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub signatures: Vec<Signature>,
@@ -138,6 +142,85 @@ impl Default for ApiConfig {
     }
 }
 
+/// What `GET /metrics` and the OTLP export carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Label the usage series with the project's path (off: no path leaves
+    /// the machine).
+    pub project_label: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExportConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<OtlpExport>,
+}
+
+impl ExportConfig {
+    fn is_off(&self) -> bool {
+        self.otlp.is_none()
+    }
+}
+
+/// `[export.otlp]`: the figures (and, if asked, session state changes as
+/// log events) sent to an OpenTelemetry Collector over OTLP/HTTP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OtlpExport {
+    /// The collector's OTLP/HTTP address, `http://host:4318`: `/v1/metrics`
+    /// and `/v1/logs` are added.
+    pub endpoint: String,
+    /// Sent with every request (an API key, a tenant).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    pub interval_secs: u64,
+    /// Also send each session state change as a log event.
+    pub state_changes: bool,
+    /// More resource attributes (`developer = "ana"`, `team = "web"`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_attributes: BTreeMap<String, String>,
+}
+
+impl Default for OtlpExport {
+    fn default() -> Self {
+        OtlpExport {
+            endpoint: String::new(),
+            headers: BTreeMap::new(),
+            interval_secs: 60,
+            state_changes: false,
+            resource_attributes: BTreeMap::new(),
+        }
+    }
+}
+
+impl OtlpExport {
+    pub fn validate(&self) -> Result<()> {
+        let e = self.endpoint.trim();
+        if e.starts_with("https://") {
+            return Err(Error::Usage(format!(
+                "export.otlp.endpoint '{e}': https is not supported; send to an OpenTelemetry Collector over http (one on this machine or your network forwards with TLS)"
+            )));
+        }
+        let rest = e.strip_prefix("http://").unwrap_or("");
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(Error::Usage(format!(
+                "export.otlp.endpoint '{e}' is not an http:// address (e.g. http://collector:4318)"
+            )));
+        }
+        if !(1..=86_400).contains(&self.interval_secs) {
+            return Err(Error::Usage("export.otlp.interval_secs must be between 1 and 86400".into()));
+        }
+        for k in self.headers.keys() {
+            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(Error::Usage(format!("export.otlp.headers: '{k}' is not a header name")));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -151,6 +234,8 @@ impl Default for Config {
             limits: LimitAlerts::default(),
             notifications: Notifications::default(),
             api: ApiConfig::default(),
+            metrics: MetricsConfig::default(),
+            export: ExportConfig::default(),
             start_at_login: false,
             signatures: Vec::new(),
         }
@@ -257,6 +342,9 @@ impl Config {
         }
         for s in &self.signatures {
             s.validate()?;
+        }
+        if let Some(o) = &self.export.otlp {
+            o.validate()?;
         }
         Ok(())
     }

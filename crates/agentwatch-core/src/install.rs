@@ -1010,7 +1010,8 @@ mod tests {
         let e = plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap_err().to_string();
         assert!(e.contains("Codex already exports its telemetry"), "{e}");
         std::fs::create_dir_all(h.join(".gemini")).unwrap();
-        std::fs::write(h.join(".gemini/settings.json"), r#"{"telemetry": {"enabled": true, "target": "gcp"}}"#).unwrap();
+        std::fs::write(h.join(".gemini/settings.json"), r#"{"telemetry": {"enabled": true, "target": "gcp"}}"#)
+            .unwrap();
         assert!(plan(Target::Telemetry, Agent::Gemini, false, &env(h), &exe).is_err());
         assert!(plan(Target::Telemetry, Agent::Cursor, false, &env(h), &exe).unwrap_err().is_usage());
 

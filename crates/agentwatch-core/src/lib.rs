@@ -25,6 +25,8 @@ pub mod collector;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod export;
+pub mod figures;
 pub mod hooks;
 pub mod ingest;
 pub mod install;

@@ -129,6 +129,8 @@ pub struct Monitor {
     interval_override: Option<Duration>,
     /// Size and mtime of the settings files, to notice edits.
     settings_seen: Vec<Option<(u64, std::time::SystemTime)>>,
+    /// `[export.otlp]`, while it is configured.
+    export: Option<crate::export::Export>,
 }
 
 /// How often the monitor hands freed memory back to the system.
@@ -184,6 +186,7 @@ impl Monitor {
             interval,
             interval_override: None,
             settings_seen: settings_stamp(dirs),
+            export: None,
         };
         Ok((m, Handle { tx }))
     }
@@ -211,6 +214,7 @@ impl Monitor {
     /// Runs until told to shut down.
     pub fn run(mut self, observer: &mut dyn Observer) -> Result<()> {
         self.start_watching();
+        self.export_as(&self.collector.config().clone());
         let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
         self.after_ingest(&r, observer)?;
         let mut next_scan = Instant::now();
@@ -249,6 +253,7 @@ impl Monitor {
                         Ok(cfg) => {
                             self.interval =
                                 self.interval_override.unwrap_or(Duration::from_secs(cfg.scan_interval_secs));
+                            self.export_as(&cfg);
                             self.collector.set_config(cfg);
                             tracing::info!("settings reloaded");
                         }
@@ -300,6 +305,21 @@ impl Monitor {
         }
         tracing::info!("monitor stopped");
         Ok(())
+    }
+
+    /// Starts, restarts or stops the OTLP export as `cfg` says. A mistake
+    /// in it is logged; the monitor goes on without the export.
+    fn export_as(&mut self, cfg: &Config) {
+        let wanted = cfg.export.otlp.clone().map(|o| (o, cfg.metrics.project_label));
+        if self.export.as_ref().map(|e| &e.config) == wanted.as_ref() {
+            return;
+        }
+        // The old one flushes as it goes.
+        self.export = None;
+        match crate::export::start(&self.dirs, cfg) {
+            Ok(e) => self.export = e,
+            Err(e) => tracing::warn!("OTLP export off: {e}"),
+        }
     }
 
     fn scan(&mut self, observer: &mut dyn Observer) -> Result<()> {

@@ -4,6 +4,7 @@ mod alerts;
 mod api;
 mod costs;
 mod daemon;
+mod export;
 pub mod hook;
 mod ingest;
 mod install;
@@ -43,6 +44,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Api(c) => api::run(data_dir, &c),
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),
+        Command::Export(crate::cli::ExportCmd::Status(a)) => export::status(data_dir, a.format),
         Command::Telemetry(c) => install::run(data_dir, agentwatch_core::install::Target::Telemetry, &c),
         Command::McpProxy(a) => mcp_proxy::run(data_dir, &a),
         Command::Limits(a) => limits::run(data_dir, &a),

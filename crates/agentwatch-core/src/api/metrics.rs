@@ -1,21 +1,9 @@
-//! `GET /metrics`: what agentwatch knows, in the OpenMetrics text format,
-//! for the Prometheus a team already runs (behind the same bearer token as
-//! the rest of the API: `authorization` in the scrape config).
-//!
-//! | series | type | labels |
-//! |---|---|---|
-//! | `agentwatch_sessions` | gauge | `agent`, `state`: every session agentwatch knows |
-//! | `agentwatch_tokens_total` | counter | `agent`, `model`, `kind` (input, output, cache_read, cache_write, reasoning) |
-//! | `agentwatch_cost_usd_total` | counter | `agent`, `model`: the priced part |
-//! | `agentwatch_alerts_total` | counter | `kind` |
-//! | `agentwatch_limit_used_percent` | gauge | `agent`, `window` (5h, week): plan windows |
-//! | `agentwatch_ingest_seconds` | gauge | the last ingest that read new bytes |
-//!
-//! Every value is read from the store at scrape time, so the counters are
-//! the totals of the whole history (they only grow, as Prometheus expects,
-//! while the database is kept). No project paths are exported.
+//! `GET /metrics`: the figures of [`crate::figures`] in the OpenMetrics
+//! text format, for the Prometheus a team already runs (behind the same
+//! bearer token as the rest of the API: `authorization` in the scrape
+//! config). Counters get the `_total` suffix: `agentwatch_tokens_total`,
+//! `agentwatch_cost_usd_total`, `agentwatch_alerts_total`.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::text::encode;
@@ -25,8 +13,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::error::{Error, Result};
-use crate::pricing::PriceBook;
-use crate::store::{RollupGroup, Store, UsageFilter, rollup};
+use crate::figures::{Figures, TOKEN_KINDS};
 
 /// The content type Prometheus asks for and gets.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -37,54 +24,44 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-/// The metrics, encoded.
-pub fn render(store: &Store, prices: &PriceBook, now: i64) -> Result<String> {
+/// The figures, encoded.
+pub fn render(f: &Figures) -> Result<String> {
     let mut reg = <Registry>::with_prefix("agentwatch");
 
     let sessions = Family::<Labels, Gauge>::default();
-    for (agent, state, n) in store.session_counts()? {
-        sessions.get_or_create(&labels(&[("agent", &agent), ("state", &state)])).set(n);
+    for (agent, state, n) in &f.sessions {
+        sessions.get_or_create(&labels(&[("agent", agent), ("state", state)])).set(*n);
     }
     reg.register("sessions", "Sessions agentwatch knows, by agent and state", sessions);
 
-    // Tokens and cost of the whole history, per agent and model.
-    let mut by_model: BTreeMap<(String, String), ([u64; 5], f64)> = BTreeMap::new();
-    for r in rollup(store, &UsageFilter::default(), RollupGroup::Session)? {
-        let e = by_model.entry((r.agent.to_string(), r.model.to_string())).or_default();
-        let t = &r.tokens.tokens;
-        for (i, v) in
-            [t.input, t.output, t.cache_read, t.cache_write_5m + t.cache_write_1h, t.reasoning].into_iter().enumerate()
-        {
-            e.0[i] += v;
-        }
-        e.1 += r.cost(prices).usd.unwrap_or(0.0);
-    }
     let tokens = Family::<Labels, Counter>::default();
     let cost = Family::<Labels, Counter<f64, AtomicU64>>::default();
-    for ((agent, model), (kinds, usd)) in &by_model {
-        for (kind, n) in ["input", "output", "cache_read", "cache_write", "reasoning"].iter().zip(kinds) {
-            tokens.get_or_create(&labels(&[("agent", agent), ("model", model), ("kind", kind)])).inc_by(*n);
+    for u in &f.usage {
+        let base = u.labels();
+        for (kind, n) in TOKEN_KINDS.iter().zip(u.tokens) {
+            let mut l = base.clone();
+            l.push(("kind", kind));
+            tokens.get_or_create(&labels(&l)).inc_by(n);
         }
-        cost.get_or_create(&labels(&[("agent", agent), ("model", model)])).inc_by(*usd);
+        cost.get_or_create(&labels(&base)).inc_by(u.cost_usd);
     }
     reg.register("tokens", "Tokens used, by agent, model and kind", tokens);
     reg.register("cost_usd", "Cost in US dollars of the priced usage, by agent and model", cost);
 
     let alerts = Family::<Labels, Counter>::default();
-    for (kind, n) in store.alert_counts()? {
-        alerts.get_or_create(&labels(&[("kind", &kind)])).inc_by(n.max(0) as u64);
+    for (kind, n) in &f.alerts {
+        alerts.get_or_create(&labels(&[("kind", kind)])).inc_by(*n);
     }
     reg.register("alerts", "Alerts raised, by kind", alerts);
 
     let limits = Family::<Labels, Gauge<f64, AtomicU64>>::default();
-    for l in crate::limits::current(store, now)? {
-        limits.get_or_create(&labels(&[("agent", &l.agent), ("window", &l.window)])).set(l.used_percent);
+    for (agent, window, used) in &f.limits {
+        limits.get_or_create(&labels(&[("agent", agent), ("window", window)])).set(*used);
     }
     reg.register("limit_used_percent", "How much of each plan window is used, as the agent reported it", limits);
 
     let ingest = Gauge::<f64, AtomicU64>::default();
-    let last = store.meta(crate::store::LAST_INGEST)?.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
-    ingest.set(last.and_then(|v| v["seconds"].as_f64()).unwrap_or(0.0));
+    ingest.set(f.ingest_seconds);
     reg.register("ingest_seconds", "How long the last ingest that read new transcript bytes took", ingest);
 
     let mut out = String::new();
@@ -97,8 +74,10 @@ mod tests {
     use super::*;
     use crate::limits::LimitReading;
     use crate::model::{EventKey, Tokens, UsageEvent};
+    use crate::pricing::PriceBook;
     use crate::sources::{Record, SessionInfo};
     use crate::store::FileCursor;
+    use crate::store::Store;
 
     #[test]
     fn every_series_with_its_values() {
@@ -142,7 +121,7 @@ mod tests {
         };
         store.record_limit(&r, None).unwrap();
         store.set_meta(crate::store::LAST_INGEST, r#"{"seconds": 0.25, "at": 1}"#).unwrap();
-        let text = render(&store, &prices, now).unwrap();
+        let text = render(&Figures::read(&store, &prices, now, false).unwrap()).unwrap();
         let m = "agent=\"claude-code\",model=\"claude-sonnet-4-5-20250929\"";
         for line in [
             "# TYPE agentwatch_sessions gauge".to_string(),

@@ -218,8 +218,11 @@ async fn limits(State(ctx): State<ApiContext>) -> Reply {
 async fn metrics(State(ctx): State<ApiContext>) -> std::result::Result<axum::response::Response, ApiError> {
     let text = ctx
         .blocking(|c| {
-            let prices = c.prices();
-            c.with_store(|s| super::metrics::render(s, &prices, crate::util::now_ms()))
+            let (prices, cfg) = (c.prices(), c.config());
+            let f = c.with_store(|s| {
+                crate::figures::Figures::read(s, &prices, crate::util::now_ms(), cfg.metrics.project_label)
+            })?;
+            super::metrics::render(&f)
         })
         .await?;
     Ok(([(axum::http::header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)], text).into_response())

@@ -7,6 +7,16 @@ use crate::error::Result;
 pub const LAST_INGEST: &str = "last_ingest";
 
 impl Store {
+    /// Every session's project path (sessions without one are left out).
+    pub fn session_projects(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT pk, project_path FROM sessions WHERE project_path IS NOT NULL")
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
     /// Every session, by agent and state.
     pub fn session_counts(&self) -> Result<Vec<(String, String, i64)>> {
         let mut st = self
