@@ -87,7 +87,12 @@ mod tests {
         let now = crate::util::now_ms();
         let ts = chrono::DateTime::from_timestamp_millis(now - 60_000).unwrap();
         let records = vec![
-            Record::Session(SessionInfo { external_id: "s1".into(), started_at: Some(ts), ..Default::default() }),
+            Record::Session(SessionInfo {
+                external_id: "s1".into(),
+                started_at: Some(ts),
+                project_path: Some("/home/u/web-app".into()),
+                ..Default::default()
+            }),
             Record::Usage(UsageEvent {
                 key: EventKey::of(&["t", "1"]),
                 session_external_id: "s1".into(),
@@ -137,6 +142,10 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
         }
+        assert!(!text.contains("web-app"), "no path unless asked");
+        let with = render(&Figures::read(&store, &prices, now, true).unwrap()).unwrap();
+        let line = format!("agentwatch_tokens_total{{{m},project=\"/home/u/web-app\",kind=\"input\"}} 100000");
+        assert!(with.lines().any(|l| l == line), "no {line:?} in:\n{with}");
         // $3/M input and $15/M output (and the cache's few tokens): $0.45.
         let cost = text.lines().find(|l| l.starts_with(&format!("agentwatch_cost_usd_total{{{m}}}"))).unwrap();
         let usd: f64 = cost.rsplit(' ').next().unwrap().parse().unwrap();
