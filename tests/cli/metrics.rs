@@ -62,17 +62,18 @@ fn a_real_prometheus_scrapes_the_metrics_with_the_token() {
     let token_file = env.root.join("token");
     std::fs::write(&token_file, &token).unwrap();
     let prom_port = free_port();
+    // The scrape config docs/fleet.md gives, with this test's token file,
+    // port and a 1 s interval.
     let config = env.root.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: agentwatch\n    \
-             metrics_path: /metrics\n    authorization:\n      type: Bearer\n      credentials_file: {}\n    \
-             static_configs:\n      - targets: ['127.0.0.1:{port}']\n",
-            token_file.display()
-        ),
-    )
-    .unwrap();
+    let documented = std::fs::read_to_string(repo_root().join("docs/fleet/prometheus.yml")).unwrap();
+    let ours = documented
+        .replace("30s", "1s")
+        .replace("/etc/prometheus/agentwatch-token", &token_file.display().to_string())
+        .replace("127.0.0.1:47821", &format!("127.0.0.1:{port}"));
+    assert_ne!(ours, documented);
+    std::fs::write(&config, ours).unwrap();
+    let check = std::process::Command::new("promtool").arg("check").arg("config").arg(&config).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     let storage = env.root.join("prometheus-data");
     let _prom = env.spawn(
         std::path::Path::new("prometheus"),
@@ -86,7 +87,7 @@ fn a_real_prometheus_scrapes_the_metrics_with_the_token() {
     let up = wait_for(60, "Prometheus to scrape agentwatch", || {
         std::thread::sleep(Duration::from_millis(200));
         std::net::TcpStream::connect(("127.0.0.1", prom_port)).ok()?;
-        let r = http(prom_port, "GET", "/api/v1/query?query=up", &[], None);
+        let r = http(prom_port, "GET", "/api/v1/query?query=up%7Bjob%3D%22agentwatch%22%7D", &[], None);
         (r.status == 200).then(|| r.json()).filter(|v| v["data"]["result"][0]["value"][1] == "1")
     });
     assert_eq!(up["data"]["result"][0]["metric"]["job"], "agentwatch");
@@ -113,4 +114,25 @@ fn a_real_prometheus_scrapes_the_metrics_with_the_token() {
     let sessions = sum("sum(agentwatch_sessions)");
     assert_eq!(sessions, env.json(&["status"])["database"]["sessions"].as_f64().unwrap());
     assert!(sum("agentwatch_ingest_seconds") > 0.0);
+
+    // Every panel of the Grafana dashboard docs/fleet.md gives is a query
+    // Prometheus answers, with data where this machine has some.
+    let dash: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("docs/fleet/grafana-dashboard.json")).unwrap())
+            .unwrap();
+    let panels = dash["panels"].as_array().unwrap();
+    assert_eq!(panels.len(), 6);
+    for p in panels {
+        let title = p["title"].as_str().unwrap();
+        for t in p["targets"].as_array().unwrap() {
+            let expr = t["expr"].as_str().unwrap().replace("$__range", "1h");
+            let r = wait_for(30, title, || {
+                let r = query(prom_port, &expr);
+                (!r.is_empty() || title == "Alerts").then_some(r)
+            });
+            if title != "Alerts" {
+                assert!(r.iter().all(|(_, v)| v.is_finite()), "{title}: {r:?}");
+            }
+        }
+    }
 }
