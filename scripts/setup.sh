@@ -106,6 +106,13 @@ if ! cmp -s ui/package-lock.json ui/node_modules/.agentwatch-lock 2>/dev/null; t
   cp ui/package-lock.json ui/node_modules/.agentwatch-lock
 fi
 
+# --- The npm MCP SDK, a real client in tests/cli/{proxy,mcp}.rs ------------
+if ! cmp -s tests/mcp/node/package-lock.json tests/mcp/node/node_modules/.agentwatch-lock 2>/dev/null; then
+  say "installing the MCP TypeScript SDK for the tests"
+  npm --prefix tests/mcp/node ci --no-audit --no-fund --loglevel=error
+  cp tests/mcp/node/package-lock.json tests/mcp/node/node_modules/.agentwatch-lock
+fi
+
 # --- tauri-driver, the WebDriver bridge of the desktop end-to-end test -----
 if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   say "installing tauri-driver from crates.io"

@@ -161,6 +161,46 @@ fn mcp_sessions(env: &Env) -> Value {
 }
 
 #[test]
+fn clients_of_the_npm_sdk_and_of_mcp_2_register_themselves_too() {
+    let env = Env::new();
+    let api = api(&env);
+    let run = |program: &std::path::Path, args: &[&str]| -> Value {
+        let o = Command::new(program).args(args).stdin(Stdio::null()).output().unwrap();
+        assert!(o.status.success(), "client failed: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let all_tools = json!([
+        "create_session",
+        "get_cost_summary",
+        "get_fleet_health",
+        "get_limits",
+        "list_sessions",
+        "update_session"
+    ]);
+
+    // The official TypeScript SDK (npm), naming itself "cursor".
+    let node =
+        run(std::path::Path::new("node"), &[node_mcp_client().to_str().unwrap(), "http", &api.url(), &api.token]);
+    assert_eq!(node["protocol"], "2025-11-25", "{node}");
+    assert_eq!(node["tools"], all_tools);
+    assert_eq!(node["created"]["success"], true, "{node}");
+    let id = node["created"]["sessionId"].as_str().unwrap();
+    let mine = node["listed"]["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == id).unwrap();
+    assert_eq!((&mine["agentLabel"], &mine["workspaceId"]), (&json!("cursor"), &json!("/home/u/npm-app")));
+
+    // PyPI `mcp` 2.x in its default mode: it asks `server/discover` first,
+    // and speaks the handshake this server answers with.
+    let py2 =
+        run(&python_mcp2(), &[repo_root().join("tests/mcp/client2_http.py").to_str().unwrap(), &api.url(), &api.token]);
+    assert_eq!(py2["protocol"], "2025-11-25", "{py2}");
+    assert_eq!(py2["tools"], all_tools);
+    assert_eq!(py2["isError"], false);
+    let sessions = mcp_sessions(&env);
+    let codex = sessions["sessions"].as_array().unwrap().iter().find(|s| s["agentLabel"] == "codex");
+    assert!(codex.is_some_and(|s| s["lastToolName"] == "list_sessions"), "{sessions}");
+}
+
+#[test]
 fn a_real_client_registers_itself_and_reports_sessions_through_every_tool() {
     let env = Env::new();
     let api = api(&env);

@@ -81,6 +81,44 @@ fn a_client_of_the_2026_protocol_is_counted_too() {
 }
 
 #[test]
+fn a_client_on_the_npm_sdk_is_counted_too() {
+    // The official TypeScript SDK (npm @modelcontextprotocol/sdk), as
+    // Cursor and many agents embed it, naming itself "cursor".
+    let env = Env::new();
+    let (py, server) = (python(), repo_root().join("tests/proxy/server.py"));
+    let (py, server) = (py.to_str().unwrap(), server.to_str().unwrap());
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new("node")
+            .arg(node_mcp_client())
+            .arg("stdio")
+            .args(args)
+            .current_dir(&env.root)
+            .env_clear()
+            .envs(env.vars())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "client failed: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let direct = run(&[py, server]);
+    let proxied = run(&[BIN, "mcp-proxy", "--label", "npm-tools", "--", py, server]);
+    assert_eq!(proxied, direct, "the proxy changes nothing the client sees");
+    assert_eq!(direct["calls"][1]["content"], json!(["42"]));
+
+    let r = env.json(&["sessions", "--source", "proxy", "--no-ingest"]);
+    let s = &r["sessions"][0];
+    assert_eq!(
+        (&s["toolCallCount"], &s["errorCount"], &s["lastToolName"]),
+        (&json!(3), &json!(1), &json!("fail")),
+        "{s}"
+    );
+    assert_eq!(
+        (&s["agentLabel"], &s["name"], &s["state"]),
+        (&json!("cursor"), &json!("npm-tools"), &json!("completed"))
+    );
+}
+
+#[test]
 fn messages_are_relayed_byte_for_byte_in_order() {
     let env = Env::new();
     // `cat` as the "server": whatever goes in must come back exactly.

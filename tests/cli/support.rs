@@ -481,6 +481,26 @@ pub fn python() -> PathBuf {
         .clone()
 }
 
+/// tests/mcp/node/client.mjs, on the npm MCP SDK that scripts/setup.sh
+/// installs there (`npm ci` here if it is missing).
+pub fn node_mcp_client() -> PathBuf {
+    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let dir = repo_root().join("tests/mcp/node");
+            if !dir.join("node_modules/@modelcontextprotocol/sdk/package.json").exists() {
+                let st = Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                    .current_dir(&dir)
+                    .status()
+                    .expect("npm runs");
+                assert!(st.success(), "npm ci in tests/mcp/node failed");
+            }
+            dir.join("client.mjs")
+        })
+        .clone()
+}
+
 /// The Python of .venv-mcp2, with PyPI `mcp` 2.x (protocol 2026-07-28);
 /// made by `tests/mcp/venv.sh --mcp2` if it is missing.
 pub fn python_mcp2() -> PathBuf {
