@@ -188,16 +188,24 @@ fn clients_of_the_npm_sdk_and_of_mcp_2_register_themselves_too() {
     let mine = node["listed"]["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == id).unwrap();
     assert_eq!((&mine["agentLabel"], &mine["workspaceId"]), (&json!("cursor"), &json!("/home/u/npm-app")));
 
-    // PyPI `mcp` 2.x in its default mode: it asks `server/discover` first,
-    // and speaks the handshake this server answers with.
-    let py2 =
-        run(&python_mcp2(), &[repo_root().join("tests/mcp/client2_http.py").to_str().unwrap(), &api.url(), &api.token]);
-    assert_eq!(py2["protocol"], "2025-11-25", "{py2}");
+    // PyPI `mcp` 2.x in its default mode: `server/discover`, then the
+    // stateless revision, naming itself ("codex") in every request's `_meta`.
+    let client2 = repo_root().join("tests/mcp/client2_http.py");
+    let py2 = run(&python_mcp2(), &[client2.to_str().unwrap(), &api.url(), &api.token, id]);
+    assert_eq!(py2["protocol"], "2026-07-28", "{py2}");
     assert_eq!(py2["tools"], all_tools);
     assert_eq!(py2["isError"], false);
-    let sessions = mcp_sessions(&env);
-    let codex = sessions["sessions"].as_array().unwrap().iter().find(|s| s["agentLabel"] == "codex");
-    assert!(codex.is_some_and(|s| s["lastToolName"] == "list_sessions"), "{sessions}");
+    let made = py2["created"]["sessionId"].as_str().unwrap();
+    let theirs = py2["listed"]["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == made).unwrap();
+    assert_eq!((&theirs["agentLabel"], &theirs["name"]), (&json!("codex"), &json!("mcp2 work")), "{theirs}");
+    // Known by its `_meta`, it cannot complete Cursor's session.
+    assert_eq!(py2["other"]["isError"], true, "{py2}");
+    assert!(
+        py2["other"]["text"].as_str().unwrap().contains("belongs to Cursor Agent, not to this client (codex)"),
+        "{py2}"
+    );
+    let cursor = mcp_sessions(&env)["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == id).cloned();
+    assert_eq!(cursor.unwrap()["state"], "working");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The MCP server at `/mcp`: Streamable HTTP, with rmcp (the official Rust
-//! SDK), stateful sessions.
+//! SDK), stateful sessions; and the stateless 2026-07-28 revision
+//! (`server/discover`, the client in each request's `_meta`) in `modern.rs`.
 //!
 //! How the pieces fit:
 //!
@@ -23,6 +24,7 @@
 //! Database writes from here are serialised (one at a time per server) and
 //! retried when another process holds the write lock.
 
+mod modern;
 mod tools;
 
 use std::sync::{Arc, Mutex};
@@ -75,9 +77,11 @@ pub fn service(ctx: ApiContext) -> Router {
         .disable_allowed_origins()
         .with_legacy_session_mode(true)
         .with_max_request_body_bytes(MAX_BODY);
+    let modern_shared = shared.clone();
     let factory = move || Ok(Handler { shared: shared.clone(), client: Arc::new(tokio::sync::Mutex::new(None)) });
     Router::new()
         .fallback_service(StreamableHttpService::new(factory, sessions, config))
+        .layer(axum::middleware::from_fn_with_state(modern_shared, modern::layer))
         .layer(axum::middleware::from_fn(deleted_is_ok))
 }
 
@@ -236,8 +240,14 @@ fn execute(
     mut args: Args,
     client: Option<&Client>,
     beat: bool,
+    stateless: Option<&(String, String, String)>,
 ) -> std::result::Result<Value, String> {
-    let who = client.map(|c| (c.agent.clone(), c.label.clone(), c.ide.clone())).unwrap_or_else(|| identity(None));
+    // Who calls: the session's client, or a stateless request's `_meta`.
+    let who = match (client, stateless) {
+        (Some(c), _) => (c.agent.clone(), c.label.clone(), c.ide.clone()),
+        (None, Some(w)) => w.clone(),
+        (None, None) => identity(None),
+    };
     let result = dispatch(shared, ctx, name, &mut args, &who).map(|mut out| {
         let unknown = args.unknown();
         if !unknown.is_empty()
@@ -441,6 +451,16 @@ fn update_session(
     Ok(json!({"success": true, "sessionId": a.session_id, "message": message}))
 }
 
+impl Handler {
+    fn instructions() -> &'static str {
+        "agentwatch monitors the coding agents on this machine. Call create_session when you start a \
+         piece of work and update_session as it progresses (lastHeartbeat: true every few minutes while \
+         you work; state blocked when you wait for the user; state complete when done). list_sessions, \
+         get_fleet_health, get_cost_summary and get_limits show what every agent here is doing and spending, \
+         and how much of the plan's windows is left."
+    }
+}
+
 impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -449,17 +469,11 @@ impl ServerHandler for Handler {
                     .with_title("agentwatch")
                     .with_description("A local monitor of AI coding agents: sessions, heartbeats, costs."),
             )
-            .with_instructions(
-                "agentwatch monitors the coding agents on this machine. Call create_session when you start a \
-                 piece of work and update_session as it progresses (lastHeartbeat: true every few minutes while \
-                 you work; state blocked when you wait for the user; state complete when done). list_sessions, \
-                 get_fleet_health, get_cost_summary and get_limits show what every agent here is doing and spending, \
-                 and how much of the plan's windows is left.",
-            )
+            .with_instructions(Handler::instructions())
     }
 
-    /// Only revisions with the `initialize` handshake: agentwatch tracks
-    /// clients by their MCP session.
+    /// Revisions with the `initialize` handshake here: the stateless
+    /// 2026-07-28 form is answered before rmcp (`modern.rs`).
     fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
         std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::LATEST_WITH_INITIALIZE))
     }
@@ -505,7 +519,7 @@ impl ServerHandler for Handler {
         let shared = self.shared.clone();
         let result = self
             .ctx()
-            .blocking(move |ctx| Ok(execute(&shared, ctx, &name, args, client.as_ref(), beat)))
+            .blocking(move |ctx| Ok(execute(&shared, ctx, &name, args, client.as_ref(), beat, None)))
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
         Ok(match result {
