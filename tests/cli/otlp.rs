@@ -40,6 +40,18 @@ fn tool_result(at_ms: i64, tool: &str, ok: bool) -> Value {
     })
 }
 
+fn tool_decision(at_ms: i64, tool: &str, decision: &str) -> Value {
+    json!({
+        "timeUnixNano": format!("{}", at_ms as i128 * 1_000_000),
+        "body": {"stringValue": "claude_code.tool_decision"},
+        "attributes": [
+            {"key": "session.id", "value": {"stringValue": SESSION}},
+            {"key": "tool_name", "value": {"stringValue": tool}},
+            {"key": "decision", "value": {"stringValue": decision}}
+        ]
+    })
+}
+
 fn export(records: &[Value]) -> String {
     json!({"resourceLogs": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
@@ -77,6 +89,7 @@ fn telemetry_is_live_usage_until_the_transcript_has_the_call_and_never_counts_tw
     let body = export(&[
         api_request(now - 58_000, "req_1", 100, 50, 0.25),
         api_request(now - 1_000, "req_2", 2000, 300, 0.5),
+        tool_decision(now - 1_500, "Bash", "reject"),
         tool_result(now - 1_000, "Bash", false),
     ]);
     assert_eq!(http(port, "POST", "/v1/logs", &[json_ct], Some(body.as_bytes())).status, 401);
@@ -115,6 +128,11 @@ fn telemetry_is_live_usage_until_the_transcript_has_the_call_and_never_counts_tw
         ),
         "{text}"
     );
+    // The decision is on the live event stream.
+    let c = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+    let data: String = c.query_row("SELECT data FROM events WHERE kind = 'tool.decision'", [], |r| r.get(0)).unwrap();
+    let data: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!((&data["tool"], &data["decision"], &data["source"]), (&json!("Bash"), &json!("reject"), &json!("otel")));
     // Prompt text and tool input are never stored.
     let db = std::fs::read(env.data.join("agentwatch.db")).unwrap();
     assert!(!db.windows(18).any(|w| w == b"secret prompt text"));
@@ -130,9 +148,9 @@ fn telemetry_is_live_usage_until_the_transcript_has_the_call_and_never_counts_tw
     });
     assert_eq!(d["liveUsage"], Value::Null, "{d}");
     let status = env.json(&["status"]);
-    // Six records arrived (one batch twice); three were applied.
+    // Eight records arrived (one batch twice); four were applied.
     let t = &status["telemetry"];
-    assert_eq!((&t["records"], &t["events"], &t["calls"]), (&json!(6), &json!(3), &json!(2)), "{status}");
+    assert_eq!((&t["records"], &t["events"], &t["calls"]), (&json!(8), &json!(4), &json!(2)), "{status}");
 }
 
 #[test]

@@ -309,6 +309,7 @@ export type LiveEventKind =
   | 'session.updated'
   | 'session.state'
   | 'tool.call'
+  | 'tool.decision'
   | 'usage'
   | 'alert'
   | 'alert.resolved';
@@ -323,6 +324,8 @@ export interface LiveEvent {
   alert?: Alert;
   /** alert.resolved: the alert whose notification was withdrawn. */
   alertId?: number;
+  /** tool.decision: a decision on a tool, from the agent's telemetry. */
+  decision?: { at: string; tool: string; decision: string; source: string };
 }
 
 export const EVENT_NAME = 'agentwatch://event';

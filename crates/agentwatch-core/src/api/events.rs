@@ -83,6 +83,10 @@ pub struct LiveEvent {
     /// `alert.resolved`: the alert whose notification is to be withdrawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_id: Option<i64>,
+    /// `tool.decision`: `{at, tool, decision, source}`, from an agent's
+    /// telemetry (accept, reject, … as the agent words it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<serde_json::Value>,
 }
 
 impl LiveEvent {
@@ -100,7 +104,11 @@ impl LiveEvent {
         let alert_id = (e.kind == event::ALERT_RESOLVED)
             .then(|| e.data.as_deref().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()?["id"].as_i64()))
             .flatten();
+        let decision = (e.kind == event::TOOL_DECISION)
+            .then(|| e.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
+            .flatten();
         Ok(LiveEvent {
+            decision,
             id: e.id,
             at: iso(e.at),
             kind: e.kind.clone(),
