@@ -161,7 +161,10 @@ fn command_paths(env: &Env) -> Vec<Vec<String>> {
 
 /// Commands that only group others: they get no values of their own.
 fn is_group(path: &[String]) -> bool {
-    matches!(path.iter().map(String::as_str).collect::<Vec<_>>()[..], [] | ["costs"] | ["prices"] | ["api"] | ["hooks"])
+    matches!(
+        path.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        [] | ["costs"] | ["prices"] | ["api"] | ["hooks"] | ["telemetry"] | ["export"]
+    )
 }
 
 #[test]
@@ -301,6 +304,16 @@ fn every_command_with_bad_values_unknown_or_ambiguous_ids_and_unwritable_paths()
         case(&["statusline", "install", "--agent", "codex"], 2, "only Claude Code has a status line command"),
         case(&["statusline", "install", "--agent", "claude-code"], 1, ".claude/settings.json").with("HOME", &bad_home),
         case(&["statusline", "uninstall", "--agent", "martian"], 2, "unknown agent 'martian'"),
+        case(&["telemetry", "install"], 2, "--agent <AGENT>"),
+        case(
+            &["telemetry", "install", "--agent", "cursor"],
+            2,
+            "telemetry install knows claude-code, codex and gemini-cli",
+        ),
+        case(&["telemetry", "install", "--agent", "codex"], 1, "the API has not run yet"),
+        case(&["telemetry", "uninstall", "--agent", "martian"], 2, "unknown agent 'martian'"),
+        case(&["export", "status", "--format", "csv"], 2, "'csv'"),
+        case(&["export", "status"], 1, "config.toml").with("AGENTWATCH_CONFIG_DIR", &plain),
         case(&["hooks", "install"], 2, "--agent <AGENT>"),
         case(&["hooks", "install", "--agent", "martian"], 2, "unknown agent 'martian'"),
         case(&["hooks", "install", "--agent", "cursor"], 2, "no hooks"),

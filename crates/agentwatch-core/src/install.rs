@@ -154,6 +154,17 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// Whether `agent` exports OpenTelemetry agentwatch reads: a usage error
+/// if not (checked before anything else is asked for).
+pub fn check_telemetry_agent(agent: Agent) -> Result<()> {
+    match agent {
+        Agent::ClaudeCode | Agent::Codex | Agent::Gemini => Ok(()),
+        _ => Err(Error::Usage(
+            "telemetry install knows claude-code, codex and gemini-cli (the agents that export OpenTelemetry)".into(),
+        )),
+    }
+}
+
 /// Plans an install (or uninstall). `exe` is the agentwatch binary to call.
 pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Exe) -> Result<Plan> {
     let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
@@ -199,10 +210,8 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
             vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiTelemetry)]
         }
         (Target::Telemetry, _) => {
-            return Err(Error::Usage(
-                "telemetry install knows claude-code, codex and gemini-cli (the agents that export OpenTelemetry)"
-                    .into(),
-            ));
+            check_telemetry_agent(agent)?;
+            unreachable!("the agents with telemetry are matched above")
         }
         (Target::McpProxy, Agent::ClaudeCode) => vec![(claude_json(env)?, Editor::JsonServers)],
         (Target::McpProxy, Agent::Cursor) => vec![(home(env)?.join(".cursor/mcp.json"), Editor::JsonServers)],

@@ -29,6 +29,9 @@ pub fn run(data_dir: Option<&Path>, target: Target, c: &InstallCmd) -> Result<()
         let dirs = Dirs::resolve(data_dir)?;
         exe.data_dir = Some(std::path::absolute(&dirs.data).map_err(|e| Error::io(&dirs.data, e))?);
     }
+    if target == Target::Telemetry {
+        agentwatch_core::install::check_telemetry_agent(agent)?;
+    }
     // Telemetry is always sent to the API, with the hook token.
     if (a.http || target == Target::Telemetry) && !uninstall {
         let dirs = Dirs::resolve(data_dir)?;
