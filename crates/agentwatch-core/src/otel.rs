@@ -110,7 +110,7 @@ pub fn record_logs(
         }
     }
     for pk in touched {
-        judge_now(store, cfg, pk, "otel")?;
+        judge_now(store, cfg, pk, "its telemetry")?;
     }
     if out.records > 0 {
         tally(store, &out, now)?;
