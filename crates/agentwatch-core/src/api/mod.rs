@@ -13,7 +13,7 @@
 //!   api rotate-token` replaces it. It is never written to a data dir that
 //!   other users can write to.
 //!
-//! Bodies are limited to 1 MiB. Errors are JSON `{"error": "…"}`; every
+//! Bodies are limited to 1 MiB (OTLP exports, `POST /v1/…`: 16 MiB). Errors are JSON `{"error": "…"}`; every
 //! response carries `Cache-Control: no-store`. A connection must send its
 //! request headers within [`HEADER_TIMEOUT`] (also between requests on a
 //! kept-alive connection), and at most [`MAX_CONNECTIONS`] are served at
@@ -67,8 +67,9 @@ const API_FILE: &str = "api.json";
 pub struct ApiInfo {
     pub port: u16,
     pub token: String,
-    /// A token that can only post hook events (`POST /api/hooks/…`): the one
-    /// Claude Code's `http` hooks carry in its settings file.
+    /// A token that can only post hook events (`POST /api/hooks/…`) and
+    /// telemetry (`POST /v1/…`): the one agents' settings files carry
+    /// (Claude Code's `http` hooks, `telemetry install`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hook_token: Option<String>,
 }
