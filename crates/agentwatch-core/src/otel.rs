@@ -89,9 +89,11 @@ pub fn record_logs(
                 let ns = if rec.time_unix_nano > 0 { rec.time_unix_nano } else { rec.observed_time_unix_nano };
                 // An event from the future (a skewed clock) happened now.
                 let at = if ns == 0 { now } else { ((ns / 1_000_000) as i64).min(now) };
-                // A batch the exporter sends again is applied once.
-                let seq = attrs.get("event.sequence").map(Value::to_string).unwrap_or_default();
-                let key = crate::model::EventKey::of(&[src.agent(), &ev.session_id, &name, &ns.to_string(), &seq]);
+                // A batch the exporter sends again is applied once: the same
+                // record, time and attributes (two records of one moment
+                // differ in them: Codex's two `response.completed`).
+                let all = serde_json::to_string(&attrs).expect("serializes");
+                let key = crate::model::EventKey::of(&[src.agent(), &ev.session_id, &name, &ns.to_string(), &all]);
                 if !store.first_sight_of_otel_record(key.id, at)? {
                     out.repeated += 1;
                     continue;
