@@ -99,8 +99,11 @@ fn offer(tx: &SyncSender<Copy>, c: Copy) {
     }
 }
 
-/// Copies complete lines from `from` to `to` as they come, flushing each, and
-/// shows each line to `seen` afterwards. Public for the fuzz targets only.
+/// Copies complete lines from `from` to `to` as they come, flushing each.
+/// Each line is shown to `seen` first: the inspector must hold a request
+/// before the server can answer it, or the answer would find no call to
+/// match (an `isError` result went uncounted that way). `seen` never blocks.
+/// Public for the fuzz targets only.
 #[doc(hidden)]
 pub fn relay(from: impl Read, to: &mut impl Write, mut seen: impl FnMut(&[u8])) {
     let mut r = BufReader::with_capacity(64 * 1024, from);
@@ -111,10 +114,10 @@ pub fn relay(from: impl Read, to: &mut impl Write, mut seen: impl FnMut(&[u8])) 
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
+        seen(&line);
         if to.write_all(&line).and_then(|_| to.flush()).is_err() {
             return;
         }
-        seen(&line);
     }
 }
 
@@ -365,6 +368,23 @@ mod tests {
         relay(&input[..], &mut out, |l| seen.push(l.to_vec()));
         assert_eq!(out, input, "byte for byte, including a last line without a newline");
         assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn a_line_is_seen_before_the_other_side_can_answer_it() {
+        struct Log<'a>(&'a std::cell::RefCell<Vec<&'static str>>);
+        impl Write for Log<'_> {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().push("passed on");
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = std::cell::RefCell::new(Vec::new());
+        relay(&b"{\"id\":1,\"method\":\"tools/call\"}\n"[..], &mut Log(&log), |_| log.borrow_mut().push("seen"));
+        assert_eq!(log.into_inner(), ["seen", "passed on"]);
     }
 
     #[test]
