@@ -187,6 +187,8 @@ fn gemini_cli_telemetry_reaches_agentwatch_with_the_token_from_the_environment()
     let live = &d["liveUsage"];
     assert!(live["tokens"]["input"].as_u64().unwrap() > 0 && live["tokens"]["output"].as_u64().unwrap() > 0, "{d}");
     assert_eq!(live["source"], "otel");
+    // `/quit` typed while the turn still ends is lost: at the prompt first.
+    w.wait_state(pid, "waiting", Some("input"));
     g.prompt("main", "/quit");
     w.wait_state(pid, "completed", None);
 

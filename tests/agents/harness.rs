@@ -284,8 +284,13 @@ impl Watch<'_> {
     pub fn died_once(&self, pid: u32, reason: &str, title: &str) {
         let d = self.wait_state(pid, "dead", None);
         assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], reason);
-        let died = wait_for(SETTLE, "the died alert", || Some(self.alerts(pid, "died")).filter(|a| !a.is_empty()));
-        assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some(title)), "{died:?}");
+        wait_for(SETTLE, "the died alert", || Some(self.alerts(pid, "died")).filter(|a| !a.is_empty()));
+        // A few scans later, still one: the session did not come back to
+        // die again (a child that outlived its launcher, a late hook event).
+        std::thread::sleep(Duration::from_secs(3));
+        let died = self.alerts(pid, "died");
+        let history = &self.show(pid)["stateHistory"];
+        assert_eq!((died.len(), died[0]["title"].as_str()), (1, Some(title)), "{died:?}\n{history:#}");
     }
 
     pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {

@@ -49,10 +49,10 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
             };
             let telemetry = match &otel {
                 Some(t) => format!(
-                    "\nTelemetry {} events from the agents' OpenTelemetry ({} model calls), the last {:.0} s ago",
+                    "\nTelemetry {} events from the agents' OpenTelemetry ({} model calls), the last {} ago",
                     thousands(t.events),
                     thousands(t.calls),
-                    (chrono::Utc::now().timestamp_millis() - t.last_at) as f64 / 1000.0
+                    agentwatch_core::limits::age(chrono::Utc::now().timestamp_millis() - t.last_at)
                 ),
                 None => String::new(),
             };

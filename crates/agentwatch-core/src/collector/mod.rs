@@ -62,6 +62,9 @@ pub struct Collector {
     turns: HashMap<PathBuf, (u64, i64, Option<TurnInfo>)>,
     /// Malformed agent records already logged.
     bad_records: HashSet<String>,
+    /// At the last scan, the agents' processes other than their roots (a
+    /// re-executed child), and whose session each belongs to.
+    members: HashMap<ProcKey, i64>,
 }
 
 impl Collector {
@@ -73,6 +76,7 @@ impl Collector {
             cfg,
             scan_seq: 0,
             turns: HashMap::new(),
+            members: HashMap::new(),
             bad_records: HashSet::new(),
         })
     }
@@ -132,6 +136,7 @@ impl Collector {
         let closed: HashSet<ProcKey> =
             agents.iter().filter(|a| a.members.iter().all(|p| process::terminal_closed(*p))).map(|a| a.root).collect();
 
+        let mut members = HashMap::new();
         for a in agents.iter().filter(|a| !closed.contains(&a.root)) {
             let lp = LiveProcess { pids: a.members.clone(), start: a.root.start, cwd: a.cwd.clone() };
             // The agent's own record of this process, read at every scan: it
@@ -166,7 +171,23 @@ impl Collector {
                     }
                 },
                 None => {
-                    let link = registry.clone().or_else(|| self.link_files(a, &lp, &claimed));
+                    // A re-executed child that outlives its launcher by a
+                    // moment (the two killed together): the session follows
+                    // it, rather than die and come back as a new session.
+                    let orphaned = self
+                        .members
+                        .get(&a.root)
+                        .and_then(|pk| attached.iter().find(|s| s.pk == *pk))
+                        .filter(|s| !agents.iter().any(|x| Some(x.root.pid) == s.live.pid))
+                        .and_then(|s| {
+                            let ext = s.external_id.clone()?;
+                            Some(TranscriptLink {
+                                external_id: ext,
+                                path: s.transcript_path.as_ref().map(PathBuf::from),
+                                ..Default::default()
+                            })
+                        });
+                    let link = orphaned.or_else(|| registry.clone()).or_else(|| self.link_files(a, &lp, &claimed));
                     self.attach(store, a, link, now, &mut report)?
                 }
             };
@@ -194,7 +215,13 @@ impl Collector {
                 turn.as_ref().map(|t| t.turn.as_str()),
             )?;
             self.apply(store, &s, &inputs, turn.as_ref(), "process running", &mut report)?;
+            for m in a.members.iter().skip(1) {
+                if let Some(key) = procs.iter().find(|p| p.key.pid == *m).map(|p| p.key) {
+                    members.insert(key, pk);
+                }
+            }
         }
+        self.members = members;
 
         // Followed processes that are gone.
         for s in attached.iter().filter(|s| !alive.contains(&s.pk)) {
@@ -463,6 +490,13 @@ pub fn judge(
 /// just reported is the newest word on the turn.
 pub fn judge_now(store: &Store, cfg: &Config, pk: i64, why: &str) -> Result<Option<Transition>> {
     let Some(s) = store.session_by_pk(pk)? else { return Ok(None) };
+    // A report from before the session ended (a hook event that waited in
+    // the spool while the agent was killed) does not bring it back; one of
+    // the same millisecond (a resume right after an end) does.
+    let ended = s.ended_at.or(s.live.state_changed_at);
+    if s.state.is_ended() && s.live.reported_at.zip(ended).is_some_and(|(r, e)| r < e) {
+        return Ok(None);
+    }
     let now = crate::util::now_ms();
     let followed = s.live.pid.is_some() && s.state.is_live();
     let reported_turn = s.live.reported_turn.map(|t| (t, s.live.reported_by.unwrap_or(Signal::Hook)));

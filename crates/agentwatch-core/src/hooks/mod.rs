@@ -167,6 +167,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hook_event_from_before_a_death_does_not_bring_the_session_back() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&Dirs::under(t.path())).unwrap();
+        let (cfg, env) = (Config::default(), env(t.path()));
+        let p = |event: &str| json!({"session_id": "s-1", "cwd": "/w", "hook_event_name": event, "notification_type": "permission_prompt"});
+        let out = record(&store, &cfg, &env, "claude-code", &p("Notification"), 1_000).unwrap();
+        let pk = crate::store::find_session(&store, &out.session_id).unwrap().pk;
+        // The agent was killed at 2 s: dead.
+        let dead = crate::liveness::Verdict {
+            state: SessionState::Dead,
+            waiting_for: None,
+            signal: crate::liveness::Signal::Process,
+        };
+        store.record_verdict(pk, &dead, None, 2_000, "process exited", None).unwrap();
+        // Its last hook event, applied late (it waited in the spool), happened at 1.5 s.
+        record(&store, &cfg, &env, "claude-code", &p("Notification"), 1_500).unwrap();
+        assert_eq!(crate::store::find_session(&store, "s-1").unwrap().state, SessionState::Dead);
+        // A resume, after the death, does.
+        let resume = json!({"session_id": "s-1", "cwd": "/w", "hook_event_name": "SessionStart", "source": "resume"});
+        record(&store, &cfg, &env, "claude-code", &resume, crate::util::now_ms()).unwrap();
+        assert_eq!(crate::store::find_session(&store, "s-1").unwrap().state, SessionState::Waiting);
+    }
+
+    #[test]
     fn a_transcript_path_outside_the_agents_folders_is_ignored() {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open_in(&Dirs::under(t.path().join("data").as_path())).unwrap();
