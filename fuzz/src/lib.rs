@@ -7,8 +7,9 @@
 //! - transcript parsers: a malformed line yields nothing; token counts stay
 //!   within what a real call can have, so sums never overflow or go
 //!   negative in the store (an `i64`); costs are finite and not negative; a
-//!   session is announced once; the Codex parser resumed from its saved
-//!   state after every line gives exactly what one uninterrupted run gives;
+//!   session is announced once; the Codex and Gemini CLI parsers resumed
+//!   from their saved state after every line give exactly what one
+//!   uninterrupted run gives;
 //! - hook payloads: a payload is either recorded (and its session can be
 //!   found) or refused with a usage error, never a database error;
 //! - MCP proxy framing: the relay copies any byte stream exactly, whatever
@@ -30,6 +31,7 @@ use agentwatch_core::paths::Dirs;
 use agentwatch_core::reports::Range;
 use agentwatch_core::sources::claude::parser::ClaudeParser;
 use agentwatch_core::sources::codex::parser::CodexParser;
+use agentwatch_core::sources::gemini::parser::GeminiParser;
 use agentwatch_core::sources::{LineParser, MAX_TOKENS, Record};
 use agentwatch_core::store::{Registration, Store, count_sessions, find_session, list_sessions};
 use agentwatch_core::views::SessionView;
@@ -146,6 +148,43 @@ pub fn codex_line(data: &[u8]) {
     }
     assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
     assert!(announced_sessions + events == out.len());
+}
+
+/// Parses `data` as a Gemini CLI chat, once straight through and once
+/// resuming from the saved state before every line: both must give the same
+/// records.
+pub fn gemini_line(data: &[u8]) {
+    let path = Path::new("/home/u/.gemini/tmp/app/chats/session-2026-12-05T10-00-a1d62ca9.jsonl");
+    let project = Some("/home/u/app".to_string());
+    let mut straight = GeminiParser::new(path, project.clone(), None);
+    let mut out = Vec::new();
+    let mut resumed_out = Vec::new();
+    let mut state: Option<String> = None;
+    for (offset, line) in lines(data) {
+        let before = out.len();
+        let r = straight.parse(line, offset, &mut out);
+        if r.is_err() {
+            assert_eq!(out.len(), before, "a malformed line yielded records");
+        }
+        assert!(out.len() - before <= 1);
+        for rec in &out[before..] {
+            match rec {
+                // Every header line announces its session.
+                Record::Session(s) => assert!(!s.external_id.is_empty()),
+                r => check_record(r, &mut HashSet::new()),
+            }
+            if let Record::Usage(u) = rec {
+                assert!(!u.tokens.is_zero(), "an all-zero usage is not an event");
+            }
+        }
+
+        let mut resumed = GeminiParser::new(path, project.clone(), state.as_deref());
+        let r2 = resumed.parse(line, offset, &mut resumed_out);
+        assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
+        state = resumed.state();
+        assert_eq!(state, straight.state(), "resuming changed the saved state");
+    }
+    assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
 }
 
 /// A store in a private temporary directory, shared by the runs of one

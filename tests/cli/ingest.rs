@@ -1,7 +1,7 @@
 //! `agentwatch ingest`: incremental, idempotent, never fatal on bad lines,
 //! never touching the agents' files.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -216,4 +216,54 @@ fn claude_config_dir_may_list_several_dirs_and_projects_dirs() {
     assert!(o.status.success());
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["totals"]["inputTokens"], 105);
+}
+
+#[test]
+fn gemini_chats_count_each_reply_once_however_often_it_is_appended() {
+    let env = Env::new();
+    let dir = env.home.join(".gemini/tmp/app");
+    std::fs::create_dir_all(dir.join("chats")).unwrap();
+    std::fs::write(dir.join(".project_root"), "/home/u/app").unwrap();
+    let f = dir.join("chats/session-2026-12-05T10-00-aaaa1111.jsonl");
+    let tokens = json!({"input": 1000, "output": 50, "cached": 400, "thoughts": 30, "tool": 0, "total": 1080});
+    let reply = json!({"id": "m1", "timestamp": "2026-12-05T10:00:02.000Z", "type": "gemini", "content": "", "model": "gemini-2.5-flash"});
+    let mut with_tokens = reply.clone();
+    with_tokens["tokens"] = tokens.clone();
+    let mut with_calls = with_tokens.clone();
+    with_calls["toolCalls"] = json!([{"id": "c1", "name": "run_shell_command", "status": "success"}]);
+    write_lines(
+        &f,
+        &lines(&[
+            json!({"sessionId": "aaaa1111-2222", "projectHash": "h", "startTime": "2026-12-05T10:00:00.000Z", "kind": "main"}),
+            json!({"id": "u1", "timestamp": "2026-12-05T10:00:01.000Z", "type": "user", "content": [{"text": "hi"}]}),
+            reply,
+            json!({"$set": {"lastUpdated": "2026-12-05T10:00:02.000Z"}}),
+            with_tokens,
+            with_calls.clone(),
+            json!({"$set": {"messages": [with_calls]}}),
+        ]),
+    );
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
+    // A second reply, appended later, and a line cut short: read on the next run.
+    let mut second =
+        json!({"id": "m2", "timestamp": "2026-12-05T10:00:09.000Z", "type": "gemini", "model": "gemini-2.5-flash"});
+    second["tokens"] = json!({"input": 2000, "output": 10, "cached": 0, "thoughts": 0, "tool": 0, "total": 2010});
+    append(&f, &format!("{}\n{{\"id\":\"m3\",\"type\":\"gemini\",\"tokens\":{{\n", line(&second)));
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(1)), "{r}");
+
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "gemini-cli"]);
+    let m = breakdown(&d, "2026-12-05", "gemini-2.5-flash");
+    // Cached input is inside the prompt count (1080 = 1000 + 50 + 30); thoughts are billed as output.
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["cacheReadTokens"].as_u64()),
+        (Some(600 + 2000), Some(80 + 10), Some(400)),
+        "{m}"
+    );
+    assert!(m["cost"].as_f64().is_some_and(|c| c > 0.0), "priced: {m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "gemini-cli"]);
+    let s = &s["sessions"][0];
+    assert_eq!((&s["sessionId"], &s["projectPath"]), (&json!("aaaa1111-2222"), &json!("/home/u/app")), "{s}");
+    assert_eq!(s["tokens"]["total"], 600 + 80 + 400 + 2010, "{s}");
 }

@@ -33,6 +33,11 @@ fn codex_line() {
 }
 
 #[test]
+fn gemini_line() {
+    replay("gemini_line", harness::gemini_line);
+}
+
+#[test]
 fn hook_payload() {
     replay("hook_payload", harness::hook_payload);
 }

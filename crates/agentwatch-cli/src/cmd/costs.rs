@@ -126,7 +126,7 @@ fn nothing_found(ctx: &Ctx) -> String {
         .collect();
     if roots.is_empty() {
         format!(
-            "No usage found. No Claude Code or Codex transcripts were found (set CLAUDE_CONFIG_DIR or CODEX_HOME if they live elsewhere). Database: {}",
+            "No usage found. No Claude Code, Codex or Gemini CLI transcripts were found (set CLAUDE_CONFIG_DIR, CODEX_HOME or GEMINI_CLI_HOME if they live elsewhere). Database: {}",
             ctx.store.path().display()
         )
     } else {
@@ -154,7 +154,8 @@ fn usage_fields(m: &mut Map<String, Value>, s: &Summary) {
     m.insert("cacheReadTokens".into(), json!(t.cache_read));
     m.insert("totalTokens".into(), json!(t.total()));
     m.insert("totalCost".into(), json!(s.cost()));
-    // Codex's: part of the output tokens, as ccusage's Codex reports show it.
+    // Codex's and Gemini CLI's thinking: part of the output tokens, as
+    // ccusage's Codex reports show it.
     m.insert("reasoningOutputTokens".into(), json!(t.reasoning));
 }
 

@@ -37,12 +37,20 @@ fn is_chat(path: &Path) -> bool {
     name.starts_with("session-") && name.ends_with(".jsonl")
 }
 
-/// The session of a chat file under `~/.gemini/tmp`.
+/// The session of a chat file, `~/.gemini/tmp/<project>/chats/**/*.jsonl`:
+/// its header's, else (a header not written yet) its name's.
 pub fn session_of(gemini: &Path, path: &Path) -> Option<String> {
-    if !is_chat(path) || !plainly_within(&[gemini.join("tmp")], path) {
+    let root = gemini.join("tmp");
+    let in_chats =
+        path.strip_prefix(&root).is_ok_and(|r| r.components().nth(1).is_some_and(|c| c.as_os_str() == "chats"));
+    if !in_chats || path.extension().is_none_or(|e| e != "jsonl") || !plainly_within(&[root], path) {
         return None;
     }
-    header(path).map(|(id, _)| id)
+    match header(path) {
+        Some((id, _)) => Some(id),
+        None if path.is_file() => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        None => None,
+    }
 }
 
 /// The chat a process started: the newest one in its project's folder whose

@@ -1,18 +1,19 @@
 //! Gemini CLI: `~/.gemini/tmp/<project>/chats/session-*.jsonl` chat files,
 //! and its hooks (`hooks` in `~/.gemini/settings.json`).
 //!
-//! So far this folder gives live state (which chat a running `gemini`
-//! writes, where its turn stands, its hook events). Its token usage is not
-//! read yet: `discover` lists no files (see README.md).
+//! Token usage from the chats' `gemini` records; live state (which chat a
+//! running `gemini` writes, where its turn stands, its hook events). See
+//! README.md for the format.
 
 pub mod hooks;
 pub mod live;
 pub mod otel;
+pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLink, TurnInfo};
+use super::{HookEvent, LineParser, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "gemini-cli";
 
@@ -32,8 +33,21 @@ impl Source for GeminiSource {
         AGENT
     }
 
+    fn roots(&self) -> Vec<PathBuf> {
+        self.home.iter().map(|h| h.join("tmp")).filter(|d| d.is_dir()).collect()
+    }
+
     fn watch_roots(&self) -> Vec<PathBuf> {
         self.home.iter().map(|h| h.join("tmp")).collect()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        self.home.as_deref().map(paths::chats).unwrap_or_default()
+    }
+
+    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
+        let project = self.home.as_deref().and_then(|h| paths::project_of(h, path));
+        Box::new(parser::GeminiParser::new(path, project, state))
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {

@@ -5,11 +5,44 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sources::SourceEnv;
+use crate::sources::{SourceEnv, find_jsonl};
 
-/// `~/.gemini`.
+/// `~/.gemini`, or `$GEMINI_CLI_HOME/.gemini`: Gemini CLI takes that
+/// variable for the home directory (`homedir()` in its core's `paths`).
 pub fn gemini_dir(env: &SourceEnv) -> Option<PathBuf> {
-    env.home.as_ref().map(|h| h.join(".gemini"))
+    let home = env.var("GEMINI_CLI_HOME").map(PathBuf::from).or_else(|| env.home.clone());
+    home.map(|h| h.join(".gemini"))
+}
+
+/// Every chat file: `*.jsonl` under `tmp/<project>/chats/` (a sub-agent's
+/// chat sits in a folder named after its parent's).
+pub fn chats(gemini: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(projects) = std::fs::read_dir(gemini.join("tmp")) else { return out };
+    for p in projects.flatten() {
+        if p.file_type().is_ok_and(|t| t.is_dir()) {
+            find_jsonl(&p.path().join("chats"), &|_| true, &mut out);
+        }
+    }
+    out
+}
+
+/// The working directory of the project a chat file belongs to: the
+/// `.project_root` Gemini CLI writes into `tmp/<project>/`, else the entry
+/// of `projects.json` that names that folder.
+pub fn project_of(gemini: &Path, chat: &Path) -> Option<String> {
+    let slug = chat.strip_prefix(gemini.join("tmp")).ok()?.components().next()?;
+    let dir = gemini.join("tmp").join(slug);
+    if let Ok(root) = std::fs::read_to_string(dir.join(".project_root")) {
+        let root = root.trim();
+        if !root.is_empty() && !root.contains('\n') {
+            return Some(root.to_string());
+        }
+    }
+    let slug = slug.as_os_str().to_str()?;
+    let text = std::fs::read_to_string(gemini.join("projects.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("projects")?.as_object()?.iter().find(|(_, s)| s.as_str() == Some(slug)).map(|(cwd, _)| cwd.clone())
 }
 
 /// The project's folder name under `tmp/`: from `projects.json`, else the
@@ -39,5 +72,46 @@ mod tests {
             .unwrap();
         assert_eq!(project_slug(g, "/home/u/My App"), "my-app-1");
         assert_eq!(project_slug(g, "/x"), "x", "a name that climbs out is not used");
+    }
+
+    #[test]
+    fn chats_and_their_projects() {
+        let t = tempfile::tempdir().unwrap();
+        let g = t.path();
+        for d in ["tmp/app/chats/parent-id", "tmp/site/chats", "tmp/bin"] {
+            std::fs::create_dir_all(g.join(d)).unwrap();
+        }
+        for f in
+            ["tmp/app/chats/session-1.jsonl", "tmp/app/chats/parent-id/sub.jsonl", "tmp/site/chats/session-2.jsonl"]
+        {
+            std::fs::write(g.join(f), "").unwrap();
+        }
+        std::fs::write(g.join("tmp/app/chats/session-0.json"), "{}").unwrap();
+        std::fs::write(g.join("tmp/bin/other.jsonl"), "").unwrap();
+        let mut found = chats(g);
+        found.sort();
+        assert_eq!(
+            found,
+            ["tmp/app/chats/parent-id/sub.jsonl", "tmp/app/chats/session-1.jsonl", "tmp/site/chats/session-2.jsonl"]
+                .map(|f| g.join(f))
+        );
+        std::fs::write(g.join("tmp/app/.project_root"), "/home/u/app\n").unwrap();
+        std::fs::write(g.join("projects.json"), r#"{"projects": {"/home/u/site": "site"}}"#).unwrap();
+        assert_eq!(project_of(g, &found[1]).as_deref(), Some("/home/u/app"));
+        assert_eq!(project_of(g, &found[2]).as_deref(), Some("/home/u/site"));
+        assert_eq!(project_of(g, Path::new("/elsewhere/tmp/x/chats/a.jsonl")), None);
+    }
+
+    #[test]
+    fn gemini_cli_home_moves_the_folder() {
+        let env = SourceEnv {
+            home: Some(PathBuf::from("/home/u")),
+            vars: [("GEMINI_CLI_HOME".to_string(), "/srv/g".to_string())].into(),
+        };
+        assert_eq!(gemini_dir(&env), Some(PathBuf::from("/srv/g/.gemini")));
+        assert_eq!(
+            gemini_dir(&SourceEnv { home: Some("/home/u".into()), ..Default::default() }),
+            Some("/home/u/.gemini".into())
+        );
     }
 }
