@@ -14,15 +14,15 @@ use crate::support::*;
 const AGENT: &str = "gemini-cli";
 const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
 
-struct Gemini<'a> {
+pub struct Gemini<'a> {
     env: &'a Env,
-    tmux: Tmux,
+    pub tmux: Tmux,
     stub: Stub,
 }
 
 impl<'a> Gemini<'a> {
     /// An API key (no login), no update checks or usage statistics.
-    fn new(env: &'a Env) -> Gemini<'a> {
+    pub fn new(env: &'a Env) -> Gemini<'a> {
         let dir = env.home.join(".gemini");
         std::fs::create_dir_all(&dir).unwrap();
         let settings = json!({
@@ -37,7 +37,7 @@ impl<'a> Gemini<'a> {
 
     /// Starts `gemini` in terminal `name` and waits for its prompt; returns
     /// the terminal's pid (the CLI's launcher, which starts the CLI proper).
-    fn start(&self, name: &str, proj: &Path) -> u32 {
+    pub fn start(&self, name: &str, proj: &Path) -> u32 {
         self.start_with(name, proj, &[])
     }
 
@@ -53,7 +53,7 @@ impl<'a> Gemini<'a> {
         pid
     }
 
-    fn prompt(&self, name: &str, text: &str) {
+    pub fn prompt(&self, name: &str, text: &str) {
         self.tmux.type_line(name, text);
     }
 }
@@ -177,18 +177,39 @@ fn gemini_cli_telemetry_reaches_agentwatch_with_the_token_from_the_environment()
     g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
     g.tmux.keys("main", &["Enter"]);
     wait_for(SETTLE, "the approved command", || proj.join("aw-tool-ran.txt").exists().then_some(()));
-    // Agentwatch reads no usage from Gemini's chat files yet: its telemetry
-    // is the only count of its calls, shown as live usage.
-    let d = wait_for(30, "the tool call and the model calls by telemetry", || {
-        let d = w.show(pid);
-        let tool = d["toolCalls"].as_array()?.iter().any(|t| t["source"] == "otel" && t["tool"] == "run_shell_command");
-        (tool && d["liveUsage"]["calls"].as_u64() >= Some(2)).then_some(d)
-    });
-    let live = &d["liveUsage"];
-    assert!(live["tokens"]["input"].as_u64().unwrap() > 0 && live["tokens"]["output"].as_u64().unwrap() > 0, "{d}");
-    assert_eq!(live["source"], "otel");
     // `/quit` typed while the turn still ends is lost: at the prompt first.
     w.wait_state(pid, "waiting", Some("input"));
+    // The chat's calls (each reply once, however often it was appended):
+    // (count, the sum of their totals).
+    let chat = |d: &serde_json::Value| -> (usize, u64) {
+        let path = d["session"]["transcriptPath"].as_str().unwrap_or("/nonexistent");
+        let mut calls: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for v in std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "gemini" && v["tokens"].is_object())
+        {
+            calls.insert(v["id"].as_str().unwrap().to_string(), v["tokens"]["total"].as_u64().unwrap());
+        }
+        (calls.len(), calls.values().sum())
+    };
+    let reported = || -> usize {
+        let db = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+        db.query_row("SELECT count(*) FROM otel_calls", [], |r| r.get::<_, i64>(0)).unwrap() as usize
+    };
+    // The tool call came by telemetry (no hooks), and so did every model
+    // call of the chat; the chat is the ledger, so nothing is left live and
+    // nothing counts twice.
+    let d = wait_for(30, "the tool call and every model call by telemetry", || {
+        let d = w.show(pid);
+        let tool = d["toolCalls"].as_array()?.iter().any(|t| t["source"] == "otel" && t["tool"] == "run_shell_command");
+        let (n, _) = chat(&d);
+        (tool && n >= 2 && reported() >= n && d["liveUsage"].is_null()).then_some(d)
+    });
+    let (_, total) = chat(&d);
+    assert_eq!(d["session"]["tokens"]["total"].as_u64(), Some(total), "{d}");
+    assert!(env.json(&["status"])["telemetry"]["calls"].as_u64().unwrap() >= 2);
     g.prompt("main", "/quit");
     w.wait_state(pid, "completed", None);
 

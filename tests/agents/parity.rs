@@ -1,8 +1,10 @@
 //! The transcripts the real agents write, read by agentwatch and by ccusage:
-//! the same tokens, the same cost (bench/parity compares them).
+//! the same tokens, the same cost (bench/parity compares them). Claude Code,
+//! Codex and Gemini CLI, side by side.
 
 use crate::claude::Claude;
 use crate::codex::Codex;
+use crate::gemini::Gemini;
 use crate::harness::*;
 use crate::support::*;
 
@@ -20,39 +22,56 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 }
 
 #[test]
-#[ignore = "drives the real Claude Code and Codex: make agents"]
+#[ignore = "drives the real Claude Code, Codex and Gemini CLI: make agents"]
 fn what_the_real_agents_wrote_costs_the_same_in_agentwatch_and_ccusage() {
     let env = Env::new();
     let _daemon = env.daemon(1, &[]);
     let claude = Claude::new(&env);
     let codex = Codex::new(&env);
+    let gemini = Gemini::new(&env);
     let (cw, xw) = (Watch { env: &env, agent: "claude-code" }, Watch { env: &env, agent: "codex" });
+    let gw = Watch { env: &env, agent: "gemini-cli" };
     let c = claude.start("claude", &env.root.join("src/a"));
     let x = codex.start("codex", &env.root.join("src/b"), &["--no-daemon"], false);
+    let g = gemini.start("gemini", &env.root.join("src/c"));
     // Plain turns, a streamed one, an approved tool call (two model calls).
     let tokens = |w: &Watch, pid: u32| w.show(pid)["session"]["tokens"]["total"].as_u64().unwrap_or(0);
     for (text, approve) in [("hello there", false), ("AW_SLOW please", false), ("run AW_TOOL please", true)] {
-        let (before_c, before_x) = (tokens(&cw, c), tokens(&xw, x));
+        let before = [tokens(&cw, c), tokens(&xw, x), tokens(&gw, g)];
         claude.prompt("claude", text);
         codex.tmux.type_line("codex", text);
+        gemini.prompt("gemini", text);
         if approve {
             claude.tmux.wait_screen("claude", "the permission dialog", |s| s.contains("Do you want to proceed?"));
             claude.tmux.keys("claude", &["Enter"]);
             codex.approve("codex");
+            gemini.tmux.wait_screen("gemini", "the permission prompt", |s| s.contains("Allow once"));
+            gemini.tmux.keys("gemini", &["Enter"]);
         }
         // The turn's usage is read, and the turn is over.
-        wait_for(SETTLE, "the turns' usage", || (tokens(&cw, c) > before_c && tokens(&xw, x) > before_x).then_some(()));
+        wait_for(SETTLE, "the turns' usage", || {
+            let now = [tokens(&cw, c), tokens(&xw, x), tokens(&gw, g)];
+            now.iter().zip(before).all(|(n, b)| *n > b).then_some(())
+        });
         cw.wait_state(c, "waiting", Some("input"));
         xw.wait_state(x, "waiting", Some("input"));
+        gw.wait_state(g, "waiting", Some("input"));
     }
+    // Gemini CLI's session: its chat's usage, priced, in its project.
+    let s = &gw.show(g)["session"];
+    assert_eq!(s["projectPath"], env.root.join("src/c").display().to_string(), "{s}");
+    assert!(s["costUsd"].as_f64().is_some_and(|c| c > 0.0), "{s}");
     claude.prompt("claude", "/exit");
     codex.tmux.type_line("codex", "/exit");
+    gemini.prompt("gemini", "/quit");
     cw.wait_state(c, "completed", None);
     xw.wait_state(x, "completed", None);
+    gw.wait_state(g, "completed", None);
 
     let corpus = env.root.join("corpus");
     copy_tree(&env.claude.join("projects"), &corpus.join("claude/projects"));
     copy_tree(&env.codex.join("sessions"), &corpus.join("codex/sessions"));
+    copy_tree(&env.home.join(".gemini/tmp"), &corpus.join("gemini/.gemini/tmp"));
     let out = std::process::Command::new(repo_root().join("bench/parity"))
         .args(["--corpus", corpus.to_str().unwrap(), "--agentwatch", BIN])
         .args(["--timezones", "UTC,Asia/Kolkata", "--no-incremental", "-v"])
@@ -69,7 +88,9 @@ fn what_the_real_agents_wrote_costs_the_same_in_agentwatch_and_ccusage() {
         .map(|m| m["modelName"].as_str().unwrap().to_string())
         .collect();
     assert!(
-        models.iter().any(|m| m.starts_with("claude-")) && models.contains(&"gpt-5-codex".to_string()),
+        models.iter().any(|m| m.starts_with("claude-"))
+            && models.contains(&"gpt-5-codex".to_string())
+            && models.contains(&"gemini-3.8-flash".to_string()),
         "{models:?}"
     );
     eprintln!("{text}");
