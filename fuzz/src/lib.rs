@@ -7,7 +7,7 @@
 //! - transcript parsers: a malformed line yields nothing; token counts stay
 //!   within what a real call can have, so sums never overflow or go
 //!   negative in the store (an `i64`); costs are finite and not negative; a
-//!   session is announced once; the Codex and Gemini CLI parsers resumed
+//!   session is announced once; the Codex, Gemini CLI and Qwen Code parsers resumed
 //!   from their saved state after every line give exactly what one
 //!   uninterrupted run gives;
 //! - hook payloads: a payload is either recorded (and its session can be
@@ -32,6 +32,7 @@ use agentwatch_core::reports::Range;
 use agentwatch_core::sources::claude::parser::ClaudeParser;
 use agentwatch_core::sources::codex::parser::CodexParser;
 use agentwatch_core::sources::gemini::parser::GeminiParser;
+use agentwatch_core::sources::qwen::parser::QwenParser;
 use agentwatch_core::sources::{LineParser, MAX_TOKENS, Record};
 use agentwatch_core::store::{Registration, Store, count_sessions, find_session, list_sessions};
 use agentwatch_core::views::SessionView;
@@ -179,6 +180,39 @@ pub fn gemini_line(data: &[u8]) {
         }
 
         let mut resumed = GeminiParser::new(path, project.clone(), state.as_deref());
+        let r2 = resumed.parse(line, offset, &mut resumed_out);
+        assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
+        state = resumed.state();
+        assert_eq!(state, straight.state(), "resuming changed the saved state");
+    }
+    assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
+}
+
+/// Parses `data` as a Qwen Code chat, once straight through and once
+/// resuming from the saved state before every line: both must give the same
+/// records, and each session is announced once.
+pub fn qwen_line(data: &[u8]) {
+    let path = Path::new("/home/u/.qwen/projects/-home-u-lib/chats/0ea65665-1b2c-4d5e-8f90-a1b2c3d4e5f6.jsonl");
+    let mut straight = QwenParser::new(path, None);
+    let mut out = Vec::new();
+    let mut resumed_out = Vec::new();
+    let mut state: Option<String> = None;
+    let mut announced = HashSet::new();
+    for (offset, line) in lines(data) {
+        let before = out.len();
+        let r = straight.parse(line, offset, &mut out);
+        if r.is_err() {
+            assert_eq!(out.len(), before, "a malformed line yielded records");
+        }
+        assert!(out.len() - before <= 2, "one line, one call (and its session)");
+        for rec in &out[before..] {
+            check_record(rec, &mut announced);
+            if let Record::Usage(u) = rec {
+                assert!(!u.tokens.is_zero(), "an all-zero usage is not an event");
+            }
+        }
+
+        let mut resumed = QwenParser::new(path, state.as_deref());
         let r2 = resumed.parse(line, offset, &mut resumed_out);
         assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
         state = resumed.state();

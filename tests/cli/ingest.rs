@@ -267,3 +267,54 @@ fn gemini_chats_count_each_reply_once_however_often_it_is_appended() {
     assert_eq!((&s["sessionId"], &s["projectPath"]), (&json!("aaaa1111-2222"), &json!("/home/u/app")), "{s}");
     assert_eq!(s["tokens"]["total"], 600 + 80 + 400 + 2010, "{s}");
 }
+
+#[test]
+fn qwen_code_chats_count_each_call_once_as_the_api_counted_it() {
+    let env = Env::new();
+    let chats = env.home.join(".qwen/projects/-home-u-lib/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    let rec = |uuid: &str, session: &str, kind: &str, ts: &str| {
+        json!({"uuid": uuid, "parentUuid": null, "sessionId": session, "timestamp": ts, "type": kind,
+               "cwd": "/home/u/lib", "version": "0.15.10", "model": "qwen3-coder-plus"})
+    };
+    let mut call = rec("a1", "q-1", "assistant", "2026-12-05T10:00:02.000Z");
+    // An OpenAI-compatible API's usage: cached inside the prompt, reasoning inside the completion.
+    call["usageMetadata"] = json!({"promptTokenCount": 120, "candidatesTokenCount": 40, "totalTokenCount": 160,
+                                   "cachedContentTokenCount": 64, "thoughtsTokenCount": 8});
+    write_lines(
+        &chats.join("q-1.jsonl"),
+        &lines(&[rec("u1", "q-1", "user", "2026-12-05T10:00:01.000Z"), call.clone()]),
+    );
+    // `/branch` copies the records, uuids and all, into a new session.
+    let mut copy = call.clone();
+    copy["sessionId"] = json!("q-2");
+    write_lines(
+        &chats.join("q-2.jsonl"),
+        &lines(&[
+            copy,
+            json!({"uuid": "bad", "type": "assistant", "sessionId": "q-2", "usageMetadata": {"promptTokenCount": -3}}),
+        ]),
+    );
+    let r = ingest(&env);
+    assert_eq!(
+        (r["newEvents"].as_u64(), r["duplicateEvents"].as_u64(), r["malformedLines"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{r}"
+    );
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "qwen-code"]);
+    let m = breakdown(&d, "2026-12-05", "qwen3-coder-plus");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64(),
+            m["reasoningOutputTokens"].as_u64()
+        ),
+        (Some(56), Some(40), Some(64), Some(8)),
+        "{m}"
+    );
+    assert_eq!(d["totals"]["totalTokens"], 160);
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "qwen-code"]);
+    let q1 = s["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == "q-1").expect("q-1 listed");
+    assert_eq!(q1["projectPath"], "/home/u/lib", "{q1}");
+}

@@ -179,13 +179,13 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
     let files: Vec<(PathBuf, Editor)> = match (target, agent) {
         (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
         (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexHooks)],
-        (Target::Hooks, Agent::Gemini) => vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiHooks)],
+        (Target::Hooks, Agent::Gemini) => vec![(gemini_dir(env)?.join("settings.json"), Editor::GeminiHooks)],
         (Target::Hooks, Agent::OpenCode) => {
             let dir = crate::sources::opencode::config_dir(env)
                 .ok_or_else(|| Error::Other("cannot find the home directory".into()))?;
             vec![(dir.join("plugin").join(crate::sources::opencode::PLUGIN_FILE), Editor::OpenCodePlugin)]
         }
-        (Target::Hooks, Agent::Qwen) => vec![(home(env)?.join(".qwen/settings.json"), Editor::QwenHooks)],
+        (Target::Hooks, Agent::Qwen) => vec![(qwen_dir(env)?.join("settings.json"), Editor::QwenHooks)],
         (Target::McpProxy, Agent::Gemini | Agent::OpenCode | Agent::Qwen) => {
             return Err(Error::Usage("mcp-proxy install knows claude-code, codex and cursor".into()));
         }
@@ -207,7 +207,7 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
         }
         (Target::Telemetry, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexTelemetry)],
         (Target::Telemetry, Agent::Gemini) => {
-            vec![(home(env)?.join(".gemini/settings.json"), Editor::GeminiTelemetry)]
+            vec![(gemini_dir(env)?.join("settings.json"), Editor::GeminiTelemetry)]
         }
         (Target::Telemetry, _) => {
             check_telemetry_agent(agent)?;
@@ -286,6 +286,16 @@ pub fn apply(p: &Plan) -> Result<Vec<PathBuf>> {
         std::fs::rename(&tmp, &c.path).map_err(|e| Error::io(&c.path, e))?;
     }
     Ok(backups)
+}
+
+/// Gemini CLI's folder (`GEMINI_CLI_HOME` moves it, as it moves the CLI's).
+fn gemini_dir(env: &SourceEnv) -> Result<PathBuf> {
+    crate::sources::gemini::paths::gemini_dir(env).ok_or_else(|| Error::Other("cannot find the home directory".into()))
+}
+
+/// Qwen Code's settings folder (`QWEN_HOME` moves it, as it moves Qwen's).
+fn qwen_dir(env: &SourceEnv) -> Result<PathBuf> {
+    crate::sources::qwen::paths::qwen_dir(env).ok_or_else(|| Error::Other("cannot find the home directory".into()))
 }
 
 fn home(env: &SourceEnv) -> Result<PathBuf> {

@@ -38,6 +38,11 @@ fn gemini_line() {
 }
 
 #[test]
+fn qwen_line() {
+    replay("qwen_line", harness::qwen_line);
+}
+
+#[test]
 fn hook_payload() {
     replay("hook_payload", harness::hook_payload);
 }

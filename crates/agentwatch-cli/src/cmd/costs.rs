@@ -126,7 +126,7 @@ fn nothing_found(ctx: &Ctx) -> String {
         .collect();
     if roots.is_empty() {
         format!(
-            "No usage found. No Claude Code, Codex or Gemini CLI transcripts were found (set CLAUDE_CONFIG_DIR, CODEX_HOME or GEMINI_CLI_HOME if they live elsewhere). Database: {}",
+            "No usage found. No Claude Code, Codex, Gemini CLI or Qwen Code transcripts were found (set CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_CLI_HOME or QWEN_RUNTIME_DIR if they live elsewhere). Database: {}",
             ctx.store.path().display()
         )
     } else {

@@ -482,7 +482,8 @@ pub struct SourceEnv {
 }
 
 impl SourceEnv {
-    const VARS: &'static [&'static str] = &["CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "XDG_CONFIG_HOME"];
+    const VARS: &'static [&'static str] =
+        &["CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "QWEN_HOME", "QWEN_RUNTIME_DIR", "XDG_CONFIG_HOME"];
 
     pub fn from_process() -> SourceEnv {
         let vars = Self::VARS

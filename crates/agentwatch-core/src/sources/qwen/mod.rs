@@ -1,34 +1,53 @@
-//! Qwen Code: live state from its hooks (Claude Code's hook shape, in
-//! `~/.qwen/settings.json`) and the chat a running `qwen` writes
+//! Qwen Code: token usage from its chats
 //! (`~/.qwen/projects/<encoded cwd>/chats/<session>.jsonl`, from the first
-//! prompt on). Its token usage is not read yet (see README.md).
+//! prompt on), live state from its hooks (Claude Code's hook shape, in
+//! `~/.qwen/settings.json`) and the chat a running `qwen` writes. See
+//! README.md.
 
 pub mod live;
+pub mod parser;
+pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LiveProcess, Source, SourceEnv, TranscriptLink};
+use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink};
 
 pub const AGENT: &str = "qwen-code";
 
 pub struct QwenSource {
-    /// `~/.qwen`.
-    home: Option<PathBuf>,
+    /// The `projects` folder, whether it exists yet or not.
+    projects: Option<PathBuf>,
 }
 
 impl QwenSource {
     pub fn new(env: &SourceEnv) -> QwenSource {
-        QwenSource { home: env.home.as_ref().map(|h| h.join(".qwen")) }
+        QwenSource { projects: paths::projects_dir(env) }
     }
 
     fn projects(&self) -> Vec<PathBuf> {
-        self.home.iter().map(|h| h.join("projects")).collect()
+        self.projects.iter().cloned().collect()
     }
 }
 
 impl Source for QwenSource {
     fn agent(&self) -> &'static str {
         AGENT
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.projects().into_iter().filter(|d| d.is_dir()).collect()
+    }
+
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        self.projects()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        self.projects.as_deref().map(paths::chats).unwrap_or_default()
+    }
+
+    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
+        Box::new(parser::QwenParser::new(path, state))
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {
