@@ -319,7 +319,10 @@ def chat(h, body):
     kind, payload, seconds = chat_plan(body)
     log({"api": "chat", "reply": kind, "seconds": seconds})
     cid, model = rid("chatcmpl"), body.get("model", "stub")
-    usage = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
+    # Cached prompt tokens and reasoning, counted inside the two totals as
+    # OpenAI-compatible APIs count them.
+    usage = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160,
+             "prompt_tokens_details": {"cached_tokens": 64}, "completion_tokens_details": {"reasoning_tokens": 8}}
     sse = h.start_sse({})
 
     def chunk(delta, finish=None):

@@ -1,6 +1,6 @@
 //! Qwen Code 0.15.10 (the newest that runs on Node 20), driven offline with
 //! agentwatch's hooks installed (it writes nothing while a permission
-//! prompt waits).
+//! prompt waits); its chats' usage against what the stub sent.
 
 use std::path::Path;
 
@@ -82,6 +82,40 @@ fn qwen_code_every_state_with_its_hooks() {
     q.tmux.keys("main", &["Enter"]);
     w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
+    w.wait_state(pid, "waiting", Some("input"));
+
+    // Its chat gives the usage, each call as the API counted it: the stub
+    // sends 120 prompt tokens (64 of them cached) and 40 completion tokens
+    // (8 of them reasoning), and Qwen Code records them in Gemini's shape.
+    let calls = || -> u64 {
+        let mut files = Vec::new();
+        let mut dirs = vec![env.home.join(".qwen/projects")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.path().is_dir() { dirs.push(e.path()) } else { files.push(e.path()) }
+            }
+        }
+        files
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>()
+            })
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+            .filter(|v| v["type"] == "assistant" && v["usageMetadata"].is_object())
+            .count() as u64
+    };
+    let d = wait_for(SETTLE, "the chat's usage", || {
+        let d = w.show(pid);
+        let n = calls();
+        (n >= 2 && d["session"]["tokens"]["input"].as_u64() == Some(56 * n)).then_some(d)
+    });
+    let (n, t) = (calls(), &d["session"]["tokens"]);
+    assert_eq!(
+        (t["output"].as_u64(), t["cacheRead"].as_u64(), t["total"].as_u64()),
+        (Some(40 * n), Some(64 * n), Some(160 * n)),
+        "{d}"
+    );
+    assert_eq!(d["session"]["projectPath"], proj.display().to_string(), "{d}");
 
     q.tmux.type_line("main", "/quit");
     w.completed(pid);
