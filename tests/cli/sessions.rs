@@ -106,7 +106,10 @@ fn filters_by_agent_type_and_agent_name() {
     let env = Env::new();
     fixture(&env);
     assert_eq!(ids(&env.json(&["sessions", "--agent-type", "codex"])), vec!["bbbb2222-0000-0000-0000-000000000002"]);
-    assert_eq!(env.json(&["agents", "--agent", "claude code", "--no-ingest"])["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        env.json(&["sessions", "--agent", "claude code", "--no-ingest"])["sessions"].as_array().unwrap().len(),
+        2
+    );
     assert_eq!(env.json(&["sessions", "--project", "api", "--no-ingest"])["sessions"].as_array().unwrap().len(), 1);
     let none = env.ok(&["sessions", "--agent-type", "aider", "--no-ingest"]);
     assert!(none.contains("No sessions found"), "{none}");
@@ -209,4 +212,38 @@ fn ambiguous_and_unknown_ids_are_clear_errors() {
     let o = env.run(&["sessions", "show", "zzzz", "--no-ingest"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "agentwatch: no session matches 'zzzz'");
+}
+
+#[test]
+fn agents_lists_every_agent_found_here_or_not_with_what_is_read_and_its_sessions() {
+    let env = Env::new();
+    fixture(&env);
+    env.json(&["ingest"]);
+    let r = env.json(&["agents"]);
+    let list = r["agents"].as_array().unwrap();
+    let get = |id: &str| list.iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("{id} in {r}"));
+    let claude = get("claude-code");
+    assert_eq!(
+        (&claude["name"], &claude["found"], &claude["usage"], &claude["sessions"]),
+        (&json!("Claude Code"), &json!(true), &json!(true), &json!(2)),
+        "{claude}"
+    );
+    assert_eq!(claude["paths"][0], json!({"path": env.claude.join("projects").display().to_string(), "exists": true}));
+    assert_eq!(get("codex")["sessions"], 1);
+    // Not installed here: listed, with where its files would be.
+    let gemini = get("gemini-cli");
+    assert_eq!(
+        (&gemini["found"], &gemini["sessions"], &gemini["paths"][0]["exists"]),
+        (&json!(false), &json!(0), &json!(false))
+    );
+    // Known by its processes only.
+    let aider = get("aider");
+    assert_eq!((&aider["usage"], &aider["hooks"], &aider["paths"]), (&json!(false), &json!(false), &json!([])));
+    assert_eq!(list.len(), 10, "every agent agentwatch knows: {r}");
+
+    let table = env.ok(&["agents"]);
+    let row = table.lines().find(|l| l.starts_with("Claude Code")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("usage hooks telemetry") && row.contains("~/.claude/projects"), "{table}");
+    let row = table.lines().find(|l| l.starts_with("Aider")).unwrap();
+    assert!(row.split_whitespace().collect::<Vec<_>>() == ["Aider", "no", "—", "0", "0", "—"], "{table}");
 }

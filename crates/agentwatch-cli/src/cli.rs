@@ -34,7 +34,6 @@ pub enum Command {
     #[command(subcommand)]
     Costs(CostsCmd),
     /// List, inspect and summarise agent sessions.
-    #[command(alias = "agents")]
     Sessions(SessionsArgs),
     /// Show the model prices in use, or import a newer price list.
     #[command(subcommand)]
@@ -48,6 +47,9 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Whether a monitor is running, and what the database holds.
     Status(StatusArgs),
+    /// Every agent agentwatch knows: found here or not, what is read of it
+    /// and from where, and how many of its sessions the database holds.
+    Agents(StatusArgs),
     /// The local HTTP API: where it is, and its token.
     #[command(subcommand)]
     Api(ApiCmd),

@@ -388,3 +388,68 @@ impl FleetHealth {
         })
     }
 }
+
+/// An agent agentwatch knows: what it reads of it, where, and what the
+/// database holds of it (`agentwatch agents`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    /// Its folders exist, or sessions of it were seen.
+    pub found: bool,
+    /// Token usage is read from its files.
+    pub usage: bool,
+    /// It sends hook (or plugin) events agentwatch reads.
+    pub hooks: bool,
+    /// Its OpenTelemetry is read (`agentwatch telemetry install`).
+    pub telemetry: bool,
+    /// The folders its files are read from (none: only its processes are
+    /// recognised).
+    pub paths: Vec<AgentPath>,
+    pub sessions: i64,
+    /// Sessions live now (working, waiting, idle).
+    pub live: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentPath {
+    pub path: String,
+    pub exists: bool,
+}
+
+/// Every agent agentwatch knows, in [`crate::model::AGENTS`] order, then any
+/// other agent the database has sessions of (an MCP client by its name).
+pub fn agents(
+    store: &crate::store::Store,
+    sources: &[Box<dyn crate::sources::Source>],
+) -> crate::Result<Vec<AgentView>> {
+    let counts = store.counts_per_agent()?;
+    let count = |id: &str| counts.iter().find(|(a, _, _)| a == id).map_or((0, 0), |(_, n, l)| (*n, *l));
+    let mut ids: Vec<String> = crate::model::AGENTS.iter().map(|a| a.id.to_string()).collect();
+    ids.extend(counts.iter().map(|(a, _, _)| a.clone()).filter(|a| !crate::model::AGENTS.iter().any(|k| k.id == a)));
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let src = sources.iter().find(|s| s.agent() == id);
+            let paths: Vec<AgentPath> = src
+                .map(|s| s.watch_roots())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| AgentPath { exists: p.is_dir(), path: p.display().to_string() })
+                .collect();
+            let (sessions, live) = count(&id);
+            AgentView {
+                name: agent_display_name(&id).to_string(),
+                found: sessions > 0 || paths.iter().any(|p| p.exists),
+                usage: src.is_some_and(|s| s.reads_usage()),
+                hooks: src.is_some_and(|s| s.has_hooks()),
+                telemetry: src.is_some_and(|s| s.otel_prefix().is_some()),
+                paths,
+                sessions,
+                live,
+                id,
+            }
+        })
+        .collect())
+}

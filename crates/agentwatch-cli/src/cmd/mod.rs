@@ -1,5 +1,6 @@
 //! One module per subcommand; each is a few lines over the core.
 
+mod agents;
 mod alerts;
 mod api;
 mod costs;
@@ -41,6 +42,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Kill(a) => kill::run(data_dir, &a),
         Command::Alerts(a) => alerts::run(data_dir, &a),
         Command::Status(a) => status::run(data_dir, a.format),
+        Command::Agents(a) => agents::run(data_dir, a.format),
         Command::Api(c) => api::run(data_dir, &c),
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),

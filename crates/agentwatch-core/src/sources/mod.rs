@@ -103,6 +103,11 @@ pub trait Source: Send + Sync {
         Err(RegistryError::Missing)
     }
 
+    /// Whether agentwatch reads this agent's token usage from its files.
+    fn reads_usage(&self) -> bool {
+        false
+    }
+
     /// Whether agentwatch can read this agent's turns (its transcripts say
     /// when a turn starts and ends). Then a running agent with nothing said
     /// yet sits at its prompt.

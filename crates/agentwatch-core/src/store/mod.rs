@@ -187,6 +187,17 @@ impl Store {
         ))
     }
 
+    /// Per agent type: (agent, sessions, live sessions), as [`Store::counts`] counts them.
+    pub fn counts_per_agent(&self) -> Result<Vec<(String, i64, i64)>> {
+        let sql = format!(
+            "SELECT agent, COUNT(*), COALESCE(SUM(state IN {} AND archived = 0), 0) FROM sessions GROUP BY agent",
+            crate::model::SessionState::live_sql()
+        );
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)

@@ -38,6 +38,10 @@ impl Source for ClaudeSource {
         AGENT
     }
 
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         self.projects()
     }

@@ -29,6 +29,10 @@ impl Source for CodexSource {
         AGENT
     }
 
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         paths::session_dirs(&self.homes)
     }

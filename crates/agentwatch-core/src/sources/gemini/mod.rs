@@ -33,6 +33,10 @@ impl Source for GeminiSource {
         AGENT
     }
 
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         self.home.iter().map(|h| h.join("tmp")).filter(|d| d.is_dir()).collect()
     }

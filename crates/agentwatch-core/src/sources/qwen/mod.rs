@@ -34,6 +34,10 @@ impl Source for QwenSource {
         AGENT
     }
 
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         self.projects().into_iter().filter(|d| d.is_dir()).collect()
     }

@@ -1,0 +1,70 @@
+//! `agentwatch agents`: every agent agentwatch knows, and what it reads of it.
+
+use std::path::Path;
+
+use agentwatch_core::Result;
+use agentwatch_core::views::{AgentView, agents};
+use serde_json::json;
+
+use crate::cli::Format;
+use crate::context::Ctx;
+use crate::output::{Align, emit, emit_json, printable, table, thousands, truncate};
+
+pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
+    let ctx = Ctx::open(data_dir)?;
+    let list = agents(&ctx.store, &agentwatch_core::ingest::default_sources())?;
+    match format {
+        Format::Json => emit_json(&json!({ "agents": list })),
+        Format::Table => {
+            let headers = [
+                ("Agent", Align::Left),
+                ("Found", Align::Left),
+                ("Reads", Align::Left),
+                ("Sessions", Align::Right),
+                ("Live", Align::Right),
+                ("Files", Align::Left),
+            ];
+            let home = agentwatch_core::paths::home_dir();
+            emit(&table(&headers, &|f| {
+                list.iter()
+                    .map(|a| {
+                        vec![
+                            a.name.clone(),
+                            if a.found { "yes" } else { "no" }.into(),
+                            reads(a),
+                            thousands(a.sessions.max(0) as u64),
+                            thousands(a.live.max(0) as u64),
+                            truncate(&printable(&files(a, home.as_deref())), f.flex),
+                        ]
+                    })
+                    .collect()
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// What agentwatch reads of an agent besides its processes ("—": only them).
+fn reads(a: &AgentView) -> String {
+    let r: Vec<&str> = [(a.usage, "usage"), (a.hooks, "hooks"), (a.telemetry, "telemetry")]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect();
+    if r.is_empty() { "—".into() } else { r.join(" ") }
+}
+
+/// The folders it reads (those that exist, else where they would be), the
+/// home shown as `~`; "—" when none is read.
+fn files(a: &AgentView, home: Option<&Path>) -> String {
+    let there: Vec<&str> = a.paths.iter().filter(|p| p.exists).map(|p| p.path.as_str()).collect();
+    let shown: Vec<&str> =
+        if there.is_empty() { a.paths.iter().take(1).map(|p| p.path.as_str()).collect() } else { there };
+    if shown.is_empty() {
+        return "—".into();
+    }
+    let tilde = |p: &str| match home.and_then(|h| Path::new(p).strip_prefix(h).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => p.to_string(),
+    };
+    shown.iter().map(|p| tilde(p)).collect::<Vec<_>>().join(", ")
+}
