@@ -293,6 +293,8 @@ fn every_command_with_bad_values_unknown_or_ambiguous_ids_and_unwritable_paths()
         case(&["--data-dir", under, "alerts", "resume"], 1, "Not a directory"),
         case(&["status", "--format", "x"], 2, "'x'"),
         case(&["--data-dir", under, "status"], 1, "Not a directory"),
+        case(&["agents", "--format", "yaml"], 2, "'yaml'"),
+        case(&["--data-dir", under, "agents"], 1, "Not a directory"),
         case(&["--data-dir", under, "api", "info"], 1, "Not a directory"),
         case(&["--data-dir", damaged_s, "api", "info"], 1, "damaged"),
         case(&["--data-dir", under, "api", "rotate-token"], 1, "Not a directory"),
