@@ -147,3 +147,29 @@ fn qwen_code_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died()
     w.completed(a);
     w.died_once(b, "process exited with a permission prompt open", "Qwen Code in two died");
 }
+
+#[test]
+#[ignore = "drives the real Qwen Code: make agents"]
+fn qwen_code_without_hooks_its_chat_tells_working_from_waiting() {
+    let env = Env::new();
+    let q = Qwen::new(&env);
+    let _daemon = env.daemon(1, &[]);
+    let w = watch(&env);
+    let proj = env.root.join("src/plain");
+    let pid = q.start("main", &proj);
+    w.wait_state(pid, "waiting", Some("input"));
+    q.tmux.type_line("main", "AW_SLOW please");
+    w.wait_state(pid, "working", None);
+    w.wait_state(pid, "waiting", Some("input"));
+    // A permission prompt shows as working (nothing is written while it
+    // waits); denying it ends the turn.
+    q.tmux.type_line("main", "run AW_TOOL please");
+    w.wait_state(pid, "working", None);
+    q.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Yes, allow once"));
+    q.tmux.keys("main", &["Escape"]);
+    let d = w.wait_state(pid, "waiting", Some("input"));
+    assert_eq!(d["session"]["stateSignal"], "transcript", "{d}");
+    assert!(!proj.join("aw-tool-ran.txt").exists(), "the denied command did not run");
+    q.tmux.type_line("main", "/quit");
+    w.completed(pid);
+}

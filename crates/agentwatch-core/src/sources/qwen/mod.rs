@@ -10,7 +10,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink};
+use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
 
 pub const AGENT: &str = "qwen-code";
 
@@ -60,6 +60,10 @@ impl Source for QwenSource {
 
     fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
         live::newest_link(&self.projects(), p, claimed)
+    }
+
+    fn turn(&self, path: &Path) -> Option<TurnInfo> {
+        live::turn(path)
     }
 
     fn has_hooks(&self) -> bool {
