@@ -176,7 +176,7 @@ def run(h):
     assert not any("api-server" in l for l in labels), "ended sessions are not in the menu"
     assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in labels, (TODAY, labels)
     # The plan's windows, from the Codex rollout: the 5-hour one with its reset time.
-    assert re.fullmatch(r"Codex 5h 42% · resets \d\d:\d\d \| week 17%", top[4]), labels
+    assert re.fullmatch(r"Codex 5h 42% · resets (?:[A-Z][a-z]{2} )?\d\d:\d\d \| week 17%", top[4]), labels
     assert top[5:] == ["Open dashboard", "Pause notifications", "  For 1 hour", "  Until tomorrow", "  Resume", "Start at login", "Quit"], labels
     assert not tray.find(lambda i: i["label"] == "Resume")["enabled"], "nothing to resume"
     assert tray.find(lambda i: i["label"] == "Start at login")["toggle"] == 0
@@ -315,7 +315,7 @@ def run_attached(h):
     log(f"(1) Active list: {rows[0]!r}")
     item = wait_for("the agent in the tray menu", lambda: h.tray.find(lambda i: "web-app" in i["label"] and "$0.33" in i["label"]), 15)
     assert f"Today ${TODAY:.2f} · This week ${TODAY:.2f}" in h.tray.labels(), h.tray.labels()
-    assert any(re.fullmatch(r"Codex 5h 42% · resets \d\d:\d\d \| week 17%", l) for l in h.tray.labels()), h.tray.labels()
+    assert any(re.fullmatch(r"Codex 5h 42% · resets (?:[A-Z][a-z]{2} )?\d\d:\d\d \| week 17%", l) for l in h.tray.labels()), h.tray.labels()
     log(f"(2) tray: {item['label']!r}")
     before = wd.handles()
     h.tray.click(item["id"])
