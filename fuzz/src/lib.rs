@@ -109,91 +109,27 @@ pub fn claude_line(data: &[u8]) {
     assert!(p.state().is_none());
 }
 
-/// Parses `data` as a Codex rollout, once straight through and once resuming
-/// from the saved state before every line: both must give the same records.
-pub fn codex_line(data: &[u8]) {
-    let path = Path::new("/home/u/.codex/sessions/2026/11/20/rollout-2026-11-20T10-00-00-0199a213.jsonl");
-    let mut straight = CodexParser::new(path, None);
-    let mut out = Vec::new();
-    let mut resumed_out = Vec::new();
-    let mut state: Option<String> = None;
-    let mut announced_sessions = 0usize;
-    let mut events = 0usize;
-    for (offset, line) in lines(data) {
-        let before = out.len();
-        let r = straight.parse(line, offset, &mut out);
-        if r.is_err() {
-            assert_eq!(out.len(), before, "a malformed line yielded records");
-        }
-        assert!(out.len() - before <= 1);
-        for rec in &out[before..] {
-            match rec {
-                // Codex announces its session on every session_meta line.
-                Record::Session(s) => {
-                    assert!(!s.external_id.is_empty());
-                    announced_sessions += 1;
-                }
-                r => check_record(r, &mut HashSet::new()),
-            }
-            if let Record::Usage(u) = rec {
-                events += 1;
-                assert!(!u.tokens.is_zero(), "an all-zero usage is not an event");
-            }
-        }
-
-        let mut resumed = CodexParser::new(path, state.as_deref());
-        let r2 = resumed.parse(line, offset, &mut resumed_out);
-        assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
-        state = resumed.state();
-        assert_eq!(state, straight.state(), "resuming changed the saved state");
-    }
-    assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
-    assert!(announced_sessions + events == out.len());
+/// Whether a parser announces a session once per file, or on every line
+/// that states it (Codex's `session_meta`, Gemini CLI's header).
+#[derive(Clone, Copy, PartialEq)]
+enum Announces {
+    Once,
+    EveryTime,
 }
 
-/// Parses `data` as a Gemini CLI chat, once straight through and once
-/// resuming from the saved state before every line: both must give the same
+/// Parses `data` with `make(None)` straight through, and line by line with a
+/// parser made afresh from the state saved after the line before: both must
+/// give the same records, the same state, and agree on which lines are
+/// malformed. A malformed line yields nothing; a line yields at most
+/// `per_line` records, each checked, and no all-zero usage. Returns the
 /// records.
-pub fn gemini_line(data: &[u8]) {
-    let path = Path::new("/home/u/.gemini/tmp/app/chats/session-2026-12-05T10-00-a1d62ca9.jsonl");
-    let project = Some("/home/u/app".to_string());
-    let mut straight = GeminiParser::new(path, project.clone(), None);
-    let mut out = Vec::new();
-    let mut resumed_out = Vec::new();
-    let mut state: Option<String> = None;
-    for (offset, line) in lines(data) {
-        let before = out.len();
-        let r = straight.parse(line, offset, &mut out);
-        if r.is_err() {
-            assert_eq!(out.len(), before, "a malformed line yielded records");
-        }
-        assert!(out.len() - before <= 1);
-        for rec in &out[before..] {
-            match rec {
-                // Every header line announces its session.
-                Record::Session(s) => assert!(!s.external_id.is_empty()),
-                r => check_record(r, &mut HashSet::new()),
-            }
-            if let Record::Usage(u) = rec {
-                assert!(!u.tokens.is_zero(), "an all-zero usage is not an event");
-            }
-        }
-
-        let mut resumed = GeminiParser::new(path, project.clone(), state.as_deref());
-        let r2 = resumed.parse(line, offset, &mut resumed_out);
-        assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
-        state = resumed.state();
-        assert_eq!(state, straight.state(), "resuming changed the saved state");
-    }
-    assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
-}
-
-/// Parses `data` as a Qwen Code chat, once straight through and once
-/// resuming from the saved state before every line: both must give the same
-/// records, and each session is announced once.
-pub fn qwen_line(data: &[u8]) {
-    let path = Path::new("/home/u/.qwen/projects/-home-u-lib/chats/0ea65665-1b2c-4d5e-8f90-a1b2c3d4e5f6.jsonl");
-    let mut straight = QwenParser::new(path, None);
+fn straight_and_resumed<P: LineParser>(
+    data: &[u8],
+    make: impl Fn(Option<&str>) -> P,
+    per_line: usize,
+    announces: Announces,
+) -> Vec<Record> {
+    let mut straight = make(None);
     let mut out = Vec::new();
     let mut resumed_out = Vec::new();
     let mut state: Option<String> = None;
@@ -204,21 +140,52 @@ pub fn qwen_line(data: &[u8]) {
         if r.is_err() {
             assert_eq!(out.len(), before, "a malformed line yielded records");
         }
-        assert!(out.len() - before <= 2, "one line, one call (and its session)");
+        assert!(out.len() - before <= per_line, "one line, {per_line} records at most");
         for rec in &out[before..] {
-            check_record(rec, &mut announced);
+            match (rec, announces) {
+                (Record::Session(s), Announces::EveryTime) => assert!(!s.external_id.is_empty()),
+                (r, Announces::EveryTime) => check_record(r, &mut HashSet::new()),
+                (r, Announces::Once) => check_record(r, &mut announced),
+            }
             if let Record::Usage(u) = rec {
                 assert!(!u.tokens.is_zero(), "an all-zero usage is not an event");
             }
         }
 
-        let mut resumed = QwenParser::new(path, state.as_deref());
+        let mut resumed = make(state.as_deref());
         let r2 = resumed.parse(line, offset, &mut resumed_out);
         assert_eq!(r.is_ok(), r2.is_ok(), "resuming changed whether a line is malformed");
         state = resumed.state();
         assert_eq!(state, straight.state(), "resuming changed the saved state");
     }
     assert_eq!(out, resumed_out, "resuming from the saved state changed the records");
+    out
+}
+
+/// Parses `data` as a Codex rollout, straight and resumed
+/// ([`straight_and_resumed`]).
+pub fn codex_line(data: &[u8]) {
+    let path = Path::new("/home/u/.codex/sessions/2026/11/20/rollout-2026-11-20T10-00-00-0199a213.jsonl");
+    let out = straight_and_resumed(data, |state| CodexParser::new(path, state), 1, Announces::EveryTime);
+    let (sessions, events) = (
+        out.iter().filter(|r| matches!(r, Record::Session(_))).count(),
+        out.iter().filter(|r| matches!(r, Record::Usage(_))).count(),
+    );
+    assert!(sessions + events == out.len());
+}
+
+/// Parses `data` as a Gemini CLI chat, straight and resumed.
+pub fn gemini_line(data: &[u8]) {
+    let path = Path::new("/home/u/.gemini/tmp/app/chats/session-2026-12-05T10-00-a1d62ca9.jsonl");
+    let make = |state: Option<&str>| GeminiParser::new(path, Some("/home/u/app".to_string()), state);
+    straight_and_resumed(data, make, 1, Announces::EveryTime);
+}
+
+/// Parses `data` as a Qwen Code chat, straight and resumed; a session is
+/// announced once (a line gives a call and, first, its session).
+pub fn qwen_line(data: &[u8]) {
+    let path = Path::new("/home/u/.qwen/projects/-home-u-lib/chats/0ea65665-1b2c-4d5e-8f90-a1b2c3d4e5f6.jsonl");
+    straight_and_resumed(data, |state| QwenParser::new(path, state), 2, Announces::Once);
 }
 
 /// A store in a private temporary directory, shared by the runs of one
