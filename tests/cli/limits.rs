@@ -318,8 +318,11 @@ kill $MON || true
     env.run_on_private_desktop(&script);
     let recorded = std::fs::read_to_string(&log).unwrap();
     assert!(recorded.contains("string \"Claude 5-hour window at 96%\""), "{recorded}");
-    // The reset in the daemon's local time (UTC here).
-    let at = chrono::DateTime::from_timestamp(reset, 0).unwrap().format("%H:%M").to_string();
+    // The reset in the daemon's local time (UTC here), with its weekday when
+    // it falls tomorrow (the run started after 22:00).
+    let reset_at = chrono::DateTime::from_timestamp(reset, 0).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let at = reset_at.format(if reset_at.date_naive() == today { "%H:%M" } else { "%a %H:%M" }).to_string();
     assert!(
         recorded.contains(&format!("string \"Your Claude plan's 5-hour window is 96% used; it resets at {at}.\"")),
         "{recorded}"
