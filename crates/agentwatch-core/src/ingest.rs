@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::pricing::PriceBook;
-use crate::sources::{Record, Source};
+use crate::sources::{Record, Source, Storage};
 use crate::store::{CallCopy, FileCursor, IngestWriter, Store, supersedes};
 use crate::util::Fnv64;
 
@@ -107,12 +107,17 @@ pub fn ingest_paths(
 ) -> Result<IngestReport> {
     let mut files: Vec<(usize, PathBuf)> = Vec::new();
     for p in paths {
+        // A database's WAL changes first: that is a change of the database.
+        let db = crate::sources::storage::sqlite::database_of(p);
+        let p = if db != *p && sources.iter().any(|s| s.storage() == Storage::Sqlite && s.reads_file(&db)) {
+            &db
+        } else {
+            p
+        };
         if files.iter().any(|(_, q)| q == p) {
             continue;
         }
-        if let Some(i) =
-            sources.iter().position(|s| s.roots().iter().any(|r| p.starts_with(r)) && s.session_of(p).is_some())
-        {
+        if let Some(i) = sources.iter().position(|s| s.roots().iter().any(|r| p.starts_with(r)) && s.reads_file(p)) {
             files.push((i, p.clone()));
         }
     }
@@ -141,7 +146,13 @@ fn ingest_files(
                 continue;
             }
         };
-        let id = FileId::of(&meta);
+        let mut id = FileId::of(&meta);
+        if sources[si].storage() == Storage::Sqlite {
+            // Its WAL is part of it: commits land there first.
+            let (size, mtime_ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
+            id.size += size;
+            id.mtime_ns = id.mtime_ns.max(mtime_ns);
+        }
         let key = path.to_string_lossy().into_owned();
         let cursor = cursors.get(&key);
         if let Some(c) = cursor
@@ -153,6 +164,7 @@ fn ingest_files(
             continue;
         }
         let todo = match cursor {
+            _ if sources[si].storage() == Storage::Sqlite => id.size,
             Some(c) if c.dev == id.dev && c.ino == id.ino && id.size >= c.offset => id.size - c.offset,
             _ => id.size,
         };
@@ -183,7 +195,12 @@ fn ingest_files(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = work.get(i) else { break };
-                    if read_file(item, sources[item.source].as_ref(), prices, &mut buf, LIMITS, &tx).is_err() {
+                    let source = sources[item.source].as_ref();
+                    let sent = match source.storage() {
+                        Storage::Lines => read_file(item, source, prices, &mut buf, LIMITS, &tx),
+                        Storage::Sqlite => read_database(item, source, prices, &tx),
+                    };
+                    if sent.is_err() {
                         // The writer hung up after an error; stop.
                         break;
                     }
@@ -431,6 +448,51 @@ fn read_file(
         }
     }
     Ok(())
+}
+
+/// Reads what changed in an agent's database since its cursor's watermark,
+/// through the source's reader, and sends it to the writer in one chunk.
+fn read_database(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
+    use crate::sources::storage::sqlite::Db;
+    let failed = |error: String| Chunk::Failed { path: item.path.clone(), error };
+    // The same database (not one put in its place) resumes from its watermark.
+    let same = item.cursor.as_ref().filter(|c| c.dev == item.id.dev && c.ino == item.id.ino);
+    let Some(mut reader) = source.table_reader(&item.path, same.and_then(|c| c.state.as_deref())) else {
+        return send(tx, failed(format!("{} reads no database", source.agent())));
+    };
+    let mut records = Vec::new();
+    let read = Db::open(&item.path).and_then(|db| reader.read(&db, &mut records));
+    let malformed = match read {
+        Ok(n) => n,
+        Err(e) => return send(tx, failed(e)),
+    };
+    let cursor = FileCursor {
+        path: item.key.clone(),
+        agent: source.agent().to_string(),
+        dev: item.id.dev,
+        ino: item.id.ino,
+        size: item.id.size,
+        mtime_ns: item.id.mtime_ns,
+        offset: item.id.size,
+        tail_hash: 0,
+        state: reader.state(),
+        malformed: same.map_or(0, |c| c.malformed) + malformed,
+    };
+    let folded = fold_copies(&mut records, prices);
+    send(
+        tx,
+        Chunk::Data {
+            cursor,
+            records,
+            folded,
+            bytes: item.todo,
+            malformed,
+            reset: item.cursor.is_some() && same.is_none(),
+            last: true,
+            // Many sessions share the database: it is no session's transcript.
+            transcript_path: None,
+        },
+    )
 }
 
 /// Copies of calls dropped from a chunk by [`fold_copies`].

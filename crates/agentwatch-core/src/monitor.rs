@@ -461,9 +461,11 @@ impl WatchSpec {
         s
     }
 
-    /// A transcript or a registry entry.
+    /// A transcript, a registry entry, or a database (or its WAL; not its
+    /// `-shm`, which readers write to, agentwatch too).
     fn wants_file(&self, p: &Path) -> bool {
-        matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json"))
+        (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db"))
+            || p.to_string_lossy().ends_with(".db-wal"))
             && (self.recursive.iter().any(|r| p.starts_with(r))
                 || p.parent().is_some_and(|parent| self.flat.iter().any(|f| f == parent)))
     }

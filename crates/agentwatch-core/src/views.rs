@@ -433,7 +433,7 @@ pub fn agents(
         .map(|id| {
             let src = sources.iter().find(|s| s.agent() == id);
             let paths: Vec<AgentPath> = src
-                .map(|s| s.watch_roots())
+                .map(|s| s.data_paths())
                 .unwrap_or_default()
                 .into_iter()
                 .map(|p| AgentPath { exists: p.is_dir(), path: p.display().to_string() })

@@ -15,6 +15,9 @@ pub mod codex;
 pub mod gemini;
 pub mod opencode;
 pub mod qwen;
+pub mod storage;
+
+pub use storage::Storage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +64,19 @@ pub trait LineParser: Send {
     fn state(&self) -> Option<String>;
 }
 
+/// Reads an agent's database (see [`storage::sqlite`]): the rows changed
+/// since the state it was made with.
+pub trait TableReader: Send {
+    /// Appends what the changed rows say to `out`, and returns how many rows
+    /// it could not use (malformed: counted and skipped). `Err` says in one
+    /// line why the database cannot be read as the agent's (a schema not
+    /// understood, locked, damaged); nothing of it is then used.
+    fn read(&mut self, db: &storage::sqlite::Db, out: &mut Vec<Record>) -> Result<u64, String>;
+
+    /// The state to save, so that the next read asks only for newer rows.
+    fn state(&self) -> Option<String>;
+}
+
 /// One agent's transcripts.
 pub trait Source: Send + Sync {
     /// The agent type id ("claude-code").
@@ -78,14 +94,36 @@ pub trait Source: Send + Sync {
         self.roots()
     }
 
+    /// Where the agent's data is, for people (`agentwatch agents`): the
+    /// transcript roots, or the folder of its database.
+    fn data_paths(&self) -> Vec<PathBuf> {
+        self.watch_roots()
+    }
+
     /// Every transcript file, in no particular order.
     fn discover(&self) -> Vec<PathBuf> {
         Vec::new()
     }
 
+    /// How the agent stores its files: lines (the default) or a database.
+    fn storage(&self) -> Storage {
+        Storage::Lines
+    }
+
     /// A parser for `path`, resuming from `state` when given.
     fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
         Box::new(NoUsage)
+    }
+
+    /// For a database source: a reader of `path`, resuming from `state`.
+    fn table_reader(&self, _path: &Path, _state: Option<&str>) -> Option<Box<dyn TableReader>> {
+        None
+    }
+
+    /// Whether `path` (under one of [`Source::roots`]) is a file this source
+    /// reads: a watcher's event on it is read at once.
+    fn reads_file(&self, path: &Path) -> bool {
+        self.session_of(path).is_some()
     }
 
     /// More directories to watch for live changes, not recursively (a
@@ -487,8 +525,16 @@ pub struct SourceEnv {
 }
 
 impl SourceEnv {
-    const VARS: &'static [&'static str] =
-        &["CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "QWEN_HOME", "QWEN_RUNTIME_DIR", "XDG_CONFIG_HOME"];
+    const VARS: &'static [&'static str] = &[
+        "CLAUDE_CONFIG_DIR",
+        "CODEX_HOME",
+        "GEMINI_CLI_HOME",
+        "OPENCODE_DB",
+        "QWEN_HOME",
+        "QWEN_RUNTIME_DIR",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+    ];
 
     pub fn from_process() -> SourceEnv {
         let vars = Self::VARS
