@@ -503,13 +503,30 @@ fn candidate_names(model: &str) -> Vec<String> {
     if let Some(s) = strip_date_suffix(model) {
         push(s.to_string());
     }
-    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)] {
+    let undotted = claude_undotted(bare);
+    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()) {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
             push(format!("{p}{name}"));
         }
     }
     out
+}
+
+/// A Claude model as OpenCode, Copilot and Droid name it, with a dot
+/// (`claude-sonnet-4.5`), as the price lists do (`claude-sonnet-4-5`).
+fn claude_undotted(model: &str) -> Option<String> {
+    for family in ["claude-haiku-", "claude-opus-", "claude-sonnet-"] {
+        if let Some(rest) = model.strip_prefix(family)
+            && let Some((major, minor)) = rest.split_once('.')
+            && !major.is_empty()
+            && major.chars().all(|c| c.is_ascii_digit())
+            && minor.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Some(format!("{family}{major}-{minor}"));
+        }
+    }
+    None
 }
 
 /// The model name without any `provider/` prefix.
@@ -609,6 +626,17 @@ mod tests {
         assert!(close(cost_of(&b, "claude-opus-4-8", t, false), 0.03));
         // No factor in the list: unchanged.
         assert!(close(cost_of(&b, "claude-sonnet-4-5", t, true), 0.018));
+    }
+
+    #[test]
+    fn a_dotted_claude_version_is_priced_as_the_lists_name_it() {
+        assert_eq!(claude_undotted("claude-sonnet-4.5").as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(claude_undotted("claude-opus-4.1").as_deref(), Some("claude-opus-4-1"));
+        assert_eq!(claude_undotted("claude-sonnet-4-5"), None);
+        assert_eq!(claude_undotted("gpt-5.1-codex"), None);
+        let book = PriceBook::from_lists(vec![embedded_snapshot()]);
+        let dotted = book.lookup("anthropic/claude-sonnet-4.5").expect("priced");
+        assert_eq!(dotted.price, book.lookup("claude-sonnet-4-5").unwrap().price);
     }
 
     #[test]
