@@ -318,3 +318,95 @@ fn qwen_code_chats_count_each_call_once_as_the_api_counted_it() {
     let q1 = s["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == "q-1").expect("q-1 listed");
     assert_eq!(q1["projectPath"], "/home/u/lib", "{q1}");
 }
+
+/// OpenCode's database as the real OpenCode 1.18.33 left it (one session,
+/// three steps against the model stub), in WAL mode as OpenCode keeps it.
+fn opencode_db(env: &Env) -> (std::path::PathBuf, rusqlite::Connection) {
+    let dir = env.home.join(".local/share/opencode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("opencode.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/opencode/fixtures/opencode-1.18.33.sql"))
+        .unwrap();
+    (path, c)
+}
+
+fn opencode_message(c: &rusqlite::Connection, id: &str, at_ms: i64, data: &Value) {
+    c.execute(
+        "INSERT INTO message (id, session_id, time_created, time_updated, data) VALUES (?1, ?2, ?3, ?3, ?4)",
+        rusqlite::params![id, "ses_db288e317ffeILjZco4XWz5M0J", at_ms, data.to_string()],
+    )
+    .unwrap();
+}
+
+#[test]
+fn opencode_database_gives_sessions_and_calls_with_its_own_costs_and_is_never_written() {
+    let env = Env::new();
+    let (path, agent) = opencode_db(&env);
+    // A call OpenCode priced itself (2025-12-05 10:00 UTC).
+    let priced = json!({"role": "assistant", "modelID": "claude-sonnet-4.5", "providerID": "anthropic", "cost": 0.0421,
+        "tokens": {"total": 1350, "input": 1000, "output": 200, "reasoning": 50, "cache": {"read": 100, "write": 0}},
+        "time": {"created": 1_764_928_800_000_i64, "completed": 1_764_928_805_000_i64}});
+    opencode_message(&agent, "msg_priced", 1_764_928_800_000, &priced);
+    let files = || (std::fs::read(&path).unwrap(), std::fs::read(path.with_extension("db-wal")).unwrap());
+    let before = files();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(4), Some(0)), "{r}");
+    assert!(files() == before, "agentwatch never writes to the database or its WAL");
+
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "opencode"]);
+    // The model as OpenCode names it, priced as the price list names it.
+    let m = breakdown(&d, "2025-12-05", "claude-sonnet-4.5");
+    // Reasoning is priced as output, as OpenCode prices it; its cost is OpenCode's.
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["cacheReadTokens"].as_u64()),
+        (Some(1000), Some(250), Some(100)),
+        "{m}"
+    );
+    assert_eq!(m["cost"].as_f64(), Some(0.0421), "{m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "opencode"]);
+    let s = &s["sessions"][0];
+    assert_eq!(
+        (&s["sessionId"], &s["projectPath"]),
+        (&json!("ses_db288e317ffeILjZco4XWz5M0J"), &json!("/tmp/oc/proj"))
+    );
+    assert_eq!(s["tokens"]["total"], 3 * 160 + 1350, "{s}");
+    let a = env.json(&["agents"]);
+    let oc = a["agents"].as_array().unwrap().iter().find(|a| a["id"] == "opencode").expect("opencode listed");
+    assert_eq!((&oc["found"], &oc["usage"], &oc["sessions"]), (&json!(true), &json!(true), &json!(1)), "{oc}");
+    assert_eq!(oc["paths"][0]["path"], path.parent().unwrap().display().to_string(), "{oc}");
+
+    // OpenCode goes on writing (to its WAL) while agentwatch reads: only the new row is read.
+    let next = json!({"role": "assistant", "modelID": "stub-model", "providerID": "stub", "cost": 0,
+        "tokens": {"total": 30, "input": 20, "output": 10, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+        "time": {"created": 1_796_596_100_000_i64}});
+    opencode_message(&agent, "msg_next", 1_796_596_100_000, &next);
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["filesRead"].as_u64()), (Some(1), Some(1)), "{r}");
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["filesRead"].as_u64()), (Some(0), Some(0)), "unchanged: not opened: {r}");
+}
+
+#[test]
+fn an_opencode_database_of_another_schema_or_garbage_is_named_and_the_rest_is_read() {
+    let env = Env::new();
+    let (_path, _agent) = opencode_db(&env);
+    let dir = env.home.join(".local/share/opencode");
+    let future = rusqlite::Connection::open(dir.join("opencode-next.db")).unwrap();
+    future.execute_batch("CREATE TABLE session (id TEXT PRIMARY KEY); CREATE TABLE message (id TEXT)").unwrap();
+    std::fs::write(dir.join("opencode-beta.db"), "not a database, only some text that is long enough").unwrap();
+    let o = env.command(&["costs", "daily", "--agent", "opencode"]).output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "opencode-next.db (OpenCode database schema not understood: table session has no column parent_id"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("opencode-beta.db (file is not a database)"), "{err}");
+    let j = env.json(&["costs", "daily", "--agent", "opencode"]);
+    assert_eq!(j["totals"]["totalTokens"], 3 * 160, "the readable database counted: {j}");
+    assert_eq!(j["unreadableFiles"].as_array().map(Vec::len), Some(2), "{j}");
+}

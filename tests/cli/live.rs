@@ -446,3 +446,58 @@ fn a_garbage_registry_entry_is_counted_and_never_kills_a_live_session() {
     assert!(status["monitor"]["lastScan"]["malformedRecords"].as_u64().unwrap() >= 1, "{status}");
     assert!(env.ok(&["status"]).contains("malformed agent records ignored"));
 }
+
+#[test]
+fn opencode_committing_fifty_times_a_second_never_waits_on_the_daemon_which_sees_every_change() {
+    let env = Env::new();
+    let dir = env.home.join(".local/share/opencode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("opencode.db");
+    {
+        // The real OpenCode 1.18.33's database, in WAL mode as OpenCode keeps it.
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+        c.execute_batch(include_str!(
+            "../../crates/agentwatch-core/src/sources/opencode/fixtures/opencode-1.18.33.sql"
+        ))
+        .unwrap();
+    }
+    // Scans a minute apart: only the watcher can bring the changes in.
+    let _daemon = env.daemon(60, &[]);
+    let tokens = |env: &Env| {
+        env.json(&["sessions", "--no-ingest", "--agent-type", "opencode"])["sessions"][0]["tokens"]["total"].as_u64()
+    };
+    wait_for(10, "the database's three calls", || (tokens(&env) == Some(3 * 160)).then_some(()));
+    // A writer that never waits for a lock (timeout 0): any SQLITE_BUSY is an error it counts.
+    let writer = r#"
+import json, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+busy = 0
+for i in range(int(sys.argv[2])):
+    t = int(time.time() * 1000)
+    data = json.dumps({"role": "assistant", "modelID": "stub-model", "providerID": "stub", "cost": 0,
+                       "tokens": {"input": 10, "output": 0, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+                       "time": {"created": t}})
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO message VALUES (?, 'ses_db288e317ffeILjZco4XWz5M0J', ?, ?, ?)", (f"msg_w{i}", t, t, data))
+        db.execute("UPDATE session SET time_updated = ? WHERE id = 'ses_db288e317ffeILjZco4XWz5M0J'", (t,))
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as e:
+        busy += 1
+        print(e, file=sys.stderr)
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    time.sleep(0.02)
+print(busy)
+"#;
+    let out = std::process::Command::new("python3").args(["-c", writer, db.to_str().unwrap(), "250"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "the agent waited on agentwatch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(10, "every commit", || (tokens(&env) == Some(3 * 160 + 250 * 10)).then_some(()));
+}

@@ -1,13 +1,15 @@
-//! OpenCode: live state from agentwatch's plugin (`plugin.js`, installed by
-//! `hooks install --agent opencode` into OpenCode's plugin folder). OpenCode
-//! keeps its sessions in SQLite (`~/.local/share/opencode/opencode.db`);
-//! reading their usage from it is not done yet (see README.md).
+//! OpenCode: sessions and token usage from its SQLite database
+//! (`~/.local/share/opencode/opencode.db`, read-only), live state from
+//! agentwatch's plugin (`plugin.js`, installed by `hooks install --agent
+//! opencode` into OpenCode's plugin folder). See README.md.
 
 pub mod hooks;
+pub mod parser;
+pub mod paths;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{HookEvent, Source, SourceEnv};
+use super::{HookEvent, Source, SourceEnv, Storage, TableReader};
 
 pub const AGENT: &str = "opencode";
 
@@ -21,11 +23,25 @@ pub const PLUGIN_FILE: &str = "agentwatch.js";
 pub struct OpenCodeSource {
     /// `~/.config/opencode` (or `$XDG_CONFIG_HOME/opencode`).
     config: Option<PathBuf>,
+    /// The data folder with its databases, whether it exists yet or not.
+    data: Option<PathBuf>,
+    /// The one database `OPENCODE_DB` names, instead of the data folder's.
+    database: Option<PathBuf>,
 }
 
 impl OpenCodeSource {
     pub fn new(env: &SourceEnv) -> OpenCodeSource {
-        OpenCodeSource { config: config_dir(env) }
+        let data = paths::data_dir(env);
+        let database = paths::database_override(env, data.as_deref());
+        OpenCodeSource { config: config_dir(env), data, database }
+    }
+
+    /// The folder the databases are in.
+    fn folder(&self) -> Option<PathBuf> {
+        match &self.database {
+            Some(db) => db.parent().map(Path::to_path_buf),
+            None => self.data.clone(),
+        }
     }
 }
 
@@ -40,6 +56,55 @@ pub fn config_dir(env: &SourceEnv) -> Option<PathBuf> {
 impl Source for OpenCodeSource {
     fn agent(&self) -> &'static str {
         AGENT
+    }
+
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Sqlite
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.folder().into_iter().filter(|d| d.is_dir()).collect()
+    }
+
+    /// The folder holds OpenCode's logs, snapshots and legacy storage too:
+    /// only the files directly in it are watched ([`Source::live_dirs`]).
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn live_dirs(&self) -> Vec<PathBuf> {
+        self.folder().into_iter().collect()
+    }
+
+    fn data_paths(&self) -> Vec<PathBuf> {
+        self.folder().into_iter().collect()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        match &self.database {
+            Some(db) => {
+                std::fs::symlink_metadata(db).is_ok_and(|m| m.is_file()).then(|| db.clone()).into_iter().collect()
+            }
+            None => self.data.as_deref().map(paths::databases).unwrap_or_default(),
+        }
+    }
+
+    fn reads_file(&self, path: &Path) -> bool {
+        match &self.database {
+            Some(db) => path == db,
+            None => {
+                path.parent() == self.data.as_deref()
+                    && path.file_name().is_some_and(|n| paths::is_database_name(&n.to_string_lossy()))
+            }
+        }
+    }
+
+    fn table_reader(&self, _path: &Path, state: Option<&str>) -> Option<Box<dyn TableReader>> {
+        Some(Box::new(parser::OpenCodeReader::new(state)))
     }
 
     /// Only its plugin tells OpenCode's turns: with it installed, a running
