@@ -12,23 +12,30 @@ use crate::support::*;
 const AGENT: &str = "opencode";
 const TOOL: &str = "echo aw-tool-ran | tee aw-tool-ran.txt";
 
-struct OpenCode<'a> {
+pub struct OpenCode<'a> {
     env: &'a Env,
-    tmux: Tmux,
+    pub tmux: Tmux,
     _stub: Stub,
 }
 
 impl<'a> OpenCode<'a> {
     /// A custom openai-compatible provider pointing at the stub; bash asks.
-    fn new(env: &'a Env) -> OpenCode<'a> {
+    pub fn new(env: &'a Env) -> OpenCode<'a> {
+        OpenCode::with_model(env, "stub-model")
+    }
+
+    /// The same, with the stub's model under another name (one that has a
+    /// price, for the parity test: OpenCode has none for it, so it records
+    /// a cost of 0 and the tools price the tokens).
+    pub fn with_model(env: &'a Env, model: &str) -> OpenCode<'a> {
         let stub = Stub::start(env);
         let dir = env.home.join(".config/opencode");
         std::fs::create_dir_all(dir.join("node_modules")).unwrap();
         let config = json!({
             "provider": {"stub": {"npm": "@ai-sdk/openai-compatible", "name": "Stub",
                 "options": {"baseURL": format!("{}/v1", stub.url()), "apiKey": "stub-key"},
-                "models": {"stub-model": {"name": "Stub Model", "tool_call": true, "limit": {"context": 128000, "output": 4096}}}}},
-            "model": "stub/stub-model", "small_model": "stub/stub-model",
+                "models": {model: {"name": "Stub Model", "tool_call": true, "limit": {"context": 128000, "output": 4096}}}}},
+            "model": format!("stub/{model}"), "small_model": format!("stub/{model}"),
             "autoupdate": false, "share": "disabled", "lsp": false, "formatter": false,
             "permission": {"bash": "ask"}
         });
@@ -41,7 +48,7 @@ impl<'a> OpenCode<'a> {
         OpenCode { env, tmux: Tmux::new(), _stub: stub }
     }
 
-    fn start(&self, name: &str, proj: &Path) -> u32 {
+    pub fn start(&self, name: &str, proj: &Path) -> u32 {
         let mut vars = base_vars(self.env);
         for k in [
             "OPENCODE_DISABLE_AUTOUPDATE",
