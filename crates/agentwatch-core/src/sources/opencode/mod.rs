@@ -23,25 +23,12 @@ pub const PLUGIN_FILE: &str = "agentwatch.js";
 pub struct OpenCodeSource {
     /// `~/.config/opencode` (or `$XDG_CONFIG_HOME/opencode`).
     config: Option<PathBuf>,
-    /// The data folder with its databases, whether it exists yet or not.
-    data: Option<PathBuf>,
-    /// The one database `OPENCODE_DB` names, instead of the data folder's.
-    database: Option<PathBuf>,
+    databases: paths::Databases,
 }
 
 impl OpenCodeSource {
     pub fn new(env: &SourceEnv) -> OpenCodeSource {
-        let data = paths::data_dir(env);
-        let database = paths::database_override(env, data.as_deref());
-        OpenCodeSource { config: config_dir(env), data, database }
-    }
-
-    /// The folder the databases are in.
-    fn folder(&self) -> Option<PathBuf> {
-        match &self.database {
-            Some(db) => db.parent().map(Path::to_path_buf),
-            None => self.data.clone(),
-        }
+        OpenCodeSource { config: config_dir(env), databases: paths::Databases::new(env, "opencode", "OPENCODE_DB") }
     }
 }
 
@@ -67,7 +54,7 @@ impl Source for OpenCodeSource {
     }
 
     fn roots(&self) -> Vec<PathBuf> {
-        self.folder().into_iter().filter(|d| d.is_dir()).collect()
+        self.databases.folder().into_iter().filter(|d| d.is_dir()).collect()
     }
 
     /// The folder holds OpenCode's logs, snapshots and legacy storage too:
@@ -77,34 +64,23 @@ impl Source for OpenCodeSource {
     }
 
     fn live_dirs(&self) -> Vec<PathBuf> {
-        self.folder().into_iter().collect()
+        self.databases.folder().into_iter().collect()
     }
 
     fn data_paths(&self) -> Vec<PathBuf> {
-        self.folder().into_iter().collect()
+        self.databases.folder().into_iter().collect()
     }
 
     fn discover(&self) -> Vec<PathBuf> {
-        match &self.database {
-            Some(db) => {
-                std::fs::symlink_metadata(db).is_ok_and(|m| m.is_file()).then(|| db.clone()).into_iter().collect()
-            }
-            None => self.data.as_deref().map(paths::databases).unwrap_or_default(),
-        }
+        self.databases.discover()
     }
 
     fn reads_file(&self, path: &Path) -> bool {
-        match &self.database {
-            Some(db) => path == db,
-            None => {
-                path.parent() == self.data.as_deref()
-                    && path.file_name().is_some_and(|n| paths::is_database_name(&n.to_string_lossy()))
-            }
-        }
+        self.databases.is_database(path)
     }
 
     fn table_reader(&self, _path: &Path, state: Option<&str>) -> Option<Box<dyn TableReader>> {
-        Some(Box::new(parser::OpenCodeReader::new(state)))
+        Some(Box::new(parser::OpenCodeReader::new(AGENT, "OpenCode", state)))
     }
 
     /// Only its plugin tells OpenCode's turns: with it installed, a running

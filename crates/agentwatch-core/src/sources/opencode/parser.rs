@@ -21,6 +21,7 @@ use crate::model::{EventKey, Tokens, UsageEvent};
 use crate::sources::storage::sqlite::Db;
 use crate::sources::{LineError, MAX_TOKENS, Record, SessionInfo, TableReader, plausible_cost};
 
+#[cfg(test)]
 use super::AGENT;
 
 /// The columns read; a database without them is a schema not understood.
@@ -38,19 +39,25 @@ struct State {
     messages: i64,
 }
 
+/// Reads the database of OpenCode or of a fork of it that kept its tables
+/// (Kilo CLI).
 pub struct OpenCodeReader {
+    /// The agent's id, for the calls' keys.
+    agent: &'static str,
+    /// Its name, for messages.
+    name: &'static str,
     state: State,
 }
 
 impl OpenCodeReader {
-    pub fn new(state: Option<&str>) -> OpenCodeReader {
-        OpenCodeReader { state: state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default() }
+    pub fn new(agent: &'static str, name: &'static str, state: Option<&str>) -> OpenCodeReader {
+        OpenCodeReader { agent, name, state: state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default() }
     }
 }
 
 impl TableReader for OpenCodeReader {
     fn read(&mut self, db: &Db, out: &mut Vec<Record>) -> Result<u64, String> {
-        let schema = |e: String| format!("OpenCode database schema not understood: {e}");
+        let schema = |e: String| format!("{} database schema not understood: {e}", self.name);
         db.require("session", SESSION_COLUMNS).map_err(schema)?;
         db.require("message", MESSAGE_COLUMNS).map_err(schema)?;
         // A sub-agent's session (`parent_id`) is part of the session that
@@ -103,7 +110,7 @@ impl TableReader for OpenCodeReader {
                     let session = r.get::<_, String>(1).map_err(|_| LineError::Malformed)?;
                     let created = r.get::<_, i64>(2).map_err(|_| LineError::Malformed)?;
                     let data = r.get_ref(4).ok().and_then(|v| v.as_str().ok()).ok_or(LineError::Malformed)?;
-                    message_usage(&id, &root(&session), created, data)
+                    message_usage(self.agent, &id, &root(&session), created, data)
                 })();
                 match row {
                     Ok(Some(ev)) => out.push(Record::Usage(ev)),
@@ -187,7 +194,13 @@ fn count(n: f64) -> Result<u64, LineError> {
 /// The call one `message` row records: `None` for a user's message or an
 /// assistant's without tokens yet (it is still streaming; its row is
 /// updated when the step finishes).
-pub fn message_usage(id: &str, session: &str, created_ms: i64, data: &str) -> Result<Option<UsageEvent>, LineError> {
+pub fn message_usage(
+    agent: &str,
+    id: &str,
+    session: &str,
+    created_ms: i64,
+    data: &str,
+) -> Result<Option<UsageEvent>, LineError> {
     let m: Message = serde_json::from_str(data).map_err(|_| LineError::Malformed)?;
     if m.role.as_deref().is_some_and(|r| r != "assistant") {
         return Ok(None);
@@ -213,7 +226,7 @@ pub fn message_usage(id: &str, session: &str, created_ms: i64, data: &str) -> Re
         None => ("unknown".to_string(), true),
     };
     Ok(Some(UsageEvent {
-        key: EventKey::of(&[AGENT, id]),
+        key: EventKey::of(&[agent, id]),
         session_external_id: Arc::from(session),
         timestamp,
         model: Arc::from(model.as_str()),
@@ -247,7 +260,7 @@ mod tests {
     fn the_real_rows_give_one_call_per_step() {
         let calls: Vec<UsageEvent> = real_rows()
             .iter()
-            .filter_map(|(id, s, created, _, data)| message_usage(id, s, *created, data).unwrap())
+            .filter_map(|(id, s, created, _, data)| message_usage(AGENT, id, s, *created, data).unwrap())
             .collect();
         assert_eq!(calls.len(), 3);
         // The stub said: prompt 120 (64 cached), completion 40 (8 reasoning).
@@ -268,13 +281,13 @@ mod tests {
     fn a_recorded_cost_is_used_and_bad_rows_are_malformed() {
         let data = r#"{"role":"assistant","modelID":"claude-sonnet-4.5","providerID":"anthropic","cost":0.0123,
             "tokens":{"input":10,"output":5,"reasoning":0,"cache":{"read":0,"write":100}},"time":{"created":1767312000000}}"#;
-        let c = message_usage("msg_1", "ses_1", 0, data).unwrap().unwrap();
+        let c = message_usage(AGENT, "msg_1", "ses_1", 0, data).unwrap().unwrap();
         assert_eq!((c.cost_usd, &*c.model, c.tokens.cache_write_5m), (Some(0.0123), "claude-sonnet-4.5", 100));
         assert_eq!(c.timestamp.timestamp_millis(), 1767312000000);
         // Still streaming: no tokens yet.
         let streaming = r#"{"role":"assistant","modelID":"m","tokens":{"input":0,"output":0,"reasoning":0,"cache":{"read":0,"write":0}}}"#;
-        assert_eq!(message_usage("msg_2", "ses_1", 1, streaming), Ok(None));
-        assert_eq!(message_usage("msg_3", "ses_1", 1, r#"{"role":"user","time":{"created":1}}"#), Ok(None));
+        assert_eq!(message_usage(AGENT, "msg_2", "ses_1", 1, streaming), Ok(None));
+        assert_eq!(message_usage(AGENT, "msg_3", "ses_1", 1, r#"{"role":"user","time":{"created":1}}"#), Ok(None));
         for bad in [
             "{not json",
             r#"{"role":"assistant","modelID":"m","tokens":{"input":-1}}"#,
@@ -282,7 +295,7 @@ mod tests {
             r#"{"role":"assistant","modelID":"m","tokens":{"output":1e300}}"#,
             r#"{"role":"assistant","modelID":"m","tokens":{"input":"many"}}"#,
         ] {
-            assert_eq!(message_usage("msg_4", "ses_1", 1, bad), Err(LineError::Malformed), "{bad}");
+            assert_eq!(message_usage(AGENT, "msg_4", "ses_1", 1, bad), Err(LineError::Malformed), "{bad}");
         }
     }
 
@@ -305,7 +318,7 @@ mod tests {
     fn the_real_database_then_only_what_changed() {
         let dir = tempfile::tempdir().unwrap();
         let (path, agent) = real_db(dir.path());
-        let mut r = OpenCodeReader::new(None);
+        let mut r = OpenCodeReader::new(AGENT, "OpenCode", None);
         let (out, bad) = read(&mut r, &path);
         assert_eq!(bad, 0);
         let Record::Session(s) = &out[0] else { panic!("{out:?}") };
@@ -314,7 +327,7 @@ mod tests {
         assert_eq!(out.iter().filter(|r| matches!(r, Record::Usage(_))).count(), 3);
 
         // Resumed: only the rows at the watermark again (here: none newer).
-        let mut again = OpenCodeReader::new(r.state().as_deref());
+        let mut again = OpenCodeReader::new(AGENT, "OpenCode", r.state().as_deref());
         let (out, _) = read(&mut again, &path);
         assert!(out.len() <= 2, "only rows as new as the watermark: {out:?}");
 
@@ -352,7 +365,7 @@ mod tests {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch("CREATE TABLE session (id TEXT); CREATE TABLE message (id TEXT, body TEXT);").unwrap();
         let mut out = Vec::new();
-        let e = OpenCodeReader::new(None).read(&Db::open(&path).unwrap(), &mut out).unwrap_err();
+        let e = OpenCodeReader::new(AGENT, "OpenCode", None).read(&Db::open(&path).unwrap(), &mut out).unwrap_err();
         assert_eq!(
             e,
             "OpenCode database schema not understood: table session has no column parent_id, directory, version, time_created, time_updated"
