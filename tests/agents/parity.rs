@@ -88,7 +88,7 @@ fn what_the_real_agents_wrote_costs_the_same_in_agentwatch_and_ccusage() {
     copy_tree(&env.codex.join("sessions"), &corpus.join("codex/sessions"));
     copy_tree(&env.home.join(".gemini/tmp"), &corpus.join("gemini/.gemini/tmp"));
     // OpenCode's database, with its WAL if it has not been checkpointed.
-    let oc = corpus.join("opencode/opencode");
+    let oc = corpus.join("share/opencode");
     std::fs::create_dir_all(&oc).unwrap();
     for name in ["opencode.db", "opencode.db-wal"] {
         let from = env.home.join(".local/share/opencode").join(name);

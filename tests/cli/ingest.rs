@@ -410,3 +410,33 @@ fn an_opencode_database_of_another_schema_or_garbage_is_named_and_the_rest_is_re
     assert_eq!(j["totals"]["totalTokens"], 3 * 160, "the readable database counted: {j}");
     assert_eq!(j["unreadableFiles"].as_array().map(Vec::len), Some(2), "{j}");
 }
+
+#[test]
+fn kilo_clis_database_is_read_where_kilo_db_puts_it() {
+    let env = Env::new();
+    let dir = env.root.join("elsewhere");
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = rusqlite::Connection::open(dir.join("mine.db")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/kilo/fixtures/kilo-7.8.sql")).unwrap();
+    let run = |args: &[&str]| -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let o = env.command(&a).env("KILO_DB", dir.join("mine.db")).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let r = run(&["ingest"]);
+    assert_eq!(r["newEvents"], 2, "{r}");
+    let d = run(&["costs", "daily", "--no-ingest", "--agent", "kilo"]);
+    // Kilo's own price where it recorded one; gpt-5's tokens priced where it recorded 0.
+    assert_eq!(breakdown(&d, "2026-01-02", "claude-sonnet-4-5")["cost"].as_f64(), Some(0.01845), "{d}");
+    let gpt = breakdown(&d, "2026-01-02", "gpt-5");
+    assert_eq!((gpt["inputTokens"].as_u64(), gpt["outputTokens"].as_u64()), (Some(5000), Some(1056)), "{gpt}");
+    assert!(gpt["cost"].as_f64().is_some_and(|c| c > 0.0), "{gpt}");
+    let s = run(&["sessions", "--no-ingest", "--agent-type", "kilo"]);
+    assert_eq!(
+        (&s["sessions"][0]["projectPath"], &s["sessions"][0]["agent"]),
+        (&json!("/home/u/proj"), &json!("kilo"))
+    );
+}

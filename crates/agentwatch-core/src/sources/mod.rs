@@ -13,6 +13,7 @@
 pub mod claude;
 pub mod codex;
 pub mod gemini;
+pub mod kilo;
 pub mod opencode;
 pub mod qwen;
 pub mod storage;
@@ -529,6 +530,7 @@ impl SourceEnv {
         "CLAUDE_CONFIG_DIR",
         "CODEX_HOME",
         "GEMINI_CLI_HOME",
+        "KILO_DB",
         "OPENCODE_DB",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
@@ -563,6 +565,7 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(codex::CodexSource::new(env)),
         Box::new(gemini::GeminiSource::new(env)),
         Box::new(opencode::OpenCodeSource::new(env)),
+        Box::new(kilo::KiloSource::new(env)),
         Box::new(qwen::QwenSource::new(env)),
     ]
 }
