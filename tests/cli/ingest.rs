@@ -440,3 +440,40 @@ fn kilo_clis_database_is_read_where_kilo_db_puts_it() {
         (&json!("/home/u/proj"), &json!("kilo"))
     );
 }
+
+#[test]
+fn gooses_sessions_database_gives_each_session_its_running_totals_on_its_first_day() {
+    let env = Env::new();
+    let root = env.root.join("goose-root");
+    let dir = root.join("data/sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = rusqlite::Connection::open(dir.join("sessions.db")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/goose/fixtures/goose-v13.sql")).unwrap();
+    let run = |args: &[&str]| -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let o = env.command(&a).env("GOOSE_PATH_ROOT", &root).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let r = run(&["ingest"]);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(2), Some(1)), "{r}");
+    // The session grows: its totals replace the earlier ones, on the day it began.
+    c.execute(
+        "UPDATE sessions SET accumulated_input_tokens = 200000, accumulated_total_tokens = 205440, \
+         updated_at = '2026-05-02 03:00:00' WHERE id = '20260501_1'",
+        [],
+    )
+    .unwrap();
+    let r = run(&["ingest"]);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    let d = run(&["costs", "daily", "--no-ingest", "--agent", "goose"]);
+    let m = breakdown(&d, "2026-05-01", "claude-sonnet-4-20250514");
+    assert_eq!((m["inputTokens"].as_u64(), m["outputTokens"].as_u64()), (Some(200_000), Some(5440)), "{m}");
+    assert!(m["cost"].as_f64().is_some_and(|c| c > 0.0), "{m}");
+    assert_eq!(breakdown(&d, "2026-05-01", "gpt-4o")["outputTokens"], 2500, "total − input − output is output");
+    let s = run(&["sessions", "--no-ingest", "--agent-type", "goose"]);
+    let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"20260501_1") && ids.contains(&"20260502_1"), "{ids:?}");
+}

@@ -13,6 +13,7 @@
 pub mod claude;
 pub mod codex;
 pub mod gemini;
+pub mod goose;
 pub mod kilo;
 pub mod opencode;
 pub mod qwen;
@@ -527,9 +528,11 @@ pub struct SourceEnv {
 
 impl SourceEnv {
     const VARS: &'static [&'static str] = &[
+        "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CODEX_HOME",
         "GEMINI_CLI_HOME",
+        "GOOSE_PATH_ROOT",
         "KILO_DB",
         "OPENCODE_DB",
         "QWEN_HOME",
@@ -566,6 +569,7 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(gemini::GeminiSource::new(env)),
         Box::new(opencode::OpenCodeSource::new(env)),
         Box::new(kilo::KiloSource::new(env)),
+        Box::new(goose::GooseSource::new(env)),
         Box::new(qwen::QwenSource::new(env)),
     ]
 }

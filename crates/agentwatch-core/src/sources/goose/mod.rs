@@ -1,0 +1,75 @@
+//! Goose (Block's agent): sessions and their running token totals from its
+//! SQLite database (`sessions.db`, read-only). See README.md.
+
+pub mod parser;
+pub mod paths;
+
+use std::path::{Path, PathBuf};
+
+use super::{Source, SourceEnv, Storage, TableReader};
+
+pub const AGENT: &str = "goose";
+
+pub struct GooseSource {
+    /// The folders a sessions database may be in, whether they exist yet or not.
+    dirs: Vec<PathBuf>,
+}
+
+impl GooseSource {
+    pub fn new(env: &SourceEnv) -> GooseSource {
+        GooseSource { dirs: paths::session_dirs(env) }
+    }
+}
+
+impl Source for GooseSource {
+    fn agent(&self) -> &'static str {
+        AGENT
+    }
+
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
+    /// Nothing of Goose's says where a turn stands (no hooks read yet).
+    fn reads_turns(&self) -> bool {
+        false
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Sqlite
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.dirs.iter().filter(|d| d.is_dir()).cloned().collect()
+    }
+
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn live_dirs(&self) -> Vec<PathBuf> {
+        self.dirs.clone()
+    }
+
+    fn data_paths(&self) -> Vec<PathBuf> {
+        // The first is where Goose writes; the others only if they exist.
+        self.dirs.iter().enumerate().filter(|(i, d)| *i == 0 || d.is_dir()).map(|(_, d)| d.clone()).collect()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|d| d.join(paths::DATABASE))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+            .collect()
+    }
+
+    fn reads_file(&self, path: &Path) -> bool {
+        path.file_name() == Some(paths::DATABASE.as_ref())
+            && path.parent().is_some_and(|p| self.dirs.iter().any(|d| d == p))
+    }
+
+    fn table_reader(&self, _path: &Path, _state: Option<&str>) -> Option<Box<dyn TableReader>> {
+        Some(Box::new(parser::GooseReader))
+    }
+}
