@@ -11,6 +11,7 @@ mod support;
 
 mod claude;
 mod codex;
+mod copilot;
 mod gemini;
 mod harness;
 mod opencode;

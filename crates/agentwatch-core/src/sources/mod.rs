@@ -12,6 +12,7 @@
 
 pub mod claude;
 pub mod codex;
+pub mod copilot;
 pub mod gemini;
 pub mod goose;
 pub mod kilo;
@@ -531,6 +532,7 @@ impl SourceEnv {
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CODEX_HOME",
+        "COPILOT_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
         "KILO_DB",
@@ -570,6 +572,7 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(opencode::OpenCodeSource::new(env)),
         Box::new(kilo::KiloSource::new(env)),
         Box::new(goose::GooseSource::new(env)),
+        Box::new(copilot::CopilotSource::new(env)),
         Box::new(qwen::QwenSource::new(env)),
     ]
 }
