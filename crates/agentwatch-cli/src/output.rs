@@ -142,6 +142,29 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// A path shortened to `max` characters in its middle, so that its start
+/// (`~`) and its telling end stay: `~/.local/share/goose/sessions` →
+/// `~/…/goose/sessions`; a path that has no room for that loses its start.
+pub fn truncate_path(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let (head, rest) = match s.split_once('/') {
+        Some((h, r)) => (h, r),
+        None => return truncate(s, max),
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    for keep in (1..parts.len()).rev() {
+        let out = format!("{head}/…/{}", parts[parts.len() - keep..].join("/"));
+        if out.chars().count() <= max {
+            return out;
+        }
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(max.saturating_sub(1))..].iter().collect();
+    format!("…{tail}")
+}
+
 /// The last path component of a project, as shown in tables.
 pub fn project_name(p: Option<&str>) -> String {
     match p {
@@ -306,6 +329,15 @@ fn align(c: Cell, a: Align) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_keeps_its_start_and_its_end() {
+        assert_eq!(truncate_path("~/.local/share/goose/sessions", 40), "~/.local/share/goose/sessions");
+        assert_eq!(truncate_path("~/.local/share/goose/sessions", 20), "~/…/goose/sessions");
+        assert_eq!(truncate_path("~/.local/share/opencode", 18), "~/…/share/opencode");
+        assert_eq!(truncate_path("~/.local/share/opencode", 12), "~/…/opencode");
+        assert_eq!(truncate_path("~/a-very-long-folder-name", 10), "…lder-name");
+    }
 
     #[test]
     fn numbers_read_well() {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::Format;
 use crate::context::Ctx;
-use crate::output::{Align, emit, emit_json, printable, table, thousands, truncate};
+use crate::output::{Align, emit, emit_json, printable, table, thousands, truncate_path};
 
 pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
     let ctx = Ctx::open(data_dir)?;
@@ -34,7 +34,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                             reads(a),
                             thousands(a.sessions.max(0) as u64),
                             thousands(a.live.max(0) as u64),
-                            truncate(&printable(&files(a, home.as_deref())), f.flex),
+                            truncate_path(&printable(&files(a, home.as_deref())), f.flex),
                         ]
                     })
                     .collect()

@@ -2,8 +2,10 @@
 //!
 //! Every agent folder has the same shape:
 //! - `paths.rs`: where the agent keeps its transcripts, and which files count;
-//! - `parser.rs`: turns one transcript line into [`Record`]s, resumable from a
-//!   saved state so that a re-run reads only new bytes;
+//! - `parser.rs`: turns one transcript line ([`LineParser`]) or the changed
+//!   rows of a database ([`TableReader`], over [`storage::sqlite`]) into
+//!   [`Record`]s, resumable from a saved state so that a re-run reads only
+//!   what is new; it never opens a file;
 //! - `live.rs`: for running agents: which transcript a process writes, and
 //!   what the transcript's last lines say (working, waiting);
 //! - `mod.rs`: the [`Source`] that ties them together.
