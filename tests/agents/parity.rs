@@ -57,10 +57,28 @@ fn what_the_real_agents_wrote_costs_the_same_in_agentwatch_and_ccusage() {
             opencode.tmux.keys("opencode", &["Enter"]);
         }
         // The turn's usage is read, and the turn is over.
-        wait_for(SETTLE, "the turns' usage", || {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(SETTLE);
+        loop {
             let now = [tokens(&cw, c), tokens(&xw, x), tokens(&gw, g), tokens(&ow, o)];
-            now.iter().zip(before).all(|(n, b)| *n > b).then_some(())
-        });
+            if now.iter().zip(before).all(|(n, b)| *n > b) {
+                break;
+            }
+            if std::time::Instant::now() > until {
+                let logs = std::fs::read_dir(env.data.join("logs"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect::<String>();
+                let tail: Vec<&str> = logs.lines().rev().take(60).collect();
+                panic!(
+                    "{text:?}: the turns' usage (Claude Code, Codex, Gemini CLI, OpenCode) went from {before:?} \
+                     to {now:?} in {SETTLE} s; the daemon's log, newest first:\n{}",
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         cw.wait_state(c, "waiting", Some("input"));
         xw.wait_state(x, "waiting", Some("input"));
         gw.wait_state(g, "waiting", Some("input"));

@@ -501,3 +501,24 @@ print(busy)
     );
     wait_for(10, "every commit", || (tokens(&env) == Some(3 * 160 + 250 * 10)).then_some(()));
 }
+
+#[test]
+fn a_database_locked_at_the_daemons_read_is_read_again_at_the_next_scan() {
+    let env = Env::new();
+    let dir = env.home.join(".local/share/opencode");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A database in rollback-journal mode, held by an exclusive lock: no reader gets in.
+    let agent = rusqlite::Connection::open(dir.join("opencode.db")).unwrap();
+    agent
+        .execute_batch(include_str!("../../crates/agentwatch-core/src/sources/opencode/fixtures/opencode-1.18.33.sql"))
+        .unwrap();
+    agent.execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE;").unwrap();
+    let _daemon = env.daemon(1, &[]);
+    let tokens = |env: &Env| {
+        env.json(&["sessions", "--no-ingest", "--agent-type", "opencode"])["sessions"][0]["tokens"]["total"].as_u64()
+    };
+    assert_eq!(tokens(&env), None, "locked: not read yet");
+    // The lock goes without a change to any file: only trying again reads it.
+    agent.execute_batch("COMMIT").unwrap();
+    wait_for(10, "the database read at a later scan", || (tokens(&env) == Some(3 * 160)).then_some(()));
+}

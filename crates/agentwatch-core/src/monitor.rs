@@ -120,6 +120,10 @@ pub struct Monitor {
     watched: Vec<PathBuf>,
     /// Parents watched until a wanted dir appears in them.
     waiting_on: Vec<PathBuf>,
+    /// Files the last ingest could not read (a database the agent held
+    /// locked a moment too long, say): read again at the next scan, as no
+    /// change may come to bring them back.
+    retry: Vec<PathBuf>,
     /// What the watcher's events are checked against.
     watch_spec: std::sync::Arc<std::sync::RwLock<WatchSpec>>,
     tx: Sender<Msg>,
@@ -180,6 +184,7 @@ impl Monitor {
             watcher: None,
             watched: Vec::new(),
             waiting_on: Vec::new(),
+            retry: Vec::new(),
             watch_spec: Default::default(),
             tx: tx.clone(),
             rx,
@@ -225,6 +230,10 @@ impl Monitor {
                 if self.watcher.is_none() {
                     // No watcher: look for new transcript data on every scan instead.
                     let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+                    self.after_ingest(&r, observer)?;
+                } else if !self.retry.is_empty() {
+                    let paths = std::mem::take(&mut self.retry);
+                    let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
                     self.after_ingest(&r, observer)?;
                 }
                 self.scan(observer)?;
@@ -348,6 +357,12 @@ impl Monitor {
     }
 
     fn after_ingest(&mut self, r: &IngestReport, observer: &mut dyn Observer) -> Result<()> {
+        for u in &r.unreadable {
+            if !self.retry.contains(&u.path) {
+                tracing::debug!(path = %u.path.display(), error = %u.error, "not read; tried again at the next scan");
+                self.retry.push(u.path.clone());
+            }
+        }
         if r.files_read > 0 {
             let last = serde_json::json!({"seconds": r.elapsed.as_secs_f64(), "at": crate::util::now_ms()});
             self.store.set_meta(crate::store::LAST_INGEST, &last.to_string())?;
