@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(claude_line codex_line gemini_line qwen_line hook_payload mcp_framing rest_query)
+[ ${#targets[@]} -gt 0 ] || targets=(claude_line codex_line gemini_line qwen_line document hook_payload mcp_framing rest_query)
 
 # Share the workspace's target dir (its own subfolder: different flags).
 root="$(cd .. && pwd)"

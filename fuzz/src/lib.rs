@@ -9,7 +9,8 @@
 //!   negative in the store (an `i64`); costs are finite and not negative; a
 //!   session is announced once; the Codex, Gemini CLI and Qwen Code parsers resumed
 //!   from their saved state after every line give exactly what one
-//!   uninterrupted run gives;
+//!   uninterrupted run gives; a document (Droid's settings, an Amp thread)
+//!   gives the same records each time it is read;
 //! - hook payloads: a payload is either recorded (and its session can be
 //!   found) or refused with a usage error, never a database error;
 //! - MCP proxy framing: the relay copies any byte stream exactly, whatever
@@ -186,6 +187,28 @@ pub fn gemini_line(data: &[u8]) {
 pub fn qwen_line(data: &[u8]) {
     let path = Path::new("/home/u/.qwen/projects/-home-u-lib/chats/0ea65665-1b2c-4d5e-8f90-a1b2c3d4e5f6.jsonl");
     straight_and_resumed(data, |state| QwenParser::new(path, state), 2, Announces::Once);
+}
+
+/// A document an agent rewrites in place (the first byte picks whose: 0 a
+/// Droid session's settings, 1 an Amp thread): parsed whole, it gives valid
+/// records or an error, and the same on a second read.
+pub fn document(data: &[u8]) {
+    let Some((&which, doc)) = data.split_first() else { return };
+    let parse = |out: &mut Vec<Record>| match which % 2 {
+        0 => agentwatch_core::sources::droid::parser::settings("0b6a3c1e", doc, 1_777_600_000_000, out),
+        _ => agentwatch_core::sources::amp::parser::thread(doc, out),
+    };
+    let mut first = Vec::new();
+    if parse(&mut first).is_err() {
+        return;
+    }
+    let mut announced = HashSet::new();
+    for r in &first {
+        check_record(r, &mut announced);
+    }
+    let mut second = Vec::new();
+    assert!(parse(&mut second).is_ok(), "a document that parsed once parses again");
+    assert_eq!(first, second, "the same document says the same");
 }
 
 /// A store in a private temporary directory, shared by the runs of one

@@ -477,3 +477,60 @@ fn gooses_sessions_database_gives_each_session_its_running_totals_on_its_first_d
     let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
     assert!(ids.contains(&"20260501_1") && ids.contains(&"20260502_1"), "{ids:?}");
 }
+
+#[test]
+fn droids_settings_are_read_whole_when_droid_rewrites_them() {
+    let env = Env::new();
+    let dir = env.home.join(".factory/sessions/-home-u-app");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("0b6a3c1e-8f2d-4c7a-9e51-3d2f6a7b9c10.settings.json");
+    let settings = |input: u64, thinking: u64| {
+        json!({"model": "claude-sonnet-4-5-20250929", "providerLock": "anthropic",
+               "providerLockTimestamp": "2026-05-01T23:30:00.000Z",
+               "tokenUsage": {"inputTokens": input, "outputTokens": 50, "cacheCreationTokens": 20,
+                              "cacheReadTokens": 10, "thinkingTokens": thinking}})
+        .to_string()
+    };
+    std::fs::write(&f, settings(100, 5)).unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 1, "{r}");
+    // Droid rewrites it as the session goes on (into the next day): its totals replace the old.
+    std::fs::write(&f, settings(1_000, 7)).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    // Caught mid-rewrite: counted, and the last whole totals stay.
+    std::fs::write(&f, &settings(2_000, 7)[..40]).unwrap();
+    assert_eq!(ingest(&env)["malformedLines"], 1);
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "droid"]);
+    let m = breakdown(&d, "2026-05-01", "claude-sonnet-4-5-20250929");
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["reasoningOutputTokens"].as_u64()),
+        (Some(1_000), Some(57), Some(7)),
+        "thinking is output, on the session's first day: {m}"
+    );
+    assert!(m["cost"].as_f64().is_some_and(|c| c > 0.0), "{m}");
+}
+
+#[test]
+fn amps_threads_give_each_assistant_messages_usage_once() {
+    let env = Env::new();
+    let dir = env.home.join(".local/share/amp/threads");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("T-019b9d03-62e3-772f-9780-3e637f90eaec.json");
+    let full = include_str!("../../crates/agentwatch-core/src/sources/amp/fixtures/T-019b9d03.json");
+    std::fs::write(&f, &full[..full.len() - 30]).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(1)), "cut short: {r}");
+    std::fs::write(&f, full).unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 2, "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "amp"]);
+    let m = breakdown(&d, "2026-01-19", "claude-haiku-4-5-20251001");
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["cacheCreationTokens"].as_u64()),
+        (Some(15), Some(220), Some(986)),
+        "{m}"
+    );
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "amp"]);
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/alice/src/webapp");
+}

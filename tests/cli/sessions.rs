@@ -239,7 +239,7 @@ fn agents_lists_every_agent_found_here_or_not_with_what_is_read_and_its_sessions
     // Known by its processes only.
     let aider = get("aider");
     assert_eq!((&aider["usage"], &aider["hooks"], &aider["paths"]), (&json!(false), &json!(false), &json!([])));
-    assert_eq!(list.len(), 11, "every agent agentwatch knows: {r}");
+    assert_eq!(list.len(), 12, "every agent agentwatch knows: {r}");
 
     let table = env.ok(&["agents"]);
     let row = table.lines().find(|l| l.starts_with("Claude Code")).unwrap_or_else(|| panic!("{table}"));

@@ -154,7 +154,8 @@ pub fn truncate_path(s: &str, max: usize) -> String {
         None => return truncate(s, max),
     };
     let parts: Vec<&str> = rest.split('/').collect();
-    for keep in (1..parts.len()).rev() {
+    // Two folders at least: one says too little (`~/…/sessions`).
+    for keep in (2..parts.len()).rev() {
         let out = format!("{head}/…/{}", parts[parts.len() - keep..].join("/"));
         if out.chars().count() <= max {
             return out;
@@ -335,7 +336,8 @@ mod tests {
         assert_eq!(truncate_path("~/.local/share/goose/sessions", 40), "~/.local/share/goose/sessions");
         assert_eq!(truncate_path("~/.local/share/goose/sessions", 20), "~/…/goose/sessions");
         assert_eq!(truncate_path("~/.local/share/opencode", 18), "~/…/share/opencode");
-        assert_eq!(truncate_path("~/.local/share/opencode", 12), "~/…/opencode");
+        assert_eq!(truncate_path("~/.local/share/opencode", 12), "…re/opencode");
+        assert_eq!(truncate_path("~/.factory/sessions", 18), "….factory/sessions");
         assert_eq!(truncate_path("~/a-very-long-folder-name", 10), "…lder-name");
     }
 

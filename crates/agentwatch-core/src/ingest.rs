@@ -109,7 +109,7 @@ pub fn ingest_paths(
     for p in paths {
         // A database's WAL changes first: that is a change of the database.
         let db = crate::sources::storage::sqlite::database_of(p);
-        let p = if db != *p && sources.iter().any(|s| s.storage() == Storage::Sqlite && s.reads_file(&db)) {
+        let p = if db != *p && sources.iter().any(|s| s.storage(&db) == Storage::Sqlite && s.reads_file(&db)) {
             &db
         } else {
             p
@@ -147,7 +147,8 @@ fn ingest_files(
             }
         };
         let mut id = FileId::of(&meta);
-        if sources[si].storage() == Storage::Sqlite {
+        let storage = sources[si].storage(&path);
+        if storage == Storage::Sqlite {
             // Its WAL is part of it: commits land there first.
             let (size, mtime_ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
             id.size += size;
@@ -164,7 +165,7 @@ fn ingest_files(
             continue;
         }
         let todo = match cursor {
-            _ if sources[si].storage() == Storage::Sqlite => id.size,
+            _ if storage != Storage::Lines => id.size,
             Some(c) if c.dev == id.dev && c.ino == id.ino && id.size >= c.offset => id.size - c.offset,
             _ => id.size,
         };
@@ -196,8 +197,9 @@ fn ingest_files(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = work.get(i) else { break };
                     let source = sources[item.source].as_ref();
-                    let sent = match source.storage() {
+                    let sent = match source.storage(&item.path) {
                         Storage::Lines => read_file(item, source, prices, &mut buf, LIMITS, &tx),
+                        Storage::Document => read_document(item, source, prices, &tx),
                         Storage::Sqlite => read_database(item, source, prices, &tx),
                     };
                     if sent.is_err() {
@@ -448,6 +450,57 @@ fn read_file(
         }
     }
     Ok(())
+}
+
+/// The most a document may weigh; a bigger one is named, not read.
+pub const MAX_DOCUMENT: u64 = 256 << 20;
+
+/// Reads a whole document (it changed: its size or time differs from its
+/// cursor's) and sends what it says to the writer in one chunk. A call it
+/// still holds has the same key as before, so it replaces, never adds.
+fn read_document(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
+    let failed = |error: String| Chunk::Failed { path: item.path.clone(), error };
+    if item.id.size > MAX_DOCUMENT {
+        return send(tx, failed(format!("{} MB, more than a document may be", item.id.size >> 20)));
+    }
+    let bytes = match std::fs::read(&item.path) {
+        Ok(b) => b,
+        Err(e) => return send(tx, failed(e.to_string())),
+    };
+    let mut records = Vec::new();
+    let malformed = match source.parse_document(&item.path, &bytes, item.id.mtime_ns / 1_000_000, &mut records) {
+        Ok(()) => 0,
+        Err(_) => {
+            records.clear();
+            1
+        }
+    };
+    let cursor = FileCursor {
+        path: item.key.clone(),
+        agent: source.agent().to_string(),
+        dev: item.id.dev,
+        ino: item.id.ino,
+        size: item.id.size,
+        mtime_ns: item.id.mtime_ns,
+        offset: item.id.size,
+        tail_hash: 0,
+        state: None,
+        malformed,
+    };
+    let folded = fold_copies(&mut records, prices);
+    send(
+        tx,
+        Chunk::Data {
+            cursor,
+            records,
+            folded,
+            bytes: item.todo,
+            malformed,
+            reset: false,
+            last: true,
+            transcript_path: None,
+        },
+    )
 }
 
 /// Reads what changed in an agent's database since its cursor's watermark,

@@ -31,6 +31,7 @@ pub const AGENTS: &[AgentInfo] = &[
     AgentInfo { id: "aider", display: "Aider", short: "Aider" },
     AgentInfo { id: "goose", display: "Goose", short: "Goose" },
     AgentInfo { id: "amp", display: "Amp", short: "Amp" },
+    AgentInfo { id: "droid", display: "Droid", short: "Droid" },
     AgentInfo { id: "cursor-agent", display: "Cursor Agent", short: "Cursor" },
     AgentInfo { id: "copilot", display: "Copilot", short: "Copilot" },
     AgentInfo { id: "qwen-code", display: "Qwen Code", short: "Qwen" },
@@ -79,6 +80,7 @@ pub fn agent_id_for_client(name: &str) -> String {
         ("aider", "aider"),
         ("goose", "goose"),
         ("amp", "amp"),
+        ("droid", "droid"),
         ("qwen", "qwen-code"),
     ] {
         // Word by word, so "example-client" is not Amp.

@@ -43,6 +43,11 @@ fn qwen_line() {
 }
 
 #[test]
+fn document() {
+    replay("document", harness::document);
+}
+
+#[test]
 fn hook_payload() {
     replay("hook_payload", harness::hook_payload);
 }

@@ -12,9 +12,11 @@
 //!
 //! Adding an agent means copying that shape and listing it in [`all`].
 
+pub mod amp;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
+pub mod droid;
 pub mod gemini;
 pub mod goose;
 pub mod kilo;
@@ -110,14 +112,29 @@ pub trait Source: Send + Sync {
         Vec::new()
     }
 
-    /// How the agent stores its files: lines (the default) or a database.
-    fn storage(&self) -> Storage {
+    /// How the agent stores `path`, one of its files: lines (the default),
+    /// a document or a database.
+    fn storage(&self, _path: &Path) -> Storage {
         Storage::Lines
     }
 
     /// A parser for `path`, resuming from `state` when given.
     fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
         Box::new(NoUsage)
+    }
+
+    /// For a document (see [`Storage::Document`]): what the whole of it says.
+    /// `mtime_ms` is when it was last written. `Err`: it is not one (cut
+    /// short while the agent rewrote it, say): counted, and read again when
+    /// it changes.
+    fn parse_document(
+        &self,
+        _path: &Path,
+        _bytes: &[u8],
+        _mtime_ms: i64,
+        _out: &mut Vec<Record>,
+    ) -> Result<(), LineError> {
+        Ok(())
     }
 
     /// For a database source: a reader of `path`, resuming from `state`.
@@ -535,6 +552,7 @@ impl SourceEnv {
         "CLAUDE_CONFIG_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
+        "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
         "KILO_DB",
@@ -575,6 +593,8 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
         Box::new(kilo::KiloSource::new(env)),
         Box::new(goose::GooseSource::new(env)),
         Box::new(copilot::CopilotSource::new(env)),
+        Box::new(droid::DroidSource::new(env)),
+        Box::new(amp::AmpSource::new(env)),
         Box::new(qwen::QwenSource::new(env)),
     ]
 }

@@ -38,7 +38,7 @@ impl Source for CopilotSource {
         true
     }
 
-    fn storage(&self) -> Storage {
+    fn storage(&self, _path: &Path) -> Storage {
         Storage::Sqlite
     }
 

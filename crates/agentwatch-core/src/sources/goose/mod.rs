@@ -35,7 +35,7 @@ impl Source for GooseSource {
         false
     }
 
-    fn storage(&self) -> Storage {
+    fn storage(&self, _path: &Path) -> Storage {
         Storage::Sqlite
     }
 

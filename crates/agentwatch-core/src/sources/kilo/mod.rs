@@ -33,7 +33,7 @@ impl Source for KiloSource {
         false
     }
 
-    fn storage(&self) -> Storage {
+    fn storage(&self, _path: &Path) -> Storage {
         Storage::Sqlite
     }
 

@@ -49,7 +49,7 @@ impl Source for OpenCodeSource {
         true
     }
 
-    fn storage(&self) -> Storage {
+    fn storage(&self, _path: &Path) -> Storage {
         Storage::Sqlite
     }
 

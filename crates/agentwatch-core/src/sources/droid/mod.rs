@@ -1,0 +1,64 @@
+//! Factory's Droid: sessions and their running token totals from each
+//! session's settings file (`~/.factory/sessions/<cwd>/<id>.settings.json`,
+//! a document Droid rewrites in place). See README.md.
+
+pub mod parser;
+pub mod paths;
+
+use std::path::{Path, PathBuf};
+
+use super::{LineError, Record, Source, SourceEnv, Storage};
+
+pub const AGENT: &str = "droid";
+
+pub struct DroidSource {
+    /// The `sessions` folder, whether it exists yet or not.
+    sessions: Option<PathBuf>,
+}
+
+impl DroidSource {
+    pub fn new(env: &SourceEnv) -> DroidSource {
+        DroidSource { sessions: paths::sessions_dir(env) }
+    }
+}
+
+impl Source for DroidSource {
+    fn agent(&self) -> &'static str {
+        AGENT
+    }
+
+    fn reads_usage(&self) -> bool {
+        true
+    }
+
+    /// Nothing of Droid's read yet says where a turn stands.
+    fn reads_turns(&self) -> bool {
+        false
+    }
+
+    fn storage(&self, _path: &Path) -> Storage {
+        Storage::Document
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.sessions.iter().filter(|d| d.is_dir()).cloned().collect()
+    }
+
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        self.sessions.iter().cloned().collect()
+    }
+
+    fn discover(&self) -> Vec<PathBuf> {
+        self.sessions.as_deref().map(paths::settings_files).unwrap_or_default()
+    }
+
+    fn reads_file(&self, path: &Path) -> bool {
+        paths::session_of(path).is_some()
+            && self.sessions.as_ref().is_some_and(|s| crate::sources::plainly_within(std::slice::from_ref(s), path))
+    }
+
+    fn parse_document(&self, path: &Path, bytes: &[u8], mtime_ms: i64, out: &mut Vec<Record>) -> Result<(), LineError> {
+        let session = paths::session_of(path).ok_or(LineError::Malformed)?;
+        parser::settings(&session, bytes, mtime_ms, out)
+    }
+}
