@@ -190,21 +190,23 @@ pub fn qwen_line(data: &[u8]) {
 }
 
 /// A document an agent rewrites in place (the first byte picks whose: 0 a
-/// Droid session's settings, 1 an Amp thread): parsed whole, it gives valid
-/// records or an error, and the same on a second read.
+/// Droid session's settings, 1 an Amp thread, 2 a legacy Gemini CLI chat):
+/// parsed whole, it gives valid records or an error, and the same on a
+/// second read.
 pub fn document(data: &[u8]) {
     let Some((&which, doc)) = data.split_first() else { return };
-    let parse = |out: &mut Vec<Record>| match which % 2 {
+    let chat = Path::new("/home/u/.gemini/tmp/app/chats/session-2025-09-18T14-03-5b7e2c1a.json");
+    let parse = |out: &mut Vec<Record>| match which % 3 {
         0 => agentwatch_core::sources::droid::parser::settings("0b6a3c1e", doc, 1_777_600_000_000, out),
-        _ => agentwatch_core::sources::amp::parser::thread(doc, out),
+        1 => agentwatch_core::sources::amp::parser::thread(doc, out),
+        _ => agentwatch_core::sources::gemini::parser::document(chat, None, doc, out),
     };
     let mut first = Vec::new();
     if parse(&mut first).is_err() {
         return;
     }
-    let mut announced = HashSet::new();
     for r in &first {
-        check_record(r, &mut announced);
+        check_record(r, &mut HashSet::new());
     }
     let mut second = Vec::new();
     assert!(parse(&mut second).is_ok(), "a document that parsed once parses again");

@@ -534,3 +534,27 @@ fn amps_threads_give_each_assistant_messages_usage_once() {
     let s = env.json(&["sessions", "--no-ingest", "--agent-type", "amp"]);
     assert_eq!(s["sessions"][0]["projectPath"], "/home/alice/src/webapp");
 }
+
+#[test]
+fn a_legacy_gemini_json_chat_is_read_and_its_resumed_copy_counts_once() {
+    let env = Env::new();
+    let chats = env.home.join(".gemini/tmp/app/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    std::fs::write(env.home.join(".gemini/tmp/app/.project_root"), "/home/u/app").unwrap();
+    let doc =
+        include_str!("../../crates/agentwatch-core/src/sources/gemini/fixtures/session-2025-09-18T14-03-5b7e2c1a.json");
+    std::fs::write(chats.join("session-2025-09-18T14-03-5b7e2c1a.json"), doc).unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 2, "{r}");
+    // Gemini CLI resumed it: the messages, ids and all, copied into a chat of lines.
+    let v: Value = serde_json::from_str(doc).unwrap();
+    let mut lines = vec![json!({"sessionId": v["sessionId"], "startTime": v["startTime"]})];
+    lines.extend(v["messages"].as_array().unwrap().iter().cloned());
+    write_lines(&chats.join("session-2025-09-18T14-03-5b7e2c1a.jsonl"), &super::support::lines(&lines));
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()), (Some(0), Some(2)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "gemini-cli"]);
+    assert_eq!(breakdown(&d, "2025-09-18", "gemini-2.5-pro")["inputTokens"], 3808, "{d}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "gemini-cli"]);
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/u/app");
+}

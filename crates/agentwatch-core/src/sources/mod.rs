@@ -603,16 +603,21 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
 /// Symbolic links are not followed: a link inside an agent's folder must not
 /// make agentwatch read files elsewhere.
 pub(crate) fn find_jsonl(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+    find_files(dir, &|name| name.ends_with(".jsonl") && keep(name), out)
+}
+
+/// Every file under `dir` whose name passes `keep`, recursively, without
+/// following links.
+pub(crate) fn find_files(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let Ok(ft) = entry.file_type() else { continue };
         let path = entry.path();
         if ft.is_dir() {
-            find_jsonl(&path, keep, out);
+            find_files(&path, keep, out);
         } else if ft.is_file() {
             let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.ends_with(".jsonl") && keep(&name) {
+            if keep(&name.to_string_lossy()) {
                 out.push(path);
             }
         }

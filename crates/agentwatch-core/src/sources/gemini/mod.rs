@@ -13,7 +13,10 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineParser, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLink, TurnInfo};
+use super::{
+    HookEvent, LineError, LineParser, LiveProcess, OtelEvent, Record, Source, SourceEnv, Storage, TranscriptLink,
+    TurnInfo,
+};
 
 pub const AGENT: &str = "gemini-cli";
 
@@ -47,6 +50,33 @@ impl Source for GeminiSource {
 
     fn discover(&self) -> Vec<PathBuf> {
         self.home.as_deref().map(paths::chats).unwrap_or_default()
+    }
+
+    /// A chat of lines, or a legacy single-document chat.
+    fn storage(&self, path: &Path) -> Storage {
+        if paths::is_document(path) { Storage::Document } else { Storage::Lines }
+    }
+
+    fn parse_document(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        _mtime_ms: i64,
+        out: &mut Vec<Record>,
+    ) -> Result<(), LineError> {
+        let project = self.home.as_deref().and_then(|h| paths::project_of(h, path));
+        parser::document(path, project, bytes, out)
+    }
+
+    fn reads_file(&self, path: &Path) -> bool {
+        self.session_of(path).is_some()
+            || (paths::is_document(path)
+                && self.home.as_ref().is_some_and(|h| {
+                    let tmp = h.join("tmp");
+                    path.strip_prefix(&tmp)
+                        .is_ok_and(|r| r.components().nth(1).is_some_and(|c| c.as_os_str() == "chats"))
+                        && crate::sources::plainly_within(&[tmp], path)
+                }))
     }
 
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {

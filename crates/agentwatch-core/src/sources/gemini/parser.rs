@@ -199,6 +199,31 @@ impl LineParser for GeminiParser {
     }
 }
 
+/// A legacy single-document chat (`session-*.json`, which Gemini CLI
+/// rewrote whole, `JSON.stringify(conversation, null, 2)`, until it moved
+/// to JSON lines in April 2026): the same header and messages as a chat of
+/// lines, read whole, with the same keys, so a session resumed into a
+/// `.jsonl` (which copies its messages, ids and all) counts once.
+pub fn document(path: &Path, project: Option<String>, bytes: &[u8], out: &mut Vec<Record>) -> Result<(), LineError> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| LineError::Malformed)?;
+    if !v.is_object() {
+        return Err(LineError::Malformed);
+    }
+    let mut p = GeminiParser::new(path, project, None);
+    if v["sessionId"].is_string() {
+        let header = serde_json::json!({"sessionId": v["sessionId"], "startTime": v["startTime"]});
+        p.parse(header.to_string().as_bytes(), 0, out)?;
+    }
+    for (i, m) in v["messages"].as_array().map_or(&[][..], Vec::as_slice).iter().enumerate() {
+        // A message has a type (without one it would read as a header); one
+        // that cannot be read is left out, the others count.
+        if m["type"].is_string() {
+            let _ = p.parse(m.to_string().as_bytes(), i as u64 + 1, out);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +318,35 @@ mod tests {
             }
             assert_eq!(usage(&out), usage(&full), "cut after line {cut}");
         }
+    }
+
+    #[test]
+    fn a_legacy_document_chat_counts_as_its_lines_would() {
+        let doc = include_bytes!("fixtures/session-2025-09-18T14-03-5b7e2c1a.json");
+        let path = Path::new("/home/u/.gemini/tmp/app/chats/session-2025-09-18T14-03-5b7e2c1a.json");
+        let mut out = Vec::new();
+        document(path, Some("/home/u/app".into()), doc, &mut out).unwrap();
+        let Record::Session(s) = &out[0] else { panic!("{out:?}") };
+        assert_eq!(s.external_id, "5b7e2c1a-3d4f-4a6b-8c9d-0e1f2a3b4c5d");
+        let calls = usage(&out);
+        assert_eq!(calls.len(), 2, "the message with tokens: null is no call");
+        // ccusage's own example: input 15327 with 11526 cached, 7 tool (input 3801 + 7), 919 thoughts.
+        assert_eq!(
+            (calls[0].tokens.input, calls[0].tokens.cache_read, calls[0].tokens.output),
+            (3808, 11526, 23 + 919)
+        );
+        assert_eq!(&*calls[1].model, "gemini-2.5-flash");
+        // The same messages as lines (a resumed session's .jsonl): the same keys.
+        let mut lines = Vec::new();
+        let mut p = GeminiParser::new(path, None, None);
+        let v: serde_json::Value = serde_json::from_slice(doc).unwrap();
+        p.parse(serde_json::json!({"sessionId": v["sessionId"]}).to_string().as_bytes(), 0, &mut lines).unwrap();
+        for m in v["messages"].as_array().unwrap() {
+            let _ = p.parse(m.to_string().as_bytes(), 1, &mut lines);
+        }
+        let keys = |r: &[&UsageEvent]| r.iter().map(|u| u.key).collect::<Vec<_>>();
+        assert_eq!(keys(&usage(&lines)), keys(&calls));
+        assert_eq!(document(path, None, &doc[..doc.len() / 2], &mut Vec::new()), Err(LineError::Malformed));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sources::{SourceEnv, find_jsonl};
+use crate::sources::{SourceEnv, find_files};
 
 /// `~/.gemini`, or `$GEMINI_CLI_HOME/.gemini`: Gemini CLI takes that
 /// variable for the home directory (`homedir()` in its core's `paths`).
@@ -14,17 +14,23 @@ pub fn gemini_dir(env: &SourceEnv) -> Option<PathBuf> {
     home.map(|h| h.join(".gemini"))
 }
 
-/// Every chat file: `*.jsonl` under `tmp/<project>/chats/` (a sub-agent's
-/// chat sits in a folder named after its parent's).
+/// Every chat file under `tmp/<project>/chats/` (a sub-agent's chat sits in
+/// a folder named after its parent's): `*.jsonl`, and the single-document
+/// `*.json` chats Gemini CLI wrote before April 2026.
 pub fn chats(gemini: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(projects) = std::fs::read_dir(gemini.join("tmp")) else { return out };
     for p in projects.flatten() {
         if p.file_type().is_ok_and(|t| t.is_dir()) {
-            find_jsonl(&p.path().join("chats"), &|_| true, &mut out);
+            find_files(&p.path().join("chats"), &|n| n.ends_with(".jsonl") || n.ends_with(".json"), &mut out);
         }
     }
     out
+}
+
+/// Whether a chat file is a legacy single-document one.
+pub fn is_document(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "json")
 }
 
 /// The working directory of the project a chat file belongs to: the
@@ -92,13 +98,19 @@ mod tests {
         found.sort();
         assert_eq!(
             found,
-            ["tmp/app/chats/parent-id/sub.jsonl", "tmp/app/chats/session-1.jsonl", "tmp/site/chats/session-2.jsonl"]
-                .map(|f| g.join(f))
+            [
+                "tmp/app/chats/parent-id/sub.jsonl",
+                "tmp/app/chats/session-0.json",
+                "tmp/app/chats/session-1.jsonl",
+                "tmp/site/chats/session-2.jsonl"
+            ]
+            .map(|f| g.join(f))
         );
+        assert!(is_document(&found[1]) && !is_document(&found[2]));
         std::fs::write(g.join("tmp/app/.project_root"), "/home/u/app\n").unwrap();
         std::fs::write(g.join("projects.json"), r#"{"projects": {"/home/u/site": "site"}}"#).unwrap();
-        assert_eq!(project_of(g, &found[1]).as_deref(), Some("/home/u/app"));
-        assert_eq!(project_of(g, &found[2]).as_deref(), Some("/home/u/site"));
+        assert_eq!(project_of(g, &found[2]).as_deref(), Some("/home/u/app"));
+        assert_eq!(project_of(g, &found[3]).as_deref(), Some("/home/u/site"));
         assert_eq!(project_of(g, Path::new("/elsewhere/tmp/x/chats/a.jsonl")), None);
     }
 
