@@ -10,6 +10,11 @@
 //!   keeps that idempotent;
 //! - leaves a partial last line for the next run.
 //!
+//! A document (a file the agent rewrites in place) is read whole when its
+//! identity, size or time changed; a database (with its WAL in its size and
+//! time) is read from the watermark its source keeps in the cursor's state
+//! (`sources::storage`).
+//!
 //! Files are read and parsed on worker threads and written by one writer, in
 //! transactions that carry the cursors with the events they cover.
 
