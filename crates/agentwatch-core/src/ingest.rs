@@ -480,31 +480,12 @@ fn read_document(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
             1
         }
     };
-    let cursor = FileCursor {
-        path: item.key.clone(),
-        agent: source.agent().to_string(),
-        dev: item.id.dev,
-        ino: item.id.ino,
-        size: item.id.size,
-        mtime_ns: item.id.mtime_ns,
-        offset: item.id.size,
-        tail_hash: 0,
-        state: None,
-        malformed,
-    };
-    let folded = fold_copies(&mut records, prices);
-    send(
+    send_whole(
+        item,
+        source,
+        prices,
         tx,
-        Chunk::Data {
-            cursor,
-            records,
-            folded,
-            bytes: item.todo,
-            malformed,
-            reset: false,
-            last: true,
-            transcript_path: None,
-        },
+        Whole { records, state: None, malformed_total: malformed, malformed, reset: false },
     )
 }
 
@@ -524,6 +505,38 @@ fn read_database(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
         Ok(n) => n,
         Err(e) => return send(tx, failed(e)),
     };
+    let whole = Whole {
+        records,
+        state: reader.state(),
+        malformed_total: same.map_or(0, |c| c.malformed) + malformed,
+        malformed,
+        // Another database in its place: read from the start.
+        reset: item.cursor.is_some() && same.is_none(),
+    };
+    send_whole(item, source, prices, tx, whole)
+}
+
+/// What one read of a whole unit (a document, a database's changes) gave.
+struct Whole {
+    records: Vec<Record>,
+    /// The reader's state, saved with the cursor.
+    state: Option<String>,
+    /// Malformed rows or documents so far (the cursor's count).
+    malformed_total: u64,
+    /// This read's (the report's).
+    malformed: u64,
+    reset: bool,
+}
+
+/// Sends what a whole unit says to the writer, with its cursor.
+fn send_whole(
+    item: &WorkItem,
+    source: &dyn Source,
+    prices: &PriceBook,
+    tx: &mpsc::SyncSender<Chunk>,
+    w: Whole,
+) -> SendResult {
+    let Whole { mut records, state, malformed_total, malformed, reset } = w;
     let cursor = FileCursor {
         path: item.key.clone(),
         agent: source.agent().to_string(),
@@ -533,8 +546,8 @@ fn read_database(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
         mtime_ns: item.id.mtime_ns,
         offset: item.id.size,
         tail_hash: 0,
-        state: reader.state(),
-        malformed: same.map_or(0, |c| c.malformed) + malformed,
+        state,
+        malformed: malformed_total,
     };
     let folded = fold_copies(&mut records, prices);
     send(
@@ -545,9 +558,9 @@ fn read_database(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
             folded,
             bytes: item.todo,
             malformed,
-            reset: item.cursor.is_some() && same.is_none(),
+            reset,
             last: true,
-            // Many sessions share the database: it is no session's transcript.
+            // Many sessions share a database, and a document is no transcript.
             transcript_path: None,
         },
     )
