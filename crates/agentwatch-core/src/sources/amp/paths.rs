@@ -23,17 +23,6 @@ pub fn is_thread(path: &Path) -> bool {
 /// Every thread under `dir` (links not followed).
 pub fn threads(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() {
-                dirs.push(e.path());
-            } else if t.is_file() && is_thread(&e.path()) {
-                out.push(e.path());
-            }
-        }
-    }
+    crate::sources::find_files(dir, &|name| name.ends_with(".json"), &mut out);
     out
 }

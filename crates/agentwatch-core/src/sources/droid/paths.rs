@@ -27,18 +27,7 @@ pub fn session_of(path: &Path) -> Option<String> {
 /// Every settings file under `dir` (links not followed).
 pub fn settings_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() {
-                dirs.push(e.path());
-            } else if t.is_file() && session_of(&e.path()).is_some() {
-                out.push(e.path());
-            }
-        }
-    }
+    crate::sources::find_files(dir, &|name| name.len() > SETTINGS.len() && name.ends_with(SETTINGS), &mut out);
     out
 }
 

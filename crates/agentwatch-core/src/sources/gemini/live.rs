@@ -37,13 +37,18 @@ fn is_chat(path: &Path) -> bool {
     name.starts_with("session-") && name.ends_with(".jsonl")
 }
 
+/// Whether `path` lies in a project's `chats` folder, `~/.gemini/tmp/<project>/chats/**`
+/// (by plain names: a path from a hook must not climb out).
+pub fn in_chats(gemini: &Path, path: &Path) -> bool {
+    let root = gemini.join("tmp");
+    path.strip_prefix(&root).is_ok_and(|r| r.components().nth(1).is_some_and(|c| c.as_os_str() == "chats"))
+        && plainly_within(&[root], path)
+}
+
 /// The session of a chat file, `~/.gemini/tmp/<project>/chats/**/*.jsonl`:
 /// its header's, else (a header not written yet) its name's.
 pub fn session_of(gemini: &Path, path: &Path) -> Option<String> {
-    let root = gemini.join("tmp");
-    let in_chats =
-        path.strip_prefix(&root).is_ok_and(|r| r.components().nth(1).is_some_and(|c| c.as_os_str() == "chats"));
-    if !in_chats || path.extension().is_none_or(|e| e != "jsonl") || !plainly_within(&[root], path) {
+    if !in_chats(gemini, path) || path.extension().is_none_or(|e| e != "jsonl") {
         return None;
     }
     match header(path) {

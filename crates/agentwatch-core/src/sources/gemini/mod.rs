@@ -69,14 +69,8 @@ impl Source for GeminiSource {
     }
 
     fn reads_file(&self, path: &Path) -> bool {
-        self.session_of(path).is_some()
-            || (paths::is_document(path)
-                && self.home.as_ref().is_some_and(|h| {
-                    let tmp = h.join("tmp");
-                    path.strip_prefix(&tmp)
-                        .is_ok_and(|r| r.components().nth(1).is_some_and(|c| c.as_os_str() == "chats"))
-                        && crate::sources::plainly_within(&[tmp], path)
-                }))
+        self.home.as_deref().is_some_and(|h| live::in_chats(h, path))
+            && (paths::is_document(path) || self.session_of(path).is_some())
     }
 
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
