@@ -724,6 +724,18 @@ pub(crate) fn looks_complete(line: &[u8]) -> bool {
     t.first() == Some(&b'{') && t.last() == Some(&b'}')
 }
 
+/// The calls among `records`, in order (for tests).
+#[cfg(test)]
+pub(crate) fn calls(records: &[Record]) -> Vec<&UsageEvent> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Usage(u) => Some(u),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

@@ -124,15 +124,7 @@ pub fn thread(bytes: &[u8], out: &mut Vec<Record>) -> Result<(), LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn calls(out: &[Record]) -> Vec<&UsageEvent> {
-        out.iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::sources::calls;
 
     #[test]
     fn a_thread_and_a_ledger_thread() {

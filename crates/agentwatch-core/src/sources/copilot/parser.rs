@@ -176,6 +176,7 @@ pub fn call_usage(c: &Call<'_>) -> Result<Option<UsageEvent>, LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::calls;
 
     fn real_db(dir: &std::path::Path) -> (std::path::PathBuf, rusqlite::Connection) {
         let path = dir.join("session-store.db");
@@ -183,15 +184,6 @@ mod tests {
         c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
         c.execute_batch(include_str!("fixtures/session-store-1.0.102.sql")).unwrap();
         (path, c)
-    }
-
-    fn calls(out: &[Record]) -> Vec<&UsageEvent> {
-        out.iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect()
     }
 
     #[test]

@@ -125,21 +125,13 @@ fn provider_default(provider: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn usage(out: &[Record]) -> &UsageEvent {
-        out.iter()
-            .find_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .expect("a call")
-    }
+    use crate::sources::calls;
 
     #[test]
     fn a_settings_file_as_droid_writes_it() {
         let mut out = Vec::new();
         settings("0b6a", include_bytes!("fixtures/0b6a3c1e.settings.json"), 0, &mut out).unwrap();
-        let u = usage(&out);
+        let u = calls(&out)[0];
         assert_eq!(&*u.model, "claude-opus-4-5-thinking-0");
         assert_eq!(
             u.tokens,
@@ -157,7 +149,7 @@ mod tests {
         let mut out = Vec::new();
         settings("t", br#"{"providerLock":"openai","tokenUsage":{"totalTokens":456}}"#, 1_777_600_000_000, &mut out)
             .unwrap();
-        let u = usage(&out);
+        let u = calls(&out)[0];
         assert_eq!((u.tokens.output, &*u.model, u.model_fallback), (456, "gpt-unknown", true));
         assert_eq!(u.timestamp.timestamp_millis(), 1_777_600_000_000, "the file's time without a lock time");
         let mut out = Vec::new();

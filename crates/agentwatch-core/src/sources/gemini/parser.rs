@@ -227,6 +227,7 @@ pub fn document(path: &Path, project: Option<String>, bytes: &[u8], out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::calls;
 
     const REAL: &str = include_str!("fixtures/turns-0.61.0.jsonl");
 
@@ -239,16 +240,6 @@ mod tests {
             offset += l.len() as u64;
         }
         (out, bad)
-    }
-
-    fn usage(records: &[Record]) -> Vec<&UsageEvent> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect()
     }
 
     fn sum(events: &[&UsageEvent]) -> Tokens {
@@ -273,7 +264,7 @@ mod tests {
             ("a1d62ca9-98e8-4f59-abac-6db4f57b8d95", Some("/w/proj"))
         );
         assert_eq!(s.started_at.unwrap().to_rfc3339(), "2026-12-05T11:39:28.101+00:00");
-        let calls = usage(&out);
+        let calls = calls(&out);
         // The records with tokens, by distinct message id.
         let mut ids: Vec<String> = REAL
             .lines()
@@ -316,7 +307,7 @@ mod tests {
                 p.parse(l.trim_end_matches('\n').as_bytes(), offset, &mut out).unwrap();
                 offset += l.len() as u64;
             }
-            assert_eq!(usage(&out), usage(&full), "cut after line {cut}");
+            assert_eq!(calls(&out), calls(&full), "cut after line {cut}");
         }
     }
 
@@ -328,7 +319,7 @@ mod tests {
         document(path, Some("/home/u/app".into()), doc, &mut out).unwrap();
         let Record::Session(s) = &out[0] else { panic!("{out:?}") };
         assert_eq!(s.external_id, "5b7e2c1a-3d4f-4a6b-8c9d-0e1f2a3b4c5d");
-        let calls = usage(&out);
+        let calls = calls(&out);
         assert_eq!(calls.len(), 2, "the message with tokens: null is no call");
         // ccusage's own example: input 15327 with 11526 cached, 7 tool (input 3801 + 7), 919 thoughts.
         assert_eq!(
@@ -345,7 +336,7 @@ mod tests {
             let _ = p.parse(m.to_string().as_bytes(), 1, &mut lines);
         }
         let keys = |r: &[&UsageEvent]| r.iter().map(|u| u.key).collect::<Vec<_>>();
-        assert_eq!(keys(&usage(&lines)), keys(&calls));
+        assert_eq!(keys(&crate::sources::calls(&lines)), keys(&calls));
         assert_eq!(document(path, None, &doc[..doc.len() / 2], &mut Vec::new()), Err(LineError::Malformed));
     }
 
@@ -386,7 +377,7 @@ mod tests {
         let mut p = GeminiParser::new(Path::new("session-f.jsonl"), None, None);
         let (out, bad) = parse(&mut p, text);
         assert_eq!(bad, 3, "a cut line, a time that is no time, an impossible count");
-        let calls = usage(&out);
+        let calls = calls(&out);
         assert_eq!(calls.len(), 1);
         // The model of the record before it (which was itself malformed).
         assert_eq!((calls[0].model.as_ref(), calls[0].model_fallback), ("gemini-2.5-flash", false));
@@ -398,7 +389,7 @@ mod tests {
         let line = r#"{"id":"m1","timestamp":"2026-12-05T10:00:01Z","type":"gemini","tokens":{"input":5,"output":2,"total":7}}"#;
         let mut p = GeminiParser::new(Path::new("/x/session-abc.jsonl"), None, None);
         let (out, _) = parse(&mut p, line);
-        let u = usage(&out)[0];
+        let u = calls(&out)[0];
         assert_eq!(
             (u.session_external_id.as_ref(), u.model.as_ref(), u.model_fallback),
             ("session-abc", FALLBACK_MODEL, true)

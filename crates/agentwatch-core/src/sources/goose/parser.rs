@@ -155,15 +155,7 @@ fn parse_time(t: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn usage(out: &[Record]) -> Vec<&UsageEvent> {
-        out.iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::sources::calls;
 
     #[test]
     fn the_fixture_database() {
@@ -175,7 +167,7 @@ mod tests {
         let mut out = Vec::new();
         let bad = GooseReader.read(&Db::open(&path).unwrap(), &mut out).unwrap();
         assert_eq!(bad, 1, "the session with usage and no model");
-        let calls = usage(&out);
+        let calls = calls(&out);
         assert_eq!(calls.len(), 2);
         let first = calls[0];
         assert_eq!(
@@ -191,7 +183,7 @@ mod tests {
         c.execute("UPDATE sessions SET accumulated_input_tokens = 200000 WHERE id = '20260501_1'", []).unwrap();
         let mut again = Vec::new();
         GooseReader.read(&Db::open(&path).unwrap(), &mut again).unwrap();
-        let grown = usage(&again)[0];
+        let grown = crate::sources::calls(&again)[0];
         assert_eq!((grown.key, grown.tokens.input), (first.key, 200000));
     }
 

@@ -90,13 +90,7 @@ mod tests {
         let mut out = Vec::new();
         let bad = src.table_reader(&db, None).unwrap().read(&Db::open(&db).unwrap(), &mut out).unwrap();
         assert_eq!(bad, 0);
-        let calls: Vec<_> = out
-            .iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect();
+        let calls = crate::sources::calls(&out);
         assert_eq!(calls.len(), 2, "{out:?}");
         assert_eq!(calls[0].cost_usd, Some(0.01845), "Kilo's own price");
         assert_eq!((calls[0].tokens.input, calls[0].tokens.output, calls[0].tokens.cache_read), (1200, 440, 13694));

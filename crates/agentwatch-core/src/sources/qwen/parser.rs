@@ -197,6 +197,7 @@ impl LineParser for QwenParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::calls;
     use serde_json::json;
 
     fn record(uuid: &str, kind: &str, usage: Option<serde_json::Value>) -> String {
@@ -218,15 +219,6 @@ mod tests {
         (out, bad)
     }
 
-    fn usage(out: &[Record]) -> Vec<&UsageEvent> {
-        out.iter()
-            .filter_map(|r| match r {
-                Record::Usage(u) => Some(u),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn an_openai_compatible_call_has_cached_input_and_reasoning_inside() {
         let u = json!({"promptTokenCount": 120, "candidatesTokenCount": 40, "cachedContentTokenCount": 64,
@@ -240,7 +232,7 @@ mod tests {
             (s.external_id.as_str(), s.project_path.as_deref(), s.agent_version.as_deref()),
             ("q-1", Some("/home/u/lib"), Some("0.15.10"))
         );
-        let c = usage(&out)[0];
+        let c = calls(&out)[0];
         assert_eq!(
             (c.tokens.input, c.tokens.output, c.tokens.cache_read, c.tokens.reasoning),
             (56, 40, 64, 8),
@@ -255,7 +247,7 @@ mod tests {
             "thoughtsTokenCount": 30, "toolUsePromptTokenCount": 5, "totalTokenCount": 1085});
         let mut p = QwenParser::new(Path::new("q-1.jsonl"), None);
         let (out, _) = run(&mut p, &[record("a1", "assistant", Some(u))]);
-        let t = usage(&out)[0].tokens;
+        let t = calls(&out)[0].tokens;
         assert_eq!((t.input, t.output, t.cache_read, t.reasoning), (605, 80, 400, 30));
     }
 
@@ -275,7 +267,7 @@ mod tests {
         let mut p = QwenParser::new(Path::new("q-1.jsonl"), None);
         let (out, bad) = run(&mut p, &lines);
         assert_eq!(bad, 4, "a negative count, an impossible one, a cut line, a time that is no time");
-        let calls = usage(&out);
+        let calls = calls(&out);
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].key, calls[1].key, "the branch's copy is the same call");
         let sessions = out.iter().filter(|r| matches!(r, Record::Session(_))).count();
