@@ -100,6 +100,12 @@ impl Scanner {
             if p.thread_kind().is_some() {
                 continue;
             }
+            // An exited process not yet collected by its parent runs nothing.
+            // Its command line is the one read while it ran, and its open
+            // files are gone, so it would look like a fresh agent.
+            if matches!(p.status(), sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead) {
+                continue;
+            }
             if self.uid.is_some() && p.user_id() != self.uid.as_ref() {
                 continue;
             }
@@ -300,6 +306,17 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert!(start_ticks(child.id()).unwrap() > 0);
         child.kill().unwrap();
+        // Killed but not yet collected: a zombie, which is not listed.
+        #[cfg(target_os = "linux")]
+        {
+            let zombie = || std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap().contains(") Z ");
+            let t = std::time::Instant::now();
+            while !zombie() && t.elapsed() < std::time::Duration::from_secs(5) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            assert!(zombie());
+            assert!(!s.scan().iter().any(|p| p.key.pid == child.id()));
+        }
         child.wait().unwrap();
         assert_eq!(s.check(kid.key), Ownership::Gone);
     }
