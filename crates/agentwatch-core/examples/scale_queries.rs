@@ -182,13 +182,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(0)
     });
 
-    let counts = |sql: &str| -> i64 { store.conn().query_row(sql, [], |r| r.get(0)).unwrap_or(-1) };
+    let (sessions, usage_events, rollup_rows) = store.row_counts()?;
     let out = json!({
         "reps": reps,
         "open_ms": open_ms,
-        "sessions": counts("SELECT COUNT(*) FROM sessions"),
-        "usage_events": counts("SELECT COUNT(*) FROM usage_events"),
-        "rollup_rows": counts("SELECT COUNT(*) FROM usage_rollup"),
+        "sessions": sessions,
+        "usage_events": usage_events,
+        "rollup_rows": rollup_rows,
         "biggest_session": { "id": biggest, "events": by_events[0].events },
         "median_session": { "id": median, "events": by_events[by_events.len() / 2].events },
         "queries": results,

@@ -8,7 +8,6 @@
 //! showing an alert, not recording it.
 
 use chrono::{DateTime, Datelike, Local, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -16,7 +15,7 @@ use crate::error::Result;
 use crate::model::{PendingTool, agent_display_name};
 use crate::pricing::PriceBook;
 use crate::reports::{Period, ReportOptions, Zone, period_report};
-use crate::store::{Store, event};
+use crate::store::{AlertCandidate, AlertRow, AlertTrigger, Store, event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,22 +167,13 @@ pub fn plain_body(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A session as the alert texts need it.
-struct Candidate {
-    pk: i64,
-    id: String,
-    agent: String,
-    name: Option<String>,
-    program: Option<String>,
-    project: Option<String>,
-    changed_at: i64,
-    change_id: Option<i64>,
-    heartbeat_at: Option<i64>,
-    waiting_for: Option<String>,
-    pending_tool: Option<String>,
+type Candidate = AlertCandidate;
+
+trait Label {
+    fn label(&self) -> String;
 }
 
-impl Candidate {
+impl Label for Candidate {
     /// "Codex in api-server", "builder".
     fn label(&self) -> String {
         let project = self.project.as_deref().map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p));
@@ -213,25 +203,14 @@ impl AlertEngine {
         let recent = self.since.max(now - 3_600_000);
 
         // Died: every transition to dead, except the ones the user caused.
-        for c in candidates(
-            store,
-            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at, NULL, NULL
-             FROM state_changes c JOIN sessions s ON s.pk = c.session
-             WHERE c.to_state = 'dead' AND c.at >= ?1 AND COALESCE(c.reason, '') NOT LIKE 'killed%'",
-            recent,
-        )? {
+        for c in store.alert_candidates(AlertTrigger::Died, recent)? {
             let key = format!("died:{}:{}", c.pk, c.change_id.unwrap_or(0));
             let title = format!("{} died", c.label());
             let body = "The agent's process ended in the middle of its work.".to_string();
             raised.extend(insert(store, cfg, now, AlertKind::Died, Some(&c), &key, &title, &body)?);
         }
         // Stale: no heartbeat within the threshold.
-        for c in candidates(
-            store,
-            "SELECT pk, id, agent, name, program_id, project_path, state_changed_at, NULL, heartbeat_at, NULL, NULL
-             FROM sessions WHERE state = 'stale' AND state_changed_at >= ?1",
-            recent,
-        )? {
+        for c in store.alert_candidates(AlertTrigger::Stale, recent)? {
             let minutes = c.heartbeat_at.map_or(0, |h| (now - h) / 60_000);
             let who = c.program.clone().or(c.name.clone()).unwrap_or_else(|| c.label());
             let key = format!("stale:{}:{}", c.pk, c.changed_at);
@@ -240,15 +219,7 @@ impl AlertEngine {
             raised.extend(insert(store, cfg, now, AlertKind::Stale, Some(&c), &key, &title, &body)?);
         }
         // Asks permission, or asks a question: at once, while it still waits.
-        for c in candidates(
-            store,
-            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, c.at, c.id, s.heartbeat_at,
-                    s.waiting_for, s.pending_tool
-             FROM state_changes c JOIN sessions s ON s.pk = c.session
-             WHERE c.to_state = 'waiting' AND c.waiting_for IN ('permission', 'question') AND c.at >= ?1
-               AND s.state = 'waiting' AND s.waiting_for = c.waiting_for AND s.state_changed_at = c.at",
-            recent,
-        )? {
+        for c in store.alert_candidates(AlertTrigger::Asks, recent)? {
             let tool = c.pending_tool.as_deref().and_then(PendingTool::from_json);
             let (kind, title, body) = if c.waiting_for.as_deref() == Some("question") {
                 let q = tool.as_ref().map(|t| t.summary.clone()).filter(|s| !s.is_empty());
@@ -268,15 +239,7 @@ impl AlertEngine {
         // Waiting for you: its turn ended (it worked, then waited) longer than
         // the delay ago. A fresh agent at its prompt has nothing to tell.
         let delay = (cfg.waiting_alert_delay_secs * 1000) as i64;
-        for c in candidates(
-            store,
-            "SELECT s.pk, s.id, s.agent, s.name, s.program_id, s.project_path, s.state_changed_at, NULL, s.heartbeat_at,
-                    s.waiting_for, NULL
-             FROM sessions s JOIN state_changes c ON c.session = s.pk AND c.at = s.state_changed_at AND c.to_state = 'waiting'
-             WHERE s.state = 'waiting' AND COALESCE(s.waiting_for, 'input') = 'input' AND s.state_changed_at >= ?1
-               AND c.from_state IN ('working', 'idle')",
-            recent,
-        )? {
+        for c in store.alert_candidates(AlertTrigger::TurnEnded, recent)? {
             if now - c.changed_at < delay {
                 continue;
             }
@@ -343,38 +306,8 @@ impl AlertEngine {
 /// The thresholds already alerted for a window (keys starting `prefix`,
 /// raised since the window began).
 fn limit_alerted(store: &Store, prefix: &str, since: i64) -> Result<Vec<f64>> {
-    let mut st = store
-        .conn()
-        .prepare_cached("SELECT key FROM alerts WHERE kind = 'limit' AND at >= ?1 AND substr(key, 1, length(?2)) = ?2")
-        .map_err(|e| store.err(e))?;
-    let keys = st
-        .query_map(params![since, prefix], |r| r.get::<_, String>(0))
-        .map_err(|e| store.err(e))?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(|e| store.err(e))?;
+    let keys = store.limit_alert_keys(prefix, since)?;
     Ok(keys.iter().filter_map(|k| k[prefix.len()..].split(':').next()?.parse().ok()).collect())
-}
-
-fn candidates(store: &Store, sql: &str, since: i64) -> Result<Vec<Candidate>> {
-    let mut st = store.conn().prepare_cached(sql).map_err(|e| store.err(e))?;
-    let rows = st
-        .query_map([since], |r| {
-            Ok(Candidate {
-                pk: r.get(0)?,
-                id: r.get(1)?,
-                agent: r.get(2)?,
-                name: r.get(3)?,
-                program: r.get(4)?,
-                project: r.get(5)?,
-                changed_at: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                change_id: r.get(7)?,
-                heartbeat_at: r.get(8)?,
-                waiting_for: r.get(9)?,
-                pending_tool: r.get(10)?,
-            })
-        })
-        .map_err(|e| store.err(e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
 }
 
 /// Why an alert raised now should not be shown, if it should not.
@@ -382,12 +315,7 @@ pub fn suppression(store: &Store, cfg: &Config, session_id: Option<&str>, now: i
     if !cfg.notifications.enabled {
         return Ok(Some("notifications off".into()));
     }
-    let until = |scope: &str| -> Result<Option<i64>> {
-        Ok(store
-            .conn()
-            .query_row("SELECT until FROM snoozes WHERE scope = ?1 AND until > ?2", params![scope, now], |r| r.get(0))
-            .optional()?)
-    };
+    let until = |scope: &str| store.snoozed_until(scope, now);
     if until("all")?.is_some() {
         return Ok(Some("paused".into()));
     }
@@ -417,17 +345,13 @@ fn insert(
     body: &str,
 ) -> Result<Option<Alert>> {
     let suppressed = suppression(store, cfg, c.map(|c| c.id.as_str()), now)?;
-    let n = store.conn().execute(
-        "INSERT OR IGNORE INTO alerts (at, session, kind, key, title, body, delivered, suppressed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-        params![now, c.map(|c| c.pk), kind.as_str(), key, title, body, suppressed],
-    )?;
-    if n == 0 {
+    let Some(id) = store.insert_alert(now, c.map(|c| c.pk), kind.as_str(), key, title, body, suppressed.as_deref())?
+    else {
         return Ok(None);
-    }
+    };
     let alert = Alert {
-        id: store.conn().last_insert_rowid(),
-        at: crate::views::iso(now),
+        id,
+        at: crate::util::iso(now),
         kind,
         session_id: c.map(|c| c.id.clone()),
         title: title.to_string(),
@@ -446,26 +370,9 @@ fn insert(
 /// the agent went away), and returns their ids: their notifications are to
 /// be withdrawn. Each is resolved once.
 pub fn resolve_answered(store: &Store, now: i64) -> Result<Vec<i64>> {
-    let mut st = store
-        .conn()
-        .prepare_cached(
-            "SELECT a.id, s.id FROM alerts a JOIN sessions s ON s.pk = a.session
-             WHERE a.resolved_at IS NULL AND a.kind IN ('permission', 'question')
-               AND (s.state != 'waiting' OR COALESCE(s.state_changed_at, 0) > a.at
-                    OR COALESCE(s.waiting_for, '') != a.kind)",
-        )
-        .map_err(|e| store.err(e))?;
-    let rows: Vec<(i64, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| store.err(e))?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(|e| store.err(e))?;
+    let rows = store.answered_alerts()?;
     for (id, session) in &rows {
-        if store
-            .conn()
-            .execute("UPDATE alerts SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL", params![id, now])?
-            == 1
-        {
+        if store.resolve_alert(*id, now)? {
             store.push_event(event::ALERT_RESOLVED, Some(session), Some(&serde_json::json!({"id": id}).to_string()))?;
         }
     }
@@ -487,7 +394,7 @@ pub fn deliver(store: &Store, notifier: &dyn Notifier, alerts: &[Alert]) -> Resu
     for a in alerts.iter().filter(|a| a.suppressed.is_none()) {
         match notifier.notify(a) {
             Ok(()) => {
-                store.conn().execute("UPDATE alerts SET delivered = 1 WHERE id = ?1", [a.id])?;
+                store.mark_alert_delivered(a.id)?;
                 shown += 1;
             }
             Err(e) => tracing::warn!("alert {}: {e}", a.id),
@@ -498,55 +405,36 @@ pub fn deliver(store: &Store, notifier: &dyn Notifier, alerts: &[Alert]) -> Resu
 
 /// Stored alerts, newest first.
 pub fn list(store: &Store, limit: usize) -> Result<Vec<Alert>> {
-    let mut st = store
-        .conn()
-        .prepare_cached(
-            "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed, a.resolved_at
-             FROM alerts a LEFT JOIN sessions s ON s.pk = a.session ORDER BY a.at DESC, a.id DESC LIMIT ?1",
-        )
-        .map_err(|e| store.err(e))?;
-    let rows = st.query_map([limit as i64], alert_from_row).map_err(|e| store.err(e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+    Ok(store.alerts(limit)?.into_iter().map(alert_of).collect())
 }
-
-/// The query of [`for_session`].
-pub(crate) const SESSION_ALERTS_SQL: &str =
-    "SELECT a.id, a.at, a.kind, s.id, a.title, a.body, a.delivered, a.suppressed, a.resolved_at
-     FROM alerts a JOIN sessions s ON s.pk = a.session WHERE a.session = ?1 ORDER BY a.at, a.id";
 
 /// The alerts about one session, oldest first.
 pub fn for_session(store: &Store, pk: i64) -> Result<Vec<Alert>> {
-    let mut st = store.conn().prepare_cached(SESSION_ALERTS_SQL).map_err(|e| store.err(e))?;
-    let rows = st.query_map([pk], alert_from_row).map_err(|e| store.err(e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.err(e))
+    Ok(store.session_alerts(pk)?.into_iter().map(alert_of).collect())
 }
 
-fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
-    Ok(Alert {
-        id: r.get(0)?,
-        at: crate::views::iso(r.get(1)?),
-        kind: AlertKind::parse(&r.get::<_, String>(2)?),
-        session_id: r.get(3)?,
-        title: r.get(4)?,
-        body: r.get(5)?,
-        delivered: r.get::<_, i64>(6)? != 0,
-        suppressed: r.get(7)?,
-        resolved_at: r.get::<_, Option<i64>>(8)?.map(crate::views::iso),
-    })
+fn alert_of(r: AlertRow) -> Alert {
+    Alert {
+        id: r.id,
+        at: crate::util::iso(r.at),
+        kind: AlertKind::parse(&r.kind),
+        session_id: r.session_id,
+        title: r.title,
+        body: r.body,
+        delivered: r.delivered,
+        suppressed: r.suppressed,
+        resolved_at: r.resolved_at.map(crate::util::iso),
+    }
 }
 
 /// Pauses alerts for a session id, or for everything with `all`, until `until` (ms).
 pub fn snooze(store: &Store, scope: &str, until: i64) -> Result<()> {
-    store.conn().execute(
-        "INSERT INTO snoozes (scope, until) VALUES (?1, ?2) ON CONFLICT (scope) DO UPDATE SET until = excluded.until",
-        params![scope, until],
-    )?;
-    Ok(())
+    store.snooze(scope, until)
 }
 
 /// Ends every snooze and pause.
 pub fn resume(store: &Store) -> Result<usize> {
-    Ok(store.conn().execute("DELETE FROM snoozes", [])?)
+    store.end_snoozes()
 }
 
 #[cfg(test)]

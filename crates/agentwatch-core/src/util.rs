@@ -39,6 +39,13 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A time in ms as RFC 3339 UTC with milliseconds, as every view shows times.
+pub fn iso(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// A small deterministic random number source for tests (xorshift64).
 #[cfg(test)]
 pub struct TestRng(std::cell::Cell<u64>);

@@ -7,7 +7,6 @@
 //! lastToolName, lastActiveAt, startedAt, errorCount`), next to agentwatch's
 //! own.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::liveness::{Signal, WaitingFor, effective_state};
@@ -104,9 +103,7 @@ pub struct SessionView {
     pub archived: bool,
 }
 
-pub fn iso(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use crate::util::iso;
 
 impl SessionView {
     pub fn new(s: &SessionRow, now_ms: i64) -> SessionView {

@@ -28,13 +28,7 @@ fn per_m(p: f64) -> String {
 
 fn show(data_dir: Option<&Path>, a: &PricesShowArgs) -> Result<()> {
     let ctx = Ctx::open(data_dir)?;
-    let models: Vec<String> = if a.models.is_empty() {
-        let mut st = ctx.store.conn().prepare("SELECT name FROM models ORDER BY name").map_err(|e| ctx.store.err(e))?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(|e| ctx.store.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| ctx.store.err(e))?
-    } else {
-        a.models.clone()
-    };
+    let models: Vec<String> = if a.models.is_empty() { ctx.store.model_names()? } else { a.models.clone() };
     let lists: Vec<_> = ctx
         .prices
         .lists()

@@ -4,6 +4,7 @@
 //! WAL plus a busy timeout keeps them consistent, and every write that must
 //! be all-or-nothing runs in one transaction.
 
+mod alerts;
 mod ingest;
 mod limits;
 mod live;
@@ -20,6 +21,8 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
+pub(crate) use alerts::SESSION_ALERTS_SQL;
+pub use alerts::{AlertCandidate, AlertRow, AlertTrigger};
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub(crate) use ingest::{CallCopy, supersedes};
 pub use limits::{LimitSample, StatuslineReport};
@@ -161,12 +164,26 @@ impl Store {
         &self.path
     }
 
-    pub fn conn(&self) -> &Connection {
+    /// The connection, for the store's own modules and the core's tests:
+    /// every query lives in `store/`.
+    pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
 
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Every model name usage was recorded for, sorted.
+    pub fn model_names(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached("SELECT name FROM models ORDER BY name").map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// How many rows the tables that grow with history hold: sessions,
+    /// usage events and rollup rows.
+    pub fn row_counts(&self) -> Result<(i64, i64, i64)> {
+        let count = |t: &str| -> Result<i64> {
+            self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0)).map_err(|e| self.err(e))
+        };
+        Ok((count("sessions")?, count("usage_events")?, count("usage_rollup")?))
     }
 
     /// A value from the `meta` table.

@@ -51,7 +51,7 @@ pub fn query_plans(store: &Store) -> Result<Vec<QueryPlan>> {
         ("usage events, a range", events_sql(&since)),
         ("state history", (super::live::STATE_HISTORY_SQL.into(), int(1))),
         ("tool calls", (super::live::TOOL_CALLS_SQL.into(), vec![Value::Integer(1), Value::Integer(200)])),
-        ("session alerts", (crate::alerts::SESSION_ALERTS_SQL.into(), int(1))),
+        ("session alerts", (super::SESSION_ALERTS_SQL.into(), int(1))),
         ("sessions without a cost", (STALE_COSTS_SQL.into(), vec![])),
         ("plan windows", (super::limits::latest_sql(), vec![])),
         (
