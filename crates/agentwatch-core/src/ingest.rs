@@ -27,6 +27,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::model::EventKey;
 use crate::pricing::PriceBook;
 use crate::sources::{Record, Source, Storage};
 use crate::store::{CallCopy, FileCursor, IngestWriter, Store, supersedes};
@@ -68,6 +69,8 @@ pub struct IngestReport {
     pub new_events: u64,
     pub duplicate_events: u64,
     pub replaced_events: u64,
+    /// Calls a rewritten document no longer holds, taken out of the totals.
+    pub removed_events: u64,
     pub malformed_lines: u64,
     pub sessions_updated: u64,
     /// The sessions whose usage changed (pks).
@@ -225,7 +228,18 @@ fn ingest_files(
                         report.unreadable.push(Unreadable { path, error });
                         p.files_done += 1;
                     }
-                    Chunk::Data { cursor, records, folded, bytes, malformed, reset, last, transcript_path } => {
+                    Chunk::Data {
+                        cursor,
+                        records,
+                        folded,
+                        bytes,
+                        malformed,
+                        reset,
+                        last,
+                        transcript_path,
+                        removed,
+                    } => {
+                        writer.remove(&removed)?;
                         writer.apply(&cursor.agent, &records, &cursor, transcript_path.as_deref())?;
                         report.duplicate_events += folded.duplicates;
                         report.replaced_events += folded.replaced;
@@ -247,6 +261,7 @@ fn ingest_files(
             report.new_events = stats.new_events;
             report.duplicate_events += stats.duplicate_events;
             report.replaced_events += stats.replaced_events;
+            report.removed_events += stats.removed_events;
             touched = t;
             Ok(())
         })();
@@ -314,6 +329,9 @@ enum Chunk {
         /// The file's final chunk in this run.
         last: bool,
         transcript_path: Option<String>,
+        /// Calls the file held at its previous read and holds no more (a
+        /// document rewritten without them): removed from the totals.
+        removed: Vec<EventKey>,
     },
     Failed {
         path: PathBuf,
@@ -449,6 +467,7 @@ fn read_file(
                     reset: std::mem::take(&mut first_chunk_resets),
                     last: eof,
                     transcript_path: transcript_path.clone(),
+                    removed: Vec::new(),
                 },
             )?;
             sent = done;
@@ -462,7 +481,10 @@ pub const MAX_DOCUMENT: u64 = 256 << 20;
 
 /// Reads a whole document (it changed: its size or time differs from its
 /// cursor's) and sends what it says to the writer in one chunk. A call it
-/// still holds has the same key as before, so it replaces, never adds.
+/// still holds has the same key as before, so it replaces, never adds; a
+/// call it held at its last read and holds no more is removed. The keys it
+/// holds are its cursor's state. A document caught half-written keeps the
+/// state it had, so nothing is removed for it.
 fn read_document(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &mpsc::SyncSender<Chunk>) -> SendResult {
     let failed = |error: String| Chunk::Failed { path: item.path.clone(), error };
     if item.id.size > MAX_DOCUMENT {
@@ -473,20 +495,51 @@ fn read_document(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
         Err(e) => return send(tx, failed(e.to_string())),
     };
     let mut records = Vec::new();
-    let malformed = match source.parse_document(&item.path, &bytes, item.id.mtime_ns / 1_000_000, &mut records) {
-        Ok(()) => 0,
-        Err(_) => {
-            records.clear();
-            1
+    let before = item.cursor.as_ref().and_then(|c| c.state.as_deref());
+    let (state, removed, malformed) =
+        match source.parse_document(&item.path, &bytes, item.id.mtime_ns / 1_000_000, &mut records) {
+            Ok(()) => {
+                let held: Vec<EventKey> = records
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::Usage(e) => Some(e.key),
+                        _ => None,
+                    })
+                    .collect();
+                let kept: std::collections::HashSet<EventKey> = held.iter().copied().collect();
+                let removed = before.map(document_keys).unwrap_or_default().into_iter().filter(|k| !kept.contains(k));
+                (Some(document_state(&held)), removed.collect(), 0)
+            }
+            Err(_) => {
+                records.clear();
+                (before.map(str::to_string), Vec::new(), 1)
+            }
+        };
+    let whole = Whole { records, state, malformed_total: malformed, malformed, reset: false, removed };
+    send_whole(item, source, prices, tx, whole)
+}
+
+/// A document's cursor state: the keys of the calls it holds, `id.check,…`.
+fn document_state(keys: &[EventKey]) -> String {
+    let mut s = String::with_capacity(keys.len() * 40);
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
         }
-    };
-    send_whole(
-        item,
-        source,
-        prices,
-        tx,
-        Whole { records, state: None, malformed_total: malformed, malformed, reset: false },
-    )
+        s.push_str(&format!("{}.{}", k.id, k.check));
+    }
+    s
+}
+
+/// The keys of [`document_state`]; anything else in it is ignored.
+fn document_keys(state: &str) -> Vec<EventKey> {
+    state
+        .split(',')
+        .filter_map(|k| {
+            let (id, check) = k.split_once('.')?;
+            Some(EventKey { id: id.parse().ok()?, check: check.parse().ok()? })
+        })
+        .collect()
 }
 
 /// Reads what changed in an agent's database since its cursor's watermark,
@@ -512,6 +565,7 @@ fn read_database(item: &WorkItem, source: &dyn Source, prices: &PriceBook, tx: &
         malformed,
         // Another database in its place: read from the start.
         reset: item.cursor.is_some() && same.is_none(),
+        removed: Vec::new(),
     };
     send_whole(item, source, prices, tx, whole)
 }
@@ -526,6 +580,8 @@ struct Whole {
     /// This read's (the report's).
     malformed: u64,
     reset: bool,
+    /// Calls to take out of the totals.
+    removed: Vec<EventKey>,
 }
 
 /// Sends what a whole unit says to the writer, with its cursor.
@@ -536,7 +592,7 @@ fn send_whole(
     tx: &mpsc::SyncSender<Chunk>,
     w: Whole,
 ) -> SendResult {
-    let Whole { mut records, state, malformed_total, malformed, reset } = w;
+    let Whole { mut records, state, malformed_total, malformed, reset, removed } = w;
     let cursor = FileCursor {
         path: item.key.clone(),
         agent: source.agent().to_string(),
@@ -562,6 +618,7 @@ fn send_whole(
             last: true,
             // Many sessions share a database, and a document is no transcript.
             transcript_path: None,
+            removed,
         },
     )
 }
@@ -714,8 +771,9 @@ mod tests {
     struct EchoSource;
 
     impl Source for EchoSource {
-        fn agent(&self) -> &'static str {
-            "echo"
+        fn info(&self) -> &'static crate::sources::AgentInfo {
+            const ECHO: crate::sources::AgentInfo = crate::sources::AgentInfo::named("echo", "Echo", "Echo");
+            &ECHO
         }
 
         fn roots(&self) -> Vec<PathBuf> {

@@ -367,7 +367,7 @@ impl Monitor {
             let last = serde_json::json!({"seconds": r.elapsed.as_secs_f64(), "at": crate::util::now_ms()});
             self.store.set_meta(crate::store::LAST_INGEST, &last.to_string())?;
         }
-        if r.new_events > 0 || r.replaced_events > 0 {
+        if r.new_events > 0 || r.replaced_events > 0 || r.removed_events > 0 {
             tracing::info!(files = r.files_read, events = r.new_events, malformed = r.malformed_lines, "ingested");
             // Live views care about recent sessions, not a backfill of history.
             let recent = crate::util::now_ms() - (self.collector.config().archive_after_hours as i64) * 3_600_000;

@@ -20,6 +20,7 @@ pub fn run(ctx: &mut Ctx, a: &IngestArgs) -> Result<()> {
             "newEvents": r.new_events,
             "duplicateEvents": r.duplicate_events,
             "replacedEvents": r.replaced_events,
+            "removedEvents": r.removed_events,
             "malformedLines": r.malformed_lines,
             "sessionsUpdated": r.sessions_updated,
             "elapsedMs": r.elapsed.as_millis() as u64,
@@ -35,6 +36,12 @@ pub fn run(ctx: &mut Ctx, a: &IngestArgs) -> Result<()> {
                 thousands(r.malformed_lines),
                 r.elapsed.as_secs_f64()
             );
+            if r.removed_events > 0 {
+                s.push_str(&format!(
+                    "\n{} calls left the totals: the documents that held them were rewritten without them.",
+                    thousands(r.removed_events)
+                ));
+            }
             if r.files_reset > 0 {
                 s.push_str(&format!("\n{} changed files were read again from the start.", thousands(r.files_reset)));
             }

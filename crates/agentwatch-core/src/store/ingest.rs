@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, Statement, params};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::liveness::in_span;
-use crate::model::{Tokens, UsageEvent};
+use crate::model::{EventKey, Tokens, UsageEvent};
 use crate::pricing::{PriceBook, TIER_THRESHOLD, TieredTokens};
 use crate::sources::{Record, SessionInfo};
 
@@ -75,6 +75,8 @@ pub struct WriterStats {
     /// Copies replaced by a better copy of the same call (a main copy over a
     /// side chain's, a complete count over a streaming snapshot).
     pub replaced_events: u64,
+    /// Calls removed because the document that held them no longer does.
+    pub removed_events: u64,
 }
 
 #[derive(Default)]
@@ -247,6 +249,8 @@ struct Statements<'c> {
     insert_event: Statement<'c>,
     select_event: Statement<'c>,
     update_event: Statement<'c>,
+    delete_event: Statement<'c>,
+    exists_event: Statement<'c>,
     save_cursor: Statement<'c>,
 }
 
@@ -295,6 +299,8 @@ impl<'s> IngestWriter<'s> {
             insert_event: c.prepare(INSERT_EVENT)?,
             select_event: c.prepare(SELECT_EVENT)?,
             update_event: c.prepare(UPDATE_EVENT)?,
+            delete_event: c.prepare("DELETE FROM usage_events WHERE id = ?1")?,
+            exists_event: c.prepare("SELECT 1 FROM usage_events WHERE id = ?1")?,
             save_cursor: c.prepare(SAVE_CURSOR)?,
         };
         Ok(IngestWriter {
@@ -500,6 +506,36 @@ impl<'s> IngestWriter<'s> {
                 self.stats.duplicate_events += 1;
             }
             return Ok(());
+        }
+    }
+
+    /// Takes these calls out of the events and every total they counted in
+    /// (a document rewritten without them). A key no row has is skipped.
+    pub fn remove(&mut self, keys: &[EventKey]) -> Result<()> {
+        for key in keys {
+            let mut id = key.id;
+            loop {
+                let Some(old) = self.stored_opt(id)? else { break };
+                if old.check != key.check {
+                    // Another call has this row id: probe on, as inserts do.
+                    id = id.wrapping_add(1) & i64::MAX;
+                    continue;
+                }
+                self.st.delete_event.execute([id]).map_err(|e| self.db_err(e))?;
+                self.count(&old, -1);
+                self.stats.removed_events += 1;
+                self.pending += 1;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_opt(&mut self, id: i64) -> Result<Option<StoredEvent>> {
+        let exists = self.st.exists_event.query_row([id], |_| Ok(())).optional().map_err(|e| self.db_err(e))?;
+        match exists {
+            Some(()) => self.stored(id).map(Some),
+            None => Ok(None),
         }
     }
 
