@@ -512,7 +512,7 @@ fn droids_settings_are_read_whole_when_droid_rewrites_them() {
 }
 
 #[test]
-fn amps_threads_give_each_assistant_messages_usage_once() {
+fn amps_threads_give_each_assistant_messages_usage_once_and_an_edited_thread_loses_what_it_dropped() {
     let env = Env::new();
     let dir = env.home.join(".local/share/amp/threads");
     std::fs::create_dir_all(&dir).unwrap();
@@ -533,6 +533,32 @@ fn amps_threads_give_each_assistant_messages_usage_once() {
     );
     let s = env.json(&["sessions", "--no-ingest", "--agent-type", "amp"]);
     assert_eq!(s["sessions"][0]["projectPath"], "/home/alice/src/webapp");
+    let total = |env: &Env| {
+        env.json(&["sessions", "--no-ingest", "--agent-type", "amp"])["sessions"][0]["tokens"]["total"].as_u64()
+    };
+    let both = total(&env).unwrap();
+
+    // The thread edited back to its first exchange: Amp rewrites it without
+    // the later messages, and their usage leaves the totals.
+    let mut v: Value = serde_json::from_str(full).unwrap();
+    let last = v["messages"].as_array_mut().unwrap().split_off(2);
+    std::fs::write(&f, v.to_string()).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    let u = &last[1]["usage"];
+    let gone = ["inputTokens", "outputTokens", "cacheCreationInputTokens", "cacheReadInputTokens"]
+        .iter()
+        .map(|k| u[k].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    assert!(gone > 0, "{u}");
+    assert_eq!(total(&env), Some(both - gone));
+    // Caught half-written: nothing is removed, and the next whole read still knows what it held.
+    std::fs::write(&f, &v.to_string()[..50]).unwrap();
+    assert_eq!(ingest(&env)["removedEvents"], 0);
+    std::fs::write(&f, full).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(total(&env), Some(both));
 }
 
 #[test]
@@ -557,4 +583,53 @@ fn a_legacy_gemini_json_chat_is_read_and_its_resumed_copy_counts_once() {
     assert_eq!(breakdown(&d, "2025-09-18", "gemini-2.5-pro")["inputTokens"], 3808, "{d}");
     let s = env.json(&["sessions", "--no-ingest", "--agent-type", "gemini-cli"]);
     assert_eq!(s["sessions"][0]["projectPath"], "/home/u/app");
+}
+
+#[test]
+fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
+    let env = Env::new();
+    let cli = env.home.join(".kimi/sessions/3f2a9c0d5e7b41a8b6c2d9e0f1a2b3c4/5b1c");
+    let code = env.home.join(".kimi-code/sessions/wd_app_1a2b3c4d5e6f/s-9/agents/main");
+    for (dir, text) in [
+        (&cli, include_str!("../../crates/agentwatch-core/src/sources/kimi/fixtures/kimi-cli-wire.jsonl")),
+        (&code, include_str!("../../crates/agentwatch-core/src/sources/kimi/fixtures/kimi-code-wire.jsonl")),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("wire.jsonl"), text).unwrap();
+    }
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(6), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "kimi"]);
+    let m = breakdown(&d, "2026-04-14", "kimi-k2.5");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64(),
+            m["cacheCreationTokens"].as_u64()
+        ),
+        (Some(3453), Some(852), Some(30800), Some(512)),
+        "{m}"
+    );
+    // K2.5's list price: $0.60 in, $3.00 out, $0.10 cache read, $0.75 cache write per million.
+    let want = (3453.0 * 0.60 + 852.0 * 3.00 + 30800.0 * 0.10 + 512.0 * 0.75) / 1e6;
+    assert!((m["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{m} vs {want}");
+    assert_eq!(breakdown(&d, "2026-04-21", "kimi-k2.6")["outputTokens"], 95, "after the K2.6 change");
+    // Kimi Code: a turn's call and a compaction's, then another model.
+    assert_eq!(breakdown(&d, "2026-06-10", "kimi-k2.6")["inputTokens"], 4099 + 1520);
+    assert_eq!(breakdown(&d, "2026-06-10", "kimi-k3")["outputTokens"], 230);
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "kimi"]);
+    let mut ids: Vec<&str> =
+        s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["5b1c", "s-9"]);
+
+    // The cut-off last line is finished: read then, once.
+    append(
+        &cli.join("wire.jsonl"),
+        "\n{\"timestamp\": 1776800010.5, \"message\": {\"type\": \"StatusUpdate\", \"payload\": {\"token_usage\": {\"input_other\": 7, \"output\": 3, \"input_cache_read\": 0, \"input_cache_creation\": 0}, \"message_id\": \"chatcmpl-late\"}}}\n",
+    );
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
 }

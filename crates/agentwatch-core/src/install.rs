@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::sources::SourceEnv;
+use crate::sources::{AgentInfo, SourceEnv};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -45,40 +45,111 @@ pub enum Target {
     Telemetry,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Agent {
-    ClaudeCode,
-    Codex,
-    Cursor,
-    Gemini,
-    OpenCode,
-    Qwen,
+impl Target {
+    /// The command's name: `agentwatch <name> install`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Hooks => "hooks",
+            Target::McpProxy => "mcp-proxy",
+            Target::Statusline => "statusline",
+            Target::Telemetry => "telemetry",
+        }
+    }
 }
 
+/// The files an install of `Target` edits for one agent, and how: each
+/// agent folder's `install::files` (see [`crate::sources::AgentInfo`]).
+/// Called only for the targets the agent lists in `installs`.
+pub(crate) type FilesFn = fn(Target, &SourceEnv) -> Result<Vec<(PathBuf, Editor)>>;
+
+/// An agent something can be installed for: one of [`crate::sources::AGENTS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Agent(&'static AgentInfo);
+
+impl PartialEq for Agent {
+    fn eq(&self, other: &Agent) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for Agent {}
+
 impl Agent {
+    /// The agent named by id or alias that agentwatch can install for.
     pub fn parse(s: &str) -> Result<Agent> {
-        match s {
-            "claude-code" | "claude" => Ok(Agent::ClaudeCode),
-            "codex" => Ok(Agent::Codex),
-            "cursor" | "cursor-agent" => Ok(Agent::Cursor),
-            "gemini-cli" | "gemini" => Ok(Agent::Gemini),
-            "opencode" => Ok(Agent::OpenCode),
-            "qwen-code" | "qwen" => Ok(Agent::Qwen),
-            _ => Err(Error::Usage(format!(
-                "unknown agent '{s}' (expected claude-code, codex, gemini-cli, opencode, qwen-code or cursor)"
+        let expected = or_list(&installable(None));
+        match crate::sources::agent_info(s) {
+            Some(a) if !a.installs.is_empty() => Ok(Agent(a)),
+            Some(a) => Err(Error::Usage(format!(
+                "{} has no hooks, MCP proxy, status line or telemetry agentwatch installs (expected {expected})",
+                a.display
             ))),
+            None => Err(Error::Usage(format!("unknown agent '{s}' (expected {expected})"))),
         }
     }
 
     pub fn id(self) -> &'static str {
-        match self {
-            Agent::ClaudeCode => "claude-code",
-            Agent::Codex => "codex",
-            Agent::Cursor => "cursor",
-            Agent::Gemini => "gemini-cli",
-            Agent::OpenCode => "opencode",
-            Agent::Qwen => "qwen-code",
+        self.0.id
+    }
+
+    pub fn info(self) -> &'static AgentInfo {
+        self.0
+    }
+}
+
+/// The ids of the agents with an install (of `target`, or of any).
+fn installable(target: Option<Target>) -> Vec<&'static str> {
+    crate::sources::AGENTS
+        .iter()
+        .filter(|a| match target {
+            Some(t) => a.installs.contains(&t),
+            None => !a.installs.is_empty(),
+        })
+        .map(|a| a.id)
+        .collect()
+}
+
+/// "a, b or c".
+fn or_list(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// Why `target` cannot be installed for `agent`, and what can.
+fn unsupported(target: Target, agent: Agent) -> Error {
+    let knows = and_list(&installable(Some(target)));
+    let why = match target {
+        Target::Statusline => {
+            let names: Vec<&str> = crate::sources::AGENTS
+                .iter()
+                .filter(|a| a.installs.contains(&Target::Statusline))
+                .map(|a| a.display)
+                .collect();
+            format!("only {} has a status line command", and_list(&names))
         }
+        Target::Telemetry => format!("telemetry install knows {knows} (the agents that export OpenTelemetry)"),
+        Target::Hooks => format!("{} has no hooks agentwatch can use (hooks install knows {knows})", agent.0.display),
+        Target::McpProxy => format!("mcp-proxy install knows {knows}"),
+    };
+    let others: Vec<String> =
+        agent.0.installs.iter().map(|t| format!("`{} install --agent {}`", t.name(), agent.0.id)).collect();
+    match others.is_empty() {
+        true => Error::Usage(why),
+        false => Error::Usage(format!(
+            "{why}; for {}, try {}",
+            agent.0.display,
+            or_list(&others.iter().map(String::as_str).collect::<Vec<_>>())
+        )),
     }
 }
 
@@ -157,18 +228,19 @@ pub struct Plan {
 /// Whether `agent` exports OpenTelemetry agentwatch reads: a usage error
 /// if not (checked before anything else is asked for).
 pub fn check_telemetry_agent(agent: Agent) -> Result<()> {
-    match agent {
-        Agent::ClaudeCode | Agent::Codex | Agent::Gemini => Ok(()),
-        _ => Err(Error::Usage(
-            "telemetry install knows claude-code, codex and gemini-cli (the agents that export OpenTelemetry)".into(),
-        )),
+    match agent.0.installs.contains(&Target::Telemetry) {
+        true => Ok(()),
+        false => Err(unsupported(Target::Telemetry, agent)),
     }
 }
 
 /// Plans an install (or uninstall). `exe` is the agentwatch binary to call.
 pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe: &Exe) -> Result<Plan> {
     let mut p = Plan { target, agent, uninstall, done: false, changes: Vec::new(), notes: Vec::new() };
-    if exe.http.is_some() && !(target == Target::Hooks && agent == Agent::ClaudeCode) && target != Target::Telemetry {
+    if exe.http.is_some()
+        && !(target == Target::Hooks && agent.0.id == crate::sources::claude::INFO.id)
+        && target != Target::Telemetry
+    {
         return Err(Error::Usage("--http is for `hooks install --agent claude-code` only".into()));
     }
     if target == Target::Telemetry && !uninstall && exe.http.is_none() {
@@ -176,46 +248,9 @@ pub fn plan(target: Target, agent: Agent, uninstall: bool, env: &SourceEnv, exe:
             "telemetry install needs the API's port and token: start `agentwatch daemon` or the app once".into(),
         ));
     }
-    let files: Vec<(PathBuf, Editor)> = match (target, agent) {
-        (Target::Hooks, Agent::ClaudeCode) => vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeHooks)],
-        (Target::Hooks, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexHooks)],
-        (Target::Hooks, Agent::Gemini) => vec![(gemini_dir(env)?.join("settings.json"), Editor::GeminiHooks)],
-        (Target::Hooks, Agent::OpenCode) => {
-            let dir = crate::sources::opencode::config_dir(env)
-                .ok_or_else(|| Error::Other("cannot find the home directory".into()))?;
-            vec![(dir.join("plugin").join(crate::sources::opencode::PLUGIN_FILE), Editor::OpenCodePlugin)]
-        }
-        (Target::Hooks, Agent::Qwen) => vec![(qwen_dir(env)?.join("settings.json"), Editor::QwenHooks)],
-        (Target::McpProxy, Agent::Gemini | Agent::OpenCode | Agent::Qwen) => {
-            return Err(Error::Usage("mcp-proxy install knows claude-code, codex and cursor".into()));
-        }
-        (Target::Hooks, Agent::Cursor) => {
-            return Err(Error::Usage(
-                "Cursor has no hooks agentwatch can use; try `mcp-proxy install --agent cursor`".into(),
-            ));
-        }
-        (Target::Statusline, Agent::ClaudeCode) => {
-            vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeStatusline)]
-        }
-        (Target::Statusline, _) => {
-            return Err(Error::Usage(
-                "only Claude Code has a status line command; Codex's plan limits are read from its rollouts".into(),
-            ));
-        }
-        (Target::Telemetry, Agent::ClaudeCode) => {
-            vec![(claude_dir(env)?.join("settings.json"), Editor::ClaudeTelemetry)]
-        }
-        (Target::Telemetry, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::CodexTelemetry)],
-        (Target::Telemetry, Agent::Gemini) => {
-            vec![(gemini_dir(env)?.join("settings.json"), Editor::GeminiTelemetry)]
-        }
-        (Target::Telemetry, _) => {
-            check_telemetry_agent(agent)?;
-            unreachable!("the agents with telemetry are matched above")
-        }
-        (Target::McpProxy, Agent::ClaudeCode) => vec![(claude_json(env)?, Editor::JsonServers)],
-        (Target::McpProxy, Agent::Cursor) => vec![(home(env)?.join(".cursor/mcp.json"), Editor::JsonServers)],
-        (Target::McpProxy, Agent::Codex) => vec![(codex_dir(env)?.join("config.toml"), Editor::TomlServers)],
+    let files = match agent.0.install_files {
+        Some(files) if agent.0.installs.contains(&target) => files(target, env)?,
+        _ => return Err(unsupported(target, agent)),
     };
     for (path, editor) in files {
         let before = match std::fs::read_to_string(&path) {
@@ -288,40 +323,9 @@ pub fn apply(p: &Plan) -> Result<Vec<PathBuf>> {
     Ok(backups)
 }
 
-/// Gemini CLI's folder (`GEMINI_CLI_HOME` moves it, as it moves the CLI's).
-fn gemini_dir(env: &SourceEnv) -> Result<PathBuf> {
-    crate::sources::gemini::paths::gemini_dir(env).ok_or_else(|| Error::Other("cannot find the home directory".into()))
-}
-
-/// Qwen Code's settings folder (`QWEN_HOME` moves it, as it moves Qwen's).
-fn qwen_dir(env: &SourceEnv) -> Result<PathBuf> {
-    crate::sources::qwen::paths::qwen_dir(env).ok_or_else(|| Error::Other("cannot find the home directory".into()))
-}
-
-fn home(env: &SourceEnv) -> Result<PathBuf> {
+/// The home directory, which every agent's configuration is under.
+pub(crate) fn home(env: &SourceEnv) -> Result<PathBuf> {
     env.home.clone().ok_or_else(|| Error::Other("cannot find the home directory".into()))
-}
-
-fn claude_dir(env: &SourceEnv) -> Result<PathBuf> {
-    match env.path_list("CLAUDE_CONFIG_DIR") {
-        Some(list) => Ok(list[0].clone()),
-        None => Ok(home(env)?.join(".claude")),
-    }
-}
-
-/// `~/.claude.json`, or `.claude.json` in `CLAUDE_CONFIG_DIR`.
-fn claude_json(env: &SourceEnv) -> Result<PathBuf> {
-    match env.path_list("CLAUDE_CONFIG_DIR") {
-        Some(list) => Ok(list[0].join(".claude.json")),
-        None => Ok(home(env)?.join(".claude.json")),
-    }
-}
-
-fn codex_dir(env: &SourceEnv) -> Result<PathBuf> {
-    match env.path_list("CODEX_HOME") {
-        Some(list) => Ok(list[0].clone()),
-        None => Ok(home(env)?.join(".codex")),
-    }
 }
 
 /// How agentwatch's OpenCode plugin begins: a file that does not is someone
@@ -370,7 +374,7 @@ const GEMINI_EVENTS: &[(&str, bool)] = &[
     ("SessionEnd", true),
 ];
 
-enum Editor {
+pub(crate) enum Editor {
     /// A file of agentwatch's own: written whole, removed on uninstall.
     OpenCodePlugin,
     ClaudeHooks,
@@ -992,6 +996,10 @@ fn replace_value(t: &mut dyn toml_edit::TableLike, key: &str, mut v: toml_edit::
 mod tests {
     use super::*;
 
+    fn agent(id: &str) -> Agent {
+        Agent::parse(id).unwrap()
+    }
+
     #[test]
     fn hook_commands_are_quoted_for_the_platforms_shell() {
         let unix = ["/usr/local/bin/agentwatch", "/home/me/my apps/agentwatch", "/tmp/it's"];
@@ -1016,34 +1024,34 @@ mod tests {
         let h = t.path();
         let mut exe = Exe::new(Path::new(EXE));
         // Without the API's port and token there is nothing to point at.
-        assert!(plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).is_err());
+        assert!(plan(Target::Telemetry, agent("codex"), false, &env(h), &exe).is_err());
         exe.http = Some(("http://127.0.0.1:7411".into(), "tok".into()));
         std::fs::create_dir_all(h.join(".claude")).unwrap();
         let theirs = json!({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example.com"}});
         std::fs::write(h.join(".claude/settings.json"), theirs.to_string()).unwrap();
-        let e = plan(Target::Telemetry, Agent::ClaudeCode, false, &env(h), &exe).unwrap_err().to_string();
+        let e = plan(Target::Telemetry, agent("claude-code"), false, &env(h), &exe).unwrap_err().to_string();
         assert!(e.contains("already sends its telemetry to https://otel.example.com; left alone"), "{e}");
         std::fs::create_dir_all(h.join(".codex")).unwrap();
         let cfg = "model = \"o3\"\n\n[otel.exporter.otlp-grpc]\nendpoint = \"http://collector:4317\"\n";
         std::fs::write(h.join(".codex/config.toml"), cfg).unwrap();
-        let e = plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap_err().to_string();
+        let e = plan(Target::Telemetry, agent("codex"), false, &env(h), &exe).unwrap_err().to_string();
         assert!(e.contains("Codex already exports its telemetry"), "{e}");
         std::fs::create_dir_all(h.join(".gemini")).unwrap();
         std::fs::write(h.join(".gemini/settings.json"), r#"{"telemetry": {"enabled": true, "target": "gcp"}}"#)
             .unwrap();
-        assert!(plan(Target::Telemetry, Agent::Gemini, false, &env(h), &exe).is_err());
-        assert!(plan(Target::Telemetry, Agent::Cursor, false, &env(h), &exe).unwrap_err().is_usage());
+        assert!(plan(Target::Telemetry, agent("gemini-cli"), false, &env(h), &exe).is_err());
+        assert!(plan(Target::Telemetry, agent("cursor"), false, &env(h), &exe).unwrap_err().is_usage());
 
         // Ours, installed while the API had another port: moved to the new one.
         std::fs::write(h.join(".codex/config.toml"), "model = \"o3\"\n").unwrap();
         let old = Exe { http: Some(("http://127.0.0.1:7000".into(), "old".into())), ..exe.clone() };
-        apply(&plan(Target::Telemetry, Agent::Codex, false, &env(h), &old).unwrap()).unwrap();
-        let p = plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap();
+        apply(&plan(Target::Telemetry, agent("codex"), false, &env(h), &old).unwrap()).unwrap();
+        let p = plan(Target::Telemetry, agent("codex"), false, &env(h), &exe).unwrap();
         assert!(p.changes[0].after.contains("endpoint = \"http://127.0.0.1:7411/v1/logs\""), "{}", p.changes[0].after);
         assert!(p.changes[0].after.contains("Authorization = \"Bearer tok\""));
         apply(&p).unwrap();
-        assert!(plan(Target::Telemetry, Agent::Codex, false, &env(h), &exe).unwrap().done);
-        apply(&plan(Target::Telemetry, Agent::Codex, true, &env(h), &exe).unwrap()).unwrap();
+        assert!(plan(Target::Telemetry, agent("codex"), false, &env(h), &exe).unwrap().done);
+        apply(&plan(Target::Telemetry, agent("codex"), true, &env(h), &exe).unwrap()).unwrap();
         assert_eq!(std::fs::read_to_string(h.join(".codex/config.toml")).unwrap(), "model = \"o3\"\n");
     }
 
@@ -1060,29 +1068,29 @@ mod tests {
             + "\n";
         std::fs::write(&settings, &original).unwrap();
         let exe = Exe::new(Path::new(EXE));
-        let p = plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap();
+        let p = plan(Target::Statusline, agent("claude-code"), false, &env(t.path()), &exe).unwrap();
         let after: Value = serde_json::from_str(&p.changes[0].after).unwrap();
         let cmd = after["statusLine"]["command"].as_str().unwrap();
         assert_eq!(cmd, format!("{EXE} statusline --then {}", quote_word(theirs, cfg!(windows))));
         assert_eq!((&after["statusLine"]["padding"], &after["model"]), (&json!(2), &json!("opus")));
         apply(&p).unwrap();
         // Idempotent: installing again changes nothing.
-        assert!(plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap().done);
+        assert!(plan(Target::Statusline, agent("claude-code"), false, &env(t.path()), &exe).unwrap().done);
         // Uninstalling gives the person's command back, exactly.
-        let u = plan(Target::Statusline, Agent::ClaudeCode, true, &env(t.path()), &exe).unwrap();
+        let u = plan(Target::Statusline, agent("claude-code"), true, &env(t.path()), &exe).unwrap();
         assert_eq!(u.changes[0].after, original);
         // Without a command of theirs, ours is added, and removed again.
         std::fs::write(&settings, "{}\n").unwrap();
-        let p = plan(Target::Statusline, Agent::ClaudeCode, false, &env(t.path()), &exe).unwrap();
+        let p = plan(Target::Statusline, agent("claude-code"), false, &env(t.path()), &exe).unwrap();
         let after: Value = serde_json::from_str(&p.changes[0].after).unwrap();
         assert_eq!(
             after["statusLine"],
             json!({"type": "command", "command": format!("{EXE} statusline"), "padding": 0})
         );
         apply(&p).unwrap();
-        let u = plan(Target::Statusline, Agent::ClaudeCode, true, &env(t.path()), &exe).unwrap();
+        let u = plan(Target::Statusline, agent("claude-code"), true, &env(t.path()), &exe).unwrap();
         assert_eq!(u.changes[0].after, "{}\n");
-        assert!(plan(Target::Statusline, Agent::Codex, false, &env(t.path()), &exe).is_err());
+        assert!(plan(Target::Statusline, agent("codex"), false, &env(t.path()), &exe).is_err());
     }
 
     #[test]
@@ -1098,8 +1106,8 @@ mod tests {
         }
         let mut backups = Vec::new();
         for uninstall in [false, true, false] {
-            let p =
-                plan(Target::Hooks, Agent::ClaudeCode, uninstall, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+            let p = plan(Target::Hooks, agent("claude-code"), uninstall, &env(t.path()), &Exe::new(Path::new(EXE)))
+                .unwrap();
             backups.extend(apply(&p).unwrap());
         }
         assert_eq!(backups.len(), 3, "{backups:?}");
@@ -1137,7 +1145,7 @@ mod tests {
 }
 "#;
         std::fs::write(&settings, original).unwrap();
-        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+        let p = plan(Target::Hooks, agent("claude-code"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         assert!(!p.done);
         assert!(p.changes[0].diff.contains("+") && p.changes[0].diff.contains("agentwatch hook"));
         let backups = apply(&p).unwrap();
@@ -1154,9 +1162,11 @@ mod tests {
         assert_eq!(v["hooks"]["PermissionRequest"][0]["matcher"], "*");
         assert!(v["hooks"]["PreCompact"].is_array());
         // Again: nothing to do.
-        assert!(plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap().done);
+        assert!(
+            plan(Target::Hooks, agent("claude-code"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap().done
+        );
         // Uninstall gives the original back.
-        let u = plan(Target::Hooks, Agent::ClaudeCode, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+        let u = plan(Target::Hooks, agent("claude-code"), true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         apply(&u).unwrap();
         assert_eq!(std::fs::read_to_string(&settings).unwrap(), original);
     }
@@ -1176,7 +1186,7 @@ mod tests {
         .unwrap()
             + "\n";
         std::fs::write(&file, &original).unwrap();
-        let p = plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+        let p = plan(Target::McpProxy, agent("claude-code"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         assert_eq!(p.notes, vec!["remote: not a stdio server, left as it is"]);
         apply(&p).unwrap();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -1201,9 +1211,11 @@ mod tests {
         );
         assert_eq!(v["mcpServers"]["remote"]["url"], "https://example.com/mcp");
         assert!(
-            plan(Target::McpProxy, Agent::ClaudeCode, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap().done
+            plan(Target::McpProxy, agent("claude-code"), false, &env(t.path()), &Exe::new(Path::new(EXE)))
+                .unwrap()
+                .done
         );
-        apply(&plan(Target::McpProxy, Agent::ClaudeCode, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
+        apply(&plan(Target::McpProxy, agent("claude-code"), true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
             .unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
     }
@@ -1215,8 +1227,8 @@ mod tests {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         let original = "# my settings\nmodel = \"gpt-5-codex\"\n\n[mcp_servers.docs]\ncommand = \"node\"\nargs = [\"docs.js\"] # local\n";
         std::fs::write(&file, original).unwrap();
-        apply(&plan(Target::Hooks, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
-        apply(&plan(Target::McpProxy, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
+        apply(&plan(Target::Hooks, agent("codex"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, agent("codex"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
             .unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.starts_with("# my settings\n"), "{text}");
@@ -1230,8 +1242,9 @@ mod tests {
             text.find("notify").unwrap() < text.find("[mcp_servers").unwrap(),
             "top-level key before tables:\n{text}"
         );
-        apply(&plan(Target::Hooks, Agent::Codex, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
-        apply(&plan(Target::McpProxy, Agent::Codex, true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
+        apply(&plan(Target::Hooks, agent("codex"), true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap()).unwrap();
+        apply(&plan(Target::McpProxy, agent("codex"), true, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap())
+            .unwrap();
         let back = std::fs::read_to_string(&file).unwrap();
         let doc: toml_edit::DocumentMut = back.parse().unwrap();
         assert!(doc.get("notify").is_none());
@@ -1245,14 +1258,14 @@ mod tests {
         let file = t.path().join(".codex/config.toml");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, "notify = [\"notify-send\", \"codex\"]\n").unwrap();
-        let p = plan(Target::Hooks, Agent::Codex, false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
+        let p = plan(Target::Hooks, agent("codex"), false, &env(t.path()), &Exe::new(Path::new(EXE))).unwrap();
         assert!(p.notes.iter().any(|n| n.contains("already runs a notify program")), "{:?}", p.notes);
         apply(&p).unwrap();
         let doc: toml_edit::DocumentMut = std::fs::read_to_string(&file).unwrap().parse().unwrap();
         assert_eq!(doc["notify"].as_array().unwrap().get(0).and_then(|v| v.as_str()), Some("notify-send"));
         assert!(doc["hooks"]["PermissionRequest"].is_array_of_tables(), "the hooks go in all the same");
         assert!(
-            plan(Target::Hooks, Agent::Cursor, false, &env(t.path()), &Exe::new(Path::new(EXE)))
+            plan(Target::Hooks, agent("cursor"), false, &env(t.path()), &Exe::new(Path::new(EXE)))
                 .unwrap_err()
                 .is_usage()
         );
@@ -1263,7 +1276,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let file = t.path().join(".config/opencode/plugin/agentwatch.js");
         let exe = Exe { data_dir: Some("/srv/aw".into()), ..Exe::new(Path::new(EXE)) };
-        let p = plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap();
+        let p = plan(Target::Hooks, agent("opencode"), false, &env(t.path()), &exe).unwrap();
         assert!(apply(&p).unwrap().is_empty(), "a new file: nothing to back up");
         let js = std::fs::read_to_string(&file).unwrap();
         assert!(js.starts_with(PLUGIN_MARK));
@@ -1274,13 +1287,13 @@ mod tests {
             "{js}"
         );
         assert!(js.contains("permission.asked") && js.contains("export const Agentwatch"));
-        assert!(plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap().done);
-        apply(&plan(Target::Hooks, Agent::OpenCode, true, &env(t.path()), &exe).unwrap()).unwrap();
+        assert!(plan(Target::Hooks, agent("opencode"), false, &env(t.path()), &exe).unwrap().done);
+        apply(&plan(Target::Hooks, agent("opencode"), true, &env(t.path()), &exe).unwrap()).unwrap();
         assert!(!file.exists(), "uninstalled");
-        assert!(plan(Target::Hooks, Agent::OpenCode, true, &env(t.path()), &exe).unwrap().done);
+        assert!(plan(Target::Hooks, agent("opencode"), true, &env(t.path()), &exe).unwrap().done);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, "export const Mine = async () => ({});\n").unwrap();
-        let e = plan(Target::Hooks, Agent::OpenCode, false, &env(t.path()), &exe).unwrap_err().to_string();
+        let e = plan(Target::Hooks, agent("opencode"), false, &env(t.path()), &exe).unwrap_err().to_string();
         assert!(e.contains("not agentwatch's plugin"), "{e}");
     }
 
@@ -1288,7 +1301,7 @@ mod tests {
     fn the_chosen_data_dir_is_in_every_installed_command() {
         let t = tempfile::tempdir().unwrap();
         let exe = Exe { data_dir: Some("/srv/aw data".into()), ..Exe::new(Path::new(EXE)) };
-        for agent in [Agent::ClaudeCode, Agent::Codex, Agent::Gemini] {
+        for agent in [agent("claude-code"), agent("codex"), agent("gemini-cli")] {
             apply(&plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap()).unwrap();
         }
         let claude = std::fs::read_to_string(t.path().join(".claude/settings.json")).unwrap();
@@ -1308,7 +1321,7 @@ mod tests {
         );
         // Installing again with another data dir updates the commands in place.
         let other = Exe { data_dir: Some("/srv/other".into()), ..exe.clone() };
-        let p = plan(Target::Hooks, Agent::ClaudeCode, false, &env(t.path()), &other).unwrap();
+        let p = plan(Target::Hooks, agent("claude-code"), false, &env(t.path()), &other).unwrap();
         apply(&p).unwrap();
         let v: Value =
             serde_json::from_str(&std::fs::read_to_string(t.path().join(".claude/settings.json")).unwrap()).unwrap();
@@ -1329,7 +1342,7 @@ mod tests {
         std::fs::write(&gemini, g0).unwrap();
         std::fs::write(&codex, c0).unwrap();
         let exe = Exe::new(Path::new(EXE));
-        for agent in [Agent::Gemini, Agent::Codex, Agent::Qwen] {
+        for agent in [agent("gemini-cli"), agent("codex"), agent("qwen-code")] {
             apply(&plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap()).unwrap();
             assert!(
                 plan(Target::Hooks, agent, false, &env(t.path()), &exe).unwrap().done,
@@ -1352,7 +1365,7 @@ mod tests {
             perm.as_array_of_tables().unwrap().get(0).unwrap()["command"].as_str(),
             Some("/usr/local/bin/agentwatch hook --agent codex")
         );
-        for agent in [Agent::Gemini, Agent::Codex] {
+        for agent in [agent("gemini-cli"), agent("codex")] {
             apply(&plan(Target::Hooks, agent, true, &env(t.path()), &exe).unwrap()).unwrap();
         }
         assert_eq!(std::fs::read_to_string(&gemini).unwrap(), g0);

@@ -10,41 +10,17 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A known agent type: the id used in the database, CLI and API, and the name
-/// shown to people. Unknown ids (from user signatures or MCP clients) are
-/// allowed everywhere; they display as themselves.
-#[derive(Debug, Clone, Copy)]
-pub struct AgentInfo {
-    pub id: &'static str,
-    pub display: &'static str,
-    /// For narrow tables.
-    pub short: &'static str,
-}
-
-/// The agent types agentwatch knows by name.
-pub const AGENTS: &[AgentInfo] = &[
-    AgentInfo { id: "claude-code", display: "Claude Code", short: "Claude" },
-    AgentInfo { id: "codex", display: "Codex", short: "Codex" },
-    AgentInfo { id: "gemini-cli", display: "Gemini CLI", short: "Gemini" },
-    AgentInfo { id: "opencode", display: "OpenCode", short: "OpenCode" },
-    AgentInfo { id: "kilo", display: "Kilo CLI", short: "Kilo" },
-    AgentInfo { id: "aider", display: "Aider", short: "Aider" },
-    AgentInfo { id: "goose", display: "Goose", short: "Goose" },
-    AgentInfo { id: "amp", display: "Amp", short: "Amp" },
-    AgentInfo { id: "droid", display: "Droid", short: "Droid" },
-    AgentInfo { id: "cursor-agent", display: "Cursor Agent", short: "Cursor" },
-    AgentInfo { id: "copilot", display: "Copilot", short: "Copilot" },
-    AgentInfo { id: "qwen-code", display: "Qwen Code", short: "Qwen" },
-];
+pub use crate::sources::{AGENTS, AgentInfo};
 
 /// The display name of an agent type id ("claude-code" → "Claude Code").
+/// Unknown ids (from user signatures or MCP clients) display as themselves.
 pub fn agent_display_name(id: &str) -> &str {
-    AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.display)
+    crate::sources::agent_info(id).map_or(id, |a| a.display)
 }
 
 /// A short name of an agent type id ("claude-code" → "Claude").
 pub fn agent_short_name(id: &str) -> &str {
-    AGENTS.iter().find(|a| a.id == id).map_or(id, |a| a.short)
+    crate::sources::agent_info(id).map_or(id, |a| a.short)
 }
 
 /// The model Claude Code names on the messages it writes itself (`No
@@ -69,23 +45,12 @@ pub fn check_session_source(s: &str) -> crate::Result<()> {
 /// unknown clients get a lowercase slug of their name.
 pub fn agent_id_for_client(name: &str) -> String {
     let n = name.to_ascii_lowercase();
-    for (needle, id) in [
-        ("claude", "claude-code"),
-        ("codex", "codex"),
-        ("cursor", "cursor-agent"),
-        ("gemini", "gemini-cli"),
-        ("opencode", "opencode"),
-        ("kilo", "kilo"),
-        ("copilot", "copilot"),
-        ("aider", "aider"),
-        ("goose", "goose"),
-        ("amp", "amp"),
-        ("droid", "droid"),
-        ("qwen", "qwen-code"),
-    ] {
+    for a in AGENTS {
         // Word by word, so "example-client" is not Amp.
-        if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word.starts_with(needle)) {
-            return id.to_string();
+        if n.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| a.client_needles.iter().any(|needle| word.starts_with(needle)))
+        {
+            return a.id.to_string();
         }
     }
     let slug: String = n.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();

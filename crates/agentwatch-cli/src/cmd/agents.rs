@@ -34,7 +34,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                             reads(a),
                             thousands(a.sessions.max(0) as u64),
                             thousands(a.live.max(0) as u64),
-                            truncate_path(&printable(&files(a, home.as_deref())), f.flex),
+                            files_cell(&files(a, home.as_deref()), f.flex),
                         ]
                     })
                     .collect()
@@ -53,18 +53,23 @@ fn reads(a: &AgentView) -> String {
     if r.is_empty() { "—".into() } else { r.join(" ") }
 }
 
-/// The folders it reads (those that exist, else where they would be), the
-/// home shown as `~`; "—" when none is read.
-fn files(a: &AgentView, home: Option<&Path>) -> String {
+/// The folders it reads (those that exist, else where the first would be),
+/// the home shown as `~`.
+fn files(a: &AgentView, home: Option<&Path>) -> Vec<String> {
     let there: Vec<&str> = a.paths.iter().filter(|p| p.exists).map(|p| p.path.as_str()).collect();
     let shown: Vec<&str> =
         if there.is_empty() { a.paths.iter().take(1).map(|p| p.path.as_str()).collect() } else { there };
-    if shown.is_empty() {
-        return "—".into();
-    }
     let tilde = |p: &str| match home.and_then(|h| Path::new(p).strip_prefix(h).ok()) {
         Some(rest) => format!("~/{}", rest.display()),
         None => p.to_string(),
     };
-    shown.iter().map(|p| tilde(p)).collect::<Vec<_>>().join(", ")
+    shown.iter().map(|p| tilde(p)).collect()
+}
+
+/// The first folder, shortened to `width`, and how many more (`+1`); "—"
+/// when none is read. JSON lists them all.
+fn files_cell(files: &[String], width: usize) -> String {
+    let Some(first) = files.first() else { return "—".into() };
+    let more = if files.len() > 1 { format!(" +{}", files.len() - 1) } else { String::new() };
+    format!("{}{more}", truncate_path(&printable(first), width.saturating_sub(more.chars().count())))
 }

@@ -138,12 +138,7 @@ fn nothing_found(ctx: &Ctx) -> String {
 
 /// An agent as ccusage names it: `claude`, `codex`, …
 fn ccusage_agent(id: &str) -> &str {
-    match id {
-        "claude-code" => "claude",
-        "gemini-cli" => "gemini",
-        "qwen-code" => "qwen",
-        _ => id,
-    }
+    agentwatch_core::sources::agent_info(id).and_then(|a| a.ccusage).unwrap_or(id)
 }
 
 fn usage_fields(m: &mut Map<String, Value>, s: &Summary) {

@@ -382,6 +382,15 @@ mod tests {
         assert_eq!(which("pnpm dlx @openai/codex", None), Some("codex".into()));
         assert_eq!(which("node /x/node_modules/.bin/qwen", None), Some("qwen-code".into()));
         assert_eq!(which("node /x/@qwen-code/qwen-code/cli.js --version", None), None);
+        assert_eq!(which("kilo", None), Some("kilo".into()));
+        assert_eq!(which("node /x/node_modules/@kilocode/cli/bin/kilo run hi", None), Some("kilo".into()));
+        assert_eq!(which("kilo serve --port 4096", None), None);
+        assert_eq!(which("/home/u/.local/bin/droid", Some("/home/u/.factory/bin/droid")), Some("droid".into()));
+        assert_eq!(which("npx droid", None), Some("droid".into()));
+        assert_eq!(which("droid --version", None), None);
+        assert_eq!(which("node /u/lib/node_modules/@moonshot-ai/kimi-code/dist/main.mjs", None), Some("kimi".into()));
+        assert_eq!(which("/home/u/.local/bin/kimi", Some("/usr/bin/python3.13")), Some("kimi".into()));
+        assert_eq!(which("uvx kimi-cli", None), Some("kimi".into()));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn agents(sources: &[Box<dyn Source>]) -> Vec<&'static str> {
     sources
         .iter()
         .filter(|s| s.has_hooks())
-        .flat_map(|s| std::iter::once(s.agent()).chain(s.hook_aliases().iter().copied()))
+        .flat_map(|s| std::iter::once(s.agent()).chain(s.info().aliases.iter().copied()))
         .collect()
 }
 
@@ -32,7 +32,7 @@ pub fn agents(sources: &[Box<dyn Source>]) -> Vec<&'static str> {
 fn source<'a>(sources: &'a [Box<dyn Source>], agent: &str) -> Result<&'a dyn Source> {
     sources
         .iter()
-        .find(|s| s.agent() == agent || s.hook_aliases().contains(&agent))
+        .find(|s| s.info().is_named(agent))
         .map(|s| s.as_ref())
         .filter(|s| s.has_hooks())
         .ok_or_else(|| Error::Usage(format!("unknown agent '{agent}' (expected {})", agents(sources).join(", "))))

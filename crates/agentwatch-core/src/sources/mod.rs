@@ -10,16 +10,24 @@
 //!   what the transcript's last lines say (working, waiting);
 //! - `mod.rs`: the [`Source`] that ties them together.
 //!
-//! Adding an agent means copying that shape and listing it in [`all`].
+//! Each folder's `mod.rs` also holds its agent's [`AgentInfo`] (`INFO`):
+//! every table that names agents (display names, MCP client names, hook
+//! aliases, installers, ccusage's names) is derived from [`AGENTS`].
+//!
+//! Adding an agent means copying that shape and listing its `INFO` in
+//! [`AGENTS`].
 
+pub mod aider;
 pub mod amp;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
+pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
 pub mod kilo;
+pub mod kimi;
 pub mod opencode;
 pub mod qwen;
 pub mod storage;
@@ -84,10 +92,83 @@ pub trait TableReader: Send {
     fn state(&self) -> Option<String>;
 }
 
+/// Who an agent is, and what agentwatch can do with it: one per agent
+/// folder (its `INFO`), listed in [`AGENTS`].
+#[derive(Debug, Clone, Copy)]
+pub struct AgentInfo {
+    /// The agent type id used in the database, CLI and API ("claude-code").
+    pub id: &'static str,
+    /// The name the agent calls itself ("Claude Code").
+    pub display: &'static str,
+    /// For narrow tables ("Claude").
+    pub short: &'static str,
+    /// Other names accepted wherever an agent is named (`--agent claude`).
+    pub aliases: &'static [&'static str],
+    /// Its name in ccusage (`ccusage <name> daily`), if ccusage reads it.
+    pub ccusage: Option<&'static str>,
+    /// Words an MCP client's `clientInfo.name` of this agent begins with.
+    pub client_needles: &'static [&'static str],
+    /// Opens its files, if agentwatch reads them (its [`Source`]).
+    pub open: Option<fn(&SourceEnv) -> Box<dyn Source>>,
+    /// What `agentwatch <target> install --agent <id>` can set up for it.
+    pub installs: &'static [crate::install::Target],
+    /// The files each of those installs edits, and how.
+    pub(crate) install_files: Option<crate::install::FilesFn>,
+}
+
+impl AgentInfo {
+    /// A known agent without a reader of its files yet: named only.
+    pub const fn named(id: &'static str, display: &'static str, short: &'static str) -> AgentInfo {
+        AgentInfo {
+            id,
+            display,
+            short,
+            aliases: &[],
+            ccusage: None,
+            client_needles: &[],
+            open: None,
+            installs: &[],
+            install_files: None,
+        }
+    }
+
+    /// Whether `name` is this agent's id or one of its aliases.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.id == name || self.aliases.contains(&name)
+    }
+}
+
+/// Every agent agentwatch knows by name, in the order lists show them.
+pub const AGENTS: &[&AgentInfo] = &[
+    &claude::INFO,
+    &codex::INFO,
+    &gemini::INFO,
+    &opencode::INFO,
+    &kilo::INFO,
+    &goose::INFO,
+    &copilot::INFO,
+    &droid::INFO,
+    &amp::INFO,
+    &qwen::INFO,
+    &kimi::INFO,
+    &aider::INFO,
+    &cursor::INFO,
+];
+
+/// The agent with this id or alias.
+pub fn agent_info(name: &str) -> Option<&'static AgentInfo> {
+    AGENTS.iter().copied().find(|a| a.is_named(name))
+}
+
 /// One agent's transcripts.
 pub trait Source: Send + Sync {
+    /// Who the agent is: its folder's `INFO`.
+    fn info(&self) -> &'static AgentInfo;
+
     /// The agent type id ("claude-code").
-    fn agent(&self) -> &'static str;
+    fn agent(&self) -> &'static str {
+        self.info().id
+    }
 
     /// The directories that hold transcripts (watched by the daemon). A
     /// source that reads no usage (yet) has none.
@@ -207,11 +288,6 @@ pub trait Source: Send + Sync {
     /// Whether the agent sends hook (or plugin) events agentwatch reads.
     fn has_hooks(&self) -> bool {
         false
-    }
-
-    /// Other names `agentwatch hook --agent` accepts for this agent.
-    fn hook_aliases(&self) -> &'static [&'static str] {
-        &[]
     }
 
     /// Reads one of the agent's hook (or plugin) payloads. `Err` says why
@@ -556,6 +632,8 @@ impl SourceEnv {
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
         "KILO_DB",
+        "KIMI_CODE_HOME",
+        "KIMI_SHARE_DIR",
         "OPENCODE_DB",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
@@ -583,20 +661,9 @@ impl SourceEnv {
     }
 }
 
-/// The sources of every agent whose transcripts agentwatch reads.
+/// The sources of every agent whose files agentwatch reads, in [`AGENTS`] order.
 pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
-    vec![
-        Box::new(claude::ClaudeSource::new(env)),
-        Box::new(codex::CodexSource::new(env)),
-        Box::new(gemini::GeminiSource::new(env)),
-        Box::new(opencode::OpenCodeSource::new(env)),
-        Box::new(kilo::KiloSource::new(env)),
-        Box::new(goose::GooseSource::new(env)),
-        Box::new(copilot::CopilotSource::new(env)),
-        Box::new(droid::DroidSource::new(env)),
-        Box::new(amp::AmpSource::new(env)),
-        Box::new(qwen::QwenSource::new(env)),
-    ]
+    AGENTS.iter().filter_map(|a| a.open).map(|open| open(env)).collect()
 }
 
 /// Every `*.jsonl` file under `dir` whose name passes `keep`, recursively.
@@ -739,6 +806,46 @@ pub(crate) fn calls(records: &[Record]) -> Vec<&UsageEvent> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_agent_is_named_once_and_its_folder_opens_its_own_source() {
+        let mut names = HashMap::new();
+        for a in AGENTS {
+            for name in std::iter::once(a.id).chain(a.aliases.iter().copied()) {
+                assert_eq!(names.insert(name, a.id), None, "{name} names two agents");
+            }
+            assert_eq!(agent_info(a.id).map(|i| i.display), Some(a.display));
+        }
+        let env = SourceEnv { home: Some("/home/u".into()), vars: HashMap::new() };
+        let ids: Vec<&str> = all(&env).iter().map(|s| s.agent()).collect();
+        let readers: Vec<&str> = AGENTS.iter().filter(|a| a.open.is_some()).map(|a| a.id).collect();
+        assert_eq!(ids, readers);
+        assert!(ids.len() >= 10, "{ids:?}");
+    }
+
+    #[test]
+    fn every_agent_has_a_process_signature_and_every_signature_an_agent() {
+        let sigs = crate::collector::signatures::Signatures::builtin();
+        let signed: std::collections::HashSet<&str> = sigs.list().iter().map(|s| s.agent.as_str()).collect();
+        for a in AGENTS {
+            assert!(signed.contains(a.id), "no [[signature]] for {}", a.id);
+        }
+        for s in &signed {
+            assert!(agent_info(s).is_some(), "signature of {s}, an agent without an INFO");
+        }
+    }
+
+    #[test]
+    fn every_install_an_agent_lists_names_its_files() {
+        let env = SourceEnv { home: Some("/home/u".into()), vars: HashMap::new() };
+        for a in AGENTS {
+            assert_eq!(a.installs.is_empty(), a.install_files.is_none(), "{}", a.id);
+            for t in a.installs {
+                let files = (a.install_files.unwrap())(*t, &env).unwrap();
+                assert!(!files.is_empty() && files.iter().all(|(p, _)| p.starts_with("/home/u")), "{} {t:?}", a.id);
+            }
+        }
+    }
 
     #[test]
     fn real_dirs_are_reached_without_following_links_below_the_root() {

@@ -7,9 +7,22 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{LineError, Record, Source, SourceEnv, Storage};
+use super::{AgentInfo, LineError, Record, Source, SourceEnv, Storage};
 
-pub const AGENT: &str = "amp";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "amp",
+    display: "Amp",
+    short: "Amp",
+    aliases: &[],
+    ccusage: Some("amp"),
+    client_needles: &["amp"],
+    open: Some(|env| Box::new(AmpSource::new(env))),
+    installs: &[],
+    install_files: None,
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct AmpSource {
     /// The `threads` folder, whether it exists or not.
@@ -23,8 +36,8 @@ impl AmpSource {
 }
 
 impl Source for AmpSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

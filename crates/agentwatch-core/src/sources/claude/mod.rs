@@ -2,6 +2,7 @@
 //! including sub-agent transcripts under `<session>/subagents/`.
 
 pub mod hooks;
+mod install;
 pub mod live;
 pub mod otel;
 pub mod parser;
@@ -10,11 +11,29 @@ pub mod paths;
 use std::path::{Path, PathBuf};
 
 use super::{
-    HookEvent, LineParser, LiveProcess, OtelEvent, RegistryError, Source, SourceEnv, TranscriptLine, TranscriptLink,
-    TurnInfo,
+    AgentInfo, HookEvent, LineParser, LiveProcess, OtelEvent, RegistryError, Source, SourceEnv, TranscriptLine,
+    TranscriptLink, TurnInfo,
 };
 
-pub const AGENT: &str = "claude-code";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "claude-code",
+    display: "Claude Code",
+    short: "Claude",
+    aliases: &["claude"],
+    ccusage: Some("claude"),
+    client_needles: &["claude"],
+    open: Some(|env| Box::new(ClaudeSource::new(env))),
+    installs: &[
+        crate::install::Target::Hooks,
+        crate::install::Target::McpProxy,
+        crate::install::Target::Statusline,
+        crate::install::Target::Telemetry,
+    ],
+    install_files: Some(install::files),
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct ClaudeSource {
     /// Every config dir Claude Code may use, whether it exists yet or not:
@@ -34,8 +53,8 @@ impl ClaudeSource {
 }
 
 impl Source for ClaudeSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {
@@ -82,10 +101,6 @@ impl Source for ClaudeSource {
 
     fn tail(&self, path: &Path, max: usize) -> Vec<TranscriptLine> {
         live::tail(path, max)
-    }
-
-    fn hook_aliases(&self) -> &'static [&'static str] {
-        &["claude"]
     }
 
     fn has_hooks(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Codex: `sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
 
 pub mod hooks;
+mod install;
 pub mod live;
 pub mod otel;
 pub mod parser;
@@ -9,10 +10,24 @@ pub mod paths;
 use std::path::{Path, PathBuf};
 
 use super::{
-    HookEvent, LineParser, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLine, TranscriptLink, TurnInfo,
+    AgentInfo, HookEvent, LineParser, LiveProcess, OtelEvent, Source, SourceEnv, TranscriptLine, TranscriptLink,
+    TurnInfo,
 };
 
-pub const AGENT: &str = "codex";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "codex",
+    display: "Codex",
+    short: "Codex",
+    aliases: &[],
+    ccusage: Some("codex"),
+    client_needles: &["codex"],
+    open: Some(|env| Box::new(CodexSource::new(env))),
+    installs: &[crate::install::Target::Hooks, crate::install::Target::McpProxy, crate::install::Target::Telemetry],
+    install_files: Some(install::files),
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct CodexSource {
     homes: Vec<PathBuf>,
@@ -25,8 +40,8 @@ impl CodexSource {
 }
 
 impl Source for CodexSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

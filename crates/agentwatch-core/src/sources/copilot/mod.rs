@@ -9,10 +9,24 @@ pub mod paths;
 use std::path::{Path, PathBuf};
 
 use super::{
-    LiveProcess, RegistryError, Source, SourceEnv, Storage, TableReader, TranscriptLine, TranscriptLink, TurnInfo,
+    AgentInfo, LiveProcess, RegistryError, Source, SourceEnv, Storage, TableReader, TranscriptLine, TranscriptLink,
+    TurnInfo,
 };
 
-pub const AGENT: &str = "copilot";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "copilot",
+    display: "Copilot",
+    short: "Copilot",
+    aliases: &[],
+    ccusage: Some("copilot"),
+    client_needles: &["copilot"],
+    open: Some(|env| Box::new(CopilotSource::new(env))),
+    installs: &[],
+    install_files: None,
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct CopilotSource {
     /// `~/.copilot`, whether it exists yet or not.
@@ -30,8 +44,8 @@ impl CopilotSource {
 }
 
 impl Source for CopilotSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

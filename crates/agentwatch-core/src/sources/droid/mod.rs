@@ -7,9 +7,22 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{LineError, Record, Source, SourceEnv, Storage};
+use super::{AgentInfo, LineError, Record, Source, SourceEnv, Storage};
 
-pub const AGENT: &str = "droid";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "droid",
+    display: "Droid",
+    short: "Droid",
+    aliases: &[],
+    ccusage: Some("droid"),
+    client_needles: &["droid"],
+    open: Some(|env| Box::new(DroidSource::new(env))),
+    installs: &[],
+    install_files: None,
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct DroidSource {
     /// The `sessions` folder, whether it exists yet or not.
@@ -23,8 +36,8 @@ impl DroidSource {
 }
 
 impl Source for DroidSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

@@ -6,6 +6,7 @@
 //! README.md for the format.
 
 pub mod hooks;
+mod install;
 pub mod live;
 pub mod otel;
 pub mod parser;
@@ -14,11 +15,24 @@ pub mod paths;
 use std::path::{Path, PathBuf};
 
 use super::{
-    HookEvent, LineError, LineParser, LiveProcess, OtelEvent, Record, Source, SourceEnv, Storage, TranscriptLink,
-    TurnInfo,
+    AgentInfo, HookEvent, LineError, LineParser, LiveProcess, OtelEvent, Record, Source, SourceEnv, Storage,
+    TranscriptLink, TurnInfo,
 };
 
-pub const AGENT: &str = "gemini-cli";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "gemini-cli",
+    display: "Gemini CLI",
+    short: "Gemini",
+    aliases: &["gemini"],
+    ccusage: Some("gemini"),
+    client_needles: &["gemini"],
+    open: Some(|env| Box::new(GeminiSource::new(env))),
+    installs: &[crate::install::Target::Hooks, crate::install::Target::Telemetry],
+    install_files: Some(install::files),
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct GeminiSource {
     /// `~/.gemini`, whether it exists yet or not.
@@ -32,8 +46,8 @@ impl GeminiSource {
 }
 
 impl Source for GeminiSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {
@@ -92,10 +106,6 @@ impl Source for GeminiSource {
 
     fn has_hooks(&self) -> bool {
         true
-    }
-
-    fn hook_aliases(&self) -> &'static [&'static str] {
-        &["gemini"]
     }
 
     fn hook_event(&self, payload: &serde_json::Value) -> Result<HookEvent, String> {

@@ -6,9 +6,22 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, Source, SourceEnv, Storage, TableReader};
 
-pub const AGENT: &str = "goose";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "goose",
+    display: "Goose",
+    short: "Goose",
+    aliases: &[],
+    ccusage: Some("goose"),
+    client_needles: &["goose"],
+    open: Some(|env| Box::new(GooseSource::new(env))),
+    installs: &[],
+    install_files: None,
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct GooseSource {
     /// The folders a sessions database may be in, whether they exist yet or not.
@@ -22,8 +35,8 @@ impl GooseSource {
 }
 
 impl Source for GooseSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

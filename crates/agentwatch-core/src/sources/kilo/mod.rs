@@ -5,9 +5,22 @@
 use std::path::{Path, PathBuf};
 
 use super::opencode::{parser::OpenCodeReader, paths::Databases};
-use super::{Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, Source, SourceEnv, Storage, TableReader};
 
-pub const AGENT: &str = "kilo";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "kilo",
+    display: "Kilo CLI",
+    short: "Kilo",
+    aliases: &[],
+    ccusage: Some("kilo"),
+    client_needles: &["kilo"],
+    open: Some(|env| Box::new(KiloSource::new(env))),
+    installs: &[],
+    install_files: None,
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct KiloSource {
     databases: Databases,
@@ -20,8 +33,8 @@ impl KiloSource {
 }
 
 impl Source for KiloSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

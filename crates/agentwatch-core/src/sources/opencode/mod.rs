@@ -4,14 +4,28 @@
 //! opencode` into OpenCode's plugin folder). See README.md.
 
 pub mod hooks;
+mod install;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, HookEvent, Source, SourceEnv, Storage, TableReader};
 
-pub const AGENT: &str = "opencode";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "opencode",
+    display: "OpenCode",
+    short: "OpenCode",
+    aliases: &[],
+    ccusage: Some("opencode"),
+    client_needles: &["opencode"],
+    open: Some(|env| Box::new(OpenCodeSource::new(env))),
+    installs: &[crate::install::Target::Hooks],
+    install_files: Some(install::files),
+};
+
+pub const AGENT: &str = INFO.id;
 
 /// The plugin agentwatch installs; `__AGENTWATCH_COMMAND__` becomes the
 /// command (a JSON array) it runs for each event.
@@ -41,8 +55,8 @@ pub fn config_dir(env: &SourceEnv) -> Option<PathBuf> {
 }
 
 impl Source for OpenCodeSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {

@@ -4,15 +4,29 @@
 //! `~/.qwen/settings.json`) and the chat a running `qwen` writes. See
 //! README.md.
 
+mod install;
 pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
+use super::{AgentInfo, HookEvent, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
 
-pub const AGENT: &str = "qwen-code";
+/// Who the agent is (see [`AgentInfo`]).
+pub const INFO: AgentInfo = AgentInfo {
+    id: "qwen-code",
+    display: "Qwen Code",
+    short: "Qwen",
+    aliases: &["qwen"],
+    ccusage: Some("qwen"),
+    client_needles: &["qwen"],
+    open: Some(|env| Box::new(QwenSource::new(env))),
+    installs: &[crate::install::Target::Hooks],
+    install_files: Some(install::files),
+};
+
+pub const AGENT: &str = INFO.id;
 
 pub struct QwenSource {
     /// The `projects` folder, whether it exists yet or not.
@@ -30,8 +44,8 @@ impl QwenSource {
 }
 
 impl Source for QwenSource {
-    fn agent(&self) -> &'static str {
-        AGENT
+    fn info(&self) -> &'static AgentInfo {
+        &INFO
     }
 
     fn reads_usage(&self) -> bool {
@@ -68,10 +82,6 @@ impl Source for QwenSource {
 
     fn has_hooks(&self) -> bool {
         true
-    }
-
-    fn hook_aliases(&self) -> &'static [&'static str] {
-        &["qwen"]
     }
 
     /// Qwen Code sends Claude Code's hook events, with the same fields.
