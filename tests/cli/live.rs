@@ -522,3 +522,55 @@ fn a_database_locked_at_the_daemons_read_is_read_again_at_the_next_scan() {
     agent.execute_batch("COMMIT").unwrap();
     wait_for(10, "the database read at a later scan", || (tokens(&env) == Some(3 * 160)).then_some(()));
 }
+
+/// Kimi cannot run here (Kimi CLI needs Python 3.12, Kimi Code Node 22.19):
+/// a copy of `sleep` named `kimi` stands in for its process, and its wire
+/// log is written as Kimi CLI writes it.
+#[test]
+fn a_running_kimi_is_linked_to_its_work_dirs_log_and_its_approval_is_a_permission_prompt() {
+    let env = Env::new();
+    let proj = env.root.join("src/kimi-app");
+    let p = env.spawn(&env.native_agent("kimi"), &["600"], &proj);
+    let md5 = std::process::Command::new("python3")
+        .args(["-c", "import hashlib, sys; print(hashlib.md5(sys.argv[1].encode()).hexdigest())"])
+        .arg(&proj)
+        .output()
+        .unwrap();
+    let dir = env.home.join(".kimi/sessions").join(String::from_utf8_lossy(&md5.stdout).trim()).join("7d3e-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("wire.jsonl");
+    let record = |t: f64, kind: &str, payload: Value| {
+        format!("{}\n", json!({"timestamp": t, "message": {"type": kind, "payload": payload}}))
+    };
+    let now = chrono::Utc::now().timestamp() as f64;
+    std::fs::write(
+        &log,
+        format!(
+            "{}{}{}",
+            "{\"type\": \"metadata\", \"protocol_version\": \"1.10\"}\n",
+            record(now, "TurnBegin", json!({"user_input": "run the tests"})),
+            record(
+                now + 0.5,
+                "ApprovalRequest",
+                json!({"id": "apr_1", "tool_call_id": "t1", "sender": "Shell",
+                "action": "run command", "description": "cargo test"})
+            )
+        ),
+    )
+    .unwrap();
+    let s = wait_for(10, "the kimi process at its approval", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "permission")
+    });
+    assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("kimi"), Some("7d3e-run")), "{s}");
+    assert_eq!(s["pendingTool"], json!({"name": "Shell", "summary": "cargo test"}));
+    assert_eq!(s["projectPath"], proj.display().to_string());
+    append(&log, &record(now + 2.0, "ApprovalResponse", json!({"request_id": "apr_1", "response": "approve"})));
+    let s = wait_for(10, "working once approved", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(s["sessionId"], "7d3e-run");
+    append(&log, &record(now + 3.0, "TurnEnd", json!({})));
+    wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}

@@ -5,14 +5,76 @@
 //! for the tool result of its call. Kimi Code (`event2.ts`): `turn.prompt`
 //! … `turn.ended`, and `interaction.request` (`approval`, `question`) until
 //! its `interaction.resolved`.
+//!
+//! A running `kimi` is linked to the newest log of its work dir written
+//! since it started. Kimi CLI names a work dir's folder by the MD5 of its
+//! path (`metadata.py`); Kimi Code by `wd_<slug>_<first 12 of its
+//! SHA-256>` (`workdir-slug.ts`), of the path without trailing slashes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use md5::Digest as _;
 use serde_json::Value;
 
 use crate::liveness::{Turn, WaitingFor};
 use crate::model::PendingTool;
-use crate::sources::{LineTurn, TurnInfo};
+use crate::sources::{LineTurn, LiveProcess, TranscriptLink, TurnInfo, mtime_ms, real_dir_within};
+
+/// Kimi CLI's folder of a work dir: the MD5 of its path, in hex.
+pub fn cli_work_dir(cwd: &str) -> String {
+    hex(&md5::Md5::digest(cwd.as_bytes()))
+}
+
+/// How Kimi Code's folder of a work dir ends: `_` and the first 12 hex
+/// digits of the SHA-256 of its path, trailing slashes dropped.
+pub fn code_work_dir_suffix(cwd: &str) -> String {
+    let normalized = cwd.replace('\\', "/");
+    let normalized = normalized.trim_end_matches('/');
+    format!("_{}", &hex(&sha2::Sha256::digest(normalized.as_bytes()))[..12])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The newest main log, in the process's work dir, written since it
+/// started and not `claimed` by another process: Kimi CLI's
+/// `<md5>/<session>/wire.jsonl` or Kimi Code's
+/// `wd_…_<sha>/<session>/agents/main/wire.jsonl`.
+pub fn newest_link(sessions: &[PathBuf], p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+    let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
+    let (cli, code) = (cli_work_dir(&cwd), code_work_dir_suffix(&cwd));
+    let since = (p.start - 2) * 1000;
+    let mut best: Option<(i64, String, PathBuf)> = None;
+    for root in sessions {
+        let Ok(dirs) = std::fs::read_dir(root) else { continue };
+        for d in dirs.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let main: &[&str] = if name == cli {
+                &[]
+            } else if name.starts_with("wd_") && name.ends_with(&code) {
+                &["agents", "main"]
+            } else {
+                continue;
+            };
+            let Ok(runs) = std::fs::read_dir(d.path()) else { continue };
+            for run in runs.flatten() {
+                let mut dir = run.path();
+                dir.extend(main);
+                let log = dir.join("wire.jsonl");
+                if !real_dir_within(root, &dir) || claimed(&log) {
+                    continue;
+                }
+                let Some(m) = mtime_ms(&log).filter(|m| *m >= since) else { continue };
+                if best.as_ref().is_none_or(|(b, _, _)| m > *b) {
+                    best = Some((m, run.file_name().to_string_lossy().into_owned(), log));
+                }
+            }
+        }
+    }
+    let (_, id, path) = best?;
+    Some(TranscriptLink { external_id: id, path: Some(path), ..Default::default() })
+}
 
 /// What one wire record says about the turn.
 pub(crate) fn line_turn(v: &Value) -> Option<LineTurn> {
@@ -67,6 +129,39 @@ pub fn turn(path: &Path) -> Option<TurnInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_dir_folders_as_the_two_kimis_name_them() {
+        // hashlib.md5(b"/home/u/app").hexdigest(); sha256("/home/u/app")[:12].
+        assert_eq!(cli_work_dir("/home/u/app"), "e8fe62499352db84ffbb31a6ce9eda68");
+        assert_eq!(code_work_dir_suffix("/home/u/app/"), "_2bf7c3a66bb6");
+    }
+
+    #[test]
+    fn links_the_newest_log_of_its_work_dir_written_since_it_started() {
+        let t = tempfile::tempdir().unwrap();
+        let (cli, code) = (t.path().join(".kimi/sessions"), t.path().join(".kimi-code/sessions"));
+        let sessions = vec![cli.clone(), code.clone()];
+        let write = |dir: PathBuf| {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("wire.jsonl"), "{}\n").unwrap();
+        };
+        let p = |cwd: &str, ago: i64| LiveProcess {
+            pids: vec![1],
+            start: chrono::Utc::now().timestamp() - ago,
+            cwd: Some(cwd.into()),
+        };
+        write(cli.join(cli_work_dir("/home/u/app")).join("5b1c"));
+        write(cli.join(cli_work_dir("/home/u/other")).join("9999"));
+        let l = newest_link(&sessions, &p("/home/u/app", 5), &|_| false).unwrap();
+        assert_eq!(l.external_id, "5b1c");
+        assert_eq!(newest_link(&sessions, &p("/home/u/app", -60), &|_| false), None, "written before it started");
+        assert_eq!(newest_link(&sessions, &p("/home/u/app", 5), &|q| q == l.path.as_deref().unwrap()), None);
+
+        write(code.join(format!("wd_web{}", code_work_dir_suffix("/srv/web"))).join("s-9/agents/main"));
+        let l = newest_link(&sessions, &p("/srv/web", 5), &|_| false).unwrap();
+        assert_eq!((l.external_id.as_str(), l.path.unwrap().ends_with("s-9/agents/main/wire.jsonl")), ("s-9", true));
+    }
 
     fn at(text: &str, n: usize) -> Option<(Turn, Option<String>)> {
         let lines: Vec<String> = text.lines().take(n + 1).map(str::to_string).collect();

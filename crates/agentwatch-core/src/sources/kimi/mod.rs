@@ -9,7 +9,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LineParser, Source, SourceEnv, TurnInfo};
+use super::{AgentInfo, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, TurnInfo};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -68,6 +68,10 @@ impl Source for KimiSource {
 
     fn session_of(&self, path: &Path) -> Option<String> {
         paths::session_of(&self.sessions, path)
+    }
+
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_link(&self.sessions, p, claimed)
     }
 
     fn turn(&self, path: &Path) -> Option<TurnInfo> {
