@@ -574,3 +574,52 @@ fn a_running_kimi_is_linked_to_its_work_dirs_log_and_its_approval_is_a_permissio
         env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
     });
 }
+
+/// OpenCode without agentwatch's plugin, and Droid: a running process is
+/// linked to the session created in its directory since it started (a copy
+/// of `sleep` stands in for the process; the database and files are the
+/// agents' formats). A second process there never takes the first's.
+#[test]
+fn opencode_and_droid_processes_are_linked_to_the_session_they_started_and_never_to_anothers() {
+    let env = Env::new();
+    let proj = env.root.join("src/oc-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let dir = env.home.join(".local/share/opencode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = rusqlite::Connection::open(dir.join("opencode.db")).unwrap();
+    db.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/opencode/fixtures/opencode-1.18.33.sql"))
+        .unwrap();
+    let opencode = env.native_agent("opencode");
+    let first = env.spawn(&opencode, &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let now = chrono::Utc::now().timestamp_millis();
+    db.execute(
+        "INSERT INTO session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated)
+         SELECT 'ses_live1', project_id, NULL, 'live', ?1, 'live', version, ?2, ?2 FROM session LIMIT 1",
+        rusqlite::params![proj.display().to_string(), now],
+    )
+    .unwrap();
+    let s = wait_for(10, "the opencode process linked", || {
+        env.session_with_pid(first.pid(), &["--active"]).filter(|s| s["sessionId"] == "ses_live1")
+    });
+    assert_eq!(s["agent"], "opencode", "{s}");
+    // Another OpenCode in the same directory, with no session of its own yet.
+    let second = env.spawn(&opencode, &["600"], &proj);
+    let other = wait_for(10, "the second process listed", || env.session_with_pid(second.pid(), &["--active"]));
+    assert_ne!(other["sessionId"], "ses_live1", "{other}");
+    let s = env.session_with_pid(first.pid(), &["--active"]).unwrap();
+    assert_eq!(s["sessionId"], "ses_live1", "the first keeps its session: {s}");
+
+    // Droid: its messages file, `<session>.jsonl`, in the folder of its directory.
+    let droid_proj = env.root.join("src/droid-app");
+    let p = env.spawn(&env.native_agent("droid"), &["600"], &droid_proj);
+    let folder = env.home.join(".factory/sessions").join(droid_proj.display().to_string().replace('/', "-"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("0b6a3c1e-8f2d-4c7a-9e51-3d2f6a7b9c10.jsonl"), "{\"type\":\"session_start\"}\n")
+        .unwrap();
+    let s = wait_for(10, "the droid process linked", || {
+        env.session_with_pid(p.pid(), &["--active"])
+            .filter(|s| s["sessionId"].as_str().is_some_and(|i| i.starts_with("0b6a3c1e")))
+    });
+    assert_eq!((s["agent"].as_str(), s["projectPath"].as_str()), (Some("droid"), droid_proj.to_str()), "{s}");
+}

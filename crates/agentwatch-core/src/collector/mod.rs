@@ -52,6 +52,13 @@ pub struct ScanReport {
     pub malformed_records: usize,
 }
 
+/// What running processes already hold: transcripts, and sessions by
+/// (agent, its id). A process is not linked to either by a guess.
+struct Claimed {
+    paths: HashSet<PathBuf>,
+    sessions: HashSet<(String, String)>,
+}
+
 pub struct Collector {
     scanner: Scanner,
     sigs: Signatures,
@@ -129,8 +136,10 @@ impl Collector {
             .iter()
             .filter_map(|s| Some((ProcKey { pid: s.live.pid?, start: s.live.proc_start? }, s)))
             .collect();
-        let mut claimed: HashSet<PathBuf> =
-            attached.iter().filter_map(|s| s.transcript_path.as_ref().map(PathBuf::from)).collect();
+        let mut claimed = Claimed {
+            paths: attached.iter().filter_map(|s| s.transcript_path.as_ref().map(PathBuf::from)).collect(),
+            sessions: attached.iter().filter_map(|s| Some((s.agent.clone(), s.external_id.clone()?))).collect(),
+        };
         let mut alive: HashSet<i64> = HashSet::new();
         // Agents whose terminal closed under them count as gone.
         let closed: HashSet<ProcKey> =
@@ -191,8 +200,9 @@ impl Collector {
                     self.attach(store, a, link, now, &mut report)?
                 }
             };
-            if let Some(p) = link.as_ref().and_then(|l| l.path.clone()) {
-                claimed.insert(p);
+            if let Some(l) = &link {
+                claimed.paths.extend(l.path.clone());
+                claimed.sessions.insert((a.agent.clone(), l.external_id.clone()));
             }
             alive.insert(pk);
             let Some(s) = store.session_by_pk(pk)? else { continue };
@@ -367,7 +377,7 @@ impl Collector {
 
     /// Finds a running agent's session from its files: the transcript it
     /// holds open, else the newest one written since it started.
-    fn link_files(&self, a: &AgentProcess, lp: &LiveProcess, claimed: &HashSet<PathBuf>) -> Option<TranscriptLink> {
+    fn link_files(&self, a: &AgentProcess, lp: &LiveProcess, claimed: &Claimed) -> Option<TranscriptLink> {
         let src = self.source(&a.agent)?;
         for pid in &a.members {
             for path in process::open_files(*pid) {
@@ -376,7 +386,9 @@ impl Collector {
                 }
             }
         }
-        src.newest_link(lp, &|p: &Path| claimed.contains(p))
+        // A guess from names and times: never a session another process runs.
+        src.newest_link(lp, &|p: &Path| claimed.paths.contains(p))
+            .filter(|l| !claimed.sessions.contains(&(a.agent.clone(), l.external_id.clone())))
     }
 
     /// Where the conversation stands, and the latest sign of activity.

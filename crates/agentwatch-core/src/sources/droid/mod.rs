@@ -7,7 +7,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LineError, Record, Source, SourceEnv, Storage};
+use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -68,6 +68,19 @@ impl Source for DroidSource {
     fn reads_file(&self, path: &Path) -> bool {
         paths::session_of(path).is_some()
             && self.sessions.as_ref().is_some_and(|s| crate::sources::plainly_within(std::slice::from_ref(s), path))
+    }
+
+    /// The newest messages file (`<session>.jsonl`) in the folder of the
+    /// process's directory, written since it started.
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        let sessions = self.sessions.as_ref()?;
+        let dir = sessions.join(p.cwd.as_ref()?.to_string_lossy().replace('/', "-"));
+        let path = crate::sources::newest_jsonl(&[(sessions.clone(), dir)], (p.start - 2) * 1000, claimed)?;
+        Some(TranscriptLink {
+            external_id: path.file_stem()?.to_string_lossy().into_owned(),
+            path: Some(path),
+            ..Default::default()
+        })
     }
 
     fn parse_document(&self, path: &Path, bytes: &[u8], mtime_ms: i64, out: &mut Vec<Record>) -> Result<(), LineError> {

@@ -1,12 +1,13 @@
 //! Goose (Block's agent): sessions and their running token totals from its
 //! SQLite database (`sessions.db`, read-only). See README.md.
 
+pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -46,6 +47,11 @@ impl Source for GooseSource {
     /// Nothing of Goose's says where a turn stands (no hooks read yet).
     fn reads_turns(&self) -> bool {
         false
+    }
+
+    /// The newest session created in the process's directory since it started.
+    fn newest_link(&self, p: &LiveProcess, _claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_session(&self.discover(), p)
     }
 
     fn storage(&self, _path: &Path) -> Storage {

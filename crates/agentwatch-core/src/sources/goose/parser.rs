@@ -136,7 +136,7 @@ pub fn session_records(row: &Row<'_>, out: &mut Vec<Record>) -> Result<(), LineE
 
 /// A time as Goose's columns hold it: SQLite's `YYYY-MM-DD HH:MM:SS` (UTC),
 /// RFC 3339, a date, or seconds or milliseconds since the epoch.
-fn parse_time(t: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(t: &str) -> Option<DateTime<Utc>> {
     let t = t.trim();
     if let Ok(n) = t.parse::<i64>() {
         return if n > 1_000_000_000_000 { DateTime::from_timestamp_millis(n) } else { DateTime::from_timestamp(n, 0) };

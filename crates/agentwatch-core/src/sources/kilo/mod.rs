@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::opencode::{parser::OpenCodeReader, paths::Databases};
-use super::{AgentInfo, Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -44,6 +44,12 @@ impl Source for KiloSource {
     /// Nothing of Kilo's says where a turn stands yet (no hooks, no plugin).
     fn reads_turns(&self) -> bool {
         false
+    }
+
+    /// The newest session created in the process's directory since it
+    /// started, as for OpenCode.
+    fn newest_link(&self, p: &LiveProcess, _claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        super::opencode::live::newest_session(&self.databases.discover(), p)
     }
 
     fn storage(&self, _path: &Path) -> Storage {

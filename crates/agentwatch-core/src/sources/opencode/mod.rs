@@ -5,12 +5,13 @@
 
 pub mod hooks;
 mod install;
+pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, HookEvent, Source, SourceEnv, Storage, TableReader};
+use super::{AgentInfo, HookEvent, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -101,6 +102,11 @@ impl Source for OpenCodeSource {
     /// OpenCode that sent nothing yet sits at its prompt.
     fn reads_turns(&self) -> bool {
         self.config.as_ref().is_some_and(|c| c.join("plugin").join(PLUGIN_FILE).is_file())
+    }
+
+    /// The newest session created in the process's directory since it started.
+    fn newest_link(&self, p: &LiveProcess, _claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_session(&self.databases.discover(), p)
     }
 
     fn has_hooks(&self) -> bool {
