@@ -92,6 +92,9 @@ pub trait TableReader: Send {
     fn state(&self) -> Option<String>;
 }
 
+/// Opens an agent's files: its [`Source`].
+pub type OpenFn = fn(&SourceEnv) -> Box<dyn Source>;
+
 /// Who an agent is, and what agentwatch can do with it: one per agent
 /// folder (its `INFO`), listed in [`AGENTS`].
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +112,7 @@ pub struct AgentInfo {
     /// Words an MCP client's `clientInfo.name` of this agent begins with.
     pub client_needles: &'static [&'static str],
     /// Opens its files, if agentwatch reads them (its [`Source`]).
-    pub open: Option<fn(&SourceEnv) -> Box<dyn Source>>,
+    pub open: Option<OpenFn>,
     /// What `agentwatch <target> install --agent <id>` can set up for it.
     pub installs: &'static [crate::install::Target],
     /// The files each of those installs edits, and how.

@@ -514,8 +514,7 @@ impl<'s> IngestWriter<'s> {
     pub fn remove(&mut self, keys: &[EventKey]) -> Result<()> {
         for key in keys {
             let mut id = key.id;
-            loop {
-                let Some(old) = self.stored_opt(id)? else { break };
+            while let Some(old) = self.stored_opt(id)? {
                 if old.check != key.check {
                     // Another call has this row id: probe on, as inserts do.
                     id = id.wrapping_add(1) & i64::MAX;
