@@ -171,7 +171,7 @@ fn follow_attached<R: Runtime>(app: &AppHandle<R>, shared: &Arc<Shared>) {
             }
             None => {
                 tracing::info!("the daemon stopped; this app runs the monitor from now on");
-                match crate::start::backend(app, &dirs) {
+                match crate::open::backend(app, &dirs) {
                     Ok(b) => {
                         let attached = matches!(b, Backend::Attached(_));
                         shared.set_backend(b);

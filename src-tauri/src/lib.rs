@@ -16,6 +16,7 @@ pub mod commands;
 pub mod follow;
 pub mod local;
 pub mod notify;
+pub mod open;
 pub mod start;
 pub mod tray;
 pub mod windows;

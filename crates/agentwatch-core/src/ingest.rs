@@ -140,7 +140,7 @@ fn ingest_files(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let cursors = load_cursors(store)?;
+    let cursors = store.file_cursors()?;
     let mut report = IngestReport::default();
     let mut work = Vec::new();
     for (si, path) in files {
@@ -709,34 +709,6 @@ impl Tail {
     }
 }
 
-fn load_cursors(store: &Store) -> Result<HashMap<String, FileCursor>> {
-    let mut st = store
-        .conn()
-        .prepare("SELECT path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed FROM files")
-        .map_err(|e| store.err(e))?;
-    let rows = st
-        .query_map([], |r| {
-            Ok(FileCursor {
-                path: r.get(0)?,
-                agent: r.get(1)?,
-                dev: r.get::<_, i64>(2)? as u64,
-                ino: r.get::<_, i64>(3)? as u64,
-                size: r.get::<_, i64>(4)? as u64,
-                mtime_ns: r.get(5)?,
-                offset: r.get::<_, i64>(6)? as u64,
-                tail_hash: r.get::<_, i64>(7)? as u64,
-                state: r.get(8)?,
-                malformed: r.get::<_, i64>(9)? as u64,
-            })
-        })
-        .map_err(|e| store.err(e))?;
-    let mut out = HashMap::new();
-    for c in rows {
-        let c = c.map_err(|e| store.err(e))?;
-        out.insert(c.path.clone(), c);
-    }
-    Ok(out)
-}
 
 /// The sources for this machine's environment.
 pub fn default_sources() -> Vec<Box<dyn Source>> {

@@ -237,14 +237,7 @@ impl Inspector {
         let own = agent_proc.is_none();
         let pk = match agent_proc {
             Some((agent, key, command, cwd)) => {
-                let existing: Option<i64> = store
-                    .conn()
-                    .query_row(
-                        "SELECT pk FROM sessions WHERE pid = ?1 AND proc_start = ?2",
-                        rusqlite::params![key.pid, key.start],
-                        |r| r.get(0),
-                    )
-                    .ok();
+                let existing: Option<i64> = store.session_pk_of_process(key.pid, key.start).ok().flatten();
                 match existing {
                     Some(pk) => pk,
                     None => {

@@ -93,14 +93,9 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
     }
     names.sort();
     let env = crate::sources::SourceEnv::from_process();
-    let conn = store.conn();
     for name in names {
         let path = dir(dirs).join(&name);
-        let seen = conn
-            .prepare_cached("SELECT 1 FROM hook_spool_applied WHERE name = ?1")
-            .and_then(|mut st| st.exists([&name]))
-            .map_err(|e| store.err(e))?;
-        if !seen {
+        if !store.spool_applied(&name)? {
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 // Applied and removed by another writer since the listing.
@@ -115,13 +110,11 @@ pub fn apply(store: &Store, cfg: &Config, dirs: &Dirs, now: i64) -> Result<Appli
                 },
                 Err(e) => out.refused.push(format!("{name}: not a spooled hook event: {e}")),
             }
-            conn.prepare_cached("INSERT INTO hook_spool_applied (name, at) VALUES (?1, ?2)")
-                .and_then(|mut st| st.execute(rusqlite::params![name, now]))
-                .map_err(|e| store.err(e))?;
+            store.mark_spool_applied(&name, now)?;
         }
         out.files.push(path);
     }
-    conn.execute("DELETE FROM hook_spool_applied WHERE at < ?1", [now - KEEP_NAMES_MS]).map_err(|e| store.err(e))?;
+    store.forget_spool_names(now - KEEP_NAMES_MS)?;
     Ok(out)
 }
 

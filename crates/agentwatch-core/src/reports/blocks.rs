@@ -397,14 +397,8 @@ struct Wanted {
 
 impl Wanted {
     fn load(store: &Store, filter: &UsageFilter) -> Result<Wanted> {
-        let mut st =
-            store.conn().prepare_cached("SELECT pk, agent, project_path FROM sessions").map_err(|e| store.err(e))?;
-        let rows = st
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
-            .map_err(|e| store.err(e))?;
         let (mut pks, mut everyone) = (HashSet::new(), true);
-        for row in rows {
-            let (pk, agent, project) = row.map_err(|e| store.err(e))?;
+        for (pk, agent, project) in store.session_owners()? {
             let ok = filter.agent.as_ref().is_none_or(|a| *a == agent)
                 && filter.project.as_ref().is_none_or(|p| project.as_deref().unwrap_or("").contains(p.as_str()))
                 && filter.session.is_none_or(|s| s == pk);
@@ -419,7 +413,7 @@ impl Wanted {
 
     /// The first (or last) call of these sessions in [lo, hi).
     fn edge(&self, store: &Store, lo: i64, hi: i64, last: bool) -> Result<Option<i64>> {
-        walk_index(store, &self.pks, lo, hi, None, last)
+        store.walk_calls(lo, hi, None, last, &|s| self.pks.contains(&s))
     }
 }
 
@@ -431,33 +425,18 @@ impl Wanted {
 ///
 /// Read from the hourly rollup, newest first, until such a pause.
 fn chain_start(store: &Store, wanted: &Wanted, from_ms: i64) -> Result<Option<(i64, Option<i64>)>> {
-    let hours = |sql: &str, from: i64, f: &mut dyn FnMut(i64) -> bool| -> Result<()> {
-        let mut st = store.conn().prepare_cached(sql).map_err(|e| store.err(e))?;
-        let mut rows = st.query([from]).map_err(|e| store.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| store.err(e))? {
-            let (hour, session): (i64, i64) =
-                (r.get(0).map_err(|e| store.err(e))?, r.get(1).map_err(|e| store.err(e))?);
-            if wanted.pks.contains(&session) && !f(hour) {
-                break;
-            }
-        }
-        Ok(())
+    // The hours with a call of a session that counts, while `f` says go on.
+    let hours = |from: i64, back: bool, f: &mut dyn FnMut(i64) -> bool| -> Result<()> {
+        store.each_call_hour(from, back, &mut |hour, session| !wanted.pks.contains(&session) || f(hour))
     };
     let mut next = None;
-    hours(
-        "SELECT hour, session FROM usage_rollup_hour WHERE hour >= ?1 AND events > 0 ORDER BY hour",
-        from_ms.div_euclid(HOUR_MS),
-        &mut |h| {
-            next = Some(h);
-            false
-        },
-    )?;
+    hours(from_ms.div_euclid(HOUR_MS), false, &mut |h| {
+        next = Some(h);
+        false
+    })?;
     let Some(mut next) = next else { return Ok(None) };
     let mut prev = None;
-    hours(
-        "SELECT hour, session FROM usage_rollup_hour WHERE hour < ?1 AND events > 0 ORDER BY hour DESC",
-        next,
-        &mut |h| {
+    hours(next, true, &mut |h| {
             // 6 hours apart: more than 5 hours between any of their calls.
             if next - h > BLOCK_HOURS {
                 prev = Some(h);
@@ -465,8 +444,7 @@ fn chain_start(store: &Store, wanted: &Wanted, from_ms: i64) -> Result<Option<(i
             }
             next = h;
             true
-        },
-    )?;
+    })?;
     Ok(Some((next, prev)))
 }
 
@@ -491,12 +469,7 @@ struct BucketCalls<'s> {
 
 impl<'s> BucketCalls<'s> {
     fn new(store: &'s Store, filter: &UsageFilter, wanted: &'s Wanted) -> Result<BucketCalls<'s>> {
-        let mut st = store.conn().prepare_cached("SELECT id, name FROM models").map_err(|e| store.err(e))?;
-        let models = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| store.err(e))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(|e| store.err(e))?;
+        let models = store.model_ids()?;
         Ok(BucketCalls {
             store,
             from_ms: filter.from_ms,
@@ -538,20 +511,8 @@ impl<'s> BucketCalls<'s> {
         }
         let (lo, hi) = self.range(bucket);
         let t = match self.wanted {
-            None => {
-                let sql = if last {
-                    "SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2"
-                } else {
-                    "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2"
-                };
-                let store = self.store;
-                store
-                    .conn()
-                    .prepare_cached(sql)
-                    .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0)))
-                    .map_err(|e| store.err(e))?
-            }
-            Some(w) => walk_index(self.store, w, lo, hi, None, last)?,
+            None => self.store.call_edge(lo, hi, None, last)?,
+            Some(w) => self.store.walk_calls(lo, hi, None, last, &|s| w.contains(&s))?,
         };
         // The rollup said there were calls: the bucket's edges, at worst.
         let t = t.unwrap_or(if last { hi - 1 } else { lo });
@@ -574,15 +535,8 @@ impl<'s> BucketCalls<'s> {
             let from =
                 quarters.iter().find(|(m, f, _)| *m == id && f == fast).map_or(lo, |(_, _, q)| (q * BUCKET_MS).max(lo));
             let t: Option<i64> = match self.wanted {
-                None => store
-                    .conn()
-                    .prepare_cached(
-                        "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time
-                         WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4",
-                    )
-                    .and_then(|mut st| st.query_row(rusqlite::params![from, hi, id, fast], |r| r.get(0)))
-                    .map_err(|e| store.err(e))?,
-                Some(w) => walk_index(store, w, from, hi, Some((id, *fast)), false)?,
+                None => store.call_edge(from, hi, Some((id, *fast)), false)?,
+                Some(w) => store.walk_calls(from, hi, Some((id, *fast)), false, &|s| w.contains(&s))?,
             };
             first = first.min(t.unwrap_or(i64::MAX));
         }
@@ -607,18 +561,7 @@ impl<'s> BucketCalls<'s> {
     fn quarters(&mut self, bucket: i64) -> Result<&[(i64, bool, i64)]> {
         let span = self.spans.get(&bucket).copied().unwrap_or(1);
         if span > 1 && !self.quarters.contains_key(&bucket) {
-            let store = self.store;
-            let mut st = store
-                .conn()
-                .prepare_cached(
-                    "SELECT session, model, flags & 2 != 0, MIN(bucket) FROM usage_rollup
-                     WHERE bucket >= ?1 AND bucket < ?2 AND events > 0 GROUP BY 1, 2, 3",
-                )
-                .map_err(|e| store.err(e))?;
-            let rows = st
-                .query_map([bucket, bucket + span], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<(i64, i64, bool, i64)>>>())
-                .map_err(|e| store.err(e))?;
+            let rows = self.store.first_buckets(bucket, span)?;
             let mut firsts: Vec<(i64, bool, i64)> = Vec::new();
             for (session, model, fast, q) in rows {
                 if !self.wants(session) {
@@ -638,39 +581,10 @@ impl<'s> BucketCalls<'s> {
     /// own (for a bucket that holds a block's last call and the next
     /// block's first).
     fn event_rows(&self, bucket: i64) -> Result<Vec<(i64, RollupRow)>> {
-        let store = self.store;
         let (lo, hi) = self.range(bucket);
-        let mut st = store
-            .conn()
-            .prepare_cached(
-                "SELECT ts, session, model, flags, input, output, cw5m, cw1h, cr, reasoning, cost_usd
-                 FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2 ORDER BY ts",
-            )
-            .map_err(|e| store.err(e))?;
-        let rows = st
-            .query_map([lo, hi], |r| {
-                let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
-                let tokens = Tokens {
-                    input: n(4)?,
-                    output: n(5)?,
-                    cache_write_5m: n(6)?,
-                    cache_write_1h: n(7)?,
-                    cache_read: n(8)?,
-                    reasoning: n(9)?,
-                };
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    tokens,
-                    r.get(10)?,
-                ))
-            })
-            .map_err(|e| store.err(e))?;
+        let rows = self.store.call_rows(lo, hi)?;
         let mut out = Vec::new();
-        for row in rows {
-            let (ts, session, model, fl, tokens, cost) = row.map_err(|e| store.err(e))?;
+        for (ts, session, model, fl, tokens, cost) in rows {
             if self.wants(session) {
                 let name = self.models.get(&model).map_or("", String::as_str);
                 out.push((ts, event_row(bucket, session, name, fl, &tokens, cost)));
@@ -680,44 +594,6 @@ impl<'s> BucketCalls<'s> {
     }
 }
 
-/// The first (or last) call in [lo, hi) of one of these sessions (and of
-/// this model id and fast flag): along the index on (ts, session, model,
-/// flags) from that edge, to the first that counts.
-fn walk_index(
-    store: &Store,
-    wanted: &HashSet<i64>,
-    lo: i64,
-    hi: i64,
-    kind: Option<(i64, bool)>,
-    last: bool,
-) -> Result<Option<i64>> {
-    let sql = match (kind.is_some(), last) {
-        (false, false) => {
-            "SELECT ts, session FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2 ORDER BY ts"
-        }
-        (false, true) => {
-            "SELECT ts, session FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2
-             ORDER BY ts DESC"
-        }
-        (true, _) => {
-            "SELECT ts, session FROM usage_events INDEXED BY usage_events_time
-             WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4 ORDER BY ts"
-        }
-    };
-    let mut st = store.conn().prepare_cached(sql).map_err(|e| store.err(e))?;
-    let mut rows = match kind {
-        None => st.query([lo, hi]),
-        Some((model, fast)) => st.query(rusqlite::params![lo, hi, model, fast]),
-    }
-    .map_err(|e| store.err(e))?;
-    while let Some(r) = rows.next().map_err(|e| store.err(e))? {
-        let (ts, session): (i64, i64) = (r.get(0).map_err(|e| store.err(e))?, r.get(1).map_err(|e| store.err(e))?);
-        if wanted.contains(&session) {
-            return Ok(Some(ts));
-        }
-    }
-    Ok(None)
-}
 
 /// One call as a row of the rollup.
 fn event_row(bucket: i64, session: i64, model: &str, fl: i64, tokens: &Tokens, cost: Option<f64>) -> RollupRow {

@@ -153,14 +153,7 @@ pub fn cost_summary(
     let opts = ReportOptions { since: first, until: last, zone, ..Default::default() };
     let rows = rollup_hourly(store, &opts.usage_filter(), RollupGroup::BucketSession, &|h| zone.whole_hour(h))?;
     // Every session's project, in one query (not one per session).
-    let projects: HashMap<i64, String> = {
-        let mut st = store
-            .conn()
-            .prepare_cached("SELECT pk, project_path FROM sessions WHERE project_path IS NOT NULL")
-            .map_err(|e| store.err(e))?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| store.err(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| store.err(e))?
-    };
+    let projects: HashMap<i64, String> = store.session_projects()?;
     let mut total = Summary::default();
     let mut by_agent: BTreeMap<String, Summary> = BTreeMap::new();
     let mut by_model: BTreeMap<String, Summary> = BTreeMap::new();

@@ -269,6 +269,39 @@ const SAVE_CURSOR: &str =
       size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
       tail_hash = excluded.tail_hash, state = excluded.state, malformed = excluded.malformed";
 
+impl Store {
+    /// Every file's cursor, by path.
+    pub fn file_cursors(&self) -> Result<HashMap<String, FileCursor>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed FROM files")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(FileCursor {
+                    path: r.get(0)?,
+                    agent: r.get(1)?,
+                    dev: r.get::<_, i64>(2)? as u64,
+                    ino: r.get::<_, i64>(3)? as u64,
+                    size: r.get::<_, i64>(4)? as u64,
+                    mtime_ns: r.get(5)?,
+                    offset: r.get::<_, i64>(6)? as u64,
+                    tail_hash: r.get::<_, i64>(7)? as u64,
+                    state: r.get(8)?,
+                    malformed: r.get::<_, i64>(9)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for c in rows {
+            let c = c.map_err(|e| self.err(e))?;
+            out.insert(c.path.clone(), c);
+        }
+        Ok(out)
+    }
+}
+
+
 pub struct IngestWriter<'s> {
     store: &'s Store,
     prices: &'s PriceBook,
@@ -709,7 +742,7 @@ pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, 
     let taken: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
         .query_row([external_id], |r| r.get(0))?;
-    let id = if taken || !super::push::usable_as_id(external_id) {
+    let id = if taken || !super::sessions::usable_as_id(external_id) {
         uuid::Uuid::new_v4().to_string()
     } else {
         external_id.to_string()

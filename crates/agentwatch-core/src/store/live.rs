@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use super::sessions::{SESSION_COLUMNS, SessionRow, session_from_row};
+use super::sessions::{SESSION_COLUMNS, SessionRow, id_taken, session_from_row, usable_as_id};
 use crate::error::Result;
 use crate::liveness::{Signal, Verdict, WaitingFor};
 use crate::model::{PendingTool, SessionState};
@@ -83,6 +83,22 @@ pub(crate) const TOOL_CALLS_SQL: &str = "SELECT at, tool, source, is_error FROM
      ORDER BY at, id";
 
 impl Store {
+    /// The key of the session with this public id.
+    pub fn session_pk_by_id(&self, id: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT pk FROM sessions WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The key of the session a process (pid and start time) is attached to.
+    pub fn session_pk_of_process(&self, pid: u32, start: i64) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT pk FROM sessions WHERE pid = ?1 AND proc_start = ?2", params![pid, start], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Sessions whose process the collector follows: a pid and a live state.
     pub fn sessions_with_process(&self) -> Result<Vec<SessionRow>> {
         self.select_sessions(&format!("s.pid IS NOT NULL AND s.state IN {}", SessionState::live_sql()), &[])
@@ -139,7 +155,7 @@ impl Store {
             }
             None => {
                 let id = match external_id {
-                    Some(ext) if super::push::usable_as_id(ext) && !id_taken(&tx, ext)? => ext.to_string(),
+                    Some(ext) if usable_as_id(ext) && !id_taken(&tx, ext)? => ext.to_string(),
                     _ => uuid::Uuid::new_v4().to_string(),
                 };
                 tx.execute(
@@ -423,10 +439,6 @@ impl Store {
             [before],
         )?)
     }
-}
-
-fn id_taken(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)", [id], |r| r.get(0))
 }
 
 pub(crate) fn push_event(

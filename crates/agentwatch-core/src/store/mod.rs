@@ -5,6 +5,7 @@
 //! be all-or-nothing runs in one transaction.
 
 mod alerts;
+mod blocks;
 mod ingest;
 mod limits;
 mod live;
@@ -13,6 +14,7 @@ mod otel;
 mod plans;
 mod push;
 mod sessions;
+mod spool;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub(crate) use alerts::SESSION_ALERTS_SQL;
 pub use alerts::{AlertCandidate, AlertRow, AlertTrigger};
+pub use blocks::CallRow;
 pub use ingest::{BUCKET_MS, FileCursor, IngestWriter, WriterStats, flags};
 pub(crate) use ingest::{CallCopy, supersedes};
 pub use limits::{LimitSample, StatuslineReport};

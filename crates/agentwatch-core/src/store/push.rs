@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use super::live::{event, push_event};
-use super::sessions::SessionRow;
+use super::sessions::{SessionRow, id_taken, usable_as_id};
 use crate::error::{Error, Result};
 use crate::liveness::{Reported, Signal, Turn};
 use crate::model::PendingTool;
@@ -246,18 +246,6 @@ impl Store {
             None => Ok(None),
         }
     }
-}
-
-fn id_taken(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)", [id], |r| r.get(0))
-}
-
-/// Whether an agent's own session id can also be the public id. The public
-/// id must come back unchanged from what people type and what
-/// [`super::find_session`] looks up (trimmed), so no spaces or control
-/// characters, and it must fit in a table. Other ids get a fresh UUID.
-pub(crate) fn usable_as_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]

@@ -337,9 +337,7 @@ fn with_success(mut v: Value) -> Value {
 
 /// The key of the session with this public id.
 fn pk_of(s: &Store, id: &str) -> Result<Option<i64>> {
-    Ok(rusqlite::OptionalExtension::optional(
-        s.conn().query_row("SELECT pk FROM sessions WHERE id = ?1", [id], |r| r.get(0)),
-    )?)
+    s.session_pk_by_id(id)
 }
 
 /// Registers a session that has a public id; returns its key and whether it
