@@ -709,7 +709,6 @@ impl Tail {
     }
 }
 
-
 /// The sources for this machine's environment.
 pub fn default_sources() -> Vec<Box<dyn Source>> {
     crate::sources::all(&crate::sources::SourceEnv::from_process())

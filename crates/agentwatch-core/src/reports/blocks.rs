@@ -437,13 +437,13 @@ fn chain_start(store: &Store, wanted: &Wanted, from_ms: i64) -> Result<Option<(i
     let Some(mut next) = next else { return Ok(None) };
     let mut prev = None;
     hours(next, true, &mut |h| {
-            // 6 hours apart: more than 5 hours between any of their calls.
-            if next - h > BLOCK_HOURS {
-                prev = Some(h);
-                return false;
-            }
-            next = h;
-            true
+        // 6 hours apart: more than 5 hours between any of their calls.
+        if next - h > BLOCK_HOURS {
+            prev = Some(h);
+            return false;
+        }
+        next = h;
+        true
     })?;
     Ok(Some((next, prev)))
 }
@@ -593,7 +593,6 @@ impl<'s> BucketCalls<'s> {
         Ok(out)
     }
 }
-
 
 /// One call as a row of the rollup.
 fn event_row(bucket: i64, session: i64, model: &str, fl: i64, tokens: &Tokens, cost: Option<f64>) -> RollupRow {

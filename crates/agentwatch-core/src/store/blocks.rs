@@ -16,19 +16,10 @@ pub type CallRow = (i64, i64, i64, i64, Tokens, Option<f64>);
 impl Store {
     /// Every session's (pk, agent, project).
     pub fn session_owners(&self) -> Result<Vec<(i64, String, Option<String>)>> {
-        let mut st = self.conn.prepare_cached("SELECT pk, agent, project_path FROM sessions").map_err(|e| self.err(e))?;
+        let mut st =
+            self.conn.prepare_cached("SELECT pk, agent, project_path FROM sessions").map_err(|e| self.err(e))?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
-    }
-
-    /// Every session's project, where it has one: pk → path.
-    pub fn session_projects(&self) -> Result<HashMap<i64, String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT pk, project_path FROM sessions WHERE project_path IS NOT NULL")
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<HashMap<_, _>>>().map_err(|e| self.err(e))
     }
 
     /// Every model's id and name.
@@ -64,11 +55,15 @@ impl Store {
         let r = match (kind, last) {
             (None, true) => self
                 .conn
-                .prepare_cached("SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2")
+                .prepare_cached(
+                    "SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2",
+                )
                 .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0))),
             (None, false) => self
                 .conn
-                .prepare_cached("SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2")
+                .prepare_cached(
+                    "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2",
+                )
                 .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0))),
             (Some((model, fast)), false) => self
                 .conn

@@ -301,7 +301,6 @@ impl Store {
     }
 }
 
-
 pub struct IngestWriter<'s> {
     store: &'s Store,
     prices: &'s PriceBook,
