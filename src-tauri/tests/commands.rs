@@ -329,7 +329,7 @@ fn installing_hooks_previews_the_diff_then_applies_it() {
     assert_eq!(f.ok("install_preview", un)["installed"], false);
 
     let e = f.call("install_preview", json!({"target": "hooks", "agent": "cursor", "uninstall": false})).unwrap_err();
-    assert!(e.contains("Cursor has no hooks"), "{e}");
+    assert!(e.contains("Cursor Agent has no hooks") && e.contains("mcp-proxy install --agent cursor-agent"), "{e}");
     let e = f.call("install_preview", json!({"target": "plugins", "agent": "codex", "uninstall": false})).unwrap_err();
     assert!(e.contains("unknown target"), "{e}");
 }
