@@ -16,10 +16,7 @@ use crate::sources::{
 
 /// The `session_meta` of a rollout (its first line): (id, cwd).
 fn meta(path: &Path) -> Option<(String, Option<String>)> {
-    let f = std::fs::File::open(path).ok()?;
-    let mut first = String::new();
-    BufReader::new(f.take(64 * 1024)).read_line(&mut first).ok()?;
-    let v: Value = serde_json::from_str(&first).ok()?;
+    let v = first_line(path)??;
     if v["type"] != "session_meta" {
         return None;
     }
@@ -27,12 +24,29 @@ fn meta(path: &Path) -> Option<(String, Option<String>)> {
     Some((id, v.pointer("/payload/cwd").and_then(Value::as_str).map(str::to_string)))
 }
 
-/// The session of a rollout file under one of the Codex homes.
+/// A rollout's first line: `None` while it is not written whole yet (Codex
+/// opens the file before its `session_meta` is flushed), `Some(None)` when
+/// it is not JSON.
+fn first_line(path: &Path) -> Option<Option<Value>> {
+    let f = std::fs::File::open(path).ok()?;
+    let mut first = String::new();
+    BufReader::new(f.take(64 * 1024)).read_line(&mut first).ok()?;
+    if !first.ends_with('\n') {
+        return None;
+    }
+    Some(serde_json::from_str(&first).ok())
+}
+
+/// The session of a rollout file under one of the Codex homes: its
+/// `session_meta` id, as its parser reads it (else, as the parser does, the
+/// file's name). `None` until the first line is written whole: a link made
+/// from the name then would name another session than the parser's.
 pub fn session_of(homes: &[PathBuf], path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy();
     if !name.starts_with("rollout-") || !name.ends_with(".jsonl") || !plainly_within(homes, path) {
         return None;
     }
+    first_line(path)?;
     Some(meta(path).map(|(id, _)| id).unwrap_or_else(|| name.trim_end_matches(".jsonl").to_string()))
 }
 
@@ -230,5 +244,24 @@ mod tests {
         assert_eq!(l.external_id, "a");
         assert_eq!(newest_link(homes, &p, &|q| q.ends_with("rollout-a.jsonl")), None);
         assert_eq!(session_of(homes, l.path.as_deref().unwrap()), Some("a".into()));
+    }
+
+    #[test]
+    fn a_rollout_whose_first_line_is_not_written_yet_names_no_session() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join(".codex");
+        let homes = std::slice::from_ref(&home);
+        let path = home.join("sessions/2026/11/20/rollout-2026-11-20T10-00-00-0199a213-81c0.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let meta = r#"{"timestamp":"x","type":"session_meta","payload":{"id":"0199a213-81c0","cwd":"/home/u/api"}}"#;
+        for partial in ["", &meta[..40]] {
+            std::fs::write(&path, partial).unwrap();
+            assert_eq!(session_of(homes, &path), None, "{partial:?}: not the file's name, which the parser never uses");
+        }
+        std::fs::write(&path, format!("{meta}\n")).unwrap();
+        assert_eq!(session_of(homes, &path).as_deref(), Some("0199a213-81c0"));
+        // A first line that is not a session_meta: the name, as the parser takes it.
+        std::fs::write(&path, "{\"type\":\"event_msg\"}\n").unwrap();
+        assert_eq!(session_of(homes, &path).as_deref(), Some("rollout-2026-11-20T10-00-00-0199a213-81c0"));
     }
 }
