@@ -53,9 +53,19 @@ pub fn session_of(gemini: &Path, path: &Path) -> Option<String> {
     }
     match header(path) {
         Some((id, _)) => Some(id),
-        None if path.is_file() => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        // Not until its first line is written whole: the parser names the
+        // session by that line's `sessionId`, and a link made from the
+        // file's name a moment before would name another session.
+        None if first_line_written(path) => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
         None => None,
     }
+}
+
+/// Whether a file's first line is complete (ends with its newline).
+fn first_line_written(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    let mut first = Vec::new();
+    BufReader::new(f.take(64 * 1024)).read_until(b'\n', &mut first).is_ok() && first.ends_with(b"\n")
 }
 
 /// The chat a process started: the newest one in its project's folder whose
@@ -190,5 +200,12 @@ mod tests {
         assert_eq!(session_of(&g, l.path.as_deref().unwrap()), Some("new-id".into()));
         assert_eq!(newest_link(&g, &p, &|q| q.ends_with("session-new.jsonl")), None);
         assert_eq!(session_of(&g, &g.join("tmp/app/chats/../../../x/session-a.jsonl")), None);
+        // Created, its header not written whole yet: no session, not the file's name.
+        let fresh = chats.join("session-2026-12-07T03-00-fresh.jsonl");
+        let header = head("fresh-id", now);
+        std::fs::write(&fresh, &header[..30]).unwrap();
+        assert_eq!(session_of(&g, &fresh), None);
+        std::fs::write(&fresh, &header).unwrap();
+        assert_eq!(session_of(&g, &fresh).as_deref(), Some("fresh-id"));
     }
 }
