@@ -91,10 +91,6 @@ impl Agent {
     pub fn id(self) -> &'static str {
         self.0.id
     }
-
-    pub fn info(self) -> &'static AgentInfo {
-        self.0
-    }
 }
 
 /// The ids of the agents with an install (of `target`, or of any).

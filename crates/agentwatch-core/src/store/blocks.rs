@@ -9,6 +9,9 @@ use super::Store;
 use crate::error::Result;
 use crate::model::Tokens;
 
+/// The condition on a call's kind: its model id and fast flag.
+const OF_KIND: &str = " AND model = ?3 AND (flags & 2 != 0) = ?4";
+
 /// One call, as blocks read it: (ts, session, model id, flags, tokens,
 /// recorded cost).
 pub type CallRow = (i64, i64, i64, i64, Tokens, Option<f64>);
@@ -52,35 +55,12 @@ impl Store {
     /// The first (or `last`) call's time in [lo, hi), of one model id and
     /// fast flag if `kind` says: one seek along the index.
     pub fn call_edge(&self, lo: i64, hi: i64, kind: Option<(i64, bool)>, last: bool) -> Result<Option<i64>> {
-        let r = match (kind, last) {
-            (None, true) => self
-                .conn
-                .prepare_cached(
-                    "SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2",
-                )
-                .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0))),
-            (None, false) => self
-                .conn
-                .prepare_cached(
-                    "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2",
-                )
-                .and_then(|mut st| st.query_row([lo, hi], |r| r.get(0))),
-            (Some((model, fast)), false) => self
-                .conn
-                .prepare_cached(
-                    "SELECT MIN(ts) FROM usage_events INDEXED BY usage_events_time
-                     WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4",
-                )
-                .and_then(|mut st| st.query_row(rusqlite::params![lo, hi, model, fast], |r| r.get(0))),
-            (Some((model, fast)), true) => self
-                .conn
-                .prepare_cached(
-                    "SELECT MAX(ts) FROM usage_events INDEXED BY usage_events_time
-                     WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4",
-                )
-                .and_then(|mut st| st.query_row(rusqlite::params![lo, hi, model, fast], |r| r.get(0))),
-        };
-        r.map_err(|e| self.err(e))
+        let sql = format!(
+            "SELECT {}(ts) FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2{}",
+            if last { "MAX" } else { "MIN" },
+            if kind.is_some() { OF_KIND } else { "" }
+        );
+        self.query_calls(&sql, lo, hi, kind, |rows| Ok(rows.next()?.map(|r| r.get(0)).transpose()?.flatten()))
     }
 
     /// The first (or `last`) call in [lo, hi) of a session `wants` takes
@@ -94,36 +74,37 @@ impl Store {
         last: bool,
         wants: &dyn Fn(i64) -> bool,
     ) -> Result<Option<i64>> {
-        let sql = match (kind.is_some(), last) {
-            (false, false) => {
-                "SELECT ts, session FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2 ORDER BY ts"
+        let sql = format!(
+            "SELECT ts, session FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2{} ORDER BY ts{}",
+            if kind.is_some() { OF_KIND } else { "" },
+            if last { " DESC" } else { "" }
+        );
+        self.query_calls(&sql, lo, hi, kind, |rows| {
+            while let Some(r) = rows.next()? {
+                if wants(r.get(1)?) {
+                    return Ok(Some(r.get(0)?));
+                }
             }
-            (false, true) => {
-                "SELECT ts, session FROM usage_events INDEXED BY usage_events_time WHERE ts >= ?1 AND ts < ?2
-                 ORDER BY ts DESC"
-            }
-            (true, false) => {
-                "SELECT ts, session FROM usage_events INDEXED BY usage_events_time
-                 WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4 ORDER BY ts"
-            }
-            (true, true) => {
-                "SELECT ts, session FROM usage_events INDEXED BY usage_events_time
-                 WHERE ts >= ?1 AND ts < ?2 AND model = ?3 AND (flags & 2 != 0) = ?4 ORDER BY ts DESC"
-            }
-        };
+            Ok(None)
+        })
+    }
+
+    /// Runs a query over the calls in [lo, hi) (and of one kind), handing its rows to `f`.
+    fn query_calls<T>(
+        &self,
+        sql: &str,
+        lo: i64,
+        hi: i64,
+        kind: Option<(i64, bool)>,
+        f: impl FnOnce(&mut rusqlite::Rows<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let mut rows = match kind {
             None => st.query([lo, hi]),
             Some((model, fast)) => st.query(rusqlite::params![lo, hi, model, fast]),
         }
         .map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let (ts, session): (i64, i64) = (r.get(0).map_err(|e| self.err(e))?, r.get(1).map_err(|e| self.err(e))?);
-            if wants(session) {
-                return Ok(Some(ts));
-            }
-        }
-        Ok(None)
+        f(&mut rows).map_err(|e| self.err(e))
     }
 
     /// For the 15-minute buckets [bucket, bucket + span): each (session,

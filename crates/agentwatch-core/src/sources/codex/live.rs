@@ -16,7 +16,11 @@ use crate::sources::{
 
 /// The `session_meta` of a rollout (its first line): (id, cwd).
 fn meta(path: &Path) -> Option<(String, Option<String>)> {
-    let v = first_line(path)??;
+    meta_of(&first_line(path)??)
+}
+
+/// The id and cwd a `session_meta` line names.
+fn meta_of(v: &Value) -> Option<(String, Option<String>)> {
     if v["type"] != "session_meta" {
         return None;
     }
@@ -46,8 +50,14 @@ pub fn session_of(homes: &[PathBuf], path: &Path) -> Option<String> {
     if !name.starts_with("rollout-") || !name.ends_with(".jsonl") || !plainly_within(homes, path) {
         return None;
     }
-    first_line(path)?;
-    Some(meta(path).map(|(id, _)| id).unwrap_or_else(|| name.trim_end_matches(".jsonl").to_string()))
+    let first = first_line(path)?;
+    Some(
+        first
+            .as_ref()
+            .and_then(meta_of)
+            .map(|(id, _)| id)
+            .unwrap_or_else(|| name.trim_end_matches(".jsonl").to_string()),
+    )
 }
 
 /// The newest rollout started in the process's working directory since it

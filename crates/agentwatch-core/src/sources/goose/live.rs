@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::sources::storage::sqlite::Db;
+use crate::sources::storage::sqlite::newest_id;
 use crate::sources::{LiveProcess, TranscriptLink};
 
 /// The newest session of `databases` created in the process's directory
@@ -14,19 +14,15 @@ use crate::sources::{LiveProcess, TranscriptLink};
 pub fn newest_session(databases: &[PathBuf], p: &LiveProcess) -> Option<TranscriptLink> {
     let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
     let since = (p.start - 2) * 1000;
-    let mut best: Option<(i64, String)> = None;
-    for path in databases {
-        let Ok(db) = Db::open(path) else { continue };
-        // `created_at` is text in two formats: compared once parsed.
-        let _ = db.each("SELECT id, created_at FROM sessions WHERE working_dir = ?1", &[&cwd], &mut |r| {
-            let (Ok(id), Ok(Some(at))) = (r.get::<_, String>(0), r.get::<_, Option<String>>(1)) else { return };
-            let Some(at) = super::parser::parse_time(&at).map(|t| t.timestamp_millis()) else { return };
-            if at >= since && best.as_ref().is_none_or(|(b, _)| at > *b) {
-                best = Some((at, id));
-            }
-        });
-    }
-    best.map(|(_, id)| TranscriptLink { external_id: id, ..Default::default() })
+    // `created_at` is text in two formats: compared once parsed.
+    let id = newest_id(databases, "SELECT id, created_at FROM sessions WHERE working_dir = ?1", &[&cwd], &|r| {
+        let at = super::parser::parse_time(&r.get::<_, String>(1).ok()?)?.timestamp_millis();
+        if at < since {
+            return None;
+        }
+        Some((at, r.get(0).ok()?))
+    })?;
+    Some(TranscriptLink { external_id: id, ..Default::default() })
 }
 
 #[cfg(test)]

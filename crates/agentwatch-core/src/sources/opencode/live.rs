@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::sources::storage::sqlite::Db;
+use crate::sources::storage::sqlite::newest_id;
 use crate::sources::{LiveProcess, TranscriptLink};
 
 /// The newest session of `databases` created in the process's directory
@@ -16,24 +16,15 @@ use crate::sources::{LiveProcess, TranscriptLink};
 pub fn newest_session(databases: &[PathBuf], p: &LiveProcess) -> Option<TranscriptLink> {
     let cwd = p.cwd.as_ref()?.to_string_lossy().into_owned();
     let since = (p.start - 2) * 1000;
-    let mut best: Option<(i64, String)> = None;
-    for path in databases {
-        let Ok(db) = Db::open(path) else { continue };
-        let _ = db.each(
-            "SELECT id, time_created FROM session
-             WHERE directory = ?1 AND time_created >= ?2 AND parent_id IS NULL
-             ORDER BY time_created DESC LIMIT 1",
-            &[&cwd, &since],
-            &mut |r| {
-                if let (Ok(id), Ok(at)) = (r.get::<_, String>(0), r.get::<_, i64>(1))
-                    && best.as_ref().is_none_or(|(b, _)| at > *b)
-                {
-                    best = Some((at, id));
-                }
-            },
-        );
-    }
-    best.map(|(_, id)| TranscriptLink { external_id: id, ..Default::default() })
+    let id = newest_id(
+        databases,
+        "SELECT id, time_created FROM session
+         WHERE directory = ?1 AND time_created >= ?2 AND parent_id IS NULL
+         ORDER BY time_created DESC LIMIT 1",
+        &[&cwd, &since],
+        &|r| Some((r.get(1).ok()?, r.get(0).ok()?)),
+    )?;
+    Some(TranscriptLink { external_id: id, ..Default::default() })
 }
 
 #[cfg(test)]

@@ -77,6 +77,30 @@ impl Db {
     }
 }
 
+/// Of the rows `sql` gives in every database of `paths` that opens, the id
+/// of the newest: `row` turns a row into (time in ms, id), or skips it.
+/// For linking a running agent to a session (its reads are best effort: a
+/// database that cannot be read now links nothing).
+pub fn newest_id(
+    paths: &[PathBuf],
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    row: &dyn Fn(&rusqlite::Row<'_>) -> Option<(i64, String)>,
+) -> Option<String> {
+    let mut best: Option<(i64, String)> = None;
+    for path in paths {
+        let Ok(db) = Db::open(path) else { continue };
+        let _ = db.each(sql, params, &mut |r| {
+            if let Some((at, id)) = row(r)
+                && best.as_ref().is_none_or(|(b, _)| at > *b)
+            {
+                best = Some((at, id));
+            }
+        });
+    }
+    best.map(|(_, id)| id)
+}
+
 fn one_line(e: &rusqlite::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
