@@ -195,6 +195,7 @@ fn codex_closing_the_terminal_at_the_prompt_is_completed() {
     let w = watch(&env);
     let pid = c.start("main", &env.root.join("src/web"), &["--no-daemon"], false);
     w.wait_state(pid, "waiting", Some("input"));
+    follow_tree(pid);
     c.tmux.close("main");
     w.completed(pid);
 }

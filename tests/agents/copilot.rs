@@ -112,11 +112,7 @@ fn copilot_cli_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died
     let b = c.start("b", &env.root.join("src/two"));
     c.tmux.type_line("b", "run AW_TOOL please");
     w.wait_state(b, "waiting", Some("permission"));
-    // Closing the terminal ends the launcher and the native CLI; the one
-    // that outlives the other a moment carries the session.
-    let mut one = children(a);
-    one.push(a);
-    same_agent(a, &one);
+    follow_tree(a);
     c.tmux.close("a");
     // The launcher (node) and its native CLI, killed together.
     let mut all = children(b);

@@ -120,6 +120,7 @@ fn gemini_cli_closing_the_terminal_at_the_prompt_is_completed() {
     g.prompt("main", "hello there");
     wait_for(SETTLE, "the reply in the chat", || (w.show(pid)["session"]["stateSignal"] == "transcript").then_some(()));
     w.wait_state(pid, "waiting", Some("input"));
+    follow_tree(pid);
     g.tmux.close("main");
     w.completed(pid);
 }

@@ -22,6 +22,15 @@ pub fn same_agent(pid: u32, tree: &[u32]) {
     TREES.lock().unwrap().push((pid, tree.to_vec()));
 }
 
+/// Follows `pid`'s session through its children too: an agent whose
+/// terminal closes may leave one of them running a moment after `pid`,
+/// and the session follows it.
+pub fn follow_tree(pid: u32) {
+    let mut tree = children(pid);
+    tree.push(pid);
+    same_agent(pid, &tree);
+}
+
 /// Whether a session's pid is the followed `pid`, or one of its tree.
 fn is_followed(session_pid: &Value, pid: u32) -> bool {
     let Some(p) = session_pid.as_u64().map(|p| p as u32) else { return false };

@@ -123,6 +123,7 @@ fn opencode_closed_at_the_prompt_completed_killed_mid_turn_died() {
     let b = o.start("b", &env.root.join("src/two"));
     o.tmux.type_line("b", "AW_SLOW please");
     w.wait_state(b, "working", None);
+    follow_tree(a);
     o.tmux.close("a");
     kill9(&[b]);
     w.completed(a);

@@ -134,9 +134,7 @@ fn qwen_code_closed_at_the_prompt_completed_killed_at_a_permission_prompt_died()
     let b = q.start("b", &env.root.join("src/two"));
     q.tmux.type_line("b", "run AW_TOOL please");
     w.wait_state(b, "waiting", Some("permission"));
-    let mut one = children(a);
-    one.push(a);
-    same_agent(a, &one);
+    follow_tree(a);
     q.tmux.close("a");
     let mut all = children(b);
     all.push(b);
