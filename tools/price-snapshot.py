@@ -22,7 +22,7 @@ import zipfile
 
 PROVIDERS = {
     "anthropic", "openai", "text-completion-openai", "gemini", "xai", "deepseek",
-    "mistral", "moonshot", "zai", "minimax", "vertex_ai-language-models",
+    "mistral", "moonshot", "zai", "minimax", "vertex_ai-language-models", "dashscope",
 }
 MODES = {"chat", "responses", "completion", None}
 FIELDS = [
@@ -50,6 +50,26 @@ def from_pypi(version: str):
     return data, date, f"LiteLLM model_prices_and_context_window.json from litellm {version} (PyPI)"
 
 
+def first_tier(entry):
+    """DashScope's Qwen models are priced by the prompt's size
+    (`tiered_pricing`: 0-32k tokens, 32k-128k, …). agentwatch prices a model
+    with one set of prices (and Anthropic's and Gemini's 200k tier), so such
+    an entry keeps the prices of its first tier, as ccusage prices them.
+    Calls with a longer prompt cost more than that: bench/README.md, Parity."""
+    tiers = entry.get("tiered_pricing")
+    if "input_cost_per_token" in entry or not isinstance(tiers, list):
+        return entry
+    first = next((t for t in tiers if isinstance(t, dict) and (t.get("range") or [None])[0] == 0), None)
+    if first is None:
+        return entry
+    flat = {k: v for k, v in entry.items() if k != "tiered_pricing"}
+    for k in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
+              "cache_creation_input_token_cost"):
+        if k in first:
+            flat[k] = first[k]
+    return flat
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--litellm", default="1.102.0", help="litellm release on PyPI")
@@ -67,7 +87,10 @@ def main():
     for name, entry in sorted(data.items()):
         if not isinstance(entry, dict) or entry.get("litellm_provider") not in PROVIDERS:
             continue
-        if entry.get("mode") not in MODES or "input_cost_per_token" not in entry:
+        if entry.get("mode") not in MODES:
+            continue
+        entry = first_tier(entry)
+        if "input_cost_per_token" not in entry:
             continue
         kept = {k: entry[k] for k in FIELDS if k in entry}
         fast = (entry.get("provider_specific_entry") or {}).get("fast")

@@ -35,7 +35,7 @@ const SNAPSHOT_JSON: &str = include_str!("snapshot.json");
 
 /// Prefixes tried when a model name is not found as written.
 const PROVIDER_PREFIXES: &[&str] =
-    &["anthropic/", "openai/", "gemini/", "vertex_ai/", "xai/", "deepseek/", "mistral/", "moonshot/"];
+    &["anthropic/", "openai/", "gemini/", "vertex_ai/", "xai/", "deepseek/", "mistral/", "moonshot/", "dashscope/"];
 
 /// Per-token prices of one model, with every default already applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -651,6 +651,20 @@ mod tests {
         assert!(b.lookup("my-unknown-model").is_none());
         assert!(b.lookup("my-unknown-model").is_none(), "cached misses stay misses");
         assert_eq!(b.lookup("gpt-5").unwrap().source, &PriceSource::Snapshot("2026-09-20".into()));
+    }
+
+    #[test]
+    fn qwen_models_are_priced_at_dashscopes_first_tier() {
+        // tools/price-snapshot.py keeps the 0-32k tier of DashScope's
+        // `tiered_pricing`: qwen3-coder-plus $1 in, $5 out, $0.10 cached.
+        let book = PriceBook::embedded();
+        let m = book.lookup("qwen3-coder-plus").expect("Qwen Code's model is priced");
+        assert_eq!((m.price.input, m.price.output, m.price.cache_read), (1e-6, 5e-6, 1e-7));
+        let cost = cost_of(&book, "qwen3-coder-plus", tokens(224, 192, 0, 0, 256), false);
+        assert!(close(cost, 224e-6 + 192.0 * 5e-6 + 256e-7), "{cost}");
+        assert!(book.lookup("qwen3.5-plus").is_some() && book.lookup("qwen3-coder-flash").is_some());
+        // Qwen OAuth's `coder-model` has no list price.
+        assert!(book.lookup("coder-model").is_none());
     }
 
     #[test]
