@@ -314,6 +314,9 @@ fn qwen_code_chats_count_each_call_once_as_the_api_counted_it() {
         "{m}"
     );
     assert_eq!(d["totals"]["totalTokens"], 160);
+    // Priced at DashScope's first tier: 56 × $1 + 40 × $5 + 64 × $0.10 per million.
+    let cost = m["cost"].as_f64().expect("qwen3-coder-plus is priced");
+    assert!((cost - 262.4e-6).abs() < 1e-12, "{m}");
     let s = env.json(&["sessions", "--no-ingest", "--agent-type", "qwen-code"]);
     let q1 = s["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == "q-1").expect("q-1 listed");
     assert_eq!(q1["projectPath"], "/home/u/lib", "{q1}");
@@ -588,7 +591,8 @@ fn a_legacy_gemini_json_chat_is_read_and_its_resumed_copy_counts_once() {
 #[test]
 fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
     let env = Env::new();
-    let cli = env.home.join(".kimi/sessions/3f2a9c0d5e7b41a8b6c2d9e0f1a2b3c4/5b1c");
+    // Kimi CLI's folder of /home/u/app is the MD5 of that path.
+    let cli = env.home.join(".kimi/sessions/e8fe62499352db84ffbb31a6ce9eda68/5b1c");
     let code = env.home.join(".kimi-code/sessions/wd_app_1a2b3c4d5e6f/s-9/agents/main");
     for (dir, text) in [
         (&cli, include_str!("../../crates/agentwatch-core/src/sources/kimi/fixtures/kimi-cli-wire.jsonl")),
@@ -597,6 +601,17 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("wire.jsonl"), text).unwrap();
     }
+    // Where each Kimi writes its work dirs down.
+    std::fs::write(
+        env.home.join(".kimi/kimi.json"),
+        r#"{"work_dirs": [{"path": "/home/u/app", "kaos": "local", "last_session_id": "5b1c"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        env.home.join(".kimi-code/session_index.jsonl"),
+        "{\"sessionId\":\"s-9\",\"sessionDir\":\"wd_app_1a2b3c4d5e6f/s-9\",\"workDir\":\"/home/u/site\"}\n",
+    )
+    .unwrap();
     let r = ingest(&env);
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(6), Some(0)), "{r}");
     let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "kimi"]);
@@ -623,6 +638,10 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
         s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
     ids.sort();
     assert_eq!(ids, ["5b1c", "s-9"]);
+    let project = |id: &str| {
+        s["sessions"].as_array().unwrap().iter().find(|s| s["sessionId"] == id).unwrap()["projectPath"].clone()
+    };
+    assert_eq!((project("5b1c"), project("s-9")), (json!("/home/u/app"), json!("/home/u/site")));
 
     // The cut-off last line is finished: read then, once.
     append(

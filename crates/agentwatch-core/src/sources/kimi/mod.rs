@@ -29,11 +29,12 @@ pub const AGENT: &str = INFO.id;
 pub struct KimiSource {
     /// Kimi CLI's and Kimi Code's `sessions` folders, existing or not.
     sessions: Vec<PathBuf>,
+    work_dirs: paths::WorkDirs,
 }
 
 impl KimiSource {
     pub fn new(env: &SourceEnv) -> KimiSource {
-        KimiSource { sessions: paths::sessions_dirs(env) }
+        KimiSource { sessions: paths::sessions_dirs(env), work_dirs: paths::WorkDirs::default() }
     }
 }
 
@@ -63,7 +64,11 @@ impl Source for KimiSource {
     }
 
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
-        Box::new(parser::KimiParser::new(path, state))
+        let p = parser::KimiParser::new(path, state);
+        if p.announced() {
+            return Box::new(p);
+        }
+        Box::new(p.with_project(self.work_dirs.of(&self.sessions, path)))
     }
 
     fn session_of(&self, path: &Path) -> Option<String> {

@@ -135,6 +135,8 @@ struct State {
 pub struct KimiParser {
     state: State,
     session: String,
+    /// The session's work dir, where Kimi wrote it down.
+    project: Option<String>,
     finders: [memmem::Finder<'static>; 3],
 }
 
@@ -143,6 +145,7 @@ impl KimiParser {
         KimiParser {
             state: state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default(),
             session: session_of_path(path),
+            project: None,
             finders: [
                 memmem::Finder::new(b"\"token_usage\""),
                 memmem::Finder::new(b"\"usage.record\""),
@@ -151,12 +154,23 @@ impl KimiParser {
         }
     }
 
+    /// Whether the session is yet to be announced: only then is its work
+    /// dir ([`KimiParser::with_project`]) used.
+    pub fn announced(&self) -> bool {
+        self.state.announced
+    }
+
+    pub fn with_project(mut self, project: Option<String>) -> KimiParser {
+        self.project = project;
+        self
+    }
+
     fn announce(&mut self, at: Option<DateTime<Utc>>, out: &mut Vec<Record>) {
         if !self.state.announced {
             self.state.announced = true;
             out.push(Record::Session(SessionInfo {
                 external_id: self.session.clone(),
-                project_path: None,
+                project_path: self.project.clone(),
                 agent_version: None,
                 started_at: at,
             }));
