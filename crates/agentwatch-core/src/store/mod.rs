@@ -41,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::paths::Dirs;
 
 /// The schema, one migration per version.
-const MIGRATION_SQL: [&str; 9] = [
+const MIGRATION_SQL: [&str; 10] = [
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_live.sql"),
     include_str!("migrations/003_scale.sql"),
@@ -51,6 +51,7 @@ const MIGRATION_SQL: [&str; 9] = [
     include_str!("migrations/007_redact.sql"),
     include_str!("migrations/008_limits.sql"),
     include_str!("migrations/009_otel.sql"),
+    include_str!("migrations/010_calls_in_order.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -656,7 +657,7 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(commands, ["bash -c ANTHROPIC_API_KEY=*** claude", "codex --api-key ***", "claude --resume x"]);
-        assert_eq!(schema_version(), 9);
+        assert_eq!(schema_version(), 10);
     }
 
     #[test]
