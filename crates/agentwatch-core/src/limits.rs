@@ -48,24 +48,26 @@ pub struct LimitReading {
 impl LimitReading {
     /// Why the reading cannot be right, if it cannot.
     pub fn check(&self) -> std::result::Result<(), String> {
-        let what = format!("{} {} window", agent_short_name(&self.agent), window_name(self.window_minutes));
+        // Named only when something is wrong: a rollout has a reading per call.
+        let what = || format!("{} {} window", agent_short_name(&self.agent), window_name(self.window_minutes));
         if !(1..=60 * 24 * 62).contains(&self.window_minutes) {
             return Err(format!("{}: a window of {} minutes", agent_short_name(&self.agent), self.window_minutes));
         }
         if !(self.used_percent.is_finite() && (0.0..=100.0).contains(&self.used_percent)) {
-            return Err(format!("{what}: {}% used is not a percentage", self.used_percent));
+            return Err(format!("{}: {}% used is not a percentage", what(), self.used_percent));
         }
         if let Some(at) = self.resets_at {
             let slack = 5 * 60_000;
             if at < self.observed_at - slack {
                 return Err(format!(
-                    "{what}: it resets at {}, before it was read ({})",
+                    "{}: it resets at {}, before it was read ({})",
+                    what(),
                     iso(at),
                     iso(self.observed_at)
                 ));
             }
             if at > self.observed_at + self.window_minutes * 60_000 + slack {
-                return Err(format!("{what}: it resets at {}, further ahead than the window is long", iso(at)));
+                return Err(format!("{}: it resets at {}, further ahead than the window is long", what(), iso(at)));
             }
         }
         Ok(())
@@ -345,6 +347,30 @@ mod tests {
             plan: None,
             session: None,
         }
+    }
+
+    #[test]
+    fn a_batch_of_readings_keeps_the_last_hours_of_each_window() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open_in(&crate::paths::Dirs::under(t.path())).unwrap();
+        const M: i64 = 60_000;
+        let at = |t: i64, used: f64| (LimitReading { observed_at: t, ..reading(used, None, 300) }, None);
+        // Out of order, as files are read: 30 days back, 3 hours, 1 hour, now; then 10 and 90 minutes back.
+        let batch = [at(NOW - 720 * H, 5.0), at(NOW - 3 * H, 9.0), at(NOW - H, 7.0), at(NOW, 50.0)];
+        store.record_limits(&batch).unwrap();
+        store.record_limits(&[at(NOW - 10 * M, 40.0), at(NOW - 90 * M, 6.0)]).unwrap();
+        let kept: Vec<(i64, f64)> = store
+            .limit_samples("claude-code", 300, 0)
+            .unwrap()
+            .iter()
+            .map(|s| ((NOW - s.observed_at) / M, s.used_percent))
+            .collect();
+        assert_eq!(kept, [(90, 6.0), (60, 7.0), (10, 40.0), (0, 50.0)]);
+        // One by one, a newer reading drops what is more than 2 hours older.
+        store.record_limit(&at(NOW + 100 * M, 60.0).0, None).unwrap();
+        let left = store.limit_samples("claude-code", 300, 0).unwrap();
+        assert_eq!(left.iter().map(|s| s.used_percent).collect::<Vec<_>>(), [40.0, 50.0, 60.0]);
+        assert_eq!(store.latest_limits().unwrap()[0].used_percent, 60.0);
     }
 
     #[test]

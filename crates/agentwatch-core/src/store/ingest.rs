@@ -310,6 +310,9 @@ pub struct IngestWriter<'s> {
     session_pks: HashMap<String, HashMap<String, i64>>,
     sessions: HashMap<i64, SessionAcc>,
     rollup: HashMap<RollupKey, RollupAcc>,
+    /// Plan-window readings since the last flush, per agent and window,
+    /// with their session.
+    limits: HashMap<(String, i64), Vec<(crate::limits::LimitReading, Option<i64>)>>,
     touched: HashSet<i64>,
     pending: usize,
     /// When the open transaction began.
@@ -343,6 +346,7 @@ impl<'s> IngestWriter<'s> {
             session_pks: HashMap::new(),
             sessions: HashMap::new(),
             rollup: HashMap::new(),
+            limits: HashMap::new(),
             touched: HashSet::new(),
             pending: 0,
             since: std::time::Instant::now(),
@@ -442,7 +446,8 @@ impl<'s> IngestWriter<'s> {
             },
             None => None,
         };
-        self.store.record_limit(r, session)
+        self.limits.entry((r.agent.clone(), r.window_minutes)).or_default().push((r.clone(), session));
+        Ok(())
     }
 
     fn model_id(&mut self, name: &str) -> Result<i64> {
@@ -670,6 +675,13 @@ impl<'s> IngestWriter<'s> {
     /// Writes the accumulated rollup and session changes.
     fn flush(&mut self) -> Result<()> {
         let conn = self.conn();
+        // A Codex rollout says where its plan's windows stand at every call;
+        // the store keeps each window's last hours only (store/limits.rs),
+        // so readings older than that are dropped here, not written and
+        // deleted one by one.
+        for (_, readings) in self.limits.drain() {
+            self.store.record_limits(&readings)?;
+        }
         // The same sums per hour (schema 5): one more upsert per hour touched.
         let mut hours: HashMap<RollupKey, RollupAcc> = HashMap::with_capacity(self.rollup.len());
         for (k, r) in &self.rollup {

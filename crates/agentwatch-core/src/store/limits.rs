@@ -6,9 +6,11 @@ use super::Store;
 use crate::error::Result;
 use crate::limits::LimitReading;
 
-/// Samples older than this are dropped as new ones arrive: a week's window
-/// and a day to spare.
-const KEEP_MS: i64 = 8 * 86_400_000;
+/// Samples older than this before a window's newest are dropped as new ones
+/// arrive: what the forecast reads (the last 30 minutes, `limits.rs`), with
+/// room to spare. A rollout has a reading per call; keeping days of them
+/// made a Codex history's ingest write (and then delete) every one.
+const KEEP_MS: i64 = 2 * 3_600_000;
 
 /// One stored sample of a plan window.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +66,33 @@ fn sample(r: &rusqlite::Row) -> rusqlite::Result<LimitSample> {
 impl Store {
     /// Stores a checked reading (a second reading of the same window at the
     /// same moment replaces the first), and drops that window's samples
-    /// older than 8 days.
+    /// older than [`KEEP_MS`] before it.
     pub fn record_limit(&self, r: &LimitReading, session: Option<i64>) -> Result<()> {
+        self.insert_limit(r, session)?;
+        let mut prune = self
+            .conn
+            .prepare_cached("DELETE FROM limit_samples WHERE agent = ?1 AND window_minutes = ?2 AND observed_at < ?3")
+            .map_err(|e| self.err(e))?;
+        prune.execute(params![r.agent, r.window_minutes, r.observed_at - KEEP_MS]).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Records one window's readings at once (an ingest's batch): those
+    /// within [`KEEP_MS`] of the newest, then drops the older samples, as
+    /// [`Store::record_limit`] would one by one had they come in order.
+    pub fn record_limits(&self, readings: &[(LimitReading, Option<i64>)]) -> Result<()> {
+        let Some(newest) = readings.iter().max_by_key(|(r, _)| r.observed_at) else { return Ok(()) };
+        let cutoff = newest.0.observed_at - KEEP_MS;
+        for (r, session) in
+            readings.iter().filter(|(r, _)| r.observed_at >= cutoff && r.observed_at != newest.0.observed_at)
+        {
+            self.insert_limit(r, *session)?;
+        }
+        // The newest last, and the prune with it.
+        self.record_limit(&newest.0, newest.1)
+    }
+
+    fn insert_limit(&self, r: &LimitReading, session: Option<i64>) -> Result<()> {
         let mut ins = self
             .conn
             .prepare_cached(
@@ -85,11 +112,6 @@ impl Store {
             session
         ])
         .map_err(|e| self.err(e))?;
-        let mut prune = self
-            .conn
-            .prepare_cached("DELETE FROM limit_samples WHERE agent = ?1 AND window_minutes = ?2 AND observed_at < ?3")
-            .map_err(|e| self.err(e))?;
-        prune.execute(params![r.agent, r.window_minutes, r.observed_at - KEEP_MS]).map_err(|e| self.err(e))?;
         Ok(())
     }
 
