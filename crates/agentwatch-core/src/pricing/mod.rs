@@ -504,7 +504,10 @@ fn candidate_names(model: &str) -> Vec<String> {
         push(s.to_string());
     }
     let undotted = claude_undotted(bare);
-    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()) {
+    let unbuilt = grok_unbuilt(bare);
+    for name in
+        [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()).chain(unbuilt)
+    {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
             push(format!("{p}{name}"));
@@ -527,6 +530,12 @@ fn claude_undotted(model: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A model as Grok Build names it (`grok-4.5-build`), as the price lists do
+/// (`grok-4.5`), as ccusage looks it up.
+fn grok_unbuilt(model: &str) -> Option<&str> {
+    model.strip_suffix("-build").filter(|m| m.starts_with("grok-"))
 }
 
 /// The model name without any `provider/` prefix.

@@ -26,6 +26,7 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod grok;
 pub mod kilo;
 pub mod kimi;
 pub mod opencode;
@@ -154,6 +155,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &amp::INFO,
     &qwen::INFO,
     &kimi::INFO,
+    &grok::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -634,6 +636,7 @@ impl SourceEnv {
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
+        "GROK_HOME",
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
