@@ -505,9 +505,7 @@ fn candidate_names(model: &str) -> Vec<String> {
     }
     let undotted = claude_undotted(bare);
     let unbuilt = grok_unbuilt(bare);
-    for name in
-        [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()).chain(unbuilt)
-    {
+    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()).chain(unbuilt) {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
             push(format!("{p}{name}"));

@@ -47,7 +47,11 @@ pub fn newest_link(sessions: &Path, p: &LiveProcess, claimed: &dyn Fn(&Path) -> 
 pub(crate) fn line_turn(v: &Value) -> Option<(Turn, Option<i64>)> {
     let p = &v["params"];
     let turn = match p.pointer("/update/sessionUpdate")?.as_str()? {
-        "user_message_chunk" | "agent_message_chunk" | "agent_thought_chunk" | "tool_call" | "tool_call_update"
+        "user_message_chunk"
+        | "agent_message_chunk"
+        | "agent_thought_chunk"
+        | "tool_call"
+        | "tool_call_update"
         | "plan" => Turn::Working,
         "turn_completed" => Turn::IDLE,
         _ => return None,

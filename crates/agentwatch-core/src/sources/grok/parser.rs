@@ -29,7 +29,9 @@ use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EventKey, Tokens, UsageEvent};
-use crate::sources::{LineError, LineParser, MAX_TOKENS, Record, SessionInfo, looks_complete, parse_ts, plausible_cost};
+use crate::sources::{
+    LineError, LineParser, MAX_TOKENS, Record, SessionInfo, looks_complete, parse_ts, plausible_cost,
+};
 
 /// One USD in `costUsdTicks`.
 pub const TICKS_PER_USD: f64 = 1e10;
@@ -127,11 +129,7 @@ struct Usage {
 
 /// A count as written: a whole number of tokens, not negative, not absurd.
 fn count(n: f64) -> Result<u64, LineError> {
-    if n.is_finite() && (0.0..=MAX_TOKENS as f64).contains(&n) {
-        Ok(n as u64)
-    } else {
-        Err(LineError::Malformed)
-    }
+    if n.is_finite() && (0.0..=MAX_TOKENS as f64).contains(&n) { Ok(n as u64) } else { Err(LineError::Malformed) }
 }
 
 /// A model's counts as billed: cached reads, then cache writes, taken out
