@@ -679,3 +679,45 @@ fn groks_completed_turns_count_once_per_model_at_the_cost_grok_recorded() {
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn zcodes_ledger_counts_each_completed_request_once_at_z_ais_prices() {
+    let env = Env::new();
+    let dir = env.home.join(".zcode/cli/db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = rusqlite::Connection::open(dir.join("db.sqlite")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/zcode/fixtures/zcode.sql")).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(6), Some(1)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "zcode"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"].map(|k| m[k].as_u64().unwrap_or(0))
+    };
+    let m = breakdown(&d, "2026-08-16", "GLM-5.3");
+    assert_eq!(counts(m), [4495 + 1600, 59 + 420, 300, 11_712 + 16_400], "{m}");
+    // Z.ai's GLM-5.3: $1.40 in (cache writes too), $0.26 cache read, $4.40 out per million.
+    let want = ((6095.0 + 300.0) * 1.40 + 28_112.0 * 0.26 + 479.0 * 4.40) / 1e6;
+    assert!((m["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{m} vs {want}");
+    let m = breakdown(&d, "2026-08-17", "GLM-5.2");
+    assert_eq!(counts(m), [4000, 240, 0, 1000], "the total's 40 beyond input and output is output: {m}");
+    assert_eq!(m["reasoningOutputTokens"], 40, "{m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "zcode"]);
+    let mut dirs: Vec<&str> =
+        s["sessions"].as_array().unwrap().iter().map(|s| s["projectPath"].as_str().unwrap_or("")).collect();
+    dirs.sort();
+    assert_eq!(dirs, ["/home/u/api", "/home/u/app"]);
+
+    // A request that ends later: read then, once.
+    c.execute(
+        "INSERT INTO model_usage (id, session_id, model_id, provider_id, status, started_at, input_tokens,
+             output_tokens, cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens)
+         VALUES ('mu_11', 'sess_01JZ9A7B3C', 'GLM-5.3', 'builtin:zai-coding-plan', 'completed', 1786995600000,
+             900, 90, 0, 0, 990)",
+        [],
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}

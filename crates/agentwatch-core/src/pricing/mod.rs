@@ -35,7 +35,7 @@ const SNAPSHOT_JSON: &str = include_str!("snapshot.json");
 
 /// Prefixes tried when a model name is not found as written.
 const PROVIDER_PREFIXES: &[&str] =
-    &["anthropic/", "openai/", "gemini/", "vertex_ai/", "xai/", "deepseek/", "mistral/", "moonshot/"];
+    &["anthropic/", "openai/", "gemini/", "vertex_ai/", "xai/", "deepseek/", "mistral/", "moonshot/", "zai/"];
 
 /// Per-token prices of one model, with every default already applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +144,13 @@ impl LiteLlmEntry {
         let output = self.output_cost_per_token.unwrap_or(0.0);
         let anthropic = self.litellm_provider.as_deref().is_some_and(|p| p == "anthropic" || p.contains("anthropic"))
             || bare_name(name).starts_with("claude");
-        let cache_write_5m_explicit = self.cache_creation_input_token_cost;
+        // Z.ai lists its cache writes at 0 but bills the new content at the
+        // input price (as ccusage prices ZCode's).
+        let zai = self.litellm_provider.as_deref() == Some("zai") || name.starts_with("zai/");
+        let cache_write_5m_explicit = match self.cache_creation_input_token_cost {
+            Some(c) if zai && c == 0.0 => Some(input),
+            c => c,
+        };
         Some(ModelPrice {
             input,
             output,
@@ -505,7 +511,14 @@ fn candidate_names(model: &str) -> Vec<String> {
     }
     let undotted = claude_undotted(bare);
     let unbuilt = grok_unbuilt(bare);
-    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()).chain(unbuilt) {
+    // ZCode names Z.ai's models as Z.ai does (`GLM-5.3`); the lists in lower case.
+    let lower = Some(bare.to_ascii_lowercase()).filter(|l| l != bare);
+    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)]
+        .into_iter()
+        .chain(undotted.as_deref())
+        .chain(unbuilt)
+        .chain(lower.as_deref())
+    {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
             push(format!("{p}{name}"));

@@ -32,6 +32,7 @@ pub mod kimi;
 pub mod opencode;
 pub mod qwen;
 pub mod storage;
+pub mod zcode;
 
 pub use storage::Storage;
 
@@ -156,6 +157,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &qwen::INFO,
     &kimi::INFO,
     &grok::INFO,
+    &zcode::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -645,6 +647,7 @@ impl SourceEnv {
         "QWEN_RUNTIME_DIR",
         "XDG_CONFIG_HOME",
         "XDG_DATA_HOME",
+        "ZCODE_HOME",
     ];
 
     pub fn from_process() -> SourceEnv {
