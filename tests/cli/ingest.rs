@@ -652,3 +652,91 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(1)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn groks_completed_turns_count_once_per_model_at_the_cost_grok_recorded() {
+    let env = Env::new();
+    let dir = env.home.join(".grok/sessions/%2Fhome%2Fu%2Fapp/019fa7cc-a6a2-7bb0-99c4-5a235935acaa");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("updates.jsonl"),
+        include_str!("../../crates/agentwatch-core/src/sources/grok/fixtures/updates.jsonl"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("summary.json"),
+        include_str!("../../crates/agentwatch-core/src/sources/grok/fixtures/summary.json"),
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(4), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "grok"]);
+    let m = breakdown(&d, "2026-07-28", "grok-4.5-build");
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens"].map(|k| m[k].as_u64().unwrap_or(0))
+    };
+    assert_eq!(counts(m), [800 + 6000 + 700, 50 + 300 + 20, 200 + 24_000 + 300, 0], "{m}");
+    // Two turns' own costUsdTicks, and one turn without any priced as grok-4.5
+    // ($2 in, $6 out, $0.30 cache read per million).
+    let want = 0.002_843 + 0.25 + (700.0 * 2.0 + 20.0 * 6.0 + 300.0 * 0.30) / 1e6;
+    assert!((m["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{m} vs {want}");
+    let m = breakdown(&d, "2026-07-28", "grok-4.3-build");
+    assert_eq!(counts(m), [2100, 90, 6000, 400], "{m}");
+    // grok-4.3: $1.25 in, $2.50 out, $0.20 cache read, a cache write at 1.25× input.
+    let want = (2100.0 * 1.25 + 90.0 * 2.5 + 6000.0 * 0.20 + 400.0 * 1.5625) / 1e6;
+    assert!((m["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{m} vs {want}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "grok"]);
+    assert_eq!(s["sessions"][0]["sessionId"], "019fa7cc-a6a2-7bb0-99c4-5a235935acaa");
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/u/app");
+
+    // The cut-off last line is finished, and a later turn written: read then, once.
+    append(
+        &dir.join("updates.jsonl"),
+        "ng the tests.\"}},\"_meta\":{\"agentTimestampMs\":1785226100000}}}\n{\"timestamp\":1785226200,\"method\":\"_x.ai/session/update\",\"params\":{\"update\":{\"sessionUpdate\":\"turn_completed\",\"usage\":{\"costUsdTicks\":10000000,\"modelUsage\":{\"grok-4.5-build\":{\"inputTokens\":90,\"outputTokens\":9,\"costUsdTicks\":10000000}}}},\"_meta\":{\"eventId\":\"019fa7cc-a6a2-7bb0-99c4-5a235935acaa-20\"}}}\n",
+    );
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}
+
+#[test]
+fn zcodes_ledger_counts_each_completed_request_once_at_z_ais_prices() {
+    let env = Env::new();
+    let dir = env.home.join(".zcode/cli/db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = rusqlite::Connection::open(dir.join("db.sqlite")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/zcode/fixtures/zcode.sql")).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(6), Some(1)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "zcode"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"].map(|k| m[k].as_u64().unwrap_or(0))
+    };
+    let m = breakdown(&d, "2026-08-16", "GLM-5.3");
+    assert_eq!(counts(m), [4495 + 1600, 59 + 420, 300, 11_712 + 16_400], "{m}");
+    // Z.ai's GLM-5.3: $1.40 in (cache writes too), $0.26 cache read, $4.40 out per million.
+    let want = ((6095.0 + 300.0) * 1.40 + 28_112.0 * 0.26 + 479.0 * 4.40) / 1e6;
+    assert!((m["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{m} vs {want}");
+    let m = breakdown(&d, "2026-08-17", "GLM-5.2");
+    assert_eq!(counts(m), [4000, 240, 0, 1000], "the total's 40 beyond input and output is output: {m}");
+    assert_eq!(m["reasoningOutputTokens"], 40, "{m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "zcode"]);
+    let mut dirs: Vec<&str> =
+        s["sessions"].as_array().unwrap().iter().map(|s| s["projectPath"].as_str().unwrap_or("")).collect();
+    dirs.sort();
+    assert_eq!(dirs, ["/home/u/api", "/home/u/app"]);
+
+    // A request that ends later: read then, once.
+    c.execute(
+        "INSERT INTO model_usage (id, session_id, model_id, provider_id, status, started_at, input_tokens,
+             output_tokens, cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens)
+         VALUES ('mu_11', 'sess_01JZ9A7B3C', 'GLM-5.3', 'builtin:zai-coding-plan', 'completed', 1786995600000,
+             900, 90, 0, 0, 990)",
+        [],
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}

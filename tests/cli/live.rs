@@ -623,3 +623,35 @@ fn opencode_and_droid_processes_are_linked_to_the_session_they_started_and_never
     });
     assert_eq!((s["agent"].as_str(), s["projectPath"].as_str()), (Some("droid"), droid_proj.to_str()), "{s}");
 }
+
+/// Grok Build cannot run here (a native binary behind an xAI login): a copy
+/// of `sleep` named `grok` stands in for its process, and its update log is
+/// written as Grok writes it.
+#[test]
+fn a_running_grok_is_linked_to_its_work_dirs_update_log_and_waits_after_its_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/grok-app");
+    let p = env.spawn(&env.native_agent("grok"), &["600"], &proj);
+    let folder = proj.display().to_string().replace('%', "%25").replace('/', "%2F");
+    let dir = env.home.join(".grok/sessions").join(folder).join("019fa7cc-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("updates.jsonl");
+    let now = chrono::Utc::now().timestamp_millis();
+    let update = |ms: i64, kind: &str| {
+        format!(
+            "{}\n",
+            json!({"timestamp": ms / 1000, "method": "session/update", "params": {"sessionId": "019fa7cc-run",
+                "update": {"sessionUpdate": kind, "content": {"type": "text", "text": "run the tests"}},
+                "_meta": {"eventId": format!("019fa7cc-run-{ms}"), "agentTimestampMs": ms}}})
+        )
+    };
+    std::fs::write(&log, update(now, "user_message_chunk")).unwrap();
+    let s = wait_for(10, "the grok process at work", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("grok"), Some("019fa7cc-run")), "{s}");
+    append(&log, &update(now + 2000, "turn_completed"));
+    wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}

@@ -34,8 +34,18 @@ pub const TIER_THRESHOLD: u64 = 200_000;
 const SNAPSHOT_JSON: &str = include_str!("snapshot.json");
 
 /// Prefixes tried when a model name is not found as written.
-const PROVIDER_PREFIXES: &[&str] =
-    &["anthropic/", "openai/", "gemini/", "vertex_ai/", "xai/", "deepseek/", "mistral/", "moonshot/", "dashscope/"];
+const PROVIDER_PREFIXES: &[&str] = &[
+    "anthropic/",
+    "openai/",
+    "gemini/",
+    "vertex_ai/",
+    "xai/",
+    "deepseek/",
+    "mistral/",
+    "moonshot/",
+    "zai/",
+    "dashscope/",
+];
 
 /// Per-token prices of one model, with every default already applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +154,13 @@ impl LiteLlmEntry {
         let output = self.output_cost_per_token.unwrap_or(0.0);
         let anthropic = self.litellm_provider.as_deref().is_some_and(|p| p == "anthropic" || p.contains("anthropic"))
             || bare_name(name).starts_with("claude");
-        let cache_write_5m_explicit = self.cache_creation_input_token_cost;
+        // Z.ai lists its cache writes at 0 but bills the new content at the
+        // input price (as ccusage prices ZCode's).
+        let zai = self.litellm_provider.as_deref() == Some("zai") || name.starts_with("zai/");
+        let cache_write_5m_explicit = match self.cache_creation_input_token_cost {
+            Some(c) if zai && c == 0.0 => Some(input),
+            c => c,
+        };
         Some(ModelPrice {
             input,
             output,
@@ -504,7 +520,15 @@ fn candidate_names(model: &str) -> Vec<String> {
         push(s.to_string());
     }
     let undotted = claude_undotted(bare);
-    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)].into_iter().chain(undotted.as_deref()) {
+    let unbuilt = grok_unbuilt(bare);
+    // ZCode names Z.ai's models as Z.ai does (`GLM-5.3`); the lists in lower case.
+    let lower = Some(bare.to_ascii_lowercase()).filter(|l| l != bare);
+    for name in [bare, strip_date_suffix(bare).unwrap_or(bare)]
+        .into_iter()
+        .chain(undotted.as_deref())
+        .chain(unbuilt)
+        .chain(lower.as_deref())
+    {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
             push(format!("{p}{name}"));
@@ -527,6 +551,12 @@ fn claude_undotted(model: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A model as Grok Build names it (`grok-4.5-build`), as the price lists do
+/// (`grok-4.5`), as ccusage looks it up.
+fn grok_unbuilt(model: &str) -> Option<&str> {
+    model.strip_suffix("-build").filter(|m| m.starts_with("grok-"))
 }
 
 /// The model name without any `provider/` prefix.

@@ -26,11 +26,13 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod grok;
 pub mod kilo;
 pub mod kimi;
 pub mod opencode;
 pub mod qwen;
 pub mod storage;
+pub mod zcode;
 
 pub use storage::Storage;
 
@@ -154,6 +156,8 @@ pub const AGENTS: &[&AgentInfo] = &[
     &amp::INFO,
     &qwen::INFO,
     &kimi::INFO,
+    &grok::INFO,
+    &zcode::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -634,6 +638,7 @@ impl SourceEnv {
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
+        "GROK_HOME",
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
@@ -642,6 +647,7 @@ impl SourceEnv {
         "QWEN_RUNTIME_DIR",
         "XDG_CONFIG_HOME",
         "XDG_DATA_HOME",
+        "ZCODE_HOME",
     ];
 
     pub fn from_process() -> SourceEnv {
