@@ -301,6 +301,9 @@ impl Store {
     }
 }
 
+/// A plan-window reading and the session (pk) that reported it.
+type SessionReading = (crate::limits::LimitReading, Option<i64>);
+
 pub struct IngestWriter<'s> {
     store: &'s Store,
     prices: &'s PriceBook,
@@ -312,7 +315,7 @@ pub struct IngestWriter<'s> {
     rollup: HashMap<RollupKey, RollupAcc>,
     /// Plan-window readings since the last flush, per agent and window,
     /// with their session.
-    limits: HashMap<(String, i64), Vec<(crate::limits::LimitReading, Option<i64>)>>,
+    limits: HashMap<(String, i64), Vec<SessionReading>>,
     touched: HashSet<i64>,
     pending: usize,
     /// When the open transaction began.

@@ -56,8 +56,11 @@ pub fn session_of(sessions: &[PathBuf], path: &Path) -> Option<String> {
 pub struct WorkDirs {
     /// Per `sessions` folder: the fingerprint of its map file, and the map
     /// (a work dir folder's or a session's name → the work dir).
-    maps: std::sync::Mutex<HashMap<PathBuf, (Option<(u64, i64)>, HashMap<String, String>)>>,
+    maps: std::sync::Mutex<HashMap<PathBuf, (Option<FilePrint>, HashMap<String, String>)>>,
 }
+
+/// A map file's size and mtime (ms).
+type FilePrint = (u64, i64);
 
 impl WorkDirs {
     /// The work dir of the session a wire log belongs to, if Kimi wrote it
