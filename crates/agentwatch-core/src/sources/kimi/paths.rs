@@ -56,11 +56,12 @@ pub fn session_of(sessions: &[PathBuf], path: &Path) -> Option<String> {
 pub struct WorkDirs {
     /// Per `sessions` folder: the fingerprint of its map file, and the map
     /// (a work dir folder's or a session's name → the work dir).
-    maps: std::sync::Mutex<HashMap<PathBuf, (Option<FilePrint>, HashMap<String, String>)>>,
+    maps: std::sync::Mutex<HashMap<PathBuf, Listed>>,
 }
 
-/// A map file's size and mtime (ms).
-type FilePrint = (u64, i64);
+/// A map file's print (size and mtime in ms, if it exists) when it was
+/// read, and what it maps.
+type Listed = (Option<(u64, i64)>, HashMap<String, String>);
 
 impl WorkDirs {
     /// The work dir of the session a wire log belongs to, if Kimi wrote it
