@@ -29,6 +29,7 @@ pub mod goose;
 pub mod kilo;
 pub mod kimi;
 pub mod opencode;
+pub mod pi;
 pub mod qwen;
 pub mod storage;
 
@@ -154,6 +155,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &amp::INFO,
     &qwen::INFO,
     &kimi::INFO,
+    &pi::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -638,6 +640,8 @@ impl SourceEnv {
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
         "OPENCODE_DB",
+        "PI_AGENT_DIR",
+        "PI_CODING_AGENT_DIR",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
         "XDG_CONFIG_HOME",
