@@ -633,3 +633,61 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(1)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn pis_sessions_give_each_call_once_with_pis_own_cost_and_a_branched_copy_adds_nothing() {
+    let env = Env::new();
+    let dir = env.home.join(".pi/agent/sessions/--home-u-app--");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = include_str!("../../crates/agentwatch-core/src/sources/pi/fixtures/session.jsonl");
+    let original = dir.join("2026-03-14T09-12-03-511Z_6f1d2c7e-1b3a-4c55-9e0f-2a7b8c9d0e1f.jsonl");
+    std::fs::write(&original, text).unwrap();
+    // `/fork`: a new header, then the branch's entries copied as they were.
+    let branch: Vec<&str> = text.lines().skip(1).take(6).collect();
+    std::fs::write(
+        dir.join("2026-03-16T10-00-00-000Z_9a8b7c6d-0000-4000-8000-000000000001.jsonl"),
+        format!(
+            "{{\"type\":\"session\",\"version\":3,\"id\":\"9a8b7c6d-0000-4000-8000-000000000001\",\"timestamp\":\"2026-03-16T10:00:00.000Z\",\"cwd\":\"/home/u/app\",\"parentSession\":\"{}\"}}\n{}\n",
+            original.display(),
+            branch.join("\n")
+        ),
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["newEvents"].as_u64(), r["malformedLines"].as_u64()),
+        (Some(4), Some(0)),
+        "the cut-off last line waits: {r}"
+    );
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "pi"]);
+    let m = breakdown(&d, "2026-03-14", "claude-sonnet-4-5");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64(),
+            m["cacheCreationTokens"].as_u64()
+        ),
+        (Some(8), Some(208), Some(4210), Some(4520)),
+        "{m}"
+    );
+    assert!((m["cost"].as_f64().unwrap() - (0.0175965 + 0.0037605)).abs() < 1e-12, "pi's own costs: {m}");
+    let g = breakdown(&d, "2026-03-15", "gpt-5");
+    assert_eq!((g["inputTokens"].as_u64(), g["cacheReadTokens"].as_u64()), (Some(1200), Some(2048)), "{g}");
+    assert!((g["cost"].as_f64().unwrap() - 0.005156).abs() < 1e-12, "{g}");
+    assert_eq!(breakdown(&d, "2026-03-15", "qwen3-coder:30b")["outputTokens"], 60);
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "pi"]);
+    let mut ids: Vec<&str> =
+        s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["6f1d2c7e-1b3a-4c55-9e0f-2a7b8c9d0e1f", "9a8b7c6d-0000-4000-8000-000000000001"]);
+
+    // The cut-off prompt is finished, then a call: read once.
+    append(
+        &original,
+        "xt\",\"text\":\"more\"}],\"timestamp\":1773532979000}}\n{\"type\":\"message\",\"id\":\"1f2a3b4c\",\"parentId\":\"0e1f2a3b\",\"timestamp\":\"2026-03-15T00:03:05.000Z\",\"message\":{\"role\":\"assistant\",\"content\":[],\"api\":\"openai-completions\",\"provider\":\"ollama\",\"model\":\"qwen3-coder:30b\",\"usage\":{\"input\":7,\"output\":3,\"cacheRead\":0,\"cacheWrite\":0,\"totalTokens\":10,\"cost\":{\"input\":0,\"output\":0,\"cacheRead\":0,\"cacheWrite\":0,\"total\":0}},\"stopReason\":\"stop\",\"timestamp\":1773532980000}}\n",
+    );
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}
