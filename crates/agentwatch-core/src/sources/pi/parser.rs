@@ -10,6 +10,8 @@
 //! `input` is the input not read from the cache (pi-ai's providers take the
 //! cached part out, `openai-completions.ts`, `openai-responses-shared.ts`),
 //! and `cost.total` is what pi priced the call at from its model list.
+//! A message that names no model has the one the last `model_change` (or
+//! OpenClaw's `custom` `model-snapshot`) named, flagged as assumed.
 //!
 //! A call is dated by its entry's `timestamp` (when pi wrote it), as ccusage
 //! dates it. It is keyed by the message's own time (ms), provider, model and
@@ -42,6 +44,29 @@ struct Line<'a> {
     cwd: Option<Cow<'a, str>>,
     #[serde(borrow)]
     message: Option<Message<'a>>,
+    /// `model_change`: the model from now on.
+    #[serde(borrow)]
+    provider: Option<Cow<'a, str>>,
+    #[serde(rename = "modelId", borrow)]
+    model_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    /// OpenClaw's `custom` entries (`model-snapshot`).
+    #[serde(rename = "customType", borrow)]
+    custom_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data: Option<ModelChange<'a>>,
+}
+
+/// A model change (`model_change`, OpenClaw's `model-snapshot` data).
+#[derive(Deserialize, Default)]
+struct ModelChange<'a> {
+    #[serde(borrow)]
+    provider: Option<Cow<'a, str>>,
+    #[serde(rename = "modelId", borrow)]
+    model_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +77,8 @@ pub(crate) struct Message<'a> {
     pub provider: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub model: Option<Cow<'a, str>>,
+    #[serde(rename = "modelId", borrow)]
+    pub model_id: Option<Cow<'a, str>>,
     pub usage: Option<Usage>,
     /// ms, when the call began.
     pub timestamp: Option<f64>,
@@ -113,20 +140,51 @@ pub(crate) fn call_key(agent: &str, at: &str, provider: &str, model: &str, t: &T
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     announced: bool,
+    /// The model the last model change named, for a message that names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider: Option<String>,
 }
 
+/// Parses pi's session files, and OpenClaw's (pi's `SessionManager`
+/// writes both).
 pub struct PiParser {
     state: State,
+    /// The agent's id, first part of every key.
+    agent: &'static str,
     session: String,
-    finders: [memmem::Finder<'static>; 2],
+    finders: [memmem::Finder<'static>; 4],
 }
 
 impl PiParser {
     pub fn new(path: &Path, state: Option<&str>) -> PiParser {
+        PiParser::for_agent("pi", super::paths::session_id_of(path).unwrap_or_default(), state)
+    }
+
+    /// A parser of the same files for another agent (`agent` keys its
+    /// calls) and `session`.
+    pub fn for_agent(agent: &'static str, session: String, state: Option<&str>) -> PiParser {
         PiParser {
             state: state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default(),
-            session: super::paths::session_id_of(path).unwrap_or_default(),
-            finders: [memmem::Finder::new(b"\"usage\""), memmem::Finder::new(b"\"session\"")],
+            agent,
+            session,
+            finders: [
+                memmem::Finder::new(b"\"usage\""),
+                memmem::Finder::new(b"\"session\""),
+                memmem::Finder::new(b"\"model_change\""),
+                memmem::Finder::new(b"\"model-snapshot\""),
+            ],
+        }
+    }
+
+    fn change_model(&mut self, c: &ModelChange) {
+        let text = |v: &Option<Cow<str>>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(m) = text(&c.model_id).or_else(|| text(&c.model)) {
+            self.state.model = Some(m);
+        }
+        if let Some(p) = text(&c.provider) {
+            self.state.provider = Some(p);
         }
     }
 
@@ -155,6 +213,16 @@ impl LineParser for PiParser {
                 self.announce(l.cwd.as_deref(), ts, out);
                 return Ok(());
             }
+            Some("model_change") => {
+                self.change_model(&ModelChange { provider: l.provider, model_id: l.model_id, model: l.model });
+                return Ok(());
+            }
+            Some("custom") if l.custom_type.as_deref() == Some("model-snapshot") => {
+                if let Some(d) = &l.data {
+                    self.change_model(d);
+                }
+                return Ok(());
+            }
             // ccusage also takes a message line without a type.
             Some("message") | None => {}
             _ => return Ok(()),
@@ -168,14 +236,17 @@ impl LineParser for PiParser {
         if tokens.is_zero() {
             return Ok(()); // a failed call (`stopReason` "error"): nothing billed
         }
-        let name = m.model.as_deref().map(str::trim).filter(|m| !m.is_empty());
-        let model = name.unwrap_or(UNKNOWN_MODEL);
+        let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let name = text(&m.model_id).or_else(|| text(&m.model));
+        // A message without a model: the one the last model change named.
+        let model = name.clone().or_else(|| self.state.model.clone()).unwrap_or_else(|| UNKNOWN_MODEL.to_string());
+        let provider = text(&m.provider).or_else(|| self.state.provider.clone()).unwrap_or_default();
         let when = started.map_or_else(|| at.timestamp_millis().to_string(), |t| t.to_string());
         out.push(Record::Usage(UsageEvent {
-            key: call_key("pi", &when, m.provider.as_deref().unwrap_or(""), model, &tokens),
+            key: call_key(self.agent, &when, &provider, &model, &tokens),
             session_external_id: Arc::from(self.session.as_str()),
             timestamp: at,
-            model: Arc::from(model),
+            model: Arc::from(model.as_str()),
             model_fallback: name.is_none(),
             fast: false,
             sidechain: false,
@@ -237,6 +308,27 @@ mod tests {
         assert_eq!(c[2].timestamp.to_rfc3339(), "2026-03-15T00:00:04.750+00:00", "after midnight, begun before");
         assert_eq!(c[3].model.as_ref(), "qwen3-coder:30b");
         assert_eq!(c[3].cost_usd, None, "pi priced it at 0: the tokens are priced instead");
+    }
+
+    #[test]
+    fn a_message_without_a_model_has_the_last_changes() {
+        let text = [
+            r#"{"type":"model_change","id":"a","parentId":null,"timestamp":"2026-01-02T00:00:00.000Z","provider":"anthropic","modelId":"claude-sonnet-4-5"}"#,
+            r#"{"type":"message","id":"b","parentId":"a","timestamp":"2026-01-02T00:00:01.000Z","message":{"role":"assistant","usage":{"input":1,"output":2}}}"#,
+            r#"{"type":"custom","customType":"model-snapshot","id":"c","parentId":"b","timestamp":"2026-01-02T00:00:02.000Z","data":{"provider":"openai","modelId":"gpt-5"}}"#,
+            r#"{"type":"message","id":"d","parentId":"c","timestamp":"2026-01-02T00:00:03.000Z","message":{"role":"assistant","usage":{"input":1,"output":3}}}"#,
+        ];
+        let (full, _) = parse_all(PATH, &text.join("\n"));
+        let c = calls(&full);
+        assert_eq!((c[0].model.as_ref(), c[0].model_fallback), ("claude-sonnet-4-5", true));
+        assert_eq!(c[1].model.as_ref(), "gpt-5", "OpenClaw's model snapshot");
+        // Resumed after the change: the state keeps it.
+        let mut p = PiParser::new(Path::new(PATH), None);
+        let mut out = Vec::new();
+        p.parse(text[0].as_bytes(), 0, &mut out).unwrap();
+        let mut q = PiParser::new(Path::new(PATH), p.state().as_deref());
+        q.parse(text[1].as_bytes(), 0, &mut out).unwrap();
+        assert_eq!(calls(&out)[0].model.as_ref(), "claude-sonnet-4-5");
     }
 
     #[test]
