@@ -28,6 +28,7 @@ pub mod gemini;
 pub mod goose;
 pub mod kilo;
 pub mod kimi;
+pub mod openclaw;
 pub mod opencode;
 pub mod pi;
 pub mod qwen;
@@ -156,6 +157,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &qwen::INFO,
     &kimi::INFO,
     &pi::INFO,
+    &openclaw::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -631,6 +633,7 @@ impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
+        "CLAWDBOT_STATE_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
         "FACTORY_HOME",
@@ -639,6 +642,9 @@ impl SourceEnv {
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "OPENCLAW_DIR",
+        "OPENCLAW_HOME",
+        "OPENCLAW_STATE_DIR",
         "OPENCODE_DB",
         "PI_AGENT_DIR",
         "PI_CODING_AGENT_DIR",
