@@ -691,3 +691,48 @@ fn pis_sessions_give_each_call_once_with_pis_own_cost_and_a_branched_copy_adds_n
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn openclaws_transcripts_and_their_checkpoint_copies_count_each_call_once_on_the_day_it_was_written() {
+    let env = Env::new();
+    let dir = env.home.join(".openclaw/agents/main/sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let id = "4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c";
+    let text = include_str!(
+        "../../crates/agentwatch-core/src/sources/openclaw/fixtures/4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c.jsonl"
+    );
+    std::fs::write(dir.join(format!("{id}.jsonl")), text).unwrap();
+    // A compaction's checkpoint: a byte copy of the transcript.
+    std::fs::write(dir.join(format!("{id}.checkpoint.0b9e8f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b.jsonl")), text).unwrap();
+    // Run traces and the session index are not transcripts.
+    std::fs::write(dir.join(format!("{id}.trajectory.jsonl")), "{\"type\":\"trace.metadata\"}\n").unwrap();
+    std::fs::write(dir.join("sessions.json"), "{}").unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["filesScanned"].as_u64(), r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()),
+        (Some(2), Some(3), Some(3)),
+        "{r}"
+    );
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"]);
+    let m = breakdown(&d, "2026-05-02", "claude-opus-4-5");
+    assert_eq!((m["inputTokens"].as_u64(), m["cacheCreationTokens"].as_u64()), (Some(4), Some(9210)), "{m}");
+    assert!((m["cost"].as_f64().unwrap() - 0.0599825).abs() < 1e-12, "OpenClaw's own cost: {m}");
+    // Begun at 23:59:58, written at 00:00:03: the day it was written, as OpenClaw reports it.
+    let n = breakdown(&d, "2026-05-03", "claude-opus-4-5");
+    assert_eq!(
+        (n["inputTokens"].as_u64(), n["outputTokens"].as_u64(), n["cacheReadTokens"].as_u64()),
+        (Some(18), Some(71), Some(18600)),
+        "{n}"
+    );
+    assert!((n["cost"].as_f64().unwrap() - (0.006785 + 0.005505)).abs() < 1e-12, "{n}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "openclaw"]);
+    let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    assert_eq!(ids, [id], "a checkpoint copy is its transcript's session");
+
+    // Reset: OpenClaw renames the transcript; nothing new.
+    std::fs::rename(dir.join(format!("{id}.jsonl")), dir.join(format!("{id}.jsonl.reset.2026-05-04T07-00-00.000Z")))
+        .unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 0, "{r}");
+    assert_eq!(env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"])["totals"], d["totals"]);
+}
