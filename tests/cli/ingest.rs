@@ -740,3 +740,106 @@ fn zcodes_ledger_counts_each_completed_request_once_at_z_ais_prices() {
     assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn pis_sessions_give_each_call_once_with_pis_own_cost_and_a_branched_copy_adds_nothing() {
+    let env = Env::new();
+    let dir = env.home.join(".pi/agent/sessions/--home-u-app--");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = include_str!("../../crates/agentwatch-core/src/sources/pi/fixtures/session.jsonl");
+    let original = dir.join("2026-03-14T09-12-03-511Z_6f1d2c7e-1b3a-4c55-9e0f-2a7b8c9d0e1f.jsonl");
+    std::fs::write(&original, text).unwrap();
+    // `/fork`: a new header, then the branch's entries copied as they were.
+    let branch: Vec<&str> = text.lines().skip(1).take(6).collect();
+    std::fs::write(
+        dir.join("2026-03-16T10-00-00-000Z_9a8b7c6d-0000-4000-8000-000000000001.jsonl"),
+        format!(
+            "{{\"type\":\"session\",\"version\":3,\"id\":\"9a8b7c6d-0000-4000-8000-000000000001\",\"timestamp\":\"2026-03-16T10:00:00.000Z\",\"cwd\":\"/home/u/app\",\"parentSession\":\"{}\"}}\n{}\n",
+            original.display(),
+            branch.join("\n")
+        ),
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["newEvents"].as_u64(), r["malformedLines"].as_u64()),
+        (Some(4), Some(0)),
+        "the cut-off last line waits: {r}"
+    );
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "pi"]);
+    let m = breakdown(&d, "2026-03-14", "claude-sonnet-4-5");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64(),
+            m["cacheCreationTokens"].as_u64()
+        ),
+        (Some(8), Some(208), Some(4210), Some(4520)),
+        "{m}"
+    );
+    assert!((m["cost"].as_f64().unwrap() - (0.0175965 + 0.0037605)).abs() < 1e-12, "pi's own costs: {m}");
+    let g = breakdown(&d, "2026-03-15", "gpt-5");
+    assert_eq!((g["inputTokens"].as_u64(), g["cacheReadTokens"].as_u64()), (Some(1200), Some(2048)), "{g}");
+    assert!((g["cost"].as_f64().unwrap() - 0.005156).abs() < 1e-12, "{g}");
+    assert_eq!(breakdown(&d, "2026-03-15", "qwen3-coder:30b")["outputTokens"], 60);
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "pi"]);
+    let mut ids: Vec<&str> =
+        s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["6f1d2c7e-1b3a-4c55-9e0f-2a7b8c9d0e1f", "9a8b7c6d-0000-4000-8000-000000000001"]);
+
+    // The cut-off prompt is finished, then a call: read once.
+    append(
+        &original,
+        "xt\",\"text\":\"more\"}],\"timestamp\":1773532979000}}\n{\"type\":\"message\",\"id\":\"1f2a3b4c\",\"parentId\":\"0e1f2a3b\",\"timestamp\":\"2026-03-15T00:03:05.000Z\",\"message\":{\"role\":\"assistant\",\"content\":[],\"api\":\"openai-completions\",\"provider\":\"ollama\",\"model\":\"qwen3-coder:30b\",\"usage\":{\"input\":7,\"output\":3,\"cacheRead\":0,\"cacheWrite\":0,\"totalTokens\":10,\"cost\":{\"input\":0,\"output\":0,\"cacheRead\":0,\"cacheWrite\":0,\"total\":0}},\"stopReason\":\"stop\",\"timestamp\":1773532980000}}\n",
+    );
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}
+
+#[test]
+fn openclaws_transcripts_and_their_checkpoint_copies_count_each_call_once_on_the_day_it_was_written() {
+    let env = Env::new();
+    let dir = env.home.join(".openclaw/agents/main/sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let id = "4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c";
+    let text = include_str!(
+        "../../crates/agentwatch-core/src/sources/openclaw/fixtures/4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c.jsonl"
+    );
+    std::fs::write(dir.join(format!("{id}.jsonl")), text).unwrap();
+    // A compaction's checkpoint: a byte copy of the transcript.
+    std::fs::write(dir.join(format!("{id}.checkpoint.0b9e8f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b.jsonl")), text).unwrap();
+    // Run traces and the session index are not transcripts.
+    std::fs::write(dir.join(format!("{id}.trajectory.jsonl")), "{\"type\":\"trace.metadata\"}\n").unwrap();
+    std::fs::write(dir.join("sessions.json"), "{}").unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["filesScanned"].as_u64(), r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()),
+        (Some(2), Some(3), Some(3)),
+        "{r}"
+    );
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"]);
+    let m = breakdown(&d, "2026-05-02", "claude-opus-4-5");
+    assert_eq!((m["inputTokens"].as_u64(), m["cacheCreationTokens"].as_u64()), (Some(4), Some(9210)), "{m}");
+    assert!((m["cost"].as_f64().unwrap() - 0.0599825).abs() < 1e-12, "OpenClaw's own cost: {m}");
+    // Begun at 23:59:58, written at 00:00:03: the day it was written, as OpenClaw reports it.
+    let n = breakdown(&d, "2026-05-03", "claude-opus-4-5");
+    assert_eq!(
+        (n["inputTokens"].as_u64(), n["outputTokens"].as_u64(), n["cacheReadTokens"].as_u64()),
+        (Some(18), Some(71), Some(18600)),
+        "{n}"
+    );
+    assert!((n["cost"].as_f64().unwrap() - (0.006785 + 0.005505)).abs() < 1e-12, "{n}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "openclaw"]);
+    let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    assert_eq!(ids, [id], "a checkpoint copy is its transcript's session");
+
+    // Reset: OpenClaw renames the transcript; nothing new.
+    std::fs::rename(dir.join(format!("{id}.jsonl")), dir.join(format!("{id}.jsonl.reset.2026-05-04T07-00-00.000Z")))
+        .unwrap();
+    let r = ingest(&env);
+    assert_eq!(r["newEvents"], 0, "{r}");
+    assert_eq!(env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"])["totals"], d["totals"]);
+}

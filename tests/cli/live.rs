@@ -575,6 +575,67 @@ fn a_running_kimi_is_linked_to_its_work_dirs_log_and_its_approval_is_a_permissio
     });
 }
 
+/// pi cannot run here (no model): a copy of `sleep` named `pi` stands in
+/// for its process, and its session file is written as pi's
+/// `SessionManager` writes it (at the first reply, then entry by entry).
+#[test]
+fn a_running_pi_is_linked_to_the_session_file_of_its_directory_and_follows_its_turns() {
+    let env = Env::new();
+    let proj = env.root.join("src/pi-app");
+    let p = env.spawn(&env.native_agent("pi"), &["600"], &proj);
+    let folder = format!("--{}--", proj.display().to_string().trim_start_matches('/').replace('/', "-"));
+    let dir = env.home.join(".pi/agent/sessions").join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("2026-12-01T10-00-00-000Z_5c6d7e8f-0000-4000-8000-00000000abcd.jsonl");
+    let now = chrono::Utc::now();
+    let at = |s: i64| (now + chrono::Duration::seconds(s)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let msg = |id: &str, s: i64, m: Value| {
+        format!("{}\n", json!({"type": "message", "id": id, "parentId": null, "timestamp": at(s), "message": m}))
+    };
+    let usage = json!({"input": 3, "output": 20, "cacheRead": 0, "cacheWrite": 900, "totalTokens": 923,
+                       "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0.0037}});
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}{}",
+            json!({"type": "session", "version": 3, "id": "5c6d7e8f-0000-4000-8000-00000000abcd", "timestamp": at(0), "cwd": proj.display().to_string()}),
+            msg("a1", 0, json!({"role": "user", "content": [{"type": "text", "text": "fix it"}], "timestamp": 0})),
+            msg("a2", 1, json!({"role": "assistant", "content": [{"type": "toolCall", "id": "c1", "name": "bash", "arguments": {"command": "cargo test"}}],
+                "provider": "anthropic", "model": "claude-sonnet-4-5", "usage": usage, "stopReason": "toolUse", "timestamp": 0})),
+        ),
+    )
+    .unwrap();
+    let s = wait_for(10, "the pi process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(
+        (s["agent"].as_str(), s["sessionId"].as_str()),
+        (Some("pi"), Some("5c6d7e8f-0000-4000-8000-00000000abcd")),
+        "{s}"
+    );
+    assert_eq!(s["projectPath"], proj.display().to_string());
+    append(
+        &file,
+        &msg(
+            "a3",
+            2,
+            json!({"role": "toolResult", "toolCallId": "c1", "toolName": "bash", "content": [], "isError": false, "timestamp": 0}),
+        ),
+    );
+    append(
+        &file,
+        &msg(
+            "a4",
+            3,
+            json!({"role": "assistant", "content": [{"type": "text", "text": "done"}],
+        "provider": "anthropic", "model": "claude-sonnet-4-5", "usage": usage, "stopReason": "stop", "timestamp": 1}),
+        ),
+    );
+    wait_for(10, "waiting for input after its reply", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}
+
 /// OpenCode without agentwatch's plugin, and Droid: a running process is
 /// linked to the session created in its directory since it started (a copy
 /// of `sleep` stands in for the process; the database and files are the

@@ -391,6 +391,15 @@ mod tests {
         assert_eq!(which("node /u/lib/node_modules/@moonshot-ai/kimi-code/dist/main.mjs", None), Some("kimi".into()));
         assert_eq!(which("/home/u/.local/bin/kimi", Some("/usr/bin/python3.13")), Some("kimi".into()));
         assert_eq!(which("uvx kimi-cli", None), Some("kimi".into()));
+        assert_eq!(
+            which("node /u/lib/node_modules/@mariozechner/pi-coding-agent/dist/cli.js", None),
+            Some("pi".into())
+        );
+        assert_eq!(which("npx @mariozechner/pi-coding-agent", None), Some("pi".into()));
+        assert_eq!(which("pi install npm:pi-skills", None), None);
+        assert_eq!(which("node /u/lib/node_modules/openclaw/openclaw.mjs gateway", None), Some("openclaw".into()));
+        assert_eq!(which("openclaw tui", None), Some("openclaw".into()));
+        assert_eq!(which("openclaw doctor", None), None);
     }
 
     #[test]

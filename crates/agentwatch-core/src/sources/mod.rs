@@ -29,7 +29,9 @@ pub mod goose;
 pub mod grok;
 pub mod kilo;
 pub mod kimi;
+pub mod openclaw;
 pub mod opencode;
+pub mod pi;
 pub mod qwen;
 pub mod storage;
 pub mod zcode;
@@ -158,6 +160,8 @@ pub const AGENTS: &[&AgentInfo] = &[
     &kimi::INFO,
     &grok::INFO,
     &zcode::INFO,
+    &pi::INFO,
+    &openclaw::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -633,6 +637,7 @@ impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
+        "CLAWDBOT_STATE_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
         "FACTORY_HOME",
@@ -642,7 +647,12 @@ impl SourceEnv {
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "OPENCLAW_DIR",
+        "OPENCLAW_HOME",
+        "OPENCLAW_STATE_DIR",
         "OPENCODE_DB",
+        "PI_AGENT_DIR",
+        "PI_CODING_AGENT_DIR",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
         "XDG_CONFIG_HOME",
