@@ -633,3 +633,60 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(1), Some(1)), "{r}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn codebuffs_chats_give_each_assistant_messages_usage_once_and_are_read_whole_when_rewritten() {
+    let env = Env::new();
+    let dir = env.home.join(".config/manicode/projects/webapp/chats/2026-01-02T03-04-05.000Z");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("chat-messages.json");
+    std::fs::write(dir.join("run-state.json"), "{}").unwrap();
+    let full = include_str!("../../crates/agentwatch-core/src/sources/codebuff/fixtures/chat-messages.json");
+    // Caught while Codebuff rewrote it: counted, read again at its next change.
+    std::fs::write(&f, &full[..full.len() / 2]).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(1)), "{r}");
+    std::fs::write(&f, full).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(3), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "codebuff"]);
+    let m = breakdown(&d, "2026-01-02", "claude-sonnet-4-20250514");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheCreationTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64()
+        ),
+        (Some(1200), Some(340), Some(5000), Some(18000)),
+        "{m}"
+    );
+    assert!(m["cost"].as_f64().is_some_and(|c| c > 0.0), "{m}");
+    let g = breakdown(&d, "2026-01-02", "openai/gpt-5");
+    assert_eq!(
+        (g["inputTokens"].as_u64(), g["cacheReadTokens"].as_u64(), g["reasoningOutputTokens"].as_u64()),
+        (Some(2000), Some(4000), Some(256)),
+        "the cached part of OpenAI's prompt count is not input: {g}"
+    );
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "codebuff"]);
+    assert_eq!(s["sessions"][0]["sessionId"], "manicode/webapp/2026-01-02T03-04-05.000Z");
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/alice/src/webapp");
+
+    // The next turn rewrites the chat: the calls it held stay once, the new one is added.
+    let mut v: Value = serde_json::from_str(full).unwrap();
+    v.as_array_mut().unwrap().push(json!({"id": "ai-next", "variant": "ai", "timestamp": "2026-01-02T03:10:00.000Z",
+        "metadata": {"model": "claude-sonnet-4-20250514", "usage": {"inputTokens": 10, "outputTokens": 5}}}));
+    std::fs::write(&f, v.to_string()).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "codebuff"]);
+    assert_eq!(breakdown(&d, "2026-01-02", "claude-sonnet-4-20250514")["inputTokens"], 1210);
+    // CODEBUFF_DATA_DIR (ccusage's variable) names the channel folders to read instead.
+    let other = env.root.join("elsewhere/manicode-dev");
+    let dir = other.join("projects/webapp/chats/2026-01-02T03-04-05.000Z");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("chat-messages.json"), full).unwrap();
+    let out = env.command(&["ingest", "--format", "json"]).env("CODEBUFF_DATA_DIR", &other).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["filesRead"].as_u64(), r["newEvents"].as_u64()), (Some(1), Some(3)), "another channel's chat: {r}");
+}

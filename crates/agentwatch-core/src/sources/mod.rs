@@ -20,6 +20,7 @@
 pub mod aider;
 pub mod amp;
 pub mod claude;
+pub mod codebuff;
 pub mod codex;
 pub mod copilot;
 pub mod cursor;
@@ -154,6 +155,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &amp::INFO,
     &qwen::INFO,
     &kimi::INFO,
+    &codebuff::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -629,6 +631,7 @@ impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
+        "CODEBUFF_DATA_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
         "FACTORY_HOME",
@@ -637,6 +640,7 @@ impl SourceEnv {
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "NEXT_PUBLIC_CB_ENVIRONMENT",
         "OPENCODE_DB",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
