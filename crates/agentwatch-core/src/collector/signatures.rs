@@ -391,6 +391,9 @@ mod tests {
         assert_eq!(which("node /u/lib/node_modules/@moonshot-ai/kimi-code/dist/main.mjs", None), Some("kimi".into()));
         assert_eq!(which("/home/u/.local/bin/kimi", Some("/usr/bin/python3.13")), Some("kimi".into()));
         assert_eq!(which("uvx kimi-cli", None), Some("kimi".into()));
+        assert_eq!(which("node /u/lib/node_modules/codebuff/index.js", None), Some("codebuff".into()));
+        assert_eq!(which("/home/u/.config/manicode/codebuff", None), Some("codebuff".into()));
+        assert_eq!(which("codebuff --version", None), None);
     }
 
     #[test]
