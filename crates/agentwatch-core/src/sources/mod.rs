@@ -27,6 +27,7 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod hermes;
 pub mod kilo;
 pub mod kimi;
 pub mod opencode;
@@ -156,6 +157,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &qwen::INFO,
     &kimi::INFO,
     &codebuff::INFO,
+    &hermes::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -637,9 +639,12 @@ impl SourceEnv {
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
+        "HERMES_DATA_DIR_SUFFIX",
+        "HERMES_HOME",
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "LOCALAPPDATA",
         "NEXT_PUBLIC_CB_ENVIRONMENT",
         "OPENCODE_DB",
         "QWEN_HOME",
