@@ -692,7 +692,7 @@ fn codebuffs_chats_give_each_assistant_messages_usage_once_and_are_read_whole_wh
 }
 
 #[test]
-fn hermes_state_databases_give_each_session_its_totals_and_hermess_own_cost_and_are_never_written() {
+fn hermes_state_databases_give_each_session_its_totals_and_what_the_provider_billed_and_are_never_written() {
     let env = Env::new();
     let home = env.home.join(".hermes");
     let work = home.join("profiles/work");
@@ -731,7 +731,7 @@ fn hermes_state_databases_give_each_session_its_totals_and_hermess_own_cost_and_
     // the reasoning once, inside the output.
     let want = (5000.0 * 1.25 + 900.0 * 10.0 + 20000.0 * 0.125) / 1e6;
     assert!((g["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{g} vs {want}");
-    // The provider's own cost, as Hermes recorded it.
+    // What the provider billed, as Hermes recorded it (its estimates are not bills).
     assert_eq!(breakdown(&d, "2026-05-02", "anthropic/claude-opus-4.1")["cost"], 0.5);
 
     // The session goes on: Hermes adds the next call to its totals.

@@ -4,11 +4,14 @@
 //! `input_tokens` (without cached input), `output_tokens` (reasoning
 //! included), `cache_read_tokens`, `cache_write_tokens` and
 //! `reasoning_tokens` (the part of the output that was reasoning), with
-//! Hermes's own cost in `estimated_cost_usd` and, where the provider said,
-//! `actual_cost_usd` (`hermes_state_usage.py`, `update_token_counts`). So a
-//! session is one call-like record keyed by the session, counted on the day
-//! it started (`started_at`, seconds since the epoch), as ccusage counts it;
-//! read again as it grows, the bigger totals replace the smaller.
+//! Hermes's estimate of the cost in `estimated_cost_usd` and, where the
+//! provider said what it billed, `actual_cost_usd` (`hermes_state_usage.py`,
+//! `update_token_counts`). So a session is one call-like record keyed by
+//! the session, counted on the day it started (`started_at`, seconds since
+//! the epoch), as ccusage counts it; read again as it grows, the bigger
+//! totals replace the smaller. Its cost is the provider's when Hermes
+//! recorded one above 0; else its tokens are priced like every agent's (an
+//! estimate is not a bill).
 
 use std::sync::Arc;
 
@@ -104,12 +107,10 @@ pub fn session_records(v: &[Value], out: &mut Vec<Record>) -> Result<(), LineErr
     let at = started(&v[2])?;
     let [input, output, cache_read, cache_write, reasoning] = [&v[3], &v[4], &v[5], &v[6], &v[7]].map(count);
     let (input, output, cache_read, cache_write, reasoning) = (input?, output?, cache_read?, cache_write?, reasoning?);
-    // Hermes's cost: the provider's where it said, else its own estimate; 0
-    // (a subscription, or no price) is priced from the tokens.
-    let recorded = match (number(&v[9])?, number(&v[8])?) {
-        (Some(actual), _) => Some(actual),
-        (None, estimated) => estimated,
-    };
+    // What the provider billed, when Hermes was told (a subscription's 0 is
+    // priced from the tokens). Its estimate is checked, never used.
+    number(&v[8])?;
+    let recorded = number(&v[9])?;
     out.push(Record::Session(SessionInfo {
         external_id: id.to_string(),
         project_path: text(&v[10])?.map(str::to_string),
@@ -185,12 +186,13 @@ mod tests {
         assert_eq!(
             got,
             [
+                // Hermes's estimate only: priced from the tokens.
                 (
                     "20260501_010203_a1b2c3",
                     "claude-sonnet-4-20250514",
                     "2026-05-01T01:02:03.250+00:00".to_string(),
                     t(1200, 300, 20, 50, 0),
-                    Some(0.0123)
+                    None
                 ),
                 // Subscription-included (estimated 0): priced from its tokens; the
                 // reasoning is part of the output.
@@ -201,7 +203,7 @@ mod tests {
                     t(5000, 900, 0, 20000, 400),
                     None
                 ),
-                // The provider's cost wins over Hermes's estimate.
+                // What the provider billed (OpenRouter's generation cost).
                 (
                     "20260502_080000_0a1b2c",
                     "anthropic/claude-opus-4.1",
