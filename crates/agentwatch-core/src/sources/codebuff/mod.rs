@@ -2,12 +2,13 @@
 //! (`~/.config/manicode/projects/<project>/chats/<chat id>/chat-messages.json`,
 //! one document per chat, rewritten after every turn). See README.md.
 
+pub mod live;
 pub mod parser;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LineError, Record, Source, SourceEnv, Storage};
+use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -46,6 +47,11 @@ impl Source for CodebuffSource {
 
     fn reads_turns(&self) -> bool {
         false
+    }
+
+    /// The chat of the process's project written since it started.
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_chat(&self.roots(), p, claimed)
     }
 
     fn storage(&self, _path: &Path) -> Storage {
