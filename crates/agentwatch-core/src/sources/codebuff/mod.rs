@@ -66,6 +66,11 @@ impl Source for CodebuffSource {
         self.projects.clone()
     }
 
+    fn data_paths(&self) -> Vec<PathBuf> {
+        // The production build's folder; the dev and staging builds' if they exist.
+        self.projects.iter().enumerate().filter(|(i, d)| *i == 0 || d.is_dir()).map(|(_, d)| d.clone()).collect()
+    }
+
     fn discover(&self) -> Vec<PathBuf> {
         self.roots().iter().flat_map(|d| paths::chats(d)).collect()
     }
