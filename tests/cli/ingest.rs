@@ -843,3 +843,119 @@ fn openclaws_transcripts_and_their_checkpoint_copies_count_each_call_once_on_the
     assert_eq!(r["newEvents"], 0, "{r}");
     assert_eq!(env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"])["totals"], d["totals"]);
 }
+
+#[test]
+fn codebuffs_chats_give_each_assistant_messages_usage_once_and_are_read_whole_when_rewritten() {
+    let env = Env::new();
+    let dir = env.home.join(".config/manicode/projects/webapp/chats/2026-01-02T03-04-05.000Z");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("chat-messages.json");
+    std::fs::write(dir.join("run-state.json"), "{}").unwrap();
+    let full = include_str!("../../crates/agentwatch-core/src/sources/codebuff/fixtures/chat-messages.json");
+    // Caught while Codebuff rewrote it: counted, read again at its next change.
+    std::fs::write(&f, &full[..full.len() / 2]).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(1)), "{r}");
+    std::fs::write(&f, full).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(3), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "codebuff"]);
+    let m = breakdown(&d, "2026-01-02", "claude-sonnet-4-20250514");
+    assert_eq!(
+        (
+            m["inputTokens"].as_u64(),
+            m["outputTokens"].as_u64(),
+            m["cacheCreationTokens"].as_u64(),
+            m["cacheReadTokens"].as_u64()
+        ),
+        (Some(1200), Some(340), Some(5000), Some(18000)),
+        "{m}"
+    );
+    assert!(m["cost"].as_f64().is_some_and(|c| c > 0.0), "{m}");
+    let g = breakdown(&d, "2026-01-02", "openai/gpt-5");
+    assert_eq!(
+        (g["inputTokens"].as_u64(), g["cacheReadTokens"].as_u64(), g["reasoningOutputTokens"].as_u64()),
+        (Some(2000), Some(4000), Some(256)),
+        "the cached part of OpenAI's prompt count is not input: {g}"
+    );
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "codebuff"]);
+    assert_eq!(s["sessions"][0]["sessionId"], "manicode/webapp/2026-01-02T03-04-05.000Z");
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/alice/src/webapp");
+
+    // The next turn rewrites the chat: the calls it held stay once, the new one is added.
+    let mut v: Value = serde_json::from_str(full).unwrap();
+    v.as_array_mut().unwrap().push(json!({"id": "ai-next", "variant": "ai", "timestamp": "2026-01-02T03:10:00.000Z",
+        "metadata": {"model": "claude-sonnet-4-20250514", "usage": {"inputTokens": 10, "outputTokens": 5}}}));
+    std::fs::write(&f, v.to_string()).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "codebuff"]);
+    assert_eq!(breakdown(&d, "2026-01-02", "claude-sonnet-4-20250514")["inputTokens"], 1210);
+    // CODEBUFF_DATA_DIR (ccusage's variable) names the channel folders to read instead.
+    let other = env.root.join("elsewhere/manicode-dev");
+    let dir = other.join("projects/webapp/chats/2026-01-02T03-04-05.000Z");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("chat-messages.json"), full).unwrap();
+    let out = env.command(&["ingest", "--format", "json"]).env("CODEBUFF_DATA_DIR", &other).output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["filesRead"].as_u64(), r["newEvents"].as_u64()), (Some(1), Some(3)), "another channel's chat: {r}");
+}
+
+#[test]
+fn hermes_state_databases_give_each_session_its_totals_and_what_the_provider_billed_and_are_never_written() {
+    let env = Env::new();
+    let home = env.home.join(".hermes");
+    let work = home.join("profiles/work");
+    std::fs::create_dir_all(&work).unwrap();
+    let c = rusqlite::Connection::open(home.join("state.db")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/hermes/fixtures/hermes-state.sql")).unwrap();
+    // A named profile is a Hermes home of its own.
+    let p = rusqlite::Connection::open(work.join("state.db")).unwrap();
+    p.execute_batch(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT NOT NULL, model TEXT, started_at REAL NOT NULL,
+             input_tokens INTEGER DEFAULT 0, output_tokens INTEGER DEFAULT 0, cache_read_tokens INTEGER DEFAULT 0,
+             cache_write_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0, estimated_cost_usd REAL,
+             actual_cost_usd REAL);
+         INSERT INTO sessions VALUES ('20260501_120000_ffffff', 'cli', 'claude-sonnet-4-20250514', 1777636800, 1000, 100,
+             0, 0, 0, NULL, NULL);",
+    )
+    .unwrap();
+    drop(p);
+    let bytes = |f: &std::path::Path| std::fs::read(f).unwrap_or_default();
+    let before = (bytes(&home.join("state.db")), bytes(&home.join("state.db-wal")));
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(5), Some(1)), "{r}");
+    assert_eq!((bytes(&home.join("state.db")), bytes(&home.join("state.db-wal"))), before, "read-only");
+
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "hermes"]);
+    let m = breakdown(&d, "2026-05-01", "claude-sonnet-4-20250514");
+    assert_eq!(
+        (m["inputTokens"].as_u64(), m["outputTokens"].as_u64(), m["cacheReadTokens"].as_u64()),
+        (Some(1200 + 1000), Some(300 + 100), Some(50)),
+        "{m}"
+    );
+    let g = breakdown(&d, "2026-05-01", "gpt-5");
+    assert_eq!((g["outputTokens"].as_u64(), g["reasoningOutputTokens"].as_u64()), (Some(900), Some(400)), "{g}");
+    // Included in a subscription (Hermes recorded 0): priced from the tokens,
+    // the reasoning once, inside the output.
+    let want = (5000.0 * 1.25 + 900.0 * 10.0 + 20000.0 * 0.125) / 1e6;
+    assert!((g["cost"].as_f64().unwrap() - want).abs() < 1e-9, "{g} vs {want}");
+    // What the provider billed, as Hermes recorded it (its estimates are not bills).
+    assert_eq!(breakdown(&d, "2026-05-02", "anthropic/claude-opus-4.1")["cost"], 0.5);
+
+    // The session goes on: Hermes adds the next call to its totals.
+    c.execute(
+        "UPDATE sessions SET input_tokens = input_tokens + 400, estimated_cost_usd = 0.02 \
+         WHERE id = '20260501_010203_a1b2c3'",
+        [],
+    )
+    .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "hermes"]);
+    assert_eq!(breakdown(&d, "2026-05-01", "claude-sonnet-4-20250514")["inputTokens"], 1600 + 1000);
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "hermes"]);
+    let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"20260503_100000_6a7b8c") && ids.contains(&"20260501_120000_ffffff"), "{ids:?}");
+}

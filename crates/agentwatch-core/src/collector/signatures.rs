@@ -400,6 +400,15 @@ mod tests {
         assert_eq!(which("node /u/lib/node_modules/openclaw/openclaw.mjs gateway", None), Some("openclaw".into()));
         assert_eq!(which("openclaw tui", None), Some("openclaw".into()));
         assert_eq!(which("openclaw doctor", None), None);
+        assert_eq!(which("node /u/lib/node_modules/codebuff/index.js", None), Some("codebuff".into()));
+        assert_eq!(which("/home/u/.config/manicode/codebuff", None), Some("codebuff".into()));
+        assert_eq!(which("codebuff --version", None), None);
+        assert_eq!(
+            which("/home/u/.hermes/hermes-agent/venv/bin/hermes", Some("/usr/bin/python3.12")),
+            Some("hermes".into())
+        );
+        assert_eq!(which("uvx hermes-agent", None), Some("hermes".into()));
+        assert_eq!(which("hermes gateway", None), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod aider;
 pub mod amp;
 pub mod claude;
+pub mod codebuff;
 pub mod codex;
 pub mod copilot;
 pub mod cursor;
@@ -27,6 +28,7 @@ pub mod droid;
 pub mod gemini;
 pub mod goose;
 pub mod grok;
+pub mod hermes;
 pub mod kilo;
 pub mod kimi;
 pub mod openclaw;
@@ -162,6 +164,8 @@ pub const AGENTS: &[&AgentInfo] = &[
     &zcode::INFO,
     &pi::INFO,
     &openclaw::INFO,
+    &codebuff::INFO,
+    &hermes::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -638,15 +642,20 @@ impl SourceEnv {
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CLAWDBOT_STATE_DIR",
+        "CODEBUFF_DATA_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
         "GROK_HOME",
+        "HERMES_DATA_DIR_SUFFIX",
+        "HERMES_HOME",
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "LOCALAPPDATA",
+        "NEXT_PUBLIC_CB_ENVIRONMENT",
         "OPENCLAW_DIR",
         "OPENCLAW_HOME",
         "OPENCLAW_STATE_DIR",
