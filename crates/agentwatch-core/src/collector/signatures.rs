@@ -391,6 +391,13 @@ mod tests {
         assert_eq!(which("node /u/lib/node_modules/@moonshot-ai/kimi-code/dist/main.mjs", None), Some("kimi".into()));
         assert_eq!(which("/home/u/.local/bin/kimi", Some("/usr/bin/python3.13")), Some("kimi".into()));
         assert_eq!(which("uvx kimi-cli", None), Some("kimi".into()));
+        assert_eq!(which("node /u/lib/node_modules/cline/bin/cline", Some("/usr/bin/node")), Some("cline".into()));
+        assert_eq!(
+            which("/u/lib/node_modules/cline/bin/.cline --model x", Some("/u/lib/node_modules/cline/bin/.cline")),
+            Some("cline".into())
+        );
+        assert_eq!(which("/u/lib/node_modules/cline/bin/.cline --cline-hub-daemon --port 4000", None), None);
+        assert_eq!(which("cline hub start", None), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod aider;
 pub mod amp;
 pub mod claude;
+pub mod cline;
 pub mod codex;
 pub mod copilot;
 pub mod cursor;
@@ -156,6 +157,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &kimi::INFO,
     &aider::INFO,
     &cursor::INFO,
+    &cline::INFO,
 ];
 
 /// The agent with this id or alias.
@@ -629,6 +631,10 @@ impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
+        "CLINE_DATA_DIR",
+        "CLINE_DB_DATA_DIR",
+        "CLINE_DIR",
+        "CLINE_SESSION_DATA_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
         "FACTORY_HOME",
