@@ -128,8 +128,8 @@ mod tests {
             Tokens { input: 34_334, output: 741, ..Default::default() },
             "a prompt without cache is all input"
         );
-        assert_eq!(c[0].cost_usd, Some(0.489531));
-        assert_eq!((&*c[0].model, c[0].model_fallback), ("anthropic/claude-opus-4.8-fast", false));
+        assert_eq!(c[0].cost_usd, Some(0.114117));
+        assert_eq!((&*c[0].model, c[0].model_fallback), ("anthropic/claude-sonnet-4.5", false));
         assert_eq!(c[0].timestamp.timestamp_millis(), 1_784_094_127_493);
         assert_eq!(
             c[1].tokens,
