@@ -636,8 +636,8 @@ fn kimis_wire_logs_count_each_call_once_under_the_model_that_served_it() {
 
 /// Cline's fixtures: Cline 4's session folder and Cline 3's extension storage.
 fn cline_fixtures(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../agentwatch-core/src/sources/cline/fixtures");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../agentwatch-core/src/sources/cline/fixtures");
     let session = env.home.join(".cline/data/sessions/1784094124598_rruoq");
     std::fs::create_dir_all(&session).unwrap();
     for f in ["1784094124598_rruoq.json", "1784094124598_rruoq.messages.json", "researcher.messages.json"] {
@@ -736,4 +736,44 @@ fn clines_calls_count_exactly_what_its_files_recorded_day_by_day() {
     std::fs::write(session.join("1784094124598_rruoq.messages.json"), &text[..100]).unwrap();
     let r = ingest(&env);
     assert_eq!((r["malformedLines"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+}
+
+#[test]
+fn roo_codes_calls_count_exactly_what_its_tasks_recorded_day_by_day() {
+    let env = Env::new();
+    let id = "019a7c2e-5b41-7d0a-8f3e-2c6b9d1a4e70";
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../agentwatch-core/src/sources/roo/fixtures/tasks")
+        .join(id);
+    // A task of the CLI's (`roo`), whose storage is the same on every OS.
+    let task = env.home.join(".vscode-mock/global-storage/tasks").join(id);
+    std::fs::create_dir_all(&task).unwrap();
+    for f in ["ui_messages.json", "api_conversation_history.json", "history_item.json"] {
+        std::fs::copy(fixtures.join(f), task.join(f)).unwrap();
+    }
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(3), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "roo-code"]);
+    let close = |got: &Value, want: f64| got.as_f64().is_some_and(|g| (g - want).abs() < 1e-12);
+    // 2026-02-03: `tokensIn` is the whole prompt: (14 242 − 14 230) + (14 655 − 420 − 14 230) in; $0.0580485 + $0.007278.
+    let m = breakdown(&d, "2026-02-03", "claude-sonnet-4-5");
+    assert_eq!(
+        (&m["inputTokens"], &m["outputTokens"], &m["cacheCreationTokens"], &m["cacheReadTokens"], &m["priceSource"]),
+        (&json!(17), &json!(405), &json!(14_650), &json!(14_230), &json!("transcript")),
+        "{m}"
+    );
+    assert!(close(&m["cost"], 0.0653265), "{m}");
+    // 2026-02-04: after a model switch (the prompt's environment details name it); the condensing is no call.
+    let m = breakdown(&d, "2026-02-04", "claude-haiku-4-5");
+    assert_eq!(
+        (&m["inputTokens"], &m["outputTokens"], &m["cacheCreationTokens"], &m["cacheReadTokens"]),
+        (&json!(0), &json!(800), &json!(9_000), &json!(12_000)),
+        "{m}"
+    );
+    assert!(close(&m["cost"], 0.01645), "{m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "roo-code"]);
+    assert_eq!(
+        (&s["sessions"][0]["sessionId"], &s["sessions"][0]["projectPath"]),
+        (&json!(id), &json!("/home/bob/src/dates"))
+    );
 }

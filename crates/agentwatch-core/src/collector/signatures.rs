@@ -398,6 +398,8 @@ mod tests {
         );
         assert_eq!(which("/u/lib/node_modules/cline/bin/.cline --cline-hub-daemon --port 4000", None), None);
         assert_eq!(which("cline hub start", None), None);
+        assert_eq!(which("node /u/lib/node_modules/@roo-code/cli/dist/index.js", None), Some("roo-code".into()));
+        assert_eq!(which("roo auth login", None), None);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod kilo;
 pub mod kimi;
 pub mod opencode;
 pub mod qwen;
+pub mod roo;
 pub mod storage;
 
 pub use storage::Storage;
@@ -158,6 +159,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &aider::INFO,
     &cursor::INFO,
     &cline::INFO,
+    &roo::INFO,
 ];
 
 /// The agent with this id or alias.

@@ -1,8 +1,9 @@
 //! The tasks a VS Code extension of Cline's lineage (Cline 3, Roo Code,
 //! Kilo Code) keeps in each editor's `globalStorage/<extension>/tasks`:
 //! which files are read, and the files beside a task's `ui_messages.json`
-//! that name its model and folder (`task_metadata.json`,
-//! `history_item.json`, and the extension's `state/taskHistory.json`).
+//! that name its model and folder (`task_metadata.json`, Roo's
+//! `api_conversation_history.json` and `history_item.json`, and the
+//! extension's `state/taskHistory.json`).
 //! Shared by the `cline`, `roo-code` and `kilo` sources; the parsing is in
 //! `tasks.rs`.
 
@@ -59,6 +60,12 @@ impl ExtensionTasks {
         let mut meta = TaskMeta::default();
         if let Ok(b) = std::fs::read(dir.join("task_metadata.json")) {
             meta.read_task_metadata(&b);
+        }
+        if meta.models.is_empty()
+            && self.input == Input::Roo
+            && let Ok(b) = std::fs::read(dir.join("api_conversation_history.json"))
+        {
+            meta.read_api_history(&b);
         }
         if let Ok(b) = std::fs::read(dir.join("history_item.json")) {
             meta.read_history_item(&b);

@@ -92,6 +92,36 @@ impl TaskMeta {
         }
     }
 
+    /// Roo Code's `api_conversation_history.json`: each user message (with
+    /// its `ts`) carries the environment details Roo adds to a prompt,
+    /// whose `# Current Mode` names the model in use, `<model>id</model>`
+    /// (Roo-Code `src/core/environment/getEnvironmentDetails.ts`, since
+    /// 2025-05). Unreadable: nothing.
+    pub fn read_api_history(&mut self, bytes: &[u8]) {
+        let Ok(Value::Array(list)) = serde_json::from_slice::<Value>(bytes) else { return };
+        let mut models: Vec<(i64, String)> = Vec::new();
+        for m in list.iter().filter(|m| m["role"] == "user") {
+            let Some(ts) = m["ts"].as_i64() else { continue };
+            let texts: Vec<&str> = match &m["content"] {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(blocks) => blocks.iter().filter_map(|b| b["text"].as_str()).collect(),
+                _ => Vec::new(),
+            };
+            let named = texts.iter().rev().find_map(|t| {
+                let from = t.rfind("<model>")? + "<model>".len();
+                let len = t[from..].find("</model>")?;
+                Some(t[from..from + len].trim()).filter(|m| !m.is_empty() && m.len() <= 200)
+            });
+            if let Some(model) = named
+                && models.last().is_none_or(|(_, last)| last != model)
+            {
+                models.push((ts, model.to_string()));
+            }
+        }
+        models.sort_by_key(|(at, _)| *at);
+        self.models = models;
+    }
+
     /// Roo Code's `history_item.json` (a `HistoryItem`): its `workspace`.
     pub fn read_history_item(&mut self, bytes: &[u8]) {
         let Ok(v) = serde_json::from_slice::<Value>(bytes) else { return };
