@@ -128,4 +128,11 @@ mod tests {
         assert_eq!((&*c[2].model, c[2].tokens.input, c[2].tokens.cache_read), ("claude-haiku-4-5", 0, 12_000));
         assert!(c.iter().all(|u| &*u.session_external_id == TASK));
     }
+
+    #[test]
+    fn its_mcp_client_names_it() {
+        assert_eq!(crate::model::agent_id_for_client("Roo Code"), AGENT);
+        assert_eq!(crate::model::agent_id_for_client("Cline"), "cline");
+        assert_eq!(crate::model::agent_id_for_client("@cline/core"), "cline");
+    }
 }
