@@ -15,6 +15,9 @@ use super::paths;
 use super::tasks::{self, Input, TaskMeta};
 use crate::sources::{LineError, Record, mtime_ms, plainly_within};
 
+/// An extension's task list as read: task id → folder.
+type History = Arc<HashMap<String, String>>;
+
 /// One extension's task folders, in every editor.
 pub struct ExtensionTasks {
     agent: &'static str,
@@ -22,7 +25,7 @@ pub struct ExtensionTasks {
     /// The `tasks` folders, whether they exist or not.
     roots: Vec<PathBuf>,
     /// Each `state/taskHistory.json` read, with its time: task id → folder.
-    history: Mutex<HashMap<PathBuf, (i64, Arc<HashMap<String, String>>)>>,
+    history: Mutex<HashMap<PathBuf, (i64, History)>>,
 }
 
 impl ExtensionTasks {
@@ -79,7 +82,7 @@ impl ExtensionTasks {
     }
 
     /// The extension's task list, read again only when it changed.
-    fn history(&self, file: &Path) -> Arc<HashMap<String, String>> {
+    fn history(&self, file: &Path) -> History {
         let Some(at) = mtime_ms(file) else { return Arc::default() };
         let mut cache = self.history.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((t, h)) = cache.get(file)
