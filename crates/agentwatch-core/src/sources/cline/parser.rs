@@ -13,6 +13,14 @@
 //!
 //! The session's manifest (`<sid>.json`, read beside it) names its `cwd`,
 //! `started_at` and Cline's version.
+//!
+//! A Cline 3 task resumed in the Cline 4 extension starts a session with
+//! the old task's messages, followed by a user message with
+//! [`LEGACY_RESUME_WARNING`], and its last assistant message stamped with
+//! the whole old task's totals as `metrics` (cline/cline
+//! `apps/vscode/src/sdk/legacy-task-handling.ts`,
+//! `legacyApiHistoryToSdkMessages`). Those calls are the old task's, read
+//! from its own files: the messages up to the warning count nothing here.
 
 use std::sync::Arc;
 
@@ -45,6 +53,22 @@ fn manifest_info(session: &str, manifest: Option<&[u8]>) -> (SessionInfo, Option
     (info, text(&v["model"]))
 }
 
+/// The text the Cline 4 extension adds after a resumed Cline 3 task's
+/// messages (`LEGACY_RESUME_MODEL_WARNING`).
+pub const LEGACY_RESUME_WARNING: &str =
+    "Warning: this is a legacy conversation, which means tool names may have changed.";
+
+/// Whether a message holds the legacy-resume warning.
+fn is_legacy_resume_warning(m: &Value) -> bool {
+    match &m["content"] {
+        Value::String(s) => s.contains(LEGACY_RESUME_WARNING),
+        Value::Array(blocks) => {
+            blocks.iter().any(|b| b["text"].as_str().is_some_and(|t| t.contains(LEGACY_RESUME_WARNING)))
+        }
+        _ => false,
+    }
+}
+
 /// What one messages file of `session` says, with its manifest's bytes if
 /// it has one.
 pub fn messages(session: &str, bytes: &[u8], manifest: Option<&[u8]>, out: &mut Vec<Record>) -> Result<(), LineError> {
@@ -52,8 +76,10 @@ pub fn messages(session: &str, bytes: &[u8], manifest: Option<&[u8]>, out: &mut 
     let Some(list) = v["messages"].as_array() else { return Err(LineError::Malformed) };
     let (info, session_model) = manifest_info(session, manifest);
     let updated = v["updated_at"].as_str().and_then(parse_ts);
+    // Messages carried over from a Cline 3 task count in that task.
+    let carried = list.iter().rposition(|m| m["role"] == "user" && is_legacy_resume_warning(m)).map_or(0, |i| i + 1);
     let mut calls = Vec::new();
-    for (i, m) in list.iter().enumerate() {
+    for (i, m) in list.iter().enumerate().skip(carried) {
         let metrics = &m["metrics"];
         if m["role"] != "assistant" || !metrics.is_object() {
             continue;
@@ -156,6 +182,28 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(&*c[0].model, "claude-haiku-4-5");
         assert_eq!(c[0].tokens, Tokens { input: 900, output: 120, cache_read: 3_000, ..Default::default() });
+    }
+
+    #[test]
+    fn a_cline_3_task_resumed_in_cline_4_counts_only_what_came_after() {
+        // As `legacyApiHistoryToSdkMessages` hands them to the new session:
+        // no `ts`, the old task's totals on its last assistant message.
+        let doc = serde_json::json!({"version": 1, "updated_at": "2026-07-20T10:00:00.000Z", "sessionId": "s", "messages": [
+            {"id": "a", "role": "user", "content": [{"type": "text", "text": "<task>old</task>"}]},
+            {"id": "b", "role": "assistant", "content": [{"type": "text", "text": "done"}],
+             "modelInfo": {"id": "claude-sonnet-4-5-20250929", "provider": "unknown"},
+             "metrics": {"inputTokens": 30_000, "outputTokens": 1_000, "cacheReadTokens": 20_000, "cacheWriteTokens": 5_000, "cost": 0.2}},
+            {"id": "c", "role": "user", "content": LEGACY_RESUME_WARNING.to_string() + " Please use the most up-to-date tools you are aware of."},
+            {"id": "d", "role": "user", "content": [{"type": "text", "text": "go on"}]},
+            {"id": "e", "role": "assistant", "content": [{"type": "text", "text": "ok"}], "ts": 1_784_541_600_000_i64,
+             "modelInfo": {"id": "claude-sonnet-4-5", "provider": "anthropic"},
+             "metrics": {"inputTokens": 40, "outputTokens": 5, "cacheReadTokens": 0, "cacheWriteTokens": 0, "cost": 0.0002}}
+        ]});
+        let mut out = Vec::new();
+        messages("s", doc.to_string().as_bytes(), None, &mut out).unwrap();
+        let c = calls(&out);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!((c[0].tokens.input, c[0].tokens.output), (40, 5));
     }
 
     #[test]

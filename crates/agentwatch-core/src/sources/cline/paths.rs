@@ -58,11 +58,12 @@ pub fn sessions_db(env: &SourceEnv) -> Option<PathBuf> {
         .map(|d| d.join("sessions.db"))
 }
 
-/// Where Cline 3's CLI (its `cline-core`, `src/standalone/vscode-context.ts`)
-/// kept the extension's storage: `~/.cline/data` (`CLINE_DIR`), so its
-/// tasks in `data/tasks`.
+/// Where Cline 3 kept tasks in Cline's data folder, `data/tasks` (its CLI's
+/// `cline-core` had the extension's storage there,
+/// `src/standalone/vscode-context.ts`; Cline 4's extension looks for old
+/// tasks there, `apps/vscode/src/sdk/legacy-state-reader.ts` `taskDirPath`).
 pub fn legacy_cli_tasks(env: &SourceEnv) -> Option<PathBuf> {
-    cline_dir(env).map(|d| d.join("data").join("tasks"))
+    data_dir(env).map(|d| d.join("tasks"))
 }
 
 /// The suffix of a messages file.
@@ -180,6 +181,8 @@ mod tests {
             Some("/s".into())
         );
         assert_eq!(sessions_db(&env(&[("CLINE_DB_DATA_DIR", "/b")])), Some("/b/sessions.db".into()));
+        assert_eq!(legacy_cli_tasks(&env(&[])), Some("/home/u/.cline/data/tasks".into()));
+        assert_eq!(legacy_cli_tasks(&env(&[("CLINE_DATA_DIR", "/d")])), Some("/d/tasks".into()));
     }
 
     #[test]
