@@ -959,3 +959,147 @@ fn hermes_state_databases_give_each_session_its_totals_and_what_the_provider_bil
     let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
     assert!(ids.contains(&"20260503_100000_6a7b8c") && ids.contains(&"20260501_120000_ffffff"), "{ids:?}");
 }
+
+#[test]
+fn clines_calls_count_exactly_what_its_files_recorded_day_by_day() {
+    let env = Env::new();
+    let (session, task) = cline_fixtures(&env);
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(7), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "cline"]);
+    let day = |date: &str, model: &str| {
+        let m = breakdown(&d, date, model);
+        (
+            m["inputTokens"].as_u64().unwrap(),
+            m["outputTokens"].as_u64().unwrap(),
+            m["cacheCreationTokens"].as_u64().unwrap(),
+            m["cacheReadTokens"].as_u64().unwrap(),
+            m["cost"].as_f64(),
+            m["priceSource"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let close = |got: Option<f64>, want: f64| got.is_some_and(|g| (g - want).abs() < 1e-12);
+    // Cline 3 (its `api_req_started` records: `tokensIn` without the cache).
+    // 2025-12-11: 12 + 3 in, 310 + 95 out, 14 230 + 420 written, 0 + 14 230 read; $0.0580485 + $0.007278.
+    let s = day("2025-12-11", "claude-sonnet-4-5-20250929");
+    assert_eq!((s.0, s.1, s.2, s.3, s.5.as_str()), (15, 405, 14_650, 14_230, "transcript"), "{s:?}");
+    assert!(close(s.4, 0.0653265), "{s:?}");
+    // 2025-12-12: the calls a checkpoint restore folded into `deleted_api_reqs`, by the model then in use.
+    let h = day("2025-12-12", "claude-haiku-4-5-20251001");
+    assert_eq!((h.0, h.1, h.2, h.3), (40, 640, 0, 9_000), "{h:?}");
+    assert!(close(h.4, 0.00414), "{h:?}");
+    // Cline 4 (`metrics`: `inputTokens` holds the cache, taken out).
+    // 2026-07-15: (34 334 − 0) + (35 912 − 34 332) in, 741 + 164 out, 34 332 read; $0.114117 + $0.0174996.
+    let s = day("2026-07-15", "anthropic/claude-sonnet-4.5");
+    assert_eq!((s.0, s.1, s.2, s.3, s.5.as_str()), (35_914, 905, 0, 34_332, "transcript"), "{s:?}");
+    assert!(close(s.4, 0.1316166), "{s:?}");
+    // The sub-agent's call, in its session: 3 900 − 3 000 in; $0.0018.
+    let a = day("2026-07-15", "claude-haiku-4-5");
+    assert_eq!((a.0, a.1, a.2, a.3), (900, 120, 0, 3_000), "{a:?}");
+    assert!(close(a.4, 0.0018), "{a:?}");
+    // 2026-07-16: 37 310 − 35 910 − 1 200 in; Cline's cost 0 is no price: its tokens are priced.
+    let s = day("2026-07-16", "anthropic/claude-sonnet-4.5");
+    assert_eq!((s.0, s.1, s.2, s.3), (200, 310, 1_200, 35_910), "{s:?}");
+    assert_ne!(s.5, "transcript", "{s:?}");
+    let want = (200.0 * 3.0 + 310.0 * 15.0 + 1_200.0 * 3.75 + 35_910.0 * 0.30) / 1e6;
+    assert!(close(s.4, want), "{s:?} vs {want}");
+
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "cline"]);
+    let mut got: Vec<(String, String)> = s["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["sessionId"].as_str().unwrap().into(), s["projectPath"].as_str().unwrap_or_default().into()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("1765432100000".to_string(), "/home/alice/src/shop".to_string()),
+            ("1784094124598_rruoq".to_string(), "/home/alice/src/webapp".to_string())
+        ]
+    );
+
+    // Cline 3 fills in the request it was making: one more call.
+    let text = std::fs::read_to_string(task.join("ui_messages.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    let last = v.as_array_mut().unwrap().iter_mut().rev().find(|m| m["say"] == "api_req_started").unwrap();
+    last["text"] = json!(
+        json!({"request": "<feedback>", "tokensIn": 5, "tokensOut": 50, "cacheWrites": 0, "cacheReads": 9040, "cost": 0.001159})
+            .to_string()
+    );
+    std::fs::write(task.join("ui_messages.json"), v.to_string()).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+    // A fork copies its parent's messages, ids and all: the same calls, counted once.
+    let fork = session.with_file_name("1784094200000_forkd");
+    std::fs::create_dir_all(&fork).unwrap();
+    std::fs::copy(session.join("1784094124598_rruoq.messages.json"), fork.join("1784094200000_forkd.messages.json"))
+        .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()), (Some(0), Some(3)), "{r}");
+    // Caught mid-rewrite: counted, and what it held stays.
+    std::fs::write(session.join("1784094124598_rruoq.messages.json"), &text[..100]).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["malformedLines"].as_u64(), r["removedEvents"].as_u64()), (Some(1), Some(0)), "{r}");
+}
+
+#[test]
+fn roo_codes_calls_count_exactly_what_its_tasks_recorded_day_by_day() {
+    let env = Env::new();
+    let id = "019a7c2e-5b41-7d0a-8f3e-2c6b9d1a4e70";
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../agentwatch-core/src/sources/roo/fixtures/tasks")
+        .join(id);
+    // A task of the CLI's (`roo`), whose storage is the same on every OS.
+    let task = env.home.join(".vscode-mock/global-storage/tasks").join(id);
+    std::fs::create_dir_all(&task).unwrap();
+    for f in ["ui_messages.json", "api_conversation_history.json", "history_item.json"] {
+        std::fs::copy(fixtures.join(f), task.join(f)).unwrap();
+    }
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(3), Some(0)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "roo-code"]);
+    let close = |got: &Value, want: f64| got.as_f64().is_some_and(|g| (g - want).abs() < 1e-12);
+    // 2026-02-03: `tokensIn` is the whole prompt: (14 242 − 14 230) + (14 655 − 420 − 14 230) in; $0.0580485 + $0.007278.
+    let m = breakdown(&d, "2026-02-03", "claude-sonnet-4-5");
+    assert_eq!(
+        (&m["inputTokens"], &m["outputTokens"], &m["cacheCreationTokens"], &m["cacheReadTokens"], &m["priceSource"]),
+        (&json!(17), &json!(405), &json!(14_650), &json!(14_230), &json!("transcript")),
+        "{m}"
+    );
+    assert!(close(&m["cost"], 0.0653265), "{m}");
+    // 2026-02-04: after a model switch (the prompt's environment details name it); the condensing is no call.
+    let m = breakdown(&d, "2026-02-04", "claude-haiku-4-5");
+    assert_eq!(
+        (&m["inputTokens"], &m["outputTokens"], &m["cacheCreationTokens"], &m["cacheReadTokens"]),
+        (&json!(0), &json!(800), &json!(9_000), &json!(12_000)),
+        "{m}"
+    );
+    assert!(close(&m["cost"], 0.01645), "{m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "roo-code"]);
+    assert_eq!(
+        (&s["sessions"][0]["sessionId"], &s["sessions"][0]["projectPath"]),
+        (&json!(id), &json!("/home/bob/src/dates"))
+    );
+}
+
+/// Cline's fixtures: Cline 4's session folder and Cline 3's extension storage.
+fn cline_fixtures(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../agentwatch-core/src/sources/cline/fixtures");
+    let session = env.home.join(".cline/data/sessions/1784094124598_rruoq");
+    std::fs::create_dir_all(&session).unwrap();
+    for f in ["1784094124598_rruoq.json", "1784094124598_rruoq.messages.json", "researcher.messages.json"] {
+        std::fs::copy(fixtures.join("v4/1784094124598_rruoq").join(f), session.join(f)).unwrap();
+    }
+    let ext = env.home.join(".config/Code/User/globalStorage/saoudrizwan.claude-dev");
+    let task = ext.join("tasks/1765432100000");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::create_dir_all(ext.join("state")).unwrap();
+    for f in ["ui_messages.json", "task_metadata.json"] {
+        std::fs::copy(fixtures.join("legacy/tasks/1765432100000").join(f), task.join(f)).unwrap();
+    }
+    std::fs::copy(fixtures.join("legacy/state/taskHistory.json"), ext.join("state/taskHistory.json")).unwrap();
+    (session, task)
+}

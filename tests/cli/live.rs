@@ -716,3 +716,51 @@ fn a_running_grok_is_linked_to_its_work_dirs_update_log_and_waits_after_its_turn
         env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
     });
 }
+
+#[test]
+fn a_running_cline_is_linked_to_the_session_its_database_names_with_its_pid() {
+    let env = Env::new();
+    let proj = env.root.join("src/cline-app");
+    let p = env.spawn(&env.native_agent("cline"), &["600"], &proj);
+    let data = env.home.join(".cline/data");
+    std::fs::create_dir_all(data.join("db")).unwrap();
+    let db = data.join("db/sessions.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/cline/fixtures/sessions-db.sql")).unwrap();
+    let sid = "1785000000000_live1";
+    c.execute(
+        "INSERT INTO sessions (session_id, source, pid, started_at, status, interactive, provider, model, cwd,
+           workspace_root, enable_tools, enable_spawn, enable_teams, hook_path, updated_at)
+         VALUES (?1, 'cli', ?2, ?3, 'running', 1, 'anthropic', 'claude-sonnet-4-5', ?4, ?4, 1, 1, 0, '', ?3)",
+        rusqlite::params![sid, p.pid(), chrono::Utc::now().to_rfc3339(), proj.display().to_string()],
+    )
+    .unwrap();
+    let dir = data.join("sessions").join(sid);
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    std::fs::write(
+        dir.join(format!("{sid}.json")),
+        json!({"version": 1, "session_id": sid, "source": "cli", "pid": p.pid(), "started_at": chrono::Utc::now().to_rfc3339(),
+               "status": "running", "interactive": true, "provider": "anthropic", "model": "claude-sonnet-4-5",
+               "cwd": proj.display().to_string(), "workspace_root": proj.display().to_string(),
+               "enable_tools": true, "enable_spawn": true, "enable_teams": false})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(format!("{sid}.messages.json")),
+        json!({"version": 1, "updated_at": chrono::Utc::now().to_rfc3339(), "agent": "lead", "sessionId": sid,
+               "messages": [{"id": "msg_u1", "role": "user", "content": [{"type": "text", "text": "hi"}], "ts": now},
+                            {"id": "msg_a1", "role": "assistant", "content": [{"type": "text", "text": "hello"}], "ts": now + 1,
+                             "modelInfo": {"id": "claude-sonnet-4-5", "provider": "anthropic"},
+                             "metrics": {"inputTokens": 120, "outputTokens": 8, "cacheReadTokens": 100, "cacheWriteTokens": 0, "cost": 0.0004}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let s = wait_for(10, "the cline process linked to its session", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["sessionId"] == sid)
+    });
+    assert_eq!((s["agent"].as_str(), s["projectPath"].as_str()), (Some("cline"), Some(proj.to_str().unwrap())), "{s}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database is only read");
+}

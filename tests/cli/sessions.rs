@@ -239,7 +239,7 @@ fn agents_lists_every_agent_found_here_or_not_with_what_is_read_and_its_sessions
     // Known by its processes only.
     let aider = get("aider");
     assert_eq!((&aider["usage"], &aider["hooks"], &aider["paths"]), (&json!(false), &json!(false), &json!([])));
-    assert_eq!(list.len(), 19, "every agent agentwatch knows: {r}");
+    assert_eq!(list.len(), 21, "every agent agentwatch knows: {r}");
     // Kimi: Kimi CLI's folder and Kimi Code's.
     let kimi: Vec<&str> =
         get("kimi")["paths"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect();

@@ -409,6 +409,15 @@ mod tests {
         );
         assert_eq!(which("uvx hermes-agent", None), Some("hermes".into()));
         assert_eq!(which("hermes gateway", None), None);
+        assert_eq!(which("node /u/lib/node_modules/cline/bin/cline", Some("/usr/bin/node")), Some("cline".into()));
+        assert_eq!(
+            which("/u/lib/node_modules/cline/bin/.cline --model x", Some("/u/lib/node_modules/cline/bin/.cline")),
+            Some("cline".into())
+        );
+        assert_eq!(which("/u/lib/node_modules/cline/bin/.cline --cline-hub-daemon --port 4000", None), None);
+        assert_eq!(which("cline hub start", None), None);
+        assert_eq!(which("node /u/lib/node_modules/@roo-code/cli/dist/index.js", None), Some("roo-code".into()));
+        assert_eq!(which("roo auth login", None), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod aider;
 pub mod amp;
 pub mod claude;
+pub mod cline;
 pub mod codebuff;
 pub mod codex;
 pub mod copilot;
@@ -35,6 +36,7 @@ pub mod openclaw;
 pub mod opencode;
 pub mod pi;
 pub mod qwen;
+pub mod roo;
 pub mod storage;
 pub mod zcode;
 
@@ -166,6 +168,8 @@ pub const AGENTS: &[&AgentInfo] = &[
     &openclaw::INFO,
     &codebuff::INFO,
     &hermes::INFO,
+    &cline::INFO,
+    &roo::INFO,
     &aider::INFO,
     &cursor::INFO,
 ];
@@ -642,6 +646,10 @@ impl SourceEnv {
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CLAWDBOT_STATE_DIR",
+        "CLINE_DATA_DIR",
+        "CLINE_DB_DATA_DIR",
+        "CLINE_DIR",
+        "CLINE_SESSION_DATA_DIR",
         "CODEBUFF_DATA_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",

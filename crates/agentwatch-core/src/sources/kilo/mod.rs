@@ -1,11 +1,15 @@
 //! Kilo CLI (`@kilocode/cli`), a fork of OpenCode that kept its database:
 //! sessions and token usage from `kilo.db` in its data folder, read by
-//! OpenCode's reader. See README.md.
+//! OpenCode's reader; and the tasks of the Kilo Code extension before it
+//! used the CLI (a fork of Roo Code: `globalStorage/kilocode.kilo-code/
+//! tasks/<id>/ui_messages.json`), read by Cline's task reader. See README.md.
 
 use std::path::{Path, PathBuf};
 
+use super::cline::extension::ExtensionTasks;
+use super::cline::tasks::Input;
 use super::opencode::{parser::OpenCodeReader, paths::Databases};
-use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink};
+use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TableReader, TranscriptLink};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -22,13 +26,21 @@ pub const INFO: AgentInfo = AgentInfo {
 
 pub const AGENT: &str = INFO.id;
 
+/// The Kilo Code extension's id, its folder in `globalStorage`.
+pub const EXTENSION: &str = "kilocode.kilo-code";
+
 pub struct KiloSource {
     databases: Databases,
+    /// The extension's tasks (its Roo Code fork), in every editor.
+    tasks: ExtensionTasks,
 }
 
 impl KiloSource {
     pub fn new(env: &SourceEnv) -> KiloSource {
-        KiloSource { databases: Databases::new(env, "kilo", "KILO_DB") }
+        KiloSource {
+            databases: Databases::new(env, "kilo", "KILO_DB"),
+            tasks: ExtensionTasks::new(AGENT, Input::Roo, super::cline::paths::task_roots(env, EXTENSION)),
+        }
     }
 }
 
@@ -52,17 +64,21 @@ impl Source for KiloSource {
         super::opencode::live::newest_session(&self.databases.discover(), p)
     }
 
-    fn storage(&self, _path: &Path) -> Storage {
-        Storage::Sqlite
+    /// The extension's tasks are documents; everything else is a database.
+    fn storage(&self, path: &Path) -> Storage {
+        if self.tasks.reads_file(path) { Storage::Document } else { Storage::Sqlite }
     }
 
     fn roots(&self) -> Vec<PathBuf> {
-        self.databases.folder().into_iter().filter(|d| d.is_dir()).collect()
+        let mut out: Vec<PathBuf> = self.databases.folder().into_iter().filter(|d| d.is_dir()).collect();
+        out.extend(self.tasks.roots());
+        out
     }
 
-    /// Only the files directly in the data folder (its databases) are watched.
+    /// Of the data folder only the files directly in it (its databases) are
+    /// watched (`live_dirs`); the extension's task folders, recursively.
     fn watch_roots(&self) -> Vec<PathBuf> {
-        Vec::new()
+        self.tasks.watch_roots()
     }
 
     fn live_dirs(&self) -> Vec<PathBuf> {
@@ -74,11 +90,23 @@ impl Source for KiloSource {
     }
 
     fn discover(&self) -> Vec<PathBuf> {
-        self.databases.discover()
+        let mut out = self.databases.discover();
+        out.extend(self.tasks.discover());
+        out
     }
 
     fn reads_file(&self, path: &Path) -> bool {
-        self.databases.is_database(path)
+        self.databases.is_database(path) || self.tasks.reads_file(path)
+    }
+
+    fn parse_document(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        _mtime_ms: i64,
+        out: &mut Vec<Record>,
+    ) -> Result<(), LineError> {
+        self.tasks.parse(path, bytes, out)
     }
 
     fn table_reader(&self, _path: &Path, state: Option<&str>) -> Option<Box<dyn TableReader>> {
@@ -89,7 +117,6 @@ impl Source for KiloSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::Record;
     use crate::sources::storage::sqlite::Db;
 
     #[test]
@@ -117,5 +144,40 @@ mod tests {
         assert!(
             out.iter().any(|r| matches!(r, Record::Session(s) if s.project_path.as_deref() == Some("/home/u/proj")))
         );
+        assert_eq!(src.storage(&db), Storage::Sqlite);
+    }
+
+    #[test]
+    fn the_kilo_code_extension_s_tasks_are_read_as_roo_code_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let id = "0198f1d2-3c4b-7a5e-9f60-1a2b3c4d5e6f";
+        let task = home.join(".vscode-server/data/User/globalStorage").join(EXTENSION).join("tasks").join(id);
+        std::fs::create_dir_all(&task).unwrap();
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sources/kilo/fixtures/tasks").join(id);
+        for f in ["ui_messages.json", "api_conversation_history.json"] {
+            std::fs::copy(fixtures.join(f), task.join(f)).unwrap();
+        }
+        let src = KiloSource::new(&SourceEnv { home: Some(home.clone()), vars: Default::default() });
+        let file = task.join("ui_messages.json");
+        assert_eq!(src.discover(), vec![file.clone()], "no database, one task");
+        assert!(src.reads_file(&file) && !src.reads_file(&task.join("api_conversation_history.json")));
+        assert_eq!(src.storage(&file), Storage::Document);
+        let mut out = Vec::new();
+        src.parse_document(&file, &std::fs::read(&file).unwrap(), 0, &mut out).unwrap();
+        let calls = crate::sources::calls(&out);
+        assert_eq!(calls.len(), 2, "{out:?}");
+        assert_eq!(
+            (&*calls[0].model, calls[0].tokens.input, calls[0].tokens.cache_read, calls[0].cost_usd),
+            ("anthropic/claude-sonnet-4.5", 2_310, 0, Some(0.0123)),
+            "before Roo 3.29.5's rule, Anthropic's count leaves the cache out"
+        );
+        assert_eq!(
+            (calls[1].tokens.input, calls[1].tokens.cache_read, calls[1].tokens.cache_write_5m),
+            (150, 11_800, 400),
+            "after it, the whole prompt"
+        );
+        assert!(calls.iter().all(|c| &*c.session_external_id == id && c.key.id >= 0));
     }
 }
