@@ -394,6 +394,15 @@ mod tests {
     }
 
     #[test]
+    fn crush_but_not_its_other_commands() {
+        assert_eq!(which("crush", Some("/home/u/go/bin/crush")), Some("crush".into()));
+        assert_eq!(which("crush --yolo -c /home/u/proj", None), Some("crush".into()));
+        assert_eq!(which("crush run fix the tests", None), Some("crush".into()));
+        assert_eq!(which("crush server", None), None);
+        assert_eq!(which("crush stats", None), None);
+    }
+
+    #[test]
     fn wrappers_are_seen_through() {
         assert_eq!(
             Signatures::builtin().classify(

@@ -22,6 +22,7 @@ pub mod amp;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
+pub mod crush;
 pub mod cursor;
 pub mod droid;
 pub mod gemini;
@@ -151,6 +152,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &opencode::INFO,
     &kilo::INFO,
     &goose::INFO,
+    &crush::INFO,
     &copilot::INFO,
     &droid::INFO,
     &amp::INFO,
@@ -635,6 +637,7 @@ impl SourceEnv {
         "CLAUDE_CONFIG_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
+        "CRUSH_GLOBAL_DATA",
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
@@ -642,9 +645,11 @@ impl SourceEnv {
         "KILO_DB",
         "KIMI_CODE_HOME",
         "KIMI_SHARE_DIR",
+        "LOCALAPPDATA",
         "OPENCODE_DB",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
+        "USERPROFILE",
         "XDG_CONFIG_HOME",
         "XDG_DATA_HOME",
         "ZCODE_HOME",
