@@ -805,3 +805,34 @@ fn crushs_project_databases_give_each_session_its_own_cost_with_tokens_unknown()
     assert_eq!(top["projectPath"], json!(proj.to_string_lossy()), "{top}");
     assert!(close(num(&top["costUsd"]), 0.5), "{top}");
 }
+
+#[test]
+fn cursor_agents_chats_are_sessions_with_their_work_dir_and_no_usage() {
+    let env = Env::new();
+    let chat = "0b6d9f5e-3c2a-4e71-9d8f-1a2b3c4d5e6f";
+    // The bucket is the MD5 of the work dir the chat's first prompt names.
+    let dir = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755").join(chat);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/cursor/fixtures/store.sql")).unwrap();
+    drop(c);
+    // A chat whose meta cannot be read: counted, the other still read.
+    let bad = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755/c-bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    let c = rusqlite::Connection::open(bad.join("store.db")).unwrap();
+    c.execute_batch("CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('0', 'not hex');").unwrap();
+    drop(c);
+    let before = std::fs::read(&db).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "store.db is never written");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "cursor-agent"]);
+    let sessions = s["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{s}");
+    assert_eq!(sessions[0]["sessionId"], chat);
+    assert_eq!(sessions[0]["projectPath"], "/home/u/proj");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "cursor-agent"]);
+    assert_eq!(d["daily"].as_array().map(Vec::len), Some(0), "no usage is recorded locally: {d}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}

@@ -638,6 +638,8 @@ impl SourceEnv {
         "CODEX_HOME",
         "COPILOT_HOME",
         "CRUSH_GLOBAL_DATA",
+        "CURSOR_CONFIG_DIR",
+        "CURSOR_DATA_DIR",
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
