@@ -95,6 +95,32 @@ pub trait TableReader: Send {
     fn state(&self) -> Option<String>;
 }
 
+/// How an agent's own files record its usage: what `agentwatch agents`
+/// says of it, so that a usage the agent never recorded shows as that, not
+/// as $0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsageKind {
+    /// Tokens per call, priced by agentwatch (or at a cost the agent recorded).
+    Tokens,
+    /// The agent's own cost only: its files keep no token totals (Crush).
+    CostOnly,
+    /// Nothing: the agent keeps no tokens or cost in its files (Cursor's CLI).
+    NotRecorded,
+}
+
+impl UsageKind {
+    /// For people: what the usage shown of `agent` (its display name) is;
+    /// `maker` names who records it ("Cursor").
+    pub fn describe(self, agent: &str, maker: &str) -> String {
+        match self {
+            UsageKind::Tokens => format!("{agent}: tokens per call"),
+            UsageKind::CostOnly => format!("{agent}: cost only, tokens not recorded by {maker}"),
+            UsageKind::NotRecorded => format!("{agent}: usage not recorded by {maker}"),
+        }
+    }
+}
+
 /// Opens an agent's files: its [`Source`].
 pub type OpenFn = fn(&SourceEnv) -> Box<dyn Source>;
 
@@ -256,6 +282,11 @@ pub trait Source: Send + Sync {
     /// Whether agentwatch reads this agent's token usage from its files.
     fn reads_usage(&self) -> bool {
         false
+    }
+
+    /// How the agent's files record its usage (see [`UsageKind`]).
+    fn usage_kind(&self) -> UsageKind {
+        UsageKind::Tokens
     }
 
     /// Whether agentwatch can read this agent's turns (its transcripts say

@@ -8,7 +8,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink};
+use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink, UsageKind};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -48,6 +48,11 @@ impl Source for CrushSource {
 
     fn reads_usage(&self) -> bool {
         true
+    }
+
+    /// Each session's own running cost; Crush keeps only the last step's tokens.
+    fn usage_kind(&self) -> UsageKind {
+        UsageKind::CostOnly
     }
 
     /// Nothing of Crush's read says where a turn stands.

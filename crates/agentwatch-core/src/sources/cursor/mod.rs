@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLine, TranscriptLink, TurnInfo,
+    UsageKind,
 };
 
 /// Who the agent is (see [`AgentInfo`]).
@@ -54,6 +55,11 @@ impl CursorSource {
 impl Source for CursorSource {
     fn info(&self) -> &'static AgentInfo {
         &INFO
+    }
+
+    /// Cursor keeps no tokens or cost in its files: they are on its servers.
+    fn usage_kind(&self) -> UsageKind {
+        UsageKind::NotRecorded
     }
 
     fn storage(&self, _path: &Path) -> Storage {
