@@ -49,7 +49,7 @@ impl Meta {
 /// The `meta` value: hex of JSON. `None` when it is not that.
 pub fn decode_meta(value: &str) -> Option<Meta> {
     let v = value.trim();
-    if v.is_empty() || v.len() % 2 != 0 {
+    if v.is_empty() || !v.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> =
