@@ -1103,3 +1103,99 @@ fn cline_fixtures(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
     std::fs::copy(fixtures.join("legacy/state/taskHistory.json"), ext.join("state/taskHistory.json")).unwrap();
     (session, task)
 }
+
+#[test]
+fn crushs_project_databases_give_each_session_its_own_cost_with_tokens_unknown() {
+    let env = Env::new();
+    let proj = env.root.join("proj");
+    let data = proj.join(".crush");
+    std::fs::create_dir_all(&data).unwrap();
+    let global = env.home.join(".local/share/crush");
+    std::fs::create_dir_all(&global).unwrap();
+    let projects = json!({"projects": [
+        {"path": proj, "data_dir": data, "last_accessed": "2026-05-02T10:00:00Z"},
+        {"path": env.root.join("gone"), "data_dir": env.root.join("gone/.crush"), "last_accessed": "2026-04-01T00:00:00Z"}
+    ]});
+    std::fs::write(global.join("projects.json"), serde_json::to_vec_pretty(&projects).unwrap()).unwrap();
+    let db = data.join("crush.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/crush/fixtures/crush.sql")).unwrap();
+    drop(c);
+    let before = std::fs::read(&db).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(3), Some(1)), "{r}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "crush.db is never written");
+
+    // By hand from the fixture: the top-level sessions' costs on the days they
+    // were created (UTC); the sub-agent's $0.0612 is inside its parent's
+    // $0.4213; the orphaned sub-agent's $0.01 counts nowhere; no tokens.
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "crush"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens"].map(|k| m[k].as_u64().unwrap_or(0))
+    };
+    for (day, model, cost) in [
+        ("2026-05-01", "claude-sonnet-4-5-20250929", 0.4213),
+        ("2026-05-01", "gpt-5", 0.0385),
+        ("2026-05-02", "unknown", 0.25),
+    ] {
+        let m = breakdown(&d, day, model);
+        assert!(close(num(&m["cost"]), cost), "{m} vs {cost}");
+        assert_eq!(counts(m), [0; 4], "{m}");
+    }
+    assert!(close(num(&d["totals"]["totalCost"]), 0.4213 + 0.0385 + 0.25), "{d}");
+    assert_eq!(d["totals"]["totalTokens"].as_u64().unwrap_or(0), 0, "{d}");
+
+    // The session goes on: its cost grows and replaces the earlier figure.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute(
+        "UPDATE sessions SET cost = 0.5, prompt_tokens = 900, completion_tokens = 12, updated_at = 1777690000 \
+         WHERE id = '5b0c7e2a-4f1d-4c3e-9a51-2f7d0c1e0001'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["replacedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "crush"]);
+    assert!(close(num(&breakdown(&d, "2026-05-01", "claude-sonnet-4-5-20250929")["cost"]), 0.5), "{d}");
+    assert!(close(num(&d["totals"]["totalCost"]), 0.5 + 0.0385 + 0.25), "{d}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "crush"]);
+    let sessions = s["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 6, "{s}");
+    let top = sessions.iter().find(|x| x["sessionId"] == "5b0c7e2a-4f1d-4c3e-9a51-2f7d0c1e0001").unwrap();
+    assert_eq!(top["projectPath"], json!(proj.to_string_lossy()), "{top}");
+    assert!(close(num(&top["costUsd"]), 0.5), "{top}");
+}
+
+#[test]
+fn cursor_agents_chats_are_sessions_with_their_work_dir_and_no_usage() {
+    let env = Env::new();
+    let chat = "0b6d9f5e-3c2a-4e71-9d8f-1a2b3c4d5e6f";
+    // The bucket is the MD5 of the work dir the chat's first prompt names.
+    let dir = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755").join(chat);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/cursor/fixtures/store.sql")).unwrap();
+    drop(c);
+    // A chat whose meta cannot be read: counted, the other still read.
+    let bad = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755/c-bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    let c = rusqlite::Connection::open(bad.join("store.db")).unwrap();
+    c.execute_batch("CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('0', 'not hex');").unwrap();
+    drop(c);
+    let before = std::fs::read(&db).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "store.db is never written");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "cursor-agent"]);
+    let sessions = s["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{s}");
+    assert_eq!(sessions[0]["sessionId"], chat);
+    assert_eq!(sessions[0]["projectPath"], "/home/u/proj");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "cursor-agent"]);
+    assert_eq!(d["daily"].as_array().map(Vec::len), Some(0), "no usage is recorded locally: {d}");
+    assert_eq!(ingest(&env)["newEvents"], 0);
+}

@@ -764,3 +764,54 @@ fn a_running_cline_is_linked_to_the_session_its_database_names_with_its_pid() {
     assert_eq!((s["agent"].as_str(), s["projectPath"].as_str()), (Some("cline"), Some(proj.to_str().unwrap())), "{s}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the database is only read");
 }
+
+#[test]
+fn a_running_crush_is_linked_to_the_session_its_project_database_updates() {
+    let env = Env::new();
+    let proj = env.root.join("src/crush-app");
+    std::fs::create_dir_all(proj.join(".crush")).unwrap();
+    let db = rusqlite::Connection::open(proj.join(".crush/crush.db")).unwrap();
+    db.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/crush/fixtures/crush.sql")).unwrap();
+    let p = env.spawn(&env.native_agent("crush"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let now = chrono::Utc::now().timestamp();
+    db.execute(
+        "INSERT INTO sessions (id, parent_session_id, title, cost, updated_at, created_at) VALUES \
+         ('9a1b-live', NULL, 'live', 0.02, ?1, ?1), ('msg$$sub', '9a1b-live', 'sub', 0.01, ?1, ?1)",
+        [now],
+    )
+    .unwrap();
+    let s = wait_for(10, "the crush process linked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["sessionId"].is_string())
+    });
+    assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("crush"), Some("9a1b-live")), "{s}");
+}
+
+/// Cursor's CLI cannot run here: a copy of `sleep` named `cursor-agent`
+/// stands in for it. Its chat store is in its work dir's bucket (the MD5 of
+/// the path) and its transcript says where the turn stands.
+
+#[test]
+fn a_running_cursor_agent_is_linked_to_its_work_dirs_chat_and_its_transcript_gives_the_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/cursor-app");
+    let p = env.spawn(&env.native_agent("cursor-agent"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let bucket = agentwatch_core::sources::cursor::paths::bucket(&proj.display().to_string());
+    let chat = env.home.join(".cursor/chats").join(bucket).join("c0ffee-live");
+    std::fs::create_dir_all(&chat).unwrap();
+    std::fs::write(chat.join("store.db"), "").unwrap();
+    let transcripts = env.home.join(".cursor/projects/src-cursor-app/agent-transcripts");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    let log = transcripts.join("c0ffee-live.jsonl");
+    std::fs::write(&log, "{\"role\":\"user\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"fix it\"}]}}\n")
+        .unwrap();
+    let s = wait_for(10, "the cursor-agent process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("cursor-agent"), Some("c0ffee-live")), "{s}");
+    append(&log, "{\"type\":\"turn_ended\",\"status\":\"success\"}\n");
+    wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting")
+    });
+}

@@ -397,6 +397,9 @@ pub struct AgentView {
     pub found: bool,
     /// Token usage is read from its files.
     pub usage: bool,
+    /// How its files record usage (`tokens`, `cost-only`, `not-recorded`);
+    /// none when its files are not read.
+    pub usage_kind: Option<crate::sources::UsageKind>,
     /// It sends hook (or plugin) events agentwatch reads.
     pub hooks: bool,
     /// Its OpenTelemetry is read (`agentwatch telemetry install`).
@@ -440,6 +443,9 @@ pub fn agents(
                 name: agent_display_name(&id).to_string(),
                 found: sessions > 0 || paths.iter().any(|p| p.exists),
                 usage: src.is_some_and(|s| s.reads_usage()),
+                usage_kind: src
+                    .map(|s| s.usage_kind())
+                    .filter(|k| *k != crate::sources::UsageKind::Tokens || src.is_some_and(|s| s.reads_usage())),
                 hooks: src.is_some_and(|s| s.has_hooks()),
                 telemetry: src.is_some_and(|s| s.otel_prefix().is_some()),
                 paths,

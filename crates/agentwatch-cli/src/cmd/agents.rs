@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use agentwatch_core::Result;
+use agentwatch_core::sources::UsageKind;
 use agentwatch_core::views::{AgentView, agents};
 use serde_json::json;
 
@@ -25,7 +26,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                 ("Files", Align::Left),
             ];
             let home = agentwatch_core::paths::home_dir();
-            emit(&table(&headers, &|f| {
+            let mut out = table(&headers, &|f| {
                 list.iter()
                     .map(|a| {
                         vec![
@@ -38,7 +39,18 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                         ]
                     })
                     .collect()
-            }));
+            });
+            // What a usage read is when it is not tokens per call.
+            for a in &list {
+                if let Some(k) = a.usage_kind.filter(|k| *k != UsageKind::Tokens) {
+                    if !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    let maker = agentwatch_core::sources::agent_info(&a.id).map_or(a.name.as_str(), |i| i.short);
+                    out.push_str(&format!("{}\n", k.describe(&a.name, maker)));
+                }
+            }
+            emit(&out);
         }
     }
     Ok(())
@@ -46,7 +58,11 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
 
 /// What agentwatch reads of an agent besides its processes ("—": only them).
 fn reads(a: &AgentView) -> String {
-    let r: Vec<&str> = [(a.usage, "usage"), (a.hooks, "hooks"), (a.telemetry, "telemetry")]
+    let usage = match a.usage_kind {
+        Some(UsageKind::CostOnly) => "cost",
+        _ => "usage",
+    };
+    let r: Vec<&str> = [(a.usage, usage), (a.hooks, "hooks"), (a.telemetry, "telemetry")]
         .into_iter()
         .filter_map(|(on, what)| on.then_some(what))
         .collect();

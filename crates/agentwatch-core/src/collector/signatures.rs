@@ -421,6 +421,27 @@ mod tests {
     }
 
     #[test]
+    fn crush_but_not_its_other_commands() {
+        assert_eq!(which("crush", Some("/home/u/go/bin/crush")), Some("crush".into()));
+        assert_eq!(which("crush --yolo -c /home/u/proj", None), Some("crush".into()));
+        assert_eq!(which("crush run fix the tests", None), Some("crush".into()));
+        assert_eq!(which("crush server", None), None);
+        assert_eq!(which("crush stats", None), None);
+    }
+
+    #[test]
+    fn cursors_agent_under_either_name_by_its_install_path() {
+        let versions = "/home/u/.local/share/cursor-agent/versions/2026.09.15-d2fe57e";
+        let node = format!("{versions}/node");
+        let run = format!("{node} --use-system-ca {versions}/index.js");
+        assert_eq!(which(&run, Some(&node)), Some("cursor-agent".into()));
+        assert_eq!(which("agent -p fix", Some(&node)), Some("cursor-agent".into()));
+        assert_eq!(which("cursor-agent resume", None), Some("cursor-agent".into()));
+        assert_eq!(which("agent", Some("/usr/local/bin/agent")), None, "another program named agent");
+        assert_eq!(which("agent ls", Some(&node)), None);
+    }
+
+    #[test]
     fn wrappers_are_seen_through() {
         assert_eq!(
             Signatures::builtin().classify(

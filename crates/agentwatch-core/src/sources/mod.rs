@@ -24,6 +24,7 @@ pub mod cline;
 pub mod codebuff;
 pub mod codex;
 pub mod copilot;
+pub mod crush;
 pub mod cursor;
 pub mod droid;
 pub mod gemini;
@@ -100,6 +101,32 @@ pub trait TableReader: Send {
     fn state(&self) -> Option<String>;
 }
 
+/// How an agent's own files record its usage: what `agentwatch agents`
+/// says of it, so that a usage the agent never recorded shows as that, not
+/// as $0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsageKind {
+    /// Tokens per call, priced by agentwatch (or at a cost the agent recorded).
+    Tokens,
+    /// The agent's own cost only: its files keep no token totals (Crush).
+    CostOnly,
+    /// Nothing: the agent keeps no tokens or cost in its files (Cursor's CLI).
+    NotRecorded,
+}
+
+impl UsageKind {
+    /// For people: what the usage shown of `agent` (its display name) is;
+    /// `maker` names who records it ("Cursor").
+    pub fn describe(self, agent: &str, maker: &str) -> String {
+        match self {
+            UsageKind::Tokens => format!("{agent}: tokens per call"),
+            UsageKind::CostOnly => format!("{agent}: cost only, tokens not recorded by {maker}"),
+            UsageKind::NotRecorded => format!("{agent}: usage not recorded by {maker}"),
+        }
+    }
+}
+
 /// Opens an agent's files: its [`Source`].
 pub type OpenFn = fn(&SourceEnv) -> Box<dyn Source>;
 
@@ -157,6 +184,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &opencode::INFO,
     &kilo::INFO,
     &goose::INFO,
+    &crush::INFO,
     &copilot::INFO,
     &droid::INFO,
     &amp::INFO,
@@ -266,6 +294,11 @@ pub trait Source: Send + Sync {
     /// Whether agentwatch reads this agent's token usage from its files.
     fn reads_usage(&self) -> bool {
         false
+    }
+
+    /// How the agent's files record its usage (see [`UsageKind`]).
+    fn usage_kind(&self) -> UsageKind {
+        UsageKind::Tokens
     }
 
     /// Whether agentwatch can read this agent's turns (its transcripts say
@@ -653,6 +686,9 @@ impl SourceEnv {
         "CODEBUFF_DATA_DIR",
         "CODEX_HOME",
         "COPILOT_HOME",
+        "CRUSH_GLOBAL_DATA",
+        "CURSOR_CONFIG_DIR",
+        "CURSOR_DATA_DIR",
         "FACTORY_HOME",
         "GEMINI_CLI_HOME",
         "GOOSE_PATH_ROOT",
@@ -672,6 +708,7 @@ impl SourceEnv {
         "PI_CODING_AGENT_DIR",
         "QWEN_HOME",
         "QWEN_RUNTIME_DIR",
+        "USERPROFILE",
         "XDG_CONFIG_HOME",
         "XDG_DATA_HOME",
         "ZCODE_HOME",
