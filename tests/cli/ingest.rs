@@ -1222,7 +1222,7 @@ fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_writ
     assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(2), Some(1)), "{r}");
     append(&f, &full[cut..]);
     let r = run(&["ingest"]);
-    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(4), Some(2)), "{r}");
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(7), Some(2)), "{r}");
     assert_eq!(run(&["ingest"])["newEvents"], 0);
 
     // By hand from the fixture (TZ=UTC): input is `sent` less the cache
@@ -1243,13 +1243,23 @@ fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_writ
     // million), the other at its recorded $0.0004.
     assert!(close(num(&deepseek["cost"]), (23_000.0 * 0.28 + 2100.0 * 0.42) / 1e6 + 0.0004), "{deepseek}");
     assert_eq!(deepseek["priceSource"], "snapshot 2026-09-20 + transcript");
+    // Architect mode: the architect's reports under its model, the editor's under its own.
+    let o3 = breakdown(&d, "2026-05-03", "o3");
+    assert_eq!(counts(o3), [8100 + 9000, 2400 + 1000, 0, 0]);
+    assert!(close(num(&o3["cost"]), 0.04 + 0.03), "{o3}");
+    let editor = breakdown(&d, "2026-05-03", "gpt-4.1");
+    assert_eq!(counts(editor), [5600, 900, 0, 0]);
+    assert!(close(num(&editor["cost"]), 0.02), "{editor}");
 
     let s = run(&["sessions", "--no-ingest", "--agent-type", "aider"]);
     let list = s["sessions"].as_array().unwrap();
     let mut ids: Vec<&str> = list.iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
     ids.sort();
     let path = f.to_string_lossy();
-    assert_eq!(ids, [format!("{path}@2026-05-01T09:15:02"), format!("{path}@2026-05-02T23:40:00")]);
+    assert_eq!(
+        ids,
+        ["2026-05-01T09:15:02", "2026-05-02T23:40:00", "2026-05-03T08:00:00"].map(|t| format!("{path}@{t}"))
+    );
     assert!(list.iter().all(|s| s["projectPath"] == json!(proj) && s["agentVersion"] == "0.86.1"), "{s}");
     let first = list.iter().find(|s| s["startedAt"] == "2026-05-01T09:15:02.000Z").unwrap();
     assert_eq!(first["models"], json!(["anthropic/claude-sonnet-4-20250514", "gpt-4o"]));

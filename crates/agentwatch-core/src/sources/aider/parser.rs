@@ -68,9 +68,14 @@ struct Pending {
 
 /// What the parser must remember between runs: where the file stands.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 struct State {
     session: Option<Session>,
     model: Option<String>,
+    /// In architect mode, the model that edits (`> Editor model:`).
+    editor: Option<String>,
+    /// Reports since the user last wrote (`#### `).
+    reports: u32,
     pending: Option<Pending>,
 }
 
@@ -113,7 +118,13 @@ impl AiderParser {
             cache_read: hit,
             reasoning: 0,
         };
-        let (model, model_fallback) = match &self.state.model {
+        // In architect mode the first report after the user's message is the
+        // architect's, the ones after it (edits, fixes) the editor's.
+        let model = match &self.state.editor {
+            Some(e) if self.state.reports > 0 => Some(e),
+            _ => self.state.model.as_ref(),
+        };
+        let (model, model_fallback) = match model {
             Some(m) => (Arc::from(m.as_str()), false),
             None => (Arc::from(FALLBACK_MODEL), true),
         };
@@ -133,6 +144,7 @@ impl AiderParser {
     fn flush(&mut self, out: &mut Vec<Record>) {
         if let Some(p) = self.state.pending.take() {
             self.call(p, None, out);
+            self.state.reports += 1;
         }
     }
 }
@@ -193,6 +205,7 @@ impl LineParser for AiderParser {
             self.state.pending = None;
             let cost = message_cost(rest);
             self.call(p, cost, out);
+            self.state.reports += 1;
             return if cost.is_some() { Ok(()) } else { Err(LineError::Malformed) };
         }
         self.flush(out);
@@ -205,7 +218,7 @@ impl LineParser for AiderParser {
                 version: None,
             };
             out.push(self.session_record(&s));
-            self.state = State { session: Some(s), model: None, pending: None };
+            self.state = State { session: Some(s), ..State::default() };
         } else if let Some(v) = l.strip_prefix("> Aider v") {
             if let Some(mut s) = self.state.session.take() {
                 s.version = Some(v.trim().to_string()).filter(|v| !v.is_empty());
@@ -214,9 +227,13 @@ impl LineParser for AiderParser {
             }
         } else if let Some(m) = l.strip_prefix("> Main model: ").or_else(|| l.strip_prefix("> Model: ")) {
             let name = m.split_once(" with ").map_or(m, |(n, _)| n).trim();
-            if !name.is_empty() {
-                self.state.model = Some(name.to_string());
-            }
+            self.state.model = Some(name.to_string()).filter(|n| !n.is_empty());
+            self.state.editor = None;
+        } else if let Some(m) = l.strip_prefix("> Editor model: ") {
+            let name = m.split_once(" with ").map_or(m, |(n, _)| n).trim();
+            self.state.editor = Some(name.to_string()).filter(|n| !n.is_empty());
+        } else if l.starts_with("#### ") {
+            self.state.reports = 0;
         } else if let Some(rest) = l.strip_prefix(TOKENS) {
             if self.state.session.is_none() {
                 return Err(LineError::Malformed);
@@ -227,11 +244,15 @@ impl LineParser for AiderParser {
                 Some(c) => {
                     let cost = message_cost(c).ok_or(LineError::Malformed)?;
                     self.call(p, Some(cost), out);
+                    self.state.reports += 1;
                 }
                 // Both cache parts: the cost is on the next line.
                 None if tokens[2] > 0 && tokens[3] > 0 => self.state.pending = Some(p),
                 // A model without a price: tokens only.
-                None => self.call(p, None, out),
+                None => {
+                    self.call(p, None, out);
+                    self.state.reports += 1;
+                }
             }
         }
         Ok(())
@@ -296,7 +317,8 @@ mod tests {
             .collect();
         let first = format!("{PATH}@2026-05-01T09:15:02");
         let second = format!("{PATH}@2026-05-02T23:40:00");
-        assert_eq!(sessions.last().unwrap().external_id, second);
+        let third = format!("{PATH}@2026-05-03T08:00:00");
+        assert_eq!(sessions.last().unwrap().external_id, third);
         assert_eq!(sessions[1].agent_version.as_deref(), Some("0.86.1"));
         assert_eq!(sessions[0].project_path.as_deref(), Some("/home/u/app"));
         assert_eq!(sessions[0].started_at, Some(Utc.with_ymd_and_hms(2026, 5, 1, 9, 15, 2).unwrap()));
@@ -313,7 +335,7 @@ mod tests {
                 )
             })
             .collect();
-        let (f, s) = (first.as_str(), second.as_str());
+        let (f, s, a) = (first.as_str(), second.as_str(), third.as_str());
         let sonnet = "anthropic/claude-sonnet-4-20250514";
         assert_eq!(
             got,
@@ -324,6 +346,10 @@ mod tests {
                 (f, "gpt-4o", [987, 45, 0, 0, 0], Some(0.0029)),
                 (s, "deepseek/deepseek-chat", [23_000, 2100, 0, 0, 0], None),
                 (s, "deepseek/deepseek-chat", [1234, 56, 0, 0, 0], Some(0.0004)),
+                // Architect mode: the architect's report, then the editor's.
+                (a, "o3", [8100, 2400, 0, 0, 0], Some(0.04)),
+                (a, "gpt-4.1", [5600, 900, 0, 0, 0], Some(0.02)),
+                (a, "o3", [9000, 1000, 0, 0, 0], Some(0.03)),
             ]
         );
         assert!(c.iter().all(|u| u.timestamp == u.timestamp.with_timezone(&Utc)));
