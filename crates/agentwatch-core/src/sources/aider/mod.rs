@@ -119,3 +119,41 @@ impl Source for AiderSource {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variables_file_is_read_and_a_running_aider_is_linked_to_its_repos_newest_session() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("src")).unwrap();
+        let file = repo.join(paths::HISTORY_FILE);
+        std::fs::write(
+            &file,
+            "\n# aider chat started at 2026-05-01 09:15:02\n\n> Aider v0.86.1  \n\n# aider chat started at 2026-05-02 10:00:00\n\n",
+        )
+        .unwrap();
+        let env = SourceEnv {
+            home: Some("/home/u".into()),
+            vars: [(paths::HISTORY_VAR.to_string(), file.to_string_lossy().into_owned())].into_iter().collect(),
+        };
+        let src = AiderSource::new(&env);
+        assert!(src.discover().contains(&file));
+        assert!(src.roots().contains(&repo));
+        assert!(src.reads_file(&file) && src.reads_file(Path::new("/x/.aider.chat.history.md")));
+        assert!(!src.reads_file(Path::new("/x/notes.md")));
+
+        let newest = chrono::NaiveDate::from_ymd_opt(2026, 5, 2).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        let start = parser::machine_local(newest).unwrap().timestamp();
+        let p = LiveProcess { pids: vec![42], start, cwd: Some(repo.join("src")) };
+        let link = src.newest_link(&p, &|_| false).unwrap();
+        assert_eq!(link.external_id, parser::session_id(&file.to_string_lossy(), newest));
+        assert_eq!(link.path.as_deref(), Some(file.as_path()));
+        assert_eq!(src.newest_link(&p, &|f| f == file), None, "claimed by another process");
+        let later = LiveProcess { start: start + 3600, ..p };
+        assert_eq!(src.newest_link(&later, &|_| false), None, "started after its newest header: not written yet");
+    }
+}
