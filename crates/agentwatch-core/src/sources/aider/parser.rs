@@ -210,13 +210,10 @@ impl LineParser for AiderParser {
         }
         self.flush(out);
         if let Some(rest) = l.strip_prefix(HEADER) {
-            let t = NaiveDateTime::parse_from_str(rest.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| LineError::Malformed)?;
+            let t =
+                NaiveDateTime::parse_from_str(rest.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| LineError::Malformed)?;
             let started = (self.local)(t).ok_or(LineError::Malformed)?;
-            let s = Session {
-                id: session_id(&self.path, t),
-                started_ms: started.timestamp_millis(),
-                version: None,
-            };
+            let s = Session { id: session_id(&self.path, t), started_ms: started.timestamp_millis(), version: None };
             out.push(self.session_record(&s));
             self.state = State { session: Some(s), ..State::default() };
         } else if let Some(v) = l.strip_prefix("> Aider v") {
