@@ -85,7 +85,21 @@ impl Source for AiderSource {
         super::dedup_dirs(dirs)
     }
 
-    fn discover(&self) -> Vec<PathBuf> {
+    /// Not the repositories, recursively: their folders only (`live_dirs`).
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// The folders of the history files known now, watched for the files' changes.
+    fn live_dirs(&self) -> Vec<PathBuf> {
+        self.roots()
+    }
+
+    fn data_paths(&self) -> Vec<PathBuf> {
+        self.roots()
+    }
+
+        fn discover(&self) -> Vec<PathBuf> {
         self.files().into_iter().filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file())).collect()
     }
 
@@ -143,6 +157,7 @@ mod tests {
         let src = AiderSource::new(&env);
         assert!(src.discover().contains(&file));
         assert!(src.roots().contains(&repo));
+        assert!(src.watch_roots().is_empty() && src.live_dirs() == [repo.clone()], "its folder, not the repository below");
         assert!(src.reads_file(&file) && src.reads_file(Path::new("/x/.aider.chat.history.md")));
         assert!(!src.reads_file(Path::new("/x/notes.md")));
 
