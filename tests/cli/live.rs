@@ -851,3 +851,33 @@ fn a_running_aider_is_found_by_its_work_dir_and_linked_to_its_histories_newest_s
     let all = env.json(&["sessions", "--no-ingest", "--agent-type", "aider"]);
     assert_eq!(all["sessions"].as_array().unwrap().len(), 2, "{all}");
 }
+
+#[test]
+fn the_daemon_reads_a_running_aiders_new_reports_from_the_file_watcher() {
+    let env = Env::new();
+    let repo = env.root.join("src/aider-watched");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    let hist = repo.join(".aider.chat.history.md");
+    let started = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    std::fs::write(
+        &hist,
+        format!(
+            "\n# aider chat started at {started}\n\n> Model: gpt-4o with diff edit format  \n> Tokens: 1.5k sent, 200 received. Cost: $0.01 message, $0.01 session.  \n"
+        ),
+    )
+    .unwrap();
+    let _p = env.spawn(&env.native_agent("aider"), &["600"], &repo);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let _daemon = env.daemon(60, &[]);
+    let total = |env: &Env| {
+        env.json(&["costs", "daily", "--no-ingest", "--agent", "aider", "--timezone", "UTC"])["totals"]["inputTokens"]
+            .as_u64()
+    };
+    wait_for(10, "the history of the running aider", || (total(&env) == Some(1500)).then_some(()));
+    append(
+        &hist,
+        "\n#### more  \n\nDone.\n\n> Tokens: 2.0k sent, 30 received. Cost: $0.0053 message, $0.02 session.  \n",
+    );
+    // With scans a minute apart, only the watcher of its folder can bring it in.
+    wait_for(10, "the appended report", || (total(&env) == Some(3500)).then_some(()));
+}

@@ -99,7 +99,7 @@ impl Source for AiderSource {
         self.roots()
     }
 
-        fn discover(&self) -> Vec<PathBuf> {
+    fn discover(&self) -> Vec<PathBuf> {
         self.files().into_iter().filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file())).collect()
     }
 
@@ -157,7 +157,10 @@ mod tests {
         let src = AiderSource::new(&env);
         assert!(src.discover().contains(&file));
         assert!(src.roots().contains(&repo));
-        assert!(src.watch_roots().is_empty() && src.live_dirs() == [repo.clone()], "its folder, not the repository below");
+        assert!(
+            src.watch_roots().is_empty() && src.live_dirs() == [repo.clone()],
+            "its folder, not the repository below"
+        );
         assert!(src.reads_file(&file) && src.reads_file(Path::new("/x/.aider.chat.history.md")));
         assert!(!src.reads_file(Path::new("/x/notes.md")));
 
