@@ -1199,3 +1199,71 @@ fn cursor_agents_chats_are_sessions_with_their_work_dir_and_no_usage() {
     assert_eq!(d["daily"].as_array().map(Vec::len), Some(0), "no usage is recorded locally: {d}");
     assert_eq!(ingest(&env)["newEvents"], 0);
 }
+
+#[test]
+fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_written_in() {
+    let env = Env::new();
+    let proj = env.root.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    let f = proj.join(".aider.chat.history.md");
+    let run = |args: &[&str]| -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let o = env.command(&a).env("AIDER_CHAT_HISTORY_FILE", &f).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // Written up to a report with both cache parts, whose cost line Aider
+    // writes after it: read in two goes, each report is counted once.
+    let full = include_str!("../../crates/agentwatch-core/src/sources/aider/fixtures/aider.chat.history.md");
+    let cut = full.find("Cost: $0.01 message").unwrap();
+    std::fs::write(&f, &full[..cut]).unwrap();
+    let r = run(&["ingest"]);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(2), Some(1)), "{r}");
+    append(&f, &full[cut..]);
+    let r = run(&["ingest"]);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(7), Some(2)), "{r}");
+    assert_eq!(run(&["ingest"])["newEvents"], 0);
+
+    // By hand from the fixture (TZ=UTC): input is `sent` less the cache
+    // writes; every call on its session's day; the message costs as recorded.
+    let d = run(&["costs", "daily", "--no-ingest", "--agent", "aider"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"].map(|k| m[k].as_u64().unwrap())
+    };
+    let sonnet = breakdown(&d, "2026-05-01", "anthropic/claude-sonnet-4-20250514");
+    assert_eq!(counts(sonnet), [4200 + 3000 + 1800, 1100 + 220 + 310, 13_000 + 1200, 14_000], "{sonnet}");
+    assert!(close(num(&sonnet["cost"]), 0.03 + 0.05 + 0.01), "{sonnet}");
+    let gpt = breakdown(&d, "2026-05-01", "gpt-4o");
+    assert_eq!(counts(gpt), [987, 45, 0, 0]);
+    assert!(close(num(&gpt["cost"]), 0.0029), "{gpt}");
+    let deepseek = breakdown(&d, "2026-05-02", "deepseek/deepseek-chat");
+    assert_eq!(counts(deepseek), [23_000 + 1234, 2100 + 56, 0, 0], "{deepseek}");
+    // The unpriced report at DeepSeek's list price ($0.28 in, $0.42 out per
+    // million), the other at its recorded $0.0004.
+    assert!(close(num(&deepseek["cost"]), (23_000.0 * 0.28 + 2100.0 * 0.42) / 1e6 + 0.0004), "{deepseek}");
+    assert_eq!(deepseek["priceSource"], "snapshot 2026-09-20 + transcript");
+    // Architect mode: the architect's reports under its model, the editor's under its own.
+    let o3 = breakdown(&d, "2026-05-03", "o3");
+    assert_eq!(counts(o3), [8100 + 9000, 2400 + 1000, 0, 0]);
+    assert!(close(num(&o3["cost"]), 0.04 + 0.03), "{o3}");
+    let editor = breakdown(&d, "2026-05-03", "gpt-4.1");
+    assert_eq!(counts(editor), [5600, 900, 0, 0]);
+    assert!(close(num(&editor["cost"]), 0.02), "{editor}");
+
+    let s = run(&["sessions", "--no-ingest", "--agent-type", "aider"]);
+    let list = s["sessions"].as_array().unwrap();
+    let mut ids: Vec<&str> = list.iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    ids.sort();
+    let path = f.to_string_lossy();
+    assert_eq!(
+        ids,
+        ["2026-05-01T09:15:02", "2026-05-02T23:40:00", "2026-05-03T08:00:00"].map(|t| format!("{path}@{t}"))
+    );
+    assert!(list.iter().all(|s| s["projectPath"] == json!(proj) && s["agentVersion"] == "0.86.1"), "{s}");
+    let first = list.iter().find(|s| s["startedAt"] == "2026-05-01T09:15:02.000Z").unwrap();
+    assert_eq!(first["models"], json!(["anthropic/claude-sonnet-4-20250514", "gpt-4o"]));
+    assert_eq!(first["tokens"]["total"], 9987 + 1675 + 14_200 + 14_000);
+    assert!(close(num(&first["costUsd"]), 0.09 + 0.0029), "{first}");
+    assert_eq!(first["priceSource"], "transcript");
+}

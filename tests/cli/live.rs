@@ -815,3 +815,69 @@ fn a_running_cursor_agent_is_linked_to_its_work_dirs_chat_and_its_transcript_giv
         env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting")
     });
 }
+
+/// Aider cannot run here: a copy of `sleep` named `aider` stands in for it,
+/// in a folder below its repository's root. Its history file is found from
+/// the process alone (Aider keeps no list of its repositories).
+#[test]
+fn a_running_aider_is_found_by_its_work_dir_and_linked_to_its_histories_newest_session() {
+    let env = Env::new();
+    let repo = env.root.join("src/aider-app");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    let hist = repo.join(".aider.chat.history.md");
+    std::fs::write(
+        &hist,
+        "\n# aider chat started at 2026-05-01 09:15:02\n\n> Model: gpt-4o with diff edit format  \n> Tokens: 1.5k sent, 200 received. Cost: $0.01 message, $0.01 session.  \n",
+    )
+    .unwrap();
+    let p = env.spawn(&env.native_agent("aider"), &["600"], &repo.join("lib"));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Aider writes its header as it starts (local time: UTC here).
+    let started = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    append(
+        &hist,
+        &format!(
+            "\n# aider chat started at {started}\n\n> Model: gpt-4o with diff edit format  \n\n#### hi  \n\nHello.\n\n> Tokens: 2.0k sent, 30 received. Cost: $0.0053 message, $0.0053 session.  \n"
+        ),
+    );
+    let s = wait_for(10, "the aider process linked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["sessionId"].is_string())
+    });
+    let id = format!("{}@{}", hist.display(), started.replace(' ', "T"));
+    assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("aider"), Some(id.as_str())), "{s}");
+    assert_eq!(s["tokens"]["input"], 2000, "its usage read from the history the process led to: {s}");
+    assert_eq!(s["projectPath"], json!(repo));
+    // The earlier session of the same file was read too.
+    let all = env.json(&["sessions", "--no-ingest", "--agent-type", "aider"]);
+    assert_eq!(all["sessions"].as_array().unwrap().len(), 2, "{all}");
+}
+
+#[test]
+fn the_daemon_reads_a_running_aiders_new_reports_from_the_file_watcher() {
+    let env = Env::new();
+    let repo = env.root.join("src/aider-watched");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    let hist = repo.join(".aider.chat.history.md");
+    let started = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    std::fs::write(
+        &hist,
+        format!(
+            "\n# aider chat started at {started}\n\n> Model: gpt-4o with diff edit format  \n> Tokens: 1.5k sent, 200 received. Cost: $0.01 message, $0.01 session.  \n"
+        ),
+    )
+    .unwrap();
+    let _p = env.spawn(&env.native_agent("aider"), &["600"], &repo);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let _daemon = env.daemon(60, &[]);
+    let total = |env: &Env| {
+        env.json(&["costs", "daily", "--no-ingest", "--agent", "aider", "--timezone", "UTC"])["totals"]["inputTokens"]
+            .as_u64()
+    };
+    wait_for(10, "the history of the running aider", || (total(&env) == Some(1500)).then_some(()));
+    append(
+        &hist,
+        "\n#### more  \n\nDone.\n\n> Tokens: 2.0k sent, 30 received. Cost: $0.0053 message, $0.02 session.  \n",
+    );
+    // With scans a minute apart, only the watcher of its folder can bring it in.
+    wait_for(10, "the appended report", || (total(&env) == Some(3500)).then_some(()));
+}

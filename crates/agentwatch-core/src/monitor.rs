@@ -476,10 +476,10 @@ impl WatchSpec {
         s
     }
 
-    /// A transcript, a registry entry, or a database (or its WAL; not its
-    /// `-shm`, which readers write to, agentwatch too).
+    /// A transcript (Aider's is Markdown), a registry entry, or a database
+    /// (or its WAL; not its `-shm`, which readers write to, agentwatch too).
     fn wants_file(&self, p: &Path) -> bool {
-        (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db"))
+        (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db" | "md"))
             || p.to_string_lossy().ends_with(".db-wal"))
             && (self.recursive.iter().any(|r| p.starts_with(r))
                 || p.parent().is_some_and(|parent| self.flat.iter().any(|f| f == parent)))

@@ -397,7 +397,7 @@ pub struct AgentView {
     pub found: bool,
     /// Token usage is read from its files.
     pub usage: bool,
-    /// How its files record usage (`tokens`, `cost-only`, `not-recorded`);
+    /// How its files record usage (`tokens`, `cost-only`, `not-recorded`, `approximate`);
     /// none when its files are not read.
     pub usage_kind: Option<crate::sources::UsageKind>,
     /// It sends hook (or plugin) events agentwatch reads.

@@ -113,6 +113,8 @@ pub enum UsageKind {
     CostOnly,
     /// Nothing: the agent keeps no tokens or cost in its files (Cursor's CLI).
     NotRecorded,
+    /// Tokens and cost per call, rounded by the agent as it wrote them (Aider).
+    Approximate,
 }
 
 impl UsageKind {
@@ -123,6 +125,7 @@ impl UsageKind {
             UsageKind::Tokens => format!("{agent}: tokens per call"),
             UsageKind::CostOnly => format!("{agent}: cost only, tokens not recorded by {maker}"),
             UsageKind::NotRecorded => format!("{agent}: usage not recorded by {maker}"),
+            UsageKind::Approximate => format!("{agent}: tokens and cost per call, as rounded by {maker}"),
         }
     }
 }
@@ -676,6 +679,7 @@ pub struct SourceEnv {
 
 impl SourceEnv {
     const VARS: &'static [&'static str] = &[
+        "AIDER_CHAT_HISTORY_FILE",
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CLAWDBOT_STATE_DIR",
