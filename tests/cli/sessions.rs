@@ -260,4 +260,6 @@ fn agents_lists_every_agent_found_here_or_not_with_what_is_read_and_its_sessions
     assert!(row.contains(" cost ") && !row.contains("usage"), "{table}");
     assert!(table.contains("Crush: cost only, tokens not recorded by Crush"), "{table}");
     assert!(table.contains("Cursor Agent: usage not recorded by Cursor\n"), "{table}");
+    let row = table.lines().find(|l| l.starts_with("Cursor Agent")).unwrap();
+    assert!(row.contains(" sessions ") && !row.contains("usage"), "its chats are read, no usage: {table}");
 }

@@ -62,7 +62,9 @@ fn reads(a: &AgentView) -> String {
         Some(UsageKind::CostOnly) => "cost",
         _ => "usage",
     };
-    let r: Vec<&str> = [(a.usage, usage), (a.hooks, "hooks"), (a.telemetry, "telemetry")]
+    // Cursor's files give sessions and turns, never usage.
+    let sessions_only = a.usage_kind == Some(UsageKind::NotRecorded);
+    let r: Vec<&str> = [(a.usage, usage), (sessions_only, "sessions"), (a.hooks, "hooks"), (a.telemetry, "telemetry")]
         .into_iter()
         .filter_map(|(on, what)| on.then_some(what))
         .collect();
