@@ -155,6 +155,8 @@ pub struct AgentInfo {
     pub installs: &'static [crate::install::Target],
     /// The files each of those installs edits, and how.
     pub(crate) install_files: Option<crate::install::FilesFn>,
+    /// How its files record usage (see [`UsageKind`]).
+    pub usage: UsageKind,
 }
 
 impl AgentInfo {
@@ -170,6 +172,7 @@ impl AgentInfo {
             open: None,
             installs: &[],
             install_files: None,
+            usage: UsageKind::Tokens,
         }
     }
 
@@ -299,9 +302,9 @@ pub trait Source: Send + Sync {
         false
     }
 
-    /// How the agent's files record its usage (see [`UsageKind`]).
+    /// How the agent's files record its usage: its `INFO`'s.
     fn usage_kind(&self) -> UsageKind {
-        UsageKind::Tokens
+        self.info().usage
     }
 
     /// Whether agentwatch can read this agent's turns (its transcripts say

@@ -16,6 +16,8 @@ use super::{AgentInfo, LineParser, LiveProcess, Source, SourceEnv, TranscriptLin
 pub const INFO: AgentInfo = AgentInfo {
     client_needles: &["aider"],
     open: Some(|env| Box::new(AiderSource::new(env))),
+    // Rounded counts and costs (`4.2k sent`, `$0.02 message`).
+    usage: UsageKind::Approximate,
     ..AgentInfo::named("aider", "Aider", "Aider")
 };
 
@@ -66,11 +68,6 @@ impl Source for AiderSource {
 
     fn reads_usage(&self) -> bool {
         true
-    }
-
-    /// Rounded counts and costs (`4.2k sent`, `$0.02 message`).
-    fn usage_kind(&self) -> UsageKind {
-        UsageKind::Approximate
     }
 
     /// Nothing in the history says when a turn starts or ends in time.

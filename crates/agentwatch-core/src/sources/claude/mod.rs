@@ -31,6 +31,7 @@ pub const INFO: AgentInfo = AgentInfo {
         crate::install::Target::Telemetry,
     ],
     install_files: Some(install::files),
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -25,6 +25,7 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(CodexSource::new(env))),
     installs: &[crate::install::Target::Hooks, crate::install::Target::McpProxy, crate::install::Target::Telemetry],
     install_files: Some(install::files),
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -21,6 +21,8 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(CrushSource::new(env))),
     installs: &[],
     install_files: None,
+    // Each session's own running cost; Crush keeps only the last step's tokens.
+    usage: UsageKind::CostOnly,
 };
 
 pub const AGENT: &str = INFO.id;
@@ -48,11 +50,6 @@ impl Source for CrushSource {
 
     fn reads_usage(&self) -> bool {
         true
-    }
-
-    /// Each session's own running cost; Crush keeps only the last step's tokens.
-    fn usage_kind(&self) -> UsageKind {
-        UsageKind::CostOnly
     }
 
     /// Nothing of Crush's read says where a turn stands.

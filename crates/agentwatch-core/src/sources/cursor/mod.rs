@@ -23,6 +23,8 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(CursorSource::new(env))),
     installs: &[crate::install::Target::McpProxy],
     install_files: Some(install::files),
+    // Cursor keeps no tokens or cost in its files: they are on its servers.
+    usage: UsageKind::NotRecorded,
     ..AgentInfo::named("cursor-agent", "Cursor Agent", "Cursor")
 };
 
@@ -55,11 +57,6 @@ impl CursorSource {
 impl Source for CursorSource {
     fn info(&self) -> &'static AgentInfo {
         &INFO
-    }
-
-    /// Cursor keeps no tokens or cost in its files: they are on its servers.
-    fn usage_kind(&self) -> UsageKind {
-        UsageKind::NotRecorded
     }
 
     fn storage(&self, _path: &Path) -> Storage {

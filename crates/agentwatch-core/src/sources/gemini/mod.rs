@@ -30,6 +30,7 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(GeminiSource::new(env))),
     installs: &[crate::install::Target::Hooks, crate::install::Target::Telemetry],
     install_files: Some(install::files),
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;

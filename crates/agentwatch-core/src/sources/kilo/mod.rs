@@ -22,6 +22,7 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(KiloSource::new(env))),
     installs: &[],
     install_files: None,
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;

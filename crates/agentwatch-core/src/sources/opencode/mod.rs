@@ -24,6 +24,7 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(OpenCodeSource::new(env))),
     installs: &[crate::install::Target::Hooks],
     install_files: Some(install::files),
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -23,6 +23,7 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(RooSource::new(env))),
     installs: &[],
     install_files: None,
+    usage: super::UsageKind::Tokens,
 };
 
 pub const AGENT: &str = INFO.id;
