@@ -1195,6 +1195,12 @@ fn cursor_agents_chats_are_sessions_with_their_work_dir_and_no_usage() {
     assert_eq!(sessions.len(), 1, "{s}");
     assert_eq!(sessions[0]["sessionId"], chat);
     assert_eq!(sessions[0]["projectPath"], "/home/u/proj");
+    // Shown as not recorded, never as $0.
+    assert_eq!(
+        (&sessions[0]["usageKind"], &sessions[0]["usageNote"], &sessions[0]["costUsd"]),
+        (&json!("not-recorded"), &json!("Cursor Agent: usage not recorded by Cursor"), &Value::Null),
+        "{s}"
+    );
     let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "cursor-agent"]);
     assert_eq!(d["daily"].as_array().map(Vec::len), Some(0), "no usage is recorded locally: {d}");
     assert_eq!(ingest(&env)["newEvents"], 0);
@@ -1266,4 +1272,8 @@ fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_writ
     assert_eq!(first["tokens"]["total"], 9987 + 1675 + 14_200 + 14_000);
     assert!(close(num(&first["costUsd"]), 0.09 + 0.0029), "{first}");
     assert_eq!(first["priceSource"], "transcript");
+    assert_eq!(
+        (&first["usageKind"], &first["usageNote"]),
+        (&json!("approximate"), &json!("Aider: tokens and cost per call, as rounded by Aider"))
+    );
 }

@@ -28,6 +28,8 @@ export function session(over) {
     toolCallCount: 0,
     lastToolName: null,
     lastActiveAt: iso(10_000),
+    usageKind: 'tokens',
+    usageNote: null,
     startedAt,
     errorCount: 0,
     agent: 'claude-code',

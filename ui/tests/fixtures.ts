@@ -35,6 +35,8 @@ export function session(over: Partial<SessionView> = {}): SessionView {
     costUsd: 0.5,
     priceSource: 'snapshot 2026-09-20',
     unpricedModels: [],
+    usageKind: 'tokens',
+    usageNote: null,
     heartbeatAgeSeconds: 2,
     endedAt: null,
     durationSeconds: 300,

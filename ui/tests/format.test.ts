@@ -12,6 +12,7 @@ import {
   formatTokens,
   projectName,
   runtimeSeconds,
+  sessionCost,
   sessionTitle,
   tickingAge,
   windowLabel,
@@ -130,5 +131,32 @@ describe('plan windows', () => {
   });
   it('names windows by length', () => {
     expect([windowLabel(300, '5h'), windowLabel(10080, 'week'), windowLabel(1440, '1d')]).toEqual(['5-hour', 'weekly', '1d']);
+  });
+});
+
+describe('sessionCost', () => {
+  const base = { costUsd: 0.5, priceSource: 'transcript', unpricedModels: [], usageKind: 'tokens' as const, usageNote: null };
+  it('shows a cost the agent never recorded as that, never as $0', () => {
+    const c = sessionCost({
+      ...base,
+      costUsd: null,
+      priceSource: null,
+      usageKind: 'not-recorded',
+      usageNote: 'Cursor Agent: usage not recorded by Cursor',
+    });
+    expect(c).toEqual({ text: 'not recorded', title: 'Cursor Agent: usage not recorded by Cursor' });
+  });
+  it('marks a cost the agent rounded, and says so in the title', () => {
+    const note = 'Aider: tokens and cost per call, as rounded by Aider';
+    const c = sessionCost({ ...base, costUsd: 0.15, usageKind: 'approximate', usageNote: note });
+    expect(c.text).toBe('≈$0.15');
+    expect(c.title).toBe(`$0.1500 · transcript · ${note}`);
+  });
+  it('keeps the price source and the unpriced models of a plain session', () => {
+    expect(sessionCost(base)).toEqual({ text: '$0.50', title: '$0.5000 · transcript' });
+    expect(sessionCost({ ...base, costUsd: null, unpricedModels: ['m1'] })).toEqual({
+      text: '—',
+      title: 'Unknown price: m1',
+    });
   });
 });

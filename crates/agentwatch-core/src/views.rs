@@ -80,6 +80,12 @@ pub struct SessionView {
     pub cost_usd: Option<f64>,
     pub price_source: Option<String>,
     pub unpriced_models: Vec<String>,
+    /// How the agent's files record usage: `tokens`, `cost-only`,
+    /// `not-recorded` (Cursor's: never shown as $0), `approximate`.
+    pub usage_kind: crate::sources::UsageKind,
+    /// Said beside the cost when it is not tokens per call
+    /// ("Cursor Agent: usage not recorded by Cursor").
+    pub usage_note: Option<String>,
     pub heartbeat_age_seconds: Option<i64>,
     pub ended_at: Option<String>,
     pub duration_seconds: i64,
@@ -114,6 +120,7 @@ impl SessionView {
             SessionState::Completed | SessionState::Dead => "closed",
         };
         let end = s.ended_at.unwrap_or(if state.is_live() { now_ms } else { s.last_activity });
+        let usage = crate::sources::agent_info(&s.agent);
         SessionView {
             session_id: s.id.clone(),
             name: s.name.clone(),
@@ -143,6 +150,10 @@ impl SessionView {
             cost_usd: s.cost_usd,
             price_source: s.cost_source.clone(),
             unpriced_models: s.unpriced_models.clone(),
+            usage_kind: usage.map_or(crate::sources::UsageKind::Tokens, |a| a.usage),
+            usage_note: usage
+                .filter(|a| a.usage != crate::sources::UsageKind::Tokens)
+                .map(|a| a.usage.describe(a.display, a.short)),
             heartbeat_age_seconds: s.live.heartbeat_at.map(|h| ((now_ms - h) / 1000).max(0)),
             ended_at: s.ended_at.map(iso),
             duration_seconds: ((end - s.started_at) / 1000).max(0),

@@ -36,6 +36,25 @@ export function formatCostPrecise(v: number | null | undefined): string {
   return usd4.format(v);
 }
 
+/**
+ * A session's cost cell: "not recorded" where the agent keeps no usage
+ * (never "$0"), "≈" before a cost the agent rounded, and in the title the
+ * precise figure, where it comes from, and what the core says of it.
+ */
+export function sessionCost(
+  s: Pick<SessionView, 'costUsd' | 'priceSource' | 'unpricedModels' | 'usageKind' | 'usageNote'>,
+): { text: string; title: string } {
+  const note = s.usageNote ? ` · ${s.usageNote}` : '';
+  if (s.usageKind === 'not-recorded') return { text: 'not recorded', title: s.usageNote ?? 'usage not recorded' };
+  const unpriced = s.unpricedModels.length ? s.unpricedModels.join(', ') : '';
+  if (s.costUsd === null) return { text: DASH, title: 'Unknown price' + (unpriced ? `: ${unpriced}` : '') + note };
+  const approx = s.usageKind === 'approximate' ? '≈' : '';
+  return {
+    text: approx + formatCost(s.costUsd),
+    title: `${formatCostPrecise(s.costUsd)}${s.priceSource ? ` · ${s.priceSource}` : ''}${unpriced ? ` · unpriced: ${unpriced}` : ''}${note}`,
+  };
+}
+
 /** Like formatCost but spelled out for tables where null means "unknown price". */
 export function formatCostOrUnknown(v: number | null | undefined): string {
   return isNum(v) ? formatCost(v) : 'unknown price';

@@ -20,6 +20,8 @@ export type WaitingFor = 'permission' | 'question' | 'input';
 /** The signal that decided a state: observed (registry, hook, transcript,
  * mcp, otel) or inferred (process). */
 export type Signal = 'registry' | 'hook' | 'transcript' | 'process' | 'mcp' | 'otel';
+/** How an agent's files record usage (the core's `UsageKind`). */
+export type UsageKind = 'tokens' | 'cost-only' | 'not-recorded' | 'approximate';
 
 /** The tool call a permission prompt or a question is about (untrusted text). */
 export interface PendingTool {
@@ -69,6 +71,9 @@ export interface SessionView {
   costUsd: number | null;
   priceSource: string | null;
   unpricedModels: string[];
+  usageKind: UsageKind;
+  /** Said beside the cost when it is not tokens per call. */
+  usageNote: string | null;
   heartbeatAgeSeconds: number | null;
   endedAt: string | null;
   durationSeconds: number;
