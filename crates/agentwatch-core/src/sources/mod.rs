@@ -729,6 +729,12 @@ impl SourceEnv {
         SourceEnv { home: crate::paths::home_dir(), vars }
     }
 
+    /// A home and variables, as tests give them.
+    #[cfg(test)]
+    pub(crate) fn of(home: &str, vars: &[(&str, &str)]) -> SourceEnv {
+        SourceEnv { home: Some(home.into()), vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
     pub fn var(&self, key: &str) -> Option<&str> {
         self.vars.get(key).map(String::as_str)
     }

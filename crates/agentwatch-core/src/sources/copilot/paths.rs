@@ -29,10 +29,7 @@ mod tests {
 
     #[test]
     fn copilot_home_moves_everything() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(copilot_home(&env(&[])), Some("/home/u/.copilot".into()));
         assert_eq!(copilot_home(&env(&[("COPILOT_HOME", "/srv/c")])), Some("/srv/c".into()));
     }

@@ -37,10 +37,7 @@ mod tests {
 
     #[test]
     fn where_and_which() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(sessions_dir(&env(&[])), Some("/home/u/.factory/sessions".into()));
         assert_eq!(sessions_dir(&env(&[("FACTORY_HOME", "/f")])), Some("/f/sessions".into()));
         assert_eq!(session_of(Path::new("/s/-home-u-app/0b6a.settings.json")).as_deref(), Some("0b6a"));

@@ -42,10 +42,7 @@ mod tests {
 
     #[test]
     fn goose_path_root_wins_when_absolute() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(session_dirs(&env(&[("GOOSE_PATH_ROOT", "/srv/g")])), vec![PathBuf::from("/srv/g/data/sessions")]);
         let default = session_dirs(&env(&[("GOOSE_PATH_ROOT", "relative/ignored")]));
         assert_eq!(default[0], PathBuf::from("/home/u/.local/share/goose/sessions"));

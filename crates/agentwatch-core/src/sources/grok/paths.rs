@@ -92,10 +92,7 @@ mod tests {
 
     #[test]
     fn grok_home_or_the_home_folder() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(sessions_dir(&env(&[])), Some(PathBuf::from("/home/u/.grok/sessions")));
         assert_eq!(sessions_dir(&env(&[("GROK_HOME", "/srv/g")])), Some(PathBuf::from("/srv/g/sessions")));
         assert_eq!(sessions_dir(&env(&[("GROK_HOME", "  ")])), Some(PathBuf::from("/home/u/.grok/sessions")));

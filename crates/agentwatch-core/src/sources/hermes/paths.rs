@@ -78,10 +78,7 @@ mod tests {
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> SourceEnv {
-        SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+        SourceEnv::of("/home/u", vars)
     }
 
     #[test]

@@ -132,10 +132,7 @@ mod tests {
 
     #[test]
     fn both_kimis_and_their_variables() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(
             sessions_dirs(&env(&[])),
             vec![PathBuf::from("/home/u/.kimi/sessions"), PathBuf::from("/home/u/.kimi-code/sessions")]

@@ -102,10 +102,7 @@ mod tests {
 
     #[test]
     fn the_data_folder_and_the_database_override() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(data_dir(&env(&[]), "opencode"), Some("/home/u/.local/share/opencode".into()));
         let xdg = env(&[("XDG_DATA_HOME", "/data")]);
         assert_eq!(data_dir(&xdg, "kilo"), Some("/data/kilo".into()));

@@ -49,10 +49,7 @@ mod tests {
 
     #[test]
     fn qwen_home_and_the_runtime_dir_move_the_chats() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(projects_dir(&env(&[])), Some("/home/u/.qwen/projects".into()));
         assert_eq!(projects_dir(&env(&[("QWEN_HOME", "/srv/q")])), Some("/srv/q/projects".into()));
         assert_eq!(qwen_dir(&env(&[("QWEN_HOME", "~/q")])), Some("/home/u/q".into()));

@@ -27,10 +27,7 @@ mod tests {
 
     #[test]
     fn zcode_home_or_the_home_folder() {
-        let env = |vars: &[(&str, &str)]| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let env = |vars: &[(&str, &str)]| SourceEnv::of("/home/u", vars);
         assert_eq!(db_dirs(&env(&[])), vec![PathBuf::from("/home/u/.zcode/cli/db")]);
         assert_eq!(
             db_dirs(&env(&[("ZCODE_HOME", "/srv/a, /srv/b,")])),
