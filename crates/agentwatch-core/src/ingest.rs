@@ -31,7 +31,7 @@ use crate::model::EventKey;
 use crate::pricing::PriceBook;
 use crate::sources::{Record, Source, Storage};
 use crate::store::{CallCopy, FileCursor, IngestWriter, Store, supersedes};
-use crate::util::Fnv64;
+use crate::util::{Fnv64, io_threads, par_map};
 
 /// Bytes read from a file at a time.
 const READ_CHUNK: usize = 1 << 20;
@@ -101,7 +101,9 @@ pub fn ingest(
     sources: &[Box<dyn Source>],
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
-    let files = sources.iter().enumerate().flat_map(|(i, s)| s.discover().into_iter().map(move |p| (i, p))).collect();
+    // The walks of the agents' folders are the kernel's work: on every core.
+    let found = par_map(sources, io_threads(), 2, |s| s.discover());
+    let files = found.into_iter().enumerate().flat_map(|(i, paths)| paths.into_iter().map(move |p| (i, p))).collect();
     ingest_files(store, prices, sources, files, progress)
 }
 
@@ -143,10 +145,22 @@ fn ingest_files(
     let cursors = store.file_cursors()?;
     let mut report = IngestReport::default();
     let mut work = Vec::new();
-    for (si, path) in files {
+    // Every file's identity, size and time, looked up on every core.
+    let metas = par_map(&files, io_threads(), 512, |(si, path)| {
+        let meta = std::fs::metadata(path)?;
+        let mut id = FileId::of(&meta);
+        if sources[*si].storage(path) == Storage::Sqlite {
+            // Its WAL is part of it: commits land there first.
+            let (size, mtime_ns) = crate::sources::storage::sqlite::wal_fingerprint(path);
+            id.size += size;
+            id.mtime_ns = id.mtime_ns.max(mtime_ns);
+        }
+        Ok::<FileId, std::io::Error>(id)
+    });
+    for ((si, path), meta) in files.into_iter().zip(metas) {
         report.files_scanned += 1;
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
+        let id = match meta {
+            Ok(id) => id,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // deleted meanwhile
             Err(e) => {
                 report.files_failed += 1;
@@ -154,14 +168,7 @@ fn ingest_files(
                 continue;
             }
         };
-        let mut id = FileId::of(&meta);
         let storage = sources[si].storage(&path);
-        if storage == Storage::Sqlite {
-            // Its WAL is part of it: commits land there first.
-            let (size, mtime_ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
-            id.size += size;
-            id.mtime_ns = id.mtime_ns.max(mtime_ns);
-        }
         let key = path.to_string_lossy().into_owned();
         let cursor = cursors.get(&key);
         if let Some(c) = cursor

@@ -35,6 +35,49 @@ impl Default for Fnv64 {
 }
 
 /// Milliseconds since the Unix epoch.
+/// `f` over every item, on up to `threads` threads (each takes the next
+/// item as it finishes one), the results in the items' order. Below
+/// `min_items` items, on this thread alone: a thread costs more than a few
+/// items do.
+pub fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, min_items: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 || items.len() < min_items {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Items are taken a few at a time, so the counter is not fought over.
+    const TAKE: usize = 16;
+    let mut parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (next, f) = (&next, &f);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let from = next.fetch_add(TAKE, std::sync::atomic::Ordering::Relaxed);
+                        if from >= items.len() {
+                            break out;
+                        }
+                        for (i, item) in items.iter().enumerate().skip(from).take(TAKE) {
+                            out.push((i, f(item)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let mut all: Vec<(usize, R)> = parts.iter_mut().flat_map(std::mem::take).collect();
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The threads worth using for work the kernel does (file system walks and
+/// stats): the cores, at most 4.
+pub fn io_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -70,6 +113,19 @@ impl TestRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn par_map_keeps_the_order_and_uses_threads_only_for_many_items() {
+        let items: Vec<u64> = (0..1000).collect();
+        let me = std::thread::current().id();
+        let out = par_map(&items, 3, 100, |x| (x * x, std::thread::current().id()));
+        assert_eq!(out.iter().map(|(y, _)| *y).collect::<Vec<_>>(), items.iter().map(|x| x * x).collect::<Vec<_>>());
+        assert!(out.iter().all(|(_, t)| *t != me), "on the spawned threads");
+        let few = par_map(&items[..10], 3, 100, |x| (x + 1, std::thread::current().id()));
+        assert_eq!(few.iter().map(|(y, _)| *y).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+        assert!(few.iter().all(|(_, t)| *t == me), "too few to be worth a thread");
+        assert!(par_map(&[] as &[u64], 3, 0, |x| *x).is_empty());
+    }
 
     #[test]
     fn fnv_matches_the_reference_vectors() {
