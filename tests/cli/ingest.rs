@@ -1277,3 +1277,30 @@ fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_writ
         (&json!("approximate"), &json!("Aider: tokens and cost per call, as rounded by Aider"))
     );
 }
+
+/// A history file read once is read again without its variable or its
+/// process: the one-shot ingest follows what the store knows.
+#[test]
+fn an_aider_history_read_before_is_found_again_from_the_store() {
+    let env = Env::new();
+    let repo = env.root.join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    let hist = repo.join(".aider.chat.history.md");
+    let report = |k: u32| format!("> Model: gpt-4o with diff edit format  \n> Tokens: {k}.0k sent, 10 received.  \n");
+    std::fs::write(&hist, format!("\n# aider chat started at 2026-05-01 09:00:00\n\n{}", report(1))).unwrap();
+    let ingest = |with_var: bool| -> Value {
+        let mut c = env.command(&["ingest", "--format", "json"]);
+        if with_var {
+            c.env("AIDER_CHAT_HISTORY_FILE", &hist);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    assert_eq!(ingest(false)["newEvents"], 0, "nothing says where it is yet");
+    assert_eq!(ingest(true)["newEvents"], 1);
+    append(&hist, &format!("\n# aider chat started at 2026-05-02 09:00:00\n\n{}", report(2)));
+    assert_eq!(ingest(false)["newEvents"], 1, "found from the store's cursor");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "aider"]);
+    assert_eq!(d["totals"]["inputTokens"], 3000, "{d}");
+}

@@ -435,6 +435,9 @@ pub fn agents(
     store: &crate::store::Store,
     sources: &[Box<dyn crate::sources::Source>],
 ) -> crate::Result<Vec<AgentView>> {
+    // The folders of an agent that keeps no list of them (Aider's
+    // repositories): where the store knows it ran.
+    crate::ingest::follow_store(store, sources)?;
     let counts = store.counts_per_agent()?;
     let count = |id: &str| counts.iter().find(|(a, _, _)| a == id).map_or((0, 0), |(_, n, l)| (*n, *l));
     let mut ids: Vec<String> = crate::model::AGENTS.iter().map(|a| a.id.to_string()).collect();

@@ -297,6 +297,21 @@ pub trait Source: Send + Sync {
         Err(RegistryError::Missing)
     }
 
+    /// Whether the agent keeps no list of its files, so that the source
+    /// finds them from where the agent ran: it is handed [`Leads`]
+    /// ([`Source::follow`]). Aider writes its history into each repository.
+    fn follows_leads(&self) -> bool {
+        false
+    }
+
+    /// What agentwatch knows of where the agent ran (its processes running
+    /// now, its sessions' folders and files in the store), for a source that
+    /// [`follows_leads`](Source::follows_leads). It keeps what it learns;
+    /// true when that is a file or folder it did not know.
+    fn follow(&self, _leads: &Leads) -> bool {
+        false
+    }
+
     /// Whether agentwatch reads this agent's token usage from its files.
     fn reads_usage(&self) -> bool {
         false
@@ -527,6 +542,22 @@ pub struct LiveProcess {
     pub cwd: Option<PathBuf>,
 }
 
+/// What agentwatch already knows of where an agent ran, handed to a source
+/// whose agent keeps no list of its files ([`Source::follow`]): the
+/// collector gives the processes it found at each scan, a full ingest what
+/// the store knows. A source never looks at processes itself.
+#[derive(Debug, Clone, Default)]
+pub struct Leads {
+    /// The agent's processes running now (the collector's scan).
+    pub processes: Vec<LiveProcess>,
+    /// Folders its sessions ran in (their projects, their processes' working
+    /// directories), from the store.
+    pub dirs: Vec<PathBuf>,
+    /// Its files already read or linked to a process (the store's file
+    /// cursors, its sessions' transcripts).
+    pub files: Vec<PathBuf>,
+}
+
 /// A process linked to its session.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranscriptLink {
@@ -536,6 +567,10 @@ pub struct TranscriptLink {
     pub name: Option<String>,
     /// The agent's own idea of its state (Claude's registry `status`).
     pub turn: Option<TurnInfo>,
+    /// The session's project as the agent's files give it (Aider's
+    /// repository root, the process running in a folder below); else the
+    /// process's working directory is.
+    pub project: Option<String>,
 }
 
 /// Where a conversation stands, and who said so.

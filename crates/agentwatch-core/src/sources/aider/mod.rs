@@ -6,11 +6,11 @@
 pub mod parser;
 pub mod paths;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use super::{AgentInfo, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, UsageKind};
+use super::{AgentInfo, Leads, LineParser, LiveProcess, Source, SourceEnv, TranscriptLink, UsageKind};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -23,39 +23,24 @@ pub const INFO: AgentInfo = AgentInfo {
 
 pub const AGENT: &str = INFO.id;
 
-/// How long a look at the running processes is reused.
-const PROCESSES_FRESH: Duration = Duration::from_secs(5);
-
 pub struct AiderSource {
     /// `AIDER_CHAT_HISTORY_FILE`, when it names one file for every run.
     env_file: Option<PathBuf>,
-    /// The history files of the `aider` processes seen last, and when.
-    running: Mutex<Option<(Instant, Vec<PathBuf>)>>,
+    /// The history files of the repositories agentwatch saw Aider run in
+    /// ([`Source::follow`]), kept.
+    found: Mutex<BTreeSet<PathBuf>>,
 }
 
 impl AiderSource {
     pub fn new(env: &SourceEnv) -> AiderSource {
-        AiderSource { env_file: paths::env_history_file(env), running: Mutex::new(None) }
+        AiderSource { env_file: paths::env_history_file(env), found: Mutex::new(BTreeSet::new()) }
     }
 
-    /// The history files of the `aider` processes running now.
-    fn running(&self) -> Vec<PathBuf> {
-        let mut seen = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, files)) = seen.as_ref()
-            && at.elapsed() < PROCESSES_FRESH
-        {
-            return files.clone();
-        }
-        let mut files: Vec<PathBuf> = paths::running_cwds().iter().map(|c| paths::history_of(c)).collect();
-        files.sort();
-        files.dedup();
-        *seen = Some((Instant::now(), files.clone()));
-        files
-    }
-
-    /// Every history file known: the variable's and the running processes'.
+    /// Every file known: the variable's and the ones found where Aider ran.
     fn files(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = self.env_file.iter().cloned().chain(self.running()).collect();
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mut files: Vec<PathBuf> = self.env_file.iter().chain(found.iter()).cloned().collect();
+        files.sort();
         files.dedup();
         files
     }
@@ -108,6 +93,24 @@ impl Source for AiderSource {
         Box::new(parser::AiderParser::new(path, state, parser::machine_local))
     }
 
+    fn follows_leads(&self) -> bool {
+        true
+    }
+
+    /// The history file of every folder Aider ran in: a running process's
+    /// working directory, a session's project; the history files read before.
+    fn follow(&self, leads: &Leads) -> bool {
+        let dirs =
+            leads.processes.iter().filter_map(|p| p.cwd.as_deref()).chain(leads.dirs.iter().map(PathBuf::as_path));
+        let files = leads.files.iter().filter(|f| f.file_name() == Some(paths::HISTORY_FILE.as_ref())).cloned();
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mut learned = false;
+        for f in dirs.map(paths::history_of).chain(files) {
+            learned |= found.insert(f);
+        }
+        learned
+    }
+
     /// The history of the process's repository: its newest session, if it
     /// started when the process did (or later).
     fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
@@ -125,6 +128,7 @@ impl Source for AiderSource {
         }
         Some(TranscriptLink {
             external_id: parser::session_id(&file.to_string_lossy(), t),
+            project: paths::project_of(&file),
             path: Some(file),
             ..Default::default()
         })
@@ -147,10 +151,7 @@ mod tests {
             "\n# aider chat started at 2026-05-01 09:15:02\n\n> Aider v0.86.1  \n\n# aider chat started at 2026-05-02 10:00:00\n\n",
         )
         .unwrap();
-        let env = SourceEnv {
-            home: Some("/home/u".into()),
-            vars: [(paths::HISTORY_VAR.to_string(), file.to_string_lossy().into_owned())].into_iter().collect(),
-        };
+        let env = SourceEnv::of("/home/u", &[(paths::HISTORY_VAR, &file.to_string_lossy())]);
         let src = AiderSource::new(&env);
         assert!(src.discover().contains(&file));
         assert!(src.roots().contains(&repo));
@@ -167,8 +168,40 @@ mod tests {
         let link = src.newest_link(&p, &|_| false).unwrap();
         assert_eq!(link.external_id, parser::session_id(&file.to_string_lossy(), newest));
         assert_eq!(link.path.as_deref(), Some(file.as_path()));
+        assert_eq!(link.project, Some(repo.to_string_lossy().into_owned()), "the repository, not src/");
         assert_eq!(src.newest_link(&p, &|f| f == file), None, "claimed by another process");
         let later = LiveProcess { start: start + 3600, ..p };
         assert_eq!(src.newest_link(&later, &|_| false), None, "started after its newest header: not written yet");
+    }
+
+    #[test]
+    fn a_history_file_is_found_from_where_aider_ran_as_handed_in_never_by_a_scan() {
+        let t = tempfile::tempdir().unwrap();
+        let (repo, other) = (t.path().join("repo"), t.path().join("other"));
+        for r in [&repo, &other] {
+            std::fs::create_dir_all(r.join(".git")).unwrap();
+            std::fs::create_dir_all(r.join("src")).unwrap();
+            std::fs::write(r.join(paths::HISTORY_FILE), "\n# aider chat started at 2026-05-01 09:15:02\n").unwrap();
+        }
+        let src = AiderSource::new(&SourceEnv::of("/home/u", &[]));
+        assert!(src.follows_leads());
+        assert_eq!(src.discover(), Vec::<PathBuf>::new(), "nothing until told where Aider ran");
+
+        // The collector's process, running in a folder of the repository.
+        let p = LiveProcess { pids: vec![42], start: 0, cwd: Some(repo.join("src")) };
+        assert!(src.follow(&Leads { processes: vec![p.clone()], ..Leads::default() }));
+        assert_eq!(src.discover(), [repo.join(paths::HISTORY_FILE)]);
+        assert_eq!((src.roots(), src.live_dirs()), (vec![repo.clone()], vec![repo.clone()]));
+        assert!(!src.follow(&Leads { processes: vec![p], ..Leads::default() }), "known already");
+
+        // The store's: a session's project, a file read before (kept when
+        // its process is gone).
+        let store =
+            Leads { dirs: vec![other.clone()], files: vec![repo.join(paths::HISTORY_FILE)], ..Leads::default() };
+        assert!(src.follow(&store));
+        assert_eq!(src.discover(), [other.join(paths::HISTORY_FILE), repo.join(paths::HISTORY_FILE)]);
+        let gone = Leads { files: vec![t.path().join("gone/.aider.chat.history.md")], ..Leads::default() };
+        assert!(src.follow(&gone));
+        assert_eq!(src.discover().len(), 2, "a file that is not there is not read");
     }
 }
