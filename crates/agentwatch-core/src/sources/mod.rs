@@ -157,6 +157,10 @@ pub struct AgentInfo {
     pub(crate) install_files: Option<crate::install::FilesFn>,
     /// How its files record usage (see [`UsageKind`]).
     pub usage: UsageKind,
+    /// When some of its sessions record usage otherwise than `usage` says:
+    /// the kind of the session with this id (Aider's analytics log is
+    /// exact where its chat history is rounded).
+    pub session_usage: Option<fn(&str) -> UsageKind>,
 }
 
 impl AgentInfo {
@@ -173,6 +177,16 @@ impl AgentInfo {
             installs: &[],
             install_files: None,
             usage: UsageKind::Tokens,
+            session_usage: None,
+        }
+    }
+
+    /// How the usage of its session with this id (the agent's own) is
+    /// recorded.
+    pub fn usage_of(&self, external_id: Option<&str>) -> UsageKind {
+        match (self.session_usage, external_id) {
+            (Some(of), Some(id)) => of(id),
+            _ => self.usage,
         }
     }
 
@@ -690,6 +704,19 @@ pub(crate) fn last_lines(path: &Path, max_bytes: u64) -> Vec<String> {
     lines
 }
 
+/// The complete lines of a file's first `max_bytes`, oldest first.
+pub(crate) fn first_lines(path: &Path, max_bytes: u64) -> Vec<String> {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else { return Vec::new() };
+    let mut buf = Vec::new();
+    if f.take(max_bytes).read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    // A last line without its newline may be cut (or still being written).
+    let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&buf[..end]).lines().map(str::to_string).collect()
+}
+
 /// Shortens untrusted text for display.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -717,6 +744,7 @@ pub struct SourceEnv {
 
 impl SourceEnv {
     const VARS: &'static [&'static str] = &[
+        "AIDER_ANALYTICS_LOG",
         "AIDER_CHAT_HISTORY_FILE",
         "APPDATA",
         "CLAUDE_CONFIG_DIR",

@@ -1,8 +1,11 @@
 //! Aider: token usage and cost from the chat history it appends to
 //! (`<repo>/.aider.chat.history.md`, or `AIDER_CHAT_HISTORY_FILE`), one
-//! session per `# aider chat started at` header. Its figures are rounded:
-//! the usage is approximate. See README.md.
+//! session per `# aider chat started at` header, whose figures are rounded
+//! (approximate); and, when the user keeps one (`AIDER_ANALYTICS_LOG`), from
+//! its analytics log, exact, which then counts the calls of the sessions it
+//! covers. See README.md.
 
+pub mod analytics;
 pub mod parser;
 pub mod paths;
 
@@ -18,14 +21,23 @@ pub const INFO: AgentInfo = AgentInfo {
     open: Some(|env| Box::new(AiderSource::new(env))),
     // Rounded counts and costs (`4.2k sent`, `$0.02 message`).
     usage: UsageKind::Approximate,
+    // The analytics log's sessions are exact.
+    session_usage: Some(|id| if analytics::is_session(id) { UsageKind::Tokens } else { UsageKind::Approximate }),
     ..AgentInfo::named("aider", "Aider", "Aider")
 };
 
 pub const AGENT: &str = INFO.id;
 
+/// How much of the analytics log's start is read for its first time.
+const LOG_HEAD: u64 = 64 * 1024;
+/// How much of its end is read for the run a process launched.
+const LOG_TAIL: u64 = 256 * 1024;
+
 pub struct AiderSource {
     /// `AIDER_CHAT_HISTORY_FILE`, when it names one file for every run.
     env_file: Option<PathBuf>,
+    /// `AIDER_ANALYTICS_LOG`, when it names one file for every run.
+    log: Option<PathBuf>,
     /// The history files of the repositories agentwatch saw Aider run in
     /// ([`Source::follow`]), kept.
     found: Mutex<BTreeSet<PathBuf>>,
@@ -33,16 +45,44 @@ pub struct AiderSource {
 
 impl AiderSource {
     pub fn new(env: &SourceEnv) -> AiderSource {
-        AiderSource { env_file: paths::env_history_file(env), found: Mutex::new(BTreeSet::new()) }
+        AiderSource {
+            env_file: paths::env_history_file(env),
+            log: paths::env_analytics_log(env),
+            found: Mutex::new(BTreeSet::new()),
+        }
     }
 
-    /// Every file known: the variable's and the ones found where Aider ran.
+    /// Every file known: the variables' and the ones found where Aider ran.
     fn files(&self) -> Vec<PathBuf> {
         let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        let mut files: Vec<PathBuf> = self.env_file.iter().chain(found.iter()).cloned().collect();
+        let mut files: Vec<PathBuf> = self.env_file.iter().chain(&self.log).chain(found.iter()).cloned().collect();
         files.sort();
         files.dedup();
         files
+    }
+
+    /// From when (ms) the analytics log holds Aider's calls: its first
+    /// event, less [`analytics::COVER_SLACK_SECS`]. None without one.
+    fn covered_from(&self) -> Option<i64> {
+        let first = analytics::first_time(&super::first_lines(self.log.as_ref()?, LOG_HEAD))?;
+        Some((first - analytics::COVER_SLACK_SECS) * 1000)
+    }
+
+    /// The run of the analytics log a process launched: the last `launched`
+    /// within two minutes of its start (Aider logs it as it starts).
+    fn log_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        let log = self.log.as_ref().filter(|l| !claimed(l))?;
+        let launched = super::last_lines(log, LOG_TAIL)
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "launched")
+            .filter_map(|v| v["time"].as_i64())
+            .rfind(|t| (p.start - 1..=p.start + 120).contains(t))?;
+        Some(TranscriptLink {
+            external_id: analytics::session_id(&log.to_string_lossy(), launched),
+            path: Some(log.clone()),
+            ..Default::default()
+        })
     }
 }
 
@@ -86,11 +126,16 @@ impl Source for AiderSource {
     }
 
     fn reads_file(&self, path: &Path) -> bool {
-        path.file_name() == Some(paths::HISTORY_FILE.as_ref()) || self.env_file.as_deref() == Some(path)
+        path.file_name() == Some(paths::HISTORY_FILE.as_ref())
+            || self.env_file.as_deref() == Some(path)
+            || self.log.as_deref() == Some(path)
     }
 
     fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
-        Box::new(parser::AiderParser::new(path, state, parser::machine_local))
+        if self.log.as_deref() == Some(path) {
+            return Box::new(analytics::AnalyticsParser::new(path, state));
+        }
+        Box::new(parser::AiderParser::new(path, state, parser::machine_local).covered_from(self.covered_from()))
     }
 
     fn follows_leads(&self) -> bool {
@@ -111,9 +156,13 @@ impl Source for AiderSource {
         learned
     }
 
-    /// The history of the process's repository: its newest session, if it
-    /// started when the process did (or later).
+    /// With an analytics log, the run the process launched there (its calls
+    /// are counted there); else the history of the process's repository:
+    /// its newest session, if it started when the process did (or later).
     fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        if let Some(link) = self.log_link(p, claimed) {
+            return Some(link);
+        }
         let file = p.cwd.as_deref().map(paths::history_of)?;
         if claimed(&file) {
             return None;
@@ -203,5 +252,68 @@ mod tests {
         let gone = Leads { files: vec![t.path().join("gone/.aider.chat.history.md")], ..Leads::default() };
         assert!(src.follow(&gone));
         assert_eq!(src.discover().len(), 2, "a file that is not there is not read");
+    }
+
+    #[test]
+    fn the_analytics_log_is_read_and_counts_the_history_sessions_it_covers() {
+        let t = tempfile::tempdir().unwrap();
+        let log = t.path().join("aider.jsonl");
+        std::fs::write(&log, include_str!("fixtures/aider.analytics.jsonl")).unwrap();
+        let history = t.path().join("app").join(paths::HISTORY_FILE);
+        let env = SourceEnv::of("/home/u", &[(paths::ANALYTICS_VAR, &log.to_string_lossy())]);
+        let src = AiderSource::new(&env);
+        assert_eq!(src.discover(), std::slice::from_ref(&log));
+        assert!(src.reads_file(&log) && src.reads_file(&history));
+        assert!(!src.reads_file(&t.path().join("other.jsonl")));
+
+        let parse = |path: &Path, lines: &[&str]| {
+            let mut p = src.parser(path, None);
+            let mut out = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                let _ = p.parse(l.as_bytes(), i as u64 * 100, &mut out);
+            }
+            out
+        };
+        let sends: Vec<&str> = include_str!("fixtures/aider.analytics.jsonl").lines().collect();
+        let from_log = parse(&log, &sends);
+        assert_eq!(super::super::calls(&from_log).len(), 7, "the log's own parser");
+
+        // The log began at 2026-05-02 23:40:01 UTC: history sessions from ten
+        // minutes before on are its to count.
+        let header = |ms: i64| {
+            let t = chrono::DateTime::from_timestamp_millis(ms).unwrap().with_timezone(&chrono::Local);
+            format!("# aider chat started at {}", t.format("%Y-%m-%d %H:%M:%S"))
+        };
+        let report = "> Tokens: 1.0k sent, 20 received. Cost: $0.01 message, $0.01 session.";
+        let utc_ms = |h: u32, m: u32, s: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 5, 2)
+                .unwrap()
+                .and_hms_opt(h, m, s)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        let before = header(utc_ms(23, 30, 0));
+        let within = header(utc_ms(23, 30, 1));
+        let out = parse(&history, &[&before, report, &within, report]);
+        let c = super::super::calls(&out);
+        assert_eq!(c.len(), 1, "only the session begun before the log's cover");
+        assert_eq!(c[0].timestamp.timestamp_millis(), utc_ms(23, 30, 0));
+        assert_eq!(INFO.usage_of(Some(&c[0].session_external_id)), UsageKind::Approximate);
+        let logged = super::super::calls(&from_log)[0].session_external_id.to_string();
+        assert_eq!(logged, format!("{}@2026-05-02T23:40:01Z", log.display()));
+        assert_eq!(INFO.usage_of(Some(&logged)), UsageKind::Tokens);
+        assert_eq!(INFO.usage_of(None), UsageKind::Approximate);
+
+        // A process started as the third run was launched (08:00:01) is
+        // linked to that run of the log, unless another holds the log.
+        let start = utc_ms(0, 0, 0) / 1000 + 86_400 + 8 * 3600;
+        let p = LiveProcess { pids: vec![7], start, cwd: None };
+        let link = src.newest_link(&p, &|_| false).unwrap();
+        assert_eq!(link.external_id, format!("{}@2026-05-03T08:00:01Z", log.display()));
+        assert_eq!(link.path.as_deref(), Some(log.as_path()));
+        assert_eq!(src.newest_link(&p, &|f| f == log), None, "claimed; and no history in its folder");
+        let late = LiveProcess { start: start + 3 * 3600, ..p };
+        assert_eq!(src.newest_link(&late, &|_| false), None, "launched nothing then");
     }
 }

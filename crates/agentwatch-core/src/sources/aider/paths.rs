@@ -6,7 +6,8 @@
 //! variable (an absolute path) and from where agentwatch saw it run: the
 //! working directories of the `aider` processes the collector finds, and
 //! the folders and files of Aider's sessions in the store
-//! ([`crate::sources::Leads`]).
+//! ([`crate::sources::Leads`]). `--analytics-log` (`AIDER_ANALYTICS_LOG`)
+//! names the file of its analytics events.
 
 use std::path::{Path, PathBuf};
 
@@ -19,11 +20,21 @@ pub const HISTORY_FILE: &str = ".aider.chat.history.md";
 /// `AIDER_` prefix).
 pub const HISTORY_VAR: &str = "AIDER_CHAT_HISTORY_FILE";
 
+/// The variable Aider reads `--analytics-log` from: the file it appends
+/// its analytics events to (`aider/analytics.py`).
+pub const ANALYTICS_VAR: &str = "AIDER_ANALYTICS_LOG";
+
 /// The file `AIDER_CHAT_HISTORY_FILE` names, when it names one wherever
 /// Aider runs: an absolute path, or `~/…`. A relative one is relative to
 /// each run's directory: those are found from where Aider ran.
 pub fn env_history_file(env: &SourceEnv) -> Option<PathBuf> {
     one_file(env, HISTORY_VAR)
+}
+
+/// The analytics log `AIDER_ANALYTICS_LOG` names, when it is one file
+/// wherever Aider runs (absolute, or `~/…`).
+pub fn env_analytics_log(env: &SourceEnv) -> Option<PathBuf> {
+    one_file(env, ANALYTICS_VAR)
 }
 
 fn one_file(env: &SourceEnv, var: &str) -> Option<PathBuf> {
@@ -66,6 +77,11 @@ mod tests {
         assert_eq!(env_history_file(&env("~/notes/aider.md")), Some("/home/u/notes/aider.md".into()));
         assert_eq!(env_history_file(&env("chat.md")), None, "relative: each run's own folder");
         assert_eq!(env_history_file(&SourceEnv::default()), None);
+        let log = |v: &str| SourceEnv::of("/home/u", &[(ANALYTICS_VAR, v)]);
+        assert_eq!(env_analytics_log(&log("~/aider.jsonl")), Some("/home/u/aider.jsonl".into()));
+        assert_eq!(env_analytics_log(&log("/var/log/aider.jsonl")), Some("/var/log/aider.jsonl".into()));
+        assert_eq!(env_analytics_log(&log("aider.jsonl")), None);
+
         let t = tempfile::tempdir().unwrap();
         let repo = t.path().join("repo");
         std::fs::create_dir_all(repo.join(".git")).unwrap();
