@@ -1277,3 +1277,107 @@ fn aiders_chat_history_gives_each_rounded_report_once_as_the_session_it_was_writ
         (&json!("approximate"), &json!("Aider: tokens and cost per call, as rounded by Aider"))
     );
 }
+
+/// With Aider's analytics log named (`AIDER_ANALYTICS_LOG`), the log counts
+/// the calls of the runs it covers, exactly and at their own times; the chat
+/// history only those of the sessions begun before it (see the Aider
+/// README: a history session from ten minutes before the log's first event
+/// on is the log's).
+#[test]
+fn aiders_analytics_log_counts_exactly_the_calls_of_the_history_sessions_it_covers() {
+    let env = Env::new();
+    let proj = env.root.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    let hist = proj.join(".aider.chat.history.md");
+    let log = env.root.join("aider-analytics.jsonl");
+    std::fs::write(
+        &hist,
+        include_str!("../../crates/agentwatch-core/src/sources/aider/fixtures/aider.chat.history.md"),
+    )
+    .unwrap();
+    std::fs::write(&log, include_str!("../../crates/agentwatch-core/src/sources/aider/fixtures/aider.analytics.jsonl"))
+        .unwrap();
+    let run = |args: &[&str]| -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        let o =
+            env.command(&a).env("AIDER_CHAT_HISTORY_FILE", &hist).env("AIDER_ANALYTICS_LOG", &log).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // The history's first session (4 reports) and the log's 7 calls; three
+    // bad lines in the history, two in the log.
+    let r = run(&["ingest"]);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(11), Some(5)), "{r}");
+    assert_eq!(run(&["ingest"])["newEvents"], 0);
+
+    let d = run(&["costs", "daily", "--no-ingest", "--agent", "aider"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"].map(|k| m[k].as_u64().unwrap())
+    };
+    // Before the log: the history's rounded figures, as without it.
+    let sonnet = breakdown(&d, "2026-05-01", "anthropic/claude-sonnet-4-20250514");
+    assert_eq!(counts(sonnet), [4200 + 3000 + 1800, 1100 + 220 + 310, 13_000 + 1200, 14_000], "{sonnet}");
+    assert!(close(num(&breakdown(&d, "2026-05-01", "gpt-4o")["cost"]), 0.0029));
+    // The log's: exact counts, each call on its own day (the second DeepSeek
+    // call after midnight), the history's rounded ones of the same runs gone.
+    let deepseek = breakdown(&d, "2026-05-02", "deepseek/deepseek-chat");
+    assert_eq!(counts(deepseek), [23_041, 2087, 0, 0], "{deepseek}");
+    // Aider had no price (cost 0): at DeepSeek's list price, $0.28 in, $0.42 out per million.
+    assert!(close(num(&deepseek["cost"]), (23_041.0 * 0.28 + 2087.0 * 0.42) / 1e6), "{deepseek}");
+    let deepseek = breakdown(&d, "2026-05-03", "deepseek/deepseek-chat");
+    assert_eq!(counts(deepseek), [1234, 56, 0, 0], "{deepseek}");
+    assert!(close(num(&deepseek["cost"]), 0.00041), "{deepseek}");
+    let o3 = breakdown(&d, "2026-05-03", "o3");
+    assert_eq!(counts(o3), [8112 + 9020, 2398 + 1004, 0, 0]);
+    assert!(close(num(&o3["cost"]), 0.0412 + 0.0261), "{o3}");
+    let editor = breakdown(&d, "2026-05-03", "gpt-4.1");
+    assert_eq!(counts(editor), [5581, 903, 0, 0]);
+    assert!(close(num(&editor["cost"]), 0.0184), "{editor}");
+    assert_eq!(counts(breakdown(&d, "2026-05-03", "openrouter/REDACTED")), [1500, 200, 0, 0]);
+    assert_eq!(counts(breakdown(&d, "2026-05-03", "unknown")), [700, 20, 0, 0]);
+
+    let s = run(&["sessions", "--no-ingest", "--agent-type", "aider"]);
+    let list = s["sessions"].as_array().unwrap();
+    let get = |id: String| list.iter().find(|s| s["sessionId"] == id.as_str()).unwrap_or_else(|| panic!("{id}: {s}"));
+    let (h, l) = (hist.display(), log.display());
+    assert_eq!(list.len(), 6, "the history's three sessions and the log's three runs: {s}");
+    // Covered: its session (project, version) stays, its calls are the log's.
+    let covered = get(format!("{h}@2026-05-03T08:00:00"));
+    assert_eq!((&covered["tokens"]["total"], &covered["projectPath"]), (&json!(0), &json!(proj)), "{covered}");
+    let run3 = get(format!("{l}@2026-05-03T08:00:01Z"));
+    assert_eq!(run3["models"], json!(["o3", "gpt-4.1"]));
+    assert_eq!(run3["tokens"]["total"], 8112 + 9020 + 5581 + 2398 + 1004 + 903);
+    assert!(close(num(&run3["costUsd"]), 0.0412 + 0.0184 + 0.0261), "{run3}");
+    assert_eq!(run3["priceSource"], "transcript");
+    assert_eq!((&run3["usageKind"], &run3["usageNote"]), (&json!("tokens"), &Value::Null), "exact: {run3}");
+    let first = get(format!("{h}@2026-05-01T09:15:02"));
+    assert_eq!(first["usageKind"], "approximate");
+}
+
+/// A history file read once is read again without its variable or its
+/// process: the one-shot ingest follows what the store knows.
+#[test]
+fn an_aider_history_read_before_is_found_again_from_the_store() {
+    let env = Env::new();
+    let repo = env.root.join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    let hist = repo.join(".aider.chat.history.md");
+    let report = |k: u32| format!("> Model: gpt-4o with diff edit format  \n> Tokens: {k}.0k sent, 10 received.  \n");
+    std::fs::write(&hist, format!("\n# aider chat started at 2026-05-01 09:00:00\n\n{}", report(1))).unwrap();
+    let ingest = |with_var: bool| -> Value {
+        let mut c = env.command(&["ingest", "--format", "json"]);
+        if with_var {
+            c.env("AIDER_CHAT_HISTORY_FILE", &hist);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    assert_eq!(ingest(false)["newEvents"], 0, "nothing says where it is yet");
+    assert_eq!(ingest(true)["newEvents"], 1);
+    append(&hist, &format!("\n# aider chat started at 2026-05-02 09:00:00\n\n{}", report(2)));
+    assert_eq!(ingest(false)["newEvents"], 1, "found from the store's cursor");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "aider"]);
+    assert_eq!(d["totals"]["inputTokens"], 3000, "{d}");
+}

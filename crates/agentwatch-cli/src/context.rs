@@ -181,7 +181,13 @@ impl Ctx {
             return Ok(());
         }
         let mut c = agentwatch_core::collector::Collector::new(self.config.clone(), default_sources())?;
-        c.scan(&mut self.store, true)?;
+        let r = c.scan(&mut self.store, true)?;
+        if r.found_files {
+            // A running agent led a source to files (Aider's history in its
+            // repository): read them now.
+            let files: Vec<_> = c.sources().iter().filter(|s| s.follows_leads()).flat_map(|s| s.discover()).collect();
+            agentwatch_core::ingest::ingest_paths(&mut self.store, &self.prices, c.sources(), &files)?;
+        }
         Ok(())
     }
 

@@ -94,17 +94,31 @@ pub struct Progress {
     pub bytes_total: u64,
 }
 
-/// Reads everything new from every source into the store.
+/// Reads everything new from every source into the store. A source whose
+/// agent keeps no list of its files is first told where the store knows it
+/// ran ([`follow_store`]).
 pub fn ingest(
     store: &mut Store,
     prices: &PriceBook,
     sources: &[Box<dyn Source>],
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
+    follow_store(store, sources)?;
     // The walks of the agents' folders are the kernel's work: on every core.
     let found = par_map(sources, io_threads(), 2, |s| s.discover());
     let files = found.into_iter().enumerate().flat_map(|(i, paths)| paths.into_iter().map(move |p| (i, p))).collect();
     ingest_files(store, prices, sources, files, progress)
+}
+
+/// Hands every source that [`follows_leads`](Source::follows_leads) what
+/// the store knows of where its agent ran ([`Store::leads`]); true when one
+/// learned of a file or folder it did not know.
+pub fn follow_store(store: &Store, sources: &[Box<dyn Source>]) -> Result<bool> {
+    let mut learned = false;
+    for s in sources.iter().filter(|s| s.follows_leads()) {
+        learned |= s.follow(&store.leads(s.agent())?);
+    }
+    Ok(learned)
 }
 
 /// Reads what is new in these paths (as reported by a file watcher). Paths

@@ -222,6 +222,9 @@ impl Monitor {
         self.export_as(&self.collector.config().clone());
         let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
         self.after_ingest(&r, observer)?;
+        // The ingest told the sources where the store knows their agents ran
+        // (Aider's repositories): watch those folders too.
+        self.start_watching();
         let mut next_scan = Instant::now();
         let mut rounds: u64 = 0;
         let mut last_trim = Instant::now();
@@ -342,6 +345,11 @@ impl Monitor {
             Err(e) => tracing::warn!("spooled hook events not applied: {e}"),
         }
         let r = self.collector.scan(&mut self.store, false)?;
+        if r.found_files {
+            // A running agent showed a source files it did not know (Aider
+            // in another repository): watch and read them now.
+            let _ = self.tx.send(Msg::Rescan);
+        }
         let now = crate::util::now_ms();
         let new = self.alerts.evaluate(&self.store, self.collector.config(), &self.prices, now)?;
         let answered = crate::alerts::resolve_answered(&self.store, now)?;

@@ -121,6 +121,7 @@ impl SessionView {
         };
         let end = s.ended_at.unwrap_or(if state.is_live() { now_ms } else { s.last_activity });
         let usage = crate::sources::agent_info(&s.agent);
+        let kind = usage.map_or(crate::sources::UsageKind::Tokens, |a| a.usage_of(s.external_id.as_deref()));
         SessionView {
             session_id: s.id.clone(),
             name: s.name.clone(),
@@ -150,10 +151,10 @@ impl SessionView {
             cost_usd: s.cost_usd,
             price_source: s.cost_source.clone(),
             unpriced_models: s.unpriced_models.clone(),
-            usage_kind: usage.map_or(crate::sources::UsageKind::Tokens, |a| a.usage),
+            usage_kind: kind,
             usage_note: usage
-                .filter(|a| a.usage != crate::sources::UsageKind::Tokens)
-                .map(|a| a.usage.describe(a.display, a.short)),
+                .filter(|_| kind != crate::sources::UsageKind::Tokens)
+                .map(|a| kind.describe(a.display, a.short)),
             heartbeat_age_seconds: s.live.heartbeat_at.map(|h| ((now_ms - h) / 1000).max(0)),
             ended_at: s.ended_at.map(iso),
             duration_seconds: ((end - s.started_at) / 1000).max(0),
@@ -435,6 +436,9 @@ pub fn agents(
     store: &crate::store::Store,
     sources: &[Box<dyn crate::sources::Source>],
 ) -> crate::Result<Vec<AgentView>> {
+    // The folders of an agent that keeps no list of them (Aider's
+    // repositories): where the store knows it ran.
+    crate::ingest::follow_store(store, sources)?;
     let counts = store.counts_per_agent()?;
     let count = |id: &str| counts.iter().find(|(a, _, _)| a == id).map_or((0, 0), |(_, n, l)| (*n, *l));
     let mut ids: Vec<String> = crate::model::AGENTS.iter().map(|a| a.id.to_string()).collect();

@@ -4,6 +4,8 @@
 //! One [`Collector::scan`]:
 //! 1. lists the user's processes and finds the agents among them
 //!    ([`signatures`], [`detect`]);
+//!    Sources whose agents keep no list of their files (Aider) are handed
+//!    the processes found ([`crate::sources::Source::follow`]);
 //! 2. links each new agent process to its session: Claude Code's own session
 //!    registry first, then the transcript the process holds open, then the
 //!    newest transcript written since it started in its directory; until one
@@ -30,7 +32,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::liveness::{self, Inputs, Process, Reported, Signal, Thresholds, Turn, Verdict, WaitingFor};
 use crate::model::{PendingTool, SessionState};
-use crate::sources::{LiveProcess, RegistryError, Source, TranscriptLink, TurnInfo, mtime_ms};
+use crate::sources::{Leads, LiveProcess, RegistryError, Source, TranscriptLink, TurnInfo, mtime_ms};
 use crate::store::{ProcessFacts, SessionRow, Store, Transition};
 
 /// CPU use of an agent's process tree above this (% of one core) counts as activity.
@@ -50,6 +52,10 @@ pub struct ScanReport {
     /// Agent records (registry entries) that were garbage, truncated or
     /// named another process: ignored.
     pub malformed_records: usize,
+    /// A source learned of files from the running processes (Aider's
+    /// history in a repository it did not know): worth an ingest, and a
+    /// look at what to watch.
+    pub found_files: bool,
 }
 
 /// What running processes already hold: transcripts, and sessions by
@@ -123,6 +129,16 @@ impl Collector {
         let procs = self.scanner.scan();
         let agents = detect(&procs, &self.sigs);
         report.agents = agents.len();
+        // Sources whose agents keep no list of their files find them from
+        // the processes found here: they never scan processes themselves.
+        for src in self.sources.iter().filter(|s| s.follows_leads()) {
+            let processes = agents
+                .iter()
+                .filter(|a| a.agent == src.agent())
+                .map(|a| LiveProcess { pids: a.members.clone(), start: a.root.start, cwd: a.cwd.clone() })
+                .collect();
+            report.found_files |= src.follow(&Leads { processes, ..Leads::default() });
+        }
         let tree_pids: Vec<u32> = agents.iter().flat_map(|a| a.tree.iter().copied()).collect();
         self.scanner.refresh_usage(&tree_pids);
         if sample_cpu && !agents.is_empty() {
@@ -364,7 +380,11 @@ impl Collector {
             pid: a.root.pid,
             start: a.root.start,
             command: a.command.clone(),
-            cwd: a.cwd.as_ref().map(|c| c.display().to_string()),
+            // The session's project: as its files give it, else where it runs.
+            cwd: link
+                .as_ref()
+                .and_then(|l| l.project.clone())
+                .or_else(|| a.cwd.as_ref().map(|c| c.display().to_string())),
             name: link.as_ref().and_then(|l| l.name.clone()),
             transcript: link.as_ref().and_then(|l| path_str(&l.path)),
         };

@@ -157,6 +157,10 @@ pub struct AgentInfo {
     pub(crate) install_files: Option<crate::install::FilesFn>,
     /// How its files record usage (see [`UsageKind`]).
     pub usage: UsageKind,
+    /// When some of its sessions record usage otherwise than `usage` says:
+    /// the kind of the session with this id (Aider's analytics log is
+    /// exact where its chat history is rounded).
+    pub session_usage: Option<fn(&str) -> UsageKind>,
 }
 
 impl AgentInfo {
@@ -173,6 +177,16 @@ impl AgentInfo {
             installs: &[],
             install_files: None,
             usage: UsageKind::Tokens,
+            session_usage: None,
+        }
+    }
+
+    /// How the usage of its session with this id (the agent's own) is
+    /// recorded.
+    pub fn usage_of(&self, external_id: Option<&str>) -> UsageKind {
+        match (self.session_usage, external_id) {
+            (Some(of), Some(id)) => of(id),
+            _ => self.usage,
         }
     }
 
@@ -295,6 +309,21 @@ pub trait Source: Send + Sync {
     /// signal of the process's state.
     fn registry_link(&self, _p: &LiveProcess) -> Result<TranscriptLink, RegistryError> {
         Err(RegistryError::Missing)
+    }
+
+    /// Whether the agent keeps no list of its files, so that the source
+    /// finds them from where the agent ran: it is handed [`Leads`]
+    /// ([`Source::follow`]). Aider writes its history into each repository.
+    fn follows_leads(&self) -> bool {
+        false
+    }
+
+    /// What agentwatch knows of where the agent ran (its processes running
+    /// now, its sessions' folders and files in the store), for a source that
+    /// [`follows_leads`](Source::follows_leads). It keeps what it learns;
+    /// true when that is a file or folder it did not know.
+    fn follow(&self, _leads: &Leads) -> bool {
+        false
     }
 
     /// Whether agentwatch reads this agent's token usage from its files.
@@ -527,6 +556,22 @@ pub struct LiveProcess {
     pub cwd: Option<PathBuf>,
 }
 
+/// What agentwatch already knows of where an agent ran, handed to a source
+/// whose agent keeps no list of its files ([`Source::follow`]): the
+/// collector gives the processes it found at each scan, a full ingest what
+/// the store knows. A source never looks at processes itself.
+#[derive(Debug, Clone, Default)]
+pub struct Leads {
+    /// The agent's processes running now (the collector's scan).
+    pub processes: Vec<LiveProcess>,
+    /// Folders its sessions ran in (their projects, their processes' working
+    /// directories), from the store.
+    pub dirs: Vec<PathBuf>,
+    /// Its files already read or linked to a process (the store's file
+    /// cursors, its sessions' transcripts).
+    pub files: Vec<PathBuf>,
+}
+
 /// A process linked to its session.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranscriptLink {
@@ -536,6 +581,10 @@ pub struct TranscriptLink {
     pub name: Option<String>,
     /// The agent's own idea of its state (Claude's registry `status`).
     pub turn: Option<TurnInfo>,
+    /// The session's project as the agent's files give it (Aider's
+    /// repository root, the process running in a folder below); else the
+    /// process's working directory is.
+    pub project: Option<String>,
 }
 
 /// Where a conversation stands, and who said so.
@@ -655,6 +704,19 @@ pub(crate) fn last_lines(path: &Path, max_bytes: u64) -> Vec<String> {
     lines
 }
 
+/// The complete lines of a file's first `max_bytes`, oldest first.
+pub(crate) fn first_lines(path: &Path, max_bytes: u64) -> Vec<String> {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else { return Vec::new() };
+    let mut buf = Vec::new();
+    if f.take(max_bytes).read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    // A last line without its newline may be cut (or still being written).
+    let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&buf[..end]).lines().map(str::to_string).collect()
+}
+
 /// Shortens untrusted text for display.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -682,6 +744,7 @@ pub struct SourceEnv {
 
 impl SourceEnv {
     const VARS: &'static [&'static str] = &[
+        "AIDER_ANALYTICS_LOG",
         "AIDER_CHAT_HISTORY_FILE",
         "APPDATA",
         "CLAUDE_CONFIG_DIR",

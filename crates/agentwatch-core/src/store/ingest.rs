@@ -305,6 +305,26 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Where `agent` ran, as far as the store knows: the folders of its
+    /// sessions (their projects, their processes' working directories) and
+    /// its files (read before, or linked to a process). For a source that finds its files from
+    /// there ([`crate::sources::Source::follow`]).
+    pub fn leads(&self, agent: &str) -> Result<crate::sources::Leads> {
+        let paths = |sql: &str| -> Result<Vec<std::path::PathBuf>> {
+            let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+            let rows = st.query_map([agent], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+            rows.map(|p| p.map(std::path::PathBuf::from).map_err(|e| self.err(e))).collect()
+        };
+        Ok(crate::sources::Leads {
+            processes: Vec::new(),
+            dirs: paths("SELECT DISTINCT project_path FROM sessions WHERE agent = ?1 AND project_path IS NOT NULL")?,
+            files: paths(
+                "SELECT path FROM files WHERE agent = ?1
+                 UNION SELECT transcript_path FROM sessions WHERE agent = ?1 AND transcript_path IS NOT NULL",
+            )?,
+        })
+    }
 }
 
 /// A plan-window reading and the session (pk) that reported it.

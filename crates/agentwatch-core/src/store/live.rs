@@ -18,6 +18,7 @@ pub struct ProcessFacts {
     /// Seconds since the epoch.
     pub start: i64,
     pub command: String,
+    /// The session's project: the link's, else the working directory.
     pub cwd: Option<String>,
     pub name: Option<String>,
     pub transcript: Option<String>,

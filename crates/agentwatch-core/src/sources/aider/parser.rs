@@ -22,6 +22,9 @@
 //! prompt tokens) and not the cache hits: input is `sent` less the writes.
 //! The message's cost is the call's recorded cost. Aider writes no time per
 //! message: every call of a session is dated at the session's start.
+//!
+//! When Aider's analytics log is read, the sessions it covers give no calls
+//! here ([`AiderParser::covered_from`]): the log has them, exactly.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +87,8 @@ pub struct AiderParser {
     path: String,
     project: Option<String>,
     local: LocalToUtc,
+    /// Sessions started from then on (ms) are the analytics log's to count.
+    covered_from: Option<i64>,
 }
 
 impl AiderParser {
@@ -93,7 +98,16 @@ impl AiderParser {
             path: path.to_string_lossy().into_owned(),
             project: super::paths::project_of(path),
             local,
+            covered_from: None,
         }
+    }
+
+    /// Counts no call of a session that started at `from` (ms) or later:
+    /// the analytics log holds those, exactly (see `analytics.rs`). Its
+    /// sessions are still written.
+    pub fn covered_from(mut self, from: Option<i64>) -> AiderParser {
+        self.covered_from = from;
+        self
     }
 
     fn session_record(&self, s: &Session) -> Record {
@@ -108,6 +122,9 @@ impl AiderParser {
     /// The call of a report, in the session it belongs to.
     fn call(&self, p: Pending, cost: Option<f64>, out: &mut Vec<Record>) {
         let Some(s) = &self.state.session else { return };
+        if self.covered_from.is_some_and(|from| s.started_ms >= from) {
+            return;
+        }
         let Some(timestamp) = DateTime::from_timestamp_millis(s.started_ms) else { return };
         let [sent, received, write, hit] = p.tokens;
         let tokens = Tokens {
@@ -372,6 +389,32 @@ mod tests {
             }
             assert_eq!(calls(&out), calls(&full), "cut at line {cut}");
         }
+    }
+
+    #[test]
+    fn sessions_the_analytics_log_covers_give_no_calls_but_still_their_session() {
+        let from = Utc.with_ymd_and_hms(2026, 5, 2, 23, 30, 1).unwrap().timestamp_millis();
+        let mut p = AiderParser::new(Path::new(PATH), None, utc).covered_from(Some(from));
+        let (mut out, mut off) = (Vec::new(), 0u64);
+        for l in FIXTURE.split_inclusive('\n') {
+            let _ = p.parse(l.trim_end_matches('\n').as_bytes(), off, &mut out);
+            off += l.len() as u64;
+        }
+        let all = read(FIXTURE, PATH).0;
+        let first = format!("{PATH}@2026-05-01T09:15:02");
+        // Only the first session's four calls, the ones before the log began.
+        let before: Vec<&UsageEvent> = calls(&all).into_iter().filter(|u| *u.session_external_id == *first).collect();
+        assert_eq!(before.len(), 4);
+        assert_eq!(calls(&out), before);
+        let ids = |o: &[Record]| {
+            o.iter()
+                .filter_map(|r| match r {
+                    Record::Session(s) => Some(s.external_id.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&out), ids(&all), "every session is still written");
     }
 
     #[test]

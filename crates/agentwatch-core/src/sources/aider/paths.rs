@@ -3,8 +3,11 @@
 //! `aider/args.py` defaults `--chat-history-file`; the option, or its
 //! variable `AIDER_CHAT_HISTORY_FILE`, names another file. Aider keeps no
 //! list of the repositories it ran in, so the files are found from the
-//! variable (an absolute path) and from the working directories of the
-//! `aider` processes running now.
+//! variable (an absolute path) and from where agentwatch saw it run: the
+//! working directories of the `aider` processes the collector finds, and
+//! the folders and files of Aider's sessions in the store
+//! ([`crate::sources::Leads`]). `--analytics-log` (`AIDER_ANALYTICS_LOG`)
+//! names the file of its analytics events.
 
 use std::path::{Path, PathBuf};
 
@@ -17,11 +20,25 @@ pub const HISTORY_FILE: &str = ".aider.chat.history.md";
 /// `AIDER_` prefix).
 pub const HISTORY_VAR: &str = "AIDER_CHAT_HISTORY_FILE";
 
+/// The variable Aider reads `--analytics-log` from: the file it appends
+/// its analytics events to (`aider/analytics.py`).
+pub const ANALYTICS_VAR: &str = "AIDER_ANALYTICS_LOG";
+
 /// The file `AIDER_CHAT_HISTORY_FILE` names, when it names one wherever
 /// Aider runs: an absolute path, or `~/…`. A relative one is relative to
-/// each run's directory: those are found from the processes.
+/// each run's directory: those are found from where Aider ran.
 pub fn env_history_file(env: &SourceEnv) -> Option<PathBuf> {
-    let v = env.var(HISTORY_VAR)?.trim();
+    one_file(env, HISTORY_VAR)
+}
+
+/// The analytics log `AIDER_ANALYTICS_LOG` names, when it is one file
+/// wherever Aider runs (absolute, or `~/…`).
+pub fn env_analytics_log(env: &SourceEnv) -> Option<PathBuf> {
+    one_file(env, ANALYTICS_VAR)
+}
+
+fn one_file(env: &SourceEnv, var: &str) -> Option<PathBuf> {
+    let v = env.var(var)?.trim();
     if let Some(rest) = v.strip_prefix("~/") {
         return env.home.as_ref().map(|h| h.join(rest));
     }
@@ -49,32 +66,21 @@ pub fn project_of(file: &Path) -> Option<String> {
         .filter(|d| !d.is_empty())
 }
 
-/// The working directories of the `aider` processes running now.
-pub fn running_cwds() -> Vec<PathBuf> {
-    let Ok(mut scanner) = crate::collector::process::Scanner::new() else { return Vec::new() };
-    let procs = scanner.scan();
-    let sigs = crate::collector::signatures::Signatures::builtin();
-    crate::collector::detect::detect(&procs, &sigs)
-        .into_iter()
-        .filter(|a| a.agent == super::INFO.id)
-        .filter_map(|a| a.cwd)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_variable_names_a_file_when_it_is_absolute_and_the_repo_root_holds_the_default() {
-        let env = |v: &str| SourceEnv {
-            home: Some("/home/u".into()),
-            vars: [(HISTORY_VAR.to_string(), v.to_string())].into_iter().collect(),
-        };
+        let env = |v: &str| SourceEnv::of("/home/u", &[(HISTORY_VAR, v)]);
         assert_eq!(env_history_file(&env("/srv/chat.md")), Some("/srv/chat.md".into()));
         assert_eq!(env_history_file(&env("~/notes/aider.md")), Some("/home/u/notes/aider.md".into()));
         assert_eq!(env_history_file(&env("chat.md")), None, "relative: each run's own folder");
         assert_eq!(env_history_file(&SourceEnv::default()), None);
+        let log = |v: &str| SourceEnv::of("/home/u", &[(ANALYTICS_VAR, v)]);
+        assert_eq!(env_analytics_log(&log("~/aider.jsonl")), Some("/home/u/aider.jsonl".into()));
+        assert_eq!(env_analytics_log(&log("/var/log/aider.jsonl")), Some("/var/log/aider.jsonl".into()));
+        assert_eq!(env_analytics_log(&log("aider.jsonl")), None);
 
         let t = tempfile::tempdir().unwrap();
         let repo = t.path().join("repo");

@@ -136,7 +136,7 @@ pub fn registry_link(config_dirs: &[PathBuf], p: &LiveProcess) -> Result<Transcr
         let now = crate::util::now_ms();
         TurnInfo::new(t, e.status_at.and_then(|a| crate::liveness::plausible(a, now)), Signal::Registry)
     });
-    Ok(TranscriptLink { external_id: e.session_id, path, name: e.name, turn })
+    Ok(TranscriptLink { external_id: e.session_id, path, name: e.name, turn, project: None })
 }
 
 /// The session of a transcript under one of the `projects` dirs.

@@ -32,6 +32,7 @@ pub const INFO: AgentInfo = AgentInfo {
     ],
     install_files: Some(install::files),
     usage: super::UsageKind::Tokens,
+    session_usage: None,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -26,6 +26,7 @@ pub const INFO: AgentInfo = AgentInfo {
     installs: &[crate::install::Target::Hooks, crate::install::Target::McpProxy, crate::install::Target::Telemetry],
     install_files: Some(install::files),
     usage: super::UsageKind::Tokens,
+    session_usage: None,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -23,6 +23,7 @@ pub const INFO: AgentInfo = AgentInfo {
     install_files: None,
     // Each session's own running cost; Crush keeps only the last step's tokens.
     usage: UsageKind::CostOnly,
+    session_usage: None,
 };
 
 pub const AGENT: &str = INFO.id;

@@ -25,6 +25,7 @@ pub const INFO: AgentInfo = AgentInfo {
     installs: &[crate::install::Target::Hooks],
     install_files: Some(install::files),
     usage: super::UsageKind::Tokens,
+    session_usage: None,
 };
 
 pub const AGENT: &str = INFO.id;
