@@ -19,6 +19,7 @@
 
 pub mod aider;
 pub mod amp;
+pub mod antigravity;
 pub mod claude;
 pub mod cline;
 pub mod codebuff;
@@ -198,6 +199,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &kimi::INFO,
     &grok::INFO,
     &zcode::INFO,
+    &antigravity::INFO,
     &pi::INFO,
     &openclaw::INFO,
     &codebuff::INFO,
@@ -683,6 +685,7 @@ pub struct SourceEnv {
 impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "AIDER_CHAT_HISTORY_FILE",
+        "ANTIGRAVITY_DATA_DIR",
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CLAWDBOT_STATE_DIR",
