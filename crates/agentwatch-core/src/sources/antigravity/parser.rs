@@ -927,6 +927,45 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_are_a_blob_or_malformed_never_a_panic() {
+        // The fixture's blobs with bytes changed, cut short or repeated, and noise.
+        let (_d, path, c) = fixture();
+        let mut blobs: Vec<Vec<u8>> = Vec::new();
+        for sql in ["SELECT data FROM gen_metadata", "SELECT metadata FROM steps WHERE metadata IS NOT NULL"] {
+            let mut st = c.prepare(sql).unwrap();
+            blobs.extend(st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap().map(Result::unwrap));
+        }
+        drop(path);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..4000 {
+            let mut b = blobs[round % blobs.len()].clone();
+            match next() % 4 {
+                0 => {
+                    let i = next() as usize % b.len();
+                    b[i] = next() as u8;
+                }
+                1 => b.truncate(next() as usize % b.len()),
+                2 => b = b.repeat(2),
+                _ => b = (0..next() % 64).map(|_| next() as u8).collect(),
+            }
+            for parse in [generation, step] {
+                if let Ok(m) = parse(&b) {
+                    for u in m.usage.iter().chain(&m.retries) {
+                        assert!(u.input <= MAX_TOKENS && u.output <= MAX_TOKENS && u.reasoning <= MAX_TOKENS);
+                    }
+                }
+            }
+            let _ = trajectory(&b);
+        }
+    }
+
+    #[test]
     fn workspace_uris_are_paths() {
         assert_eq!(file_uri_path("file:///home/u/my%20app").as_deref(), Some("/home/u/my app"));
         assert_eq!(file_uri_path("file:///c%3A/src/app").as_deref(), Some("c:/src/app"));
