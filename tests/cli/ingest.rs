@@ -742,6 +742,87 @@ fn zcodes_ledger_counts_each_completed_request_once_at_z_ais_prices() {
 }
 
 #[test]
+fn antigravitys_conversations_give_each_call_once_and_a_backup_copy_adds_nothing() {
+    let env = Env::new();
+    let id = "3f1c2a9e-6b7d-4e21-9a0c-5d8e7f6a4b31";
+    let dir = env.home.join(".gemini/antigravity/conversations");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join(format!("{id}.db"));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/antigravity/fixtures/conversation.sql"))
+        .unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(8), Some(2)), "{r}");
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "antigravity"]);
+    let counts = |m: &Value| {
+        ["inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "reasoningOutputTokens"]
+            .map(|k| m[k].as_u64().unwrap_or(0))
+    };
+    let cost = |m: &Value| m["cost"].as_f64().unwrap();
+    // What `ccusage antigravity daily` 20.0.24 gives for this conversation
+    // (without its two broken rows, which make it fail): the same tokens
+    // (its output column without the thinking) and costs.
+    let m = breakdown(&d, "2026-11-03", "gemini-3.5-flash-high");
+    assert_eq!(counts(m), [6000, 370, 0, 11_800, 120], "{m}");
+    assert!((cost(m) - 0.0141).abs() < 1e-9, "{m}");
+    let m = breakdown(&d, "2026-11-03", "gemini-3.6-flash-high");
+    assert_eq!(counts(m), [1200, 60, 0, 0, 0], "{m}");
+    assert!((cost(m) - 0.001125).abs() < 1e-9, "{m}");
+    let m = breakdown(&d, "2026-11-04", "claude-opus-4-6");
+    assert_eq!(counts(m), [1275, 700, 17_000, 0, 0], "{m}");
+    assert!((cost(m) - 0.130125).abs() < 1e-9, "{m}");
+    let m = breakdown(&d, "2026-11-04", "gpt-oss-120b-medium");
+    assert_eq!((counts(m), &m["cost"]), ([1000, 100, 0, 0, 0], &Value::Null), "no list price: {m}");
+    let s = env.json(&["sessions", "--no-ingest", "--agent-type", "antigravity"]);
+    assert_eq!(s["sessions"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["sessions"][0]["projectPath"], "/home/u/my app");
+
+    // A copy of the conversation in the backup folder: the same calls.
+    let backup = env.home.join(".gemini/antigravity-backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    std::fs::copy(&db, backup.join(format!("{id}.db"))).unwrap();
+    let r = ingest(&env);
+    assert_eq!((r["newEvents"].as_u64(), r["malformedLines"].as_u64()), (Some(0), Some(2)), "{r}");
+
+    // A new generation: read then, once; the broken rows are not counted again.
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    let num = |n: u64, v: u64| {
+        let mut out = Vec::new();
+        varint(n << 3, &mut out);
+        varint(v, &mut out);
+        out
+    };
+    let len = |n: u64, b: &[u8]| {
+        let mut out = Vec::new();
+        varint(n << 3 | 2, &mut out);
+        varint(b.len() as u64, &mut out);
+        out.extend_from_slice(b);
+        out
+    };
+    let usage = [num(2, 1000), num(3, 100), len(11, b"resp-9")].concat();
+    let time = len(4, &num(1, 1_793_810_596)); // 2026-11-04T16:43:16Z
+    let data = len(1, &[len(4, &usage), len(9, &time), len(19, b"gemini-3-flash-a")].concat());
+    c.execute("INSERT INTO gen_metadata (idx, data) VALUES (9, ?1)", [data]).unwrap();
+    let r = ingest(&env);
+    assert_eq!(
+        (r["newEvents"].as_u64(), r["replacedEvents"].as_u64(), r["malformedLines"].as_u64()),
+        (Some(1), Some(0), Some(0)),
+        "{r}"
+    );
+    assert_eq!(ingest(&env)["newEvents"], 0);
+    let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "antigravity"]);
+    assert_eq!(counts(breakdown(&d, "2026-11-04", "gemini-3.5-flash-high")), [1000, 100, 0, 0, 0]);
+}
+
+#[test]
 fn pis_sessions_give_each_call_once_with_pis_own_cost_and_a_branched_copy_adds_nothing() {
     let env = Env::new();
     let dir = env.home.join(".pi/agent/sessions/--home-u-app--");

@@ -418,6 +418,11 @@ mod tests {
         assert_eq!(which("cline hub start", None), None);
         assert_eq!(which("node /u/lib/node_modules/@roo-code/cli/dist/index.js", None), Some("roo-code".into()));
         assert_eq!(which("roo auth login", None), None);
+        assert_eq!(which("/usr/share/antigravity/antigravity", None), Some("antigravity".into()));
+        assert_eq!(which("/Applications/Antigravity.app/Contents/MacOS/Antigravity", None), Some("antigravity".into()));
+        assert_eq!(which("agy", None), Some("antigravity".into()));
+        assert_eq!(which("/usr/share/antigravity/antigravity --type=renderer --lang=en-US", None), None);
+        assert_eq!(which("/usr/share/antigravity/antigravity --type=zygote --no-zygote-sandbox", None), None);
     }
 
     #[test]

@@ -523,11 +523,15 @@ fn candidate_names(model: &str) -> Vec<String> {
     let unbuilt = grok_unbuilt(bare);
     // ZCode names Z.ai's models as Z.ai does (`GLM-5.3`); the lists in lower case.
     let lower = Some(bare.to_ascii_lowercase()).filter(|l| l != bare);
+    let family_first = claude_family_first(bare);
+    let gemini = gemini_listed(bare);
     for name in [bare, strip_date_suffix(bare).unwrap_or(bare)]
         .into_iter()
         .chain(undotted.as_deref())
         .chain(unbuilt)
         .chain(lower.as_deref())
+        .chain(family_first.as_deref())
+        .chain(gemini.iter().map(String::as_str))
     {
         push(name.to_string());
         for p in PROVIDER_PREFIXES {
@@ -551,6 +555,40 @@ fn claude_undotted(model: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A Claude model as Antigravity names it, version first (`claude-4.5-sonnet`),
+/// as the price lists do (`claude-sonnet-4-5`).
+fn claude_family_first(model: &str) -> Option<String> {
+    let rest = model.strip_prefix("claude-")?;
+    let (version, family) = rest.split_once('-')?;
+    if !["sonnet", "opus", "haiku"].contains(&family)
+        || version.is_empty()
+        || !version.chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return None;
+    }
+    Some(format!("claude-{family}-{}", version.replace('.', "-")))
+}
+
+/// A Gemini model as Antigravity names it, with its thinking level
+/// (`gemini-3.5-flash-high`, `gemini-2.5-flash-thinking`), which Google
+/// bills at the model's price, or without the `-preview` the lists have
+/// (`gemini-3.1-pro`): the names the lists may have it under, the model
+/// without its level first.
+fn gemini_listed(model: &str) -> Vec<String> {
+    if !model.starts_with("gemini-") {
+        return Vec::new();
+    }
+    let plain = ["-extra-low", "-high", "-medium", "-low", "-thinking"]
+        .iter()
+        .find_map(|s| model.strip_suffix(s))
+        .filter(|p| p.len() > "gemini-".len());
+    let mut out: Vec<String> = plain.iter().map(|p| p.to_string()).collect();
+    if !model.ends_with("-preview") {
+        out.extend(plain.iter().chain(std::iter::once(&model)).map(|p| format!("{p}-preview")));
+    }
+    out
 }
 
 /// A model as Grok Build names it (`grok-4.5-build`), as the price lists do
@@ -681,6 +719,31 @@ mod tests {
         assert!(b.lookup("my-unknown-model").is_none());
         assert!(b.lookup("my-unknown-model").is_none(), "cached misses stay misses");
         assert_eq!(b.lookup("gpt-5").unwrap().source, &PriceSource::Snapshot("2026-09-20".into()));
+    }
+
+    #[test]
+    fn antigravitys_model_names_are_priced_as_the_lists_name_them() {
+        let b = PriceBook::embedded();
+        let price = |m: &str| b.lookup(m).map(|p| p.price.clone());
+        // ccusage 20.0.24 prices these the same (`ccusage antigravity daily`).
+        for (name, listed) in [
+            ("gemini-3.5-flash-high", "gemini-3.5-flash"),
+            ("gemini-3.5-flash-extra-low", "gemini-3.5-flash"),
+            ("gemini-3.6-flash-low", "gemini-3.6-flash"),
+            ("gemini-3.8-flash-medium", "gemini-3.8-flash"),
+            ("gemini-2.5-flash-thinking", "gemini-2.5-flash"),
+            ("gemini-3.1-pro", "gemini-3.1-pro-preview"),
+            ("gemini-3-pro", "gemini-3-pro-preview"),
+            ("claude-4.5-sonnet", "claude-sonnet-4-5"),
+            ("claude-4.5-haiku", "claude-haiku-4-5"),
+        ] {
+            assert_eq!(price(name), price(listed), "{name}");
+            assert!(price(name).is_some(), "{name}");
+        }
+        assert!(price("gemini-3.7-pro").is_none() && price("gemini-internal-model").is_none());
+        assert_eq!(claude_family_first("claude-sonnet-4-5"), None);
+        assert_eq!(gemini_listed("gemini-3-flash-preview"), Vec::<String>::new());
+        assert_eq!(gemini_listed("gemini-high"), ["gemini-high-preview"]);
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 pub mod aider;
 pub mod amp;
+pub mod antigravity;
 pub mod claude;
 pub mod cline;
 pub mod codebuff;
@@ -212,6 +213,7 @@ pub const AGENTS: &[&AgentInfo] = &[
     &kimi::INFO,
     &grok::INFO,
     &zcode::INFO,
+    &antigravity::INFO,
     &pi::INFO,
     &openclaw::INFO,
     &codebuff::INFO,
@@ -746,6 +748,7 @@ impl SourceEnv {
     const VARS: &'static [&'static str] = &[
         "AIDER_ANALYTICS_LOG",
         "AIDER_CHAT_HISTORY_FILE",
+        "ANTIGRAVITY_DATA_DIR",
         "APPDATA",
         "CLAUDE_CONFIG_DIR",
         "CLAWDBOT_STATE_DIR",
