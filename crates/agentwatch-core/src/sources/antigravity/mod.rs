@@ -23,6 +23,7 @@ pub const INFO: AgentInfo = AgentInfo {
     installs: &[],
     install_files: None,
     usage: super::UsageKind::Tokens,
+    session_usage: None,
 };
 
 pub const AGENT: &str = INFO.id;
