@@ -47,8 +47,9 @@ pub const HOLD_MS: u64 = 50;
 const YIELD_MS: u64 = 2;
 
 /// The write-ahead log's size at which a long ingest copies it back into the
-/// database (see [`IngestWriter::new`]).
-const WAL_CHECKPOINT_BYTES: u64 = 64 << 20;
+/// database (see [`IngestWriter::new`]), in pages of the default 4 KiB.
+pub(crate) const WAL_CHECKPOINT_PAGES: i64 = 16_384;
+const WAL_CHECKPOINT_BYTES: u64 = WAL_CHECKPOINT_PAGES as u64 * 4096;
 /// SQLite's own `wal_autocheckpoint`, which the writer restores.
 const DEFAULT_AUTOCHECKPOINT_PAGES: i64 = 1000;
 
@@ -841,5 +842,10 @@ mod tests {
         // Also when the ingest stops on an error (the writer is dropped).
         drop(IngestWriter::new(&store, &prices).unwrap());
         assert_eq!(autocheckpoint(&store), DEFAULT_AUTOCHECKPOINT_PAGES);
+        // A hook's commit does not copy back a log the ingest left growing.
+        let hook = Store::open(&t.path().join("a.db")).unwrap();
+        hook.leave_checkpoints_to_others();
+        assert_eq!(autocheckpoint(&hook), WAL_CHECKPOINT_PAGES);
+        assert_eq!(WAL_CHECKPOINT_BYTES, 64 << 20);
     }
 }
