@@ -16,4 +16,5 @@ mod gemini;
 mod harness;
 mod opencode;
 mod parity;
+mod pi;
 mod qwen;

@@ -16,7 +16,7 @@ One server (127.0.0.1, a random port written to --port-file) answers:
   model router asks a small model for;
 - OpenAI chat completions: POST /v1/chat/completions (SSE chunks, tool
   calls, a final usage chunk, [DONE]), for OpenCode's openai-compatible
-  provider and Qwen Code.
+  provider, Qwen Code, Copilot CLI and pi.
 
 What a reply does depends on the last prompt a person typed:
 
