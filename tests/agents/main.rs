@@ -10,6 +10,7 @@
 mod support;
 
 mod claude;
+mod cline;
 mod codex;
 mod copilot;
 mod gemini;
