@@ -10,10 +10,12 @@
 mod support;
 
 mod claude;
+mod cline;
 mod codex;
 mod copilot;
 mod gemini;
 mod harness;
 mod opencode;
 mod parity;
+mod pi;
 mod qwen;

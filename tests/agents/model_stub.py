@@ -16,7 +16,7 @@ One server (127.0.0.1, a random port written to --port-file) answers:
   model router asks a small model for;
 - OpenAI chat completions: POST /v1/chat/completions (SSE chunks, tool
   calls, a final usage chunk, [DONE]), for OpenCode's openai-compatible
-  provider and Qwen Code.
+  provider, Qwen Code, Copilot CLI, pi and Cline.
 
 What a reply does depends on the last prompt a person typed:
 
@@ -304,11 +304,13 @@ def chat_plan(body):
     text = content if isinstance(content, str) else "\n".join(
         p.get("text", "") for p in content or [] if isinstance(p, dict))
     m = marker(text)
-    shell = next((t for t in ("bash", "shell", "run_shell_command") if t in tools), None)
+    shell = next((t for t in ("bash", "shell", "run_shell_command", "run_commands") if t in tools), None)
     if m == "AW_TOOL" and shell:
         args = {"command": TOOL_COMMAND, "description": "Print a marker"}
         if shell == "run_shell_command":  # Qwen Code's asks whether to run it in the background
             args["is_background"] = False
+        if shell == "run_commands":  # Cline's takes a list of commands
+            args = {"commands": [TOOL_COMMAND]}
         return "call", (shell, args), 0
     if m == "AW_SLOW":
         return "text", slow_text(), ARGS.slow

@@ -76,9 +76,10 @@ impl Source for ClineSource {
         true
     }
 
-    /// Nothing of Cline's read yet says where a turn stands.
+    /// Cline 4's `sessions.db` says where a running CLI's turn stands
+    /// (`live.rs`).
     fn reads_turns(&self) -> bool {
-        false
+        true
     }
 
     fn storage(&self, _path: &Path) -> Storage {

@@ -133,6 +133,40 @@ mod tests {
 
     const SID: &str = "1784094124598_rruoq";
 
+    /// Written by the real Cline CLI 3.0.65 in tests/agents/cline.rs (its
+    /// temporary folder as `/home/u`): a slow reply, a tool call denied and
+    /// the reply after it, a tool call approved and the reply after it.
+    #[test]
+    fn a_session_the_real_cline_cli_wrote() {
+        const REAL: &str = "1796646349014_4jiuh";
+        let mut out = Vec::new();
+        messages(
+            REAL,
+            include_bytes!("fixtures/v4-real/1796646349014_4jiuh/1796646349014_4jiuh.messages.json"),
+            Some(include_bytes!("fixtures/v4-real/1796646349014_4jiuh/1796646349014_4jiuh.json")),
+            &mut out,
+        )
+        .unwrap();
+        let Record::Session(s) = &out[0] else { panic!("{out:?}") };
+        assert_eq!(s.external_id, REAL);
+        assert_eq!(s.project_path.as_deref(), Some("/home/u/src/lib"));
+        assert_eq!(s.agent_version.as_deref(), Some("3.0.65"));
+        assert_eq!(s.started_at.map(|t| t.to_rfc3339()).as_deref(), Some("2026-12-07T12:25:49.016+00:00"));
+        let c = calls(&out);
+        // The stub's 120 prompt tokens (64 cached) and 40 completion tokens:
+        // Cline records the whole prompt as `inputTokens`, and no `cost` at
+        // all for a model it has no price for.
+        let stub = Tokens { input: 56, output: 40, cache_read: 64, ..Default::default() };
+        assert_eq!(c.len(), 5, "the assistant messages with metrics");
+        for u in &c {
+            assert_eq!((&*u.model, u.model_fallback, u.tokens, u.cost_usd), ("stub-model", false, stub, None));
+            assert_eq!(&*u.session_external_id, REAL);
+        }
+        let at: Vec<i64> = c.iter().map(|u| u.timestamp.timestamp_millis()).collect();
+        assert_eq!(at, [1_796_646_360_808, 1_796_646_364_665, 1_796_646_368_920, 1_796_646_369_666, 1_796_646_374_012]);
+        assert_eq!(c[1].key, EventKey::of(&[AGENT, "msg_KwdcczXf", "1796646364665"]));
+    }
+
     #[test]
     fn a_session_as_cline_4_writes_it() {
         let mut out = Vec::new();

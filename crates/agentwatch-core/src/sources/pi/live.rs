@@ -71,6 +71,26 @@ mod tests {
     }
 
     #[test]
+    fn turns_in_the_real_pis_session() {
+        // Written by pi 0.73.1 in tests/agents/pi.rs (parser.rs says what).
+        let lines: Vec<String> = include_str!("fixtures/pi-0.73.1.jsonl").lines().map(str::to_string).collect();
+        let turns: Vec<Option<Turn>> =
+            (0..lines.len()).map(|n| TurnInfo::from_lines(&lines[..=n], line_turn).map(|t| t.turn)).collect();
+        let (w, i) = (Some(Turn::Working), Some(Turn::IDLE));
+        assert_eq!(
+            turns,
+            [
+                None, None, None, // the header, the model, the thinking level
+                w, i, // "hello", its reply
+                w, i, // the slow one
+                w, w, w, i, // the prompt, its tool call, the result, the reply after it
+                i, // the person's `!echo` says nothing
+                w, i, // interrupted: pi writes the reply as aborted
+            ]
+        );
+    }
+
+    #[test]
     fn links_the_session_written_since_the_process_started() {
         let t = tempfile::tempdir().unwrap();
         let sessions = t.path().join(".pi/agent/sessions");

@@ -310,6 +310,51 @@ mod tests {
         assert_eq!(c[3].cost_usd, None, "pi priced it at 0: the tokens are priced instead");
     }
 
+    /// Written by the real pi 0.73.1 in tests/agents/pi.rs (its temporary
+    /// folder as `/home/u/lib`): a greeting, a slow reply, a tool call and
+    /// the reply after it, the person's own `!echo`, an interrupted turn.
+    const REAL: &str = include_str!("fixtures/pi-0.73.1.jsonl");
+    const REAL_PATH: &str =
+        "/h/.pi/agent/sessions/--home-u-lib--/2026-12-07T11-42-11-861Z_01a2504f-b995-72cb-9da1-f2d65623678f.jsonl";
+    const REAL_SESSION: &str = "01a2504f-b995-72cb-9da1-f2d65623678f";
+
+    #[test]
+    fn the_real_pis_calls_are_the_stubs_usage_with_pis_price() {
+        let (out, bad) = parse_all(REAL_PATH, REAL);
+        assert_eq!(bad, 0);
+        let Record::Session(s) = &out[0] else { panic!("{:?}", out[0]) };
+        assert_eq!(s.external_id, REAL_SESSION);
+        assert_eq!(s.project_path.as_deref(), Some("/home/u/lib"));
+        assert_eq!(s.started_at.map(|t| t.to_rfc3339()).as_deref(), Some("2026-12-07T11:42:11.861+00:00"));
+        let c = calls(&out);
+        // The stub's 120 prompt tokens (64 cached) and 40 completion
+        // tokens, as pi's openai-completions provider records them: the
+        // cached part taken out of the input. The interrupted call is all
+        // zeros (`stopReason` "aborted"): no call.
+        let stub = Tokens { input: 56, output: 40, cache_read: 64, cache_write_5m: 0, cache_write_1h: 0, reasoning: 0 };
+        assert_eq!(c.len(), 4);
+        for e in &c {
+            assert_eq!((e.model.as_ref(), e.model_fallback, e.tokens), ("stub-model", false, stub));
+            assert_eq!(e.session_external_id.as_ref(), REAL_SESSION);
+            // pi's price from models.json (3, 15 and 0.3 $ per million).
+            assert_eq!(e.cost_usd, Some(0.0007872));
+        }
+        let at: Vec<String> = c.iter().map(|e| e.timestamp.to_rfc3339()).collect();
+        assert_eq!(
+            at,
+            [
+                "2026-12-07T11:42:15.961+00:00",
+                "2026-12-07T11:42:24.809+00:00",
+                "2026-12-07T11:42:28.647+00:00",
+                "2026-12-07T11:42:32.789+00:00"
+            ],
+            "each entry's time, when pi wrote the reply"
+        );
+        let mut keys: Vec<_> = c.iter().map(|e| e.key).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 4, "equal usage, four calls: keyed by when each began");
+    }
+
     #[test]
     fn a_message_without_a_model_has_the_last_changes() {
         let text = [
@@ -333,20 +378,21 @@ mod tests {
 
     #[test]
     fn a_resumed_read_equals_a_full_one() {
-        let text = include_str!("fixtures/session.jsonl");
-        let (full, _) = parse_all(PATH, text);
-        let lines: Vec<&str> = text.lines().collect();
-        for cut in 0..lines.len() {
-            let mut p = PiParser::new(Path::new(PATH), None);
-            let mut out = Vec::new();
-            for l in &lines[..cut] {
-                let _ = p.parse(l.as_bytes(), 0, &mut out);
+        for (path, text) in [(PATH, include_str!("fixtures/session.jsonl")), (REAL_PATH, REAL)] {
+            let (full, _) = parse_all(path, text);
+            let lines: Vec<&str> = text.lines().collect();
+            for cut in 0..lines.len() {
+                let mut p = PiParser::new(Path::new(path), None);
+                let mut out = Vec::new();
+                for l in &lines[..cut] {
+                    let _ = p.parse(l.as_bytes(), 0, &mut out);
+                }
+                let mut q = PiParser::new(Path::new(path), p.state().as_deref());
+                for l in &lines[cut..] {
+                    let _ = q.parse(l.as_bytes(), 0, &mut out);
+                }
+                assert_eq!(out, full, "{path}: cut at {cut}");
             }
-            let mut q = PiParser::new(Path::new(PATH), p.state().as_deref());
-            for l in &lines[cut..] {
-                let _ = q.parse(l.as_bytes(), 0, &mut out);
-            }
-            assert_eq!(out, full, "cut at {cut}");
         }
     }
 
