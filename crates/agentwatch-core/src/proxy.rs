@@ -171,7 +171,7 @@ impl Inspector {
     fn store(&mut self, dirs: &Dirs) -> Result<&Store> {
         if self.store.is_none() {
             let s = Store::open_in(dirs)?;
-            s.leave_checkpoints_to_others();
+            s.skip_checkpoint_on_close();
             s.busy_timeout(std::time::Duration::from_secs(2))?;
             self.store = Some(s);
         }

@@ -58,7 +58,7 @@ fn record(dirs: &Dirs, a: &HookArgs) -> Result<()> {
         Err(e) if e.is_busy() => return spool(&e),
         Err(e) => return Err(e),
     };
-    store.leave_checkpoints_to_others();
+    store.skip_checkpoint_on_close();
     // Never keep the agent waiting on a busy database: past this, the event
     // goes to the spool for the next writer.
     store.busy_timeout(Duration::from_millis(250))?;

@@ -46,13 +46,6 @@ const BATCH_EVENTS: usize = 50_000;
 pub const HOLD_MS: u64 = 50;
 const YIELD_MS: u64 = 2;
 
-/// The write-ahead log's size at which a long ingest copies it back into the
-/// database (see [`IngestWriter::new`]), in pages of the default 4 KiB.
-pub(crate) const WAL_CHECKPOINT_PAGES: i64 = 16_384;
-const WAL_CHECKPOINT_BYTES: u64 = WAL_CHECKPOINT_PAGES as u64 * 4096;
-/// SQLite's own `wal_autocheckpoint`, which the writer restores.
-const DEFAULT_AUTOCHECKPOINT_PAGES: i64 = 1000;
-
 /// The rollup bucket width: 15 minutes, so that every timezone offset in use
 /// falls on a bucket boundary.
 pub const BUCKET_MS: i64 = 15 * 60 * 1000;
@@ -352,13 +345,6 @@ pub struct IngestWriter<'s> {
     stats: WriterStats,
 }
 
-impl Drop for IngestWriter<'_> {
-    /// The connection checkpoints by itself again (also after an error).
-    fn drop(&mut self) {
-        let _ = self.store.conn.pragma_update(None, "wal_autocheckpoint", DEFAULT_AUTOCHECKPOINT_PAGES);
-    }
-}
-
 impl<'s> IngestWriter<'s> {
     pub fn new(store: &'s Store, prices: &'s PriceBook) -> Result<IngestWriter<'s>> {
         let c = &store.conn;
@@ -366,11 +352,7 @@ impl<'s> IngestWriter<'s> {
             let mut st = c.prepare("SELECT name, id FROM models")?;
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<HashMap<_, _>>>()?
         };
-        // The log is copied back into the database when it holds
-        // WAL_CHECKPOINT_BYTES, not at every 4 MB (SQLite's default): during
-        // a long ingest the same rollup and index pages are logged again and
-        // again, and each checkpoint copied them (and synced) once more.
-        c.execute_batch("PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE").map_err(|e| store.err(e))?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(|e| store.err(e))?;
         let st = Statements {
             insert_event: c.prepare(INSERT_EVENT)?,
             select_event: c.prepare(SELECT_EVENT)?,
@@ -441,7 +423,6 @@ impl<'s> IngestWriter<'s> {
         if self.pending >= BATCH_EVENTS || held {
             self.flush()?;
             self.conn().execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
-            self.checkpoint_over(WAL_CHECKPOINT_BYTES);
             // Writers waiting for the lock try every millisecond.
             std::thread::sleep(std::time::Duration::from_millis(YIELD_MS));
             self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db_err(e))?;
@@ -456,22 +437,9 @@ impl<'s> IngestWriter<'s> {
     pub fn finish(mut self) -> Result<(WriterStats, Vec<i64>)> {
         self.flush()?;
         self.conn().execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
-        // What SQLite would have done at this commit.
-        self.checkpoint_over(DEFAULT_AUTOCHECKPOINT_PAGES as u64 * 4096);
         let mut touched: Vec<i64> = self.touched.drain().collect();
         touched.sort_unstable();
         Ok((self.stats, touched))
-    }
-
-    /// Copies the write-ahead log back into the database when it has grown
-    /// past `bytes` (PASSIVE: readers are not waited for). A checkpoint that
-    /// cannot finish now is finished by a later one; it is never an error.
-    fn checkpoint_over(&self, bytes: u64) {
-        let mut wal = self.store.path().as_os_str().to_owned();
-        wal.push("-wal");
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() >= bytes) {
-            let _ = self.conn().query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
     }
 
     fn session_pk(&mut self, agent: &str, external_id: &str, ts: Option<i64>) -> Result<i64> {
@@ -819,33 +787,4 @@ pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, 
     )?
     .execute(params![id, agent, external_id, ts])?;
     Ok(conn.last_insert_rowid())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn autocheckpoint(store: &Store) -> i64 {
-        store.conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).unwrap()
-    }
-
-    #[test]
-    fn the_writer_checkpoints_by_size_while_it_runs_and_sqlite_does_again_after() {
-        let t = tempfile::tempdir().unwrap();
-        let store = Store::open(&t.path().join("a.db")).unwrap();
-        let prices = PriceBook::embedded();
-        assert_eq!(autocheckpoint(&store), DEFAULT_AUTOCHECKPOINT_PAGES);
-        let w = IngestWriter::new(&store, &prices).unwrap();
-        assert_eq!(autocheckpoint(&store), 0, "the writer's own size, not SQLite's 1000 pages");
-        w.finish().unwrap();
-        assert_eq!(autocheckpoint(&store), DEFAULT_AUTOCHECKPOINT_PAGES);
-        // Also when the ingest stops on an error (the writer is dropped).
-        drop(IngestWriter::new(&store, &prices).unwrap());
-        assert_eq!(autocheckpoint(&store), DEFAULT_AUTOCHECKPOINT_PAGES);
-        // A hook's commit does not copy back a log the ingest left growing.
-        let hook = Store::open(&t.path().join("a.db")).unwrap();
-        hook.leave_checkpoints_to_others();
-        assert_eq!(autocheckpoint(&hook), WAL_CHECKPOINT_PAGES);
-        assert_eq!(WAL_CHECKPOINT_BYTES, 64 << 20);
-    }
 }

@@ -159,13 +159,9 @@ impl Store {
 
     /// For short-lived writers (hooks, the MCP proxy): closing the last
     /// connection then leaves the write-ahead log for the next opener instead
-    /// of copying it back into the database, which costs several fsyncs; and
-    /// a commit copies it back only at the size a long ingest does
-    /// (64 MiB), so that a hook arriving during one does
-    /// not do the ingest's checkpoint for it.
-    pub fn leave_checkpoints_to_others(&self) {
+    /// of copying it back into the database, which costs several fsyncs.
+    pub fn skip_checkpoint_on_close(&self) {
         let _ = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
-        let _ = self.conn.pragma_update(None, "wal_autocheckpoint", ingest::WAL_CHECKPOINT_PAGES);
     }
 
     pub fn path(&self) -> &Path {
