@@ -45,8 +45,10 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, min_items: usize, 
         return items.iter().map(f).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    // Items are taken a few at a time, so the counter is not fought over.
-    const TAKE: usize = 16;
+    // Many small items are taken a few at a time, so that the counter is
+    // not fought over; a few big ones (the agents' folders) one at a time,
+    // so that one thread does not take them all.
+    let take = (items.len() / (threads * 8)).clamp(1, 64);
     let mut parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -54,13 +56,12 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, min_items: usize, 
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     loop {
-                        let from = next.fetch_add(TAKE, std::sync::atomic::Ordering::Relaxed);
+                        let from = next.fetch_add(take, std::sync::atomic::Ordering::Relaxed);
                         if from >= items.len() {
                             break out;
                         }
-                        for (i, item) in items.iter().enumerate().skip(from).take(TAKE) {
-                            out.push((i, f(item)));
-                        }
+                        let to = (from + take).min(items.len());
+                        out.extend(items[from..to].iter().enumerate().map(|(i, item)| (from + i, f(item))));
                     }
                 })
             })
