@@ -421,6 +421,12 @@ pub struct AgentView {
     pub sessions: i64,
     /// Sessions live now (working, waiting, idle).
     pub live: i64,
+    /// Its usage and cost over the last 30 days (today included), and where
+    /// the cost comes from: none (`null`, "not recorded", "no usage"),
+    /// never $0, where nothing was recorded.
+    pub last_30_days: crate::reports::AgentUsage,
+    /// The same over all the usage the database holds.
+    pub all_time: crate::reports::AgentUsage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -430,12 +436,19 @@ pub struct AgentPath {
 }
 
 /// Every agent agentwatch knows, in [`crate::model::AGENTS`] order, then any
-/// other agent the database has sessions of (an MCP client by its name).
+/// other agent the database has sessions of (an MCP client by its name):
+/// `agentwatch agents`, `GET /api/agents` and the app's Agents tab. Dates
+/// are calendar days in `zone`.
 pub fn agents(
     store: &crate::store::Store,
+    prices: &crate::pricing::PriceBook,
     sources: &[Box<dyn crate::sources::Source>],
+    zone: crate::reports::Zone,
+    now_ms: i64,
 ) -> crate::Result<Vec<AgentView>> {
     let counts = store.counts_per_agent()?;
+    let usage = crate::reports::usage_per_agent(store, prices, zone, now_ms)?;
+    let none = Default::default();
     let count = |id: &str| counts.iter().find(|(a, _, _)| a == id).map_or((0, 0), |(_, n, l)| (*n, *l));
     let mut ids: Vec<String> = crate::model::AGENTS.iter().map(|a| a.id.to_string()).collect();
     ids.extend(counts.iter().map(|(a, _, _)| a.clone()).filter(|a| !crate::model::AGENTS.iter().any(|k| k.id == a)));
@@ -450,13 +463,17 @@ pub fn agents(
                 .map(|p| AgentPath { exists: p.is_dir(), path: p.display().to_string() })
                 .collect();
             let (sessions, live) = count(&id);
+            let usage_kind = src
+                .map(|s| s.usage_kind())
+                .filter(|k| *k != crate::sources::UsageKind::Tokens || src.is_some_and(|s| s.reads_usage()));
+            let (last_30, all) = usage.get(&id).unwrap_or(&none);
             AgentView {
                 name: agent_display_name(&id).to_string(),
                 found: sessions > 0 || paths.iter().any(|p| p.exists),
                 usage: src.is_some_and(|s| s.reads_usage()),
-                usage_kind: src
-                    .map(|s| s.usage_kind())
-                    .filter(|k| *k != crate::sources::UsageKind::Tokens || src.is_some_and(|s| s.reads_usage())),
+                usage_kind,
+                last_30_days: crate::reports::AgentUsage::of(usage_kind, last_30),
+                all_time: crate::reports::AgentUsage::of(usage_kind, all),
                 hooks: src.is_some_and(|s| s.has_hooks()),
                 telemetry: src.is_some_and(|s| s.otel_prefix().is_some()),
                 paths,
