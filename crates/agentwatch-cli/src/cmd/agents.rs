@@ -1,21 +1,31 @@
-//! `agentwatch agents`: every agent agentwatch knows, and what it reads of it.
+//! `agentwatch agents`: every agent agentwatch knows, what it reads of it,
+//! and what each cost, with where the cost comes from.
 
 use std::path::Path;
 
 use agentwatch_core::Result;
+use agentwatch_core::reports::{AgentUsage, CostProvenance, Zone};
 use agentwatch_core::sources::UsageKind;
 use agentwatch_core::views::{AgentView, agents};
 use serde_json::json;
 
-use crate::cli::Format;
+use crate::cli::{AgentsArgs, Format};
 use crate::context::Ctx;
-use crate::output::{Align, emit, emit_json, printable, table, thousands, truncate_path};
+use crate::output::{Align, Fmt, emit, emit_json, printable, table, thousands, truncate_path, usd};
 
-pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
-    let ctx = Ctx::open(data_dir)?;
-    let list = agents(&ctx.store, &agentwatch_core::ingest::default_sources())?;
-    match format {
-        Format::Json => emit_json(&json!({ "agents": list })),
+pub fn run(data_dir: Option<&Path>, a: &AgentsArgs) -> Result<()> {
+    let zone = Zone::parse(&a.timezone)?;
+    let mut ctx = Ctx::open(data_dir)?;
+    ctx.refresh(a.no_ingest)?;
+    let list = agents(
+        &ctx.store,
+        &ctx.prices,
+        &agentwatch_core::ingest::default_sources(),
+        zone,
+        agentwatch_core::util::now_ms(),
+    )?;
+    match a.format {
+        Format::Json => emit_json(&ctx.mark_json(json!({ "agents": list }))),
         Format::Table => {
             let headers = [
                 ("Agent", Align::Left),
@@ -50,10 +60,55 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                     out.push_str(&format!("{}\n", k.describe(&a.name, maker)));
                 }
             }
+            out.push_str(&costs_table(&list));
+            out.push_str(&ctx.incomplete_note());
             emit(&out);
         }
     }
     Ok(())
+}
+
+/// What each agent found here used, over the last 30 days and all time, and
+/// where its cost comes from: a cost is shown only where one was recorded or
+/// priced ("—" otherwise, never $0), "≈" where the agent rounded it.
+fn costs_table(list: &[AgentView]) -> String {
+    let found: Vec<&AgentView> = list.iter().filter(|a| a.found).collect();
+    if found.is_empty() {
+        return String::new();
+    }
+    let headers = [
+        ("Agent", Align::Left),
+        ("Tokens\n30 days", Align::Right),
+        ("Cost\n30 days", Align::Right),
+        ("Tokens\nall time", Align::Right),
+        ("Cost\nall time", Align::Right),
+        ("Cost from", Align::Left),
+    ];
+    let out = table(&headers, &|f| {
+        found
+            .iter()
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    tokens(&a.last_30_days, f),
+                    cost(&a.last_30_days),
+                    tokens(&a.all_time, f),
+                    cost(&a.all_time),
+                    a.all_time.provenance_text.clone(),
+                ]
+            })
+            .collect()
+    });
+    format!("\n{out}")
+}
+
+fn tokens(u: &AgentUsage, f: &Fmt) -> String {
+    u.tokens.as_ref().map_or_else(|| "—".into(), |t| f.num(t.total))
+}
+
+fn cost(u: &AgentUsage) -> String {
+    let approx = if u.provenance == CostProvenance::Approximate { "≈" } else { "" };
+    u.cost_usd.map_or_else(|| "—".into(), |c| format!("{approx}{}", usd(Some(c))))
 }
 
 /// What agentwatch reads of an agent besides its processes ("—": only them).

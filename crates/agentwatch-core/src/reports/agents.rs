@@ -70,8 +70,10 @@ pub struct AgentUsage {
     /// those.
     pub cost_usd: Option<f64>,
     pub provenance: CostProvenance,
-    /// [`CostProvenance::text`], for people.
-    pub provenance_text: &'static str,
+    /// [`CostProvenance::text`], for people, with `+ unknown price` when
+    /// the cost leaves out models without a price
+    /// (`priced + unknown price`).
+    pub provenance_text: String,
     /// The price lists and transcripts the cost comes from
     /// (`snapshot 2026-09-20 + transcript`, as sessions' `priceSource`);
     /// none when nothing was priced.
@@ -110,7 +112,13 @@ impl AgentUsage {
             tokens: tokens.then(|| TokenView::from(&s.tokens)),
             cost_usd: if recorded { s.cost() } else { None },
             provenance,
-            provenance_text: provenance.text(),
+            provenance_text: match provenance {
+                CostProvenance::NotRecorded | CostProvenance::NoUsage | CostProvenance::Unpriced => {
+                    provenance.text().into()
+                }
+                _ if !s.unpriced.is_empty() => format!("{} + unknown price", provenance.text()),
+                _ => provenance.text().into(),
+            },
             price_source: (recorded && s.priced)
                 .then(|| s.sources.iter().map(PriceSource::to_string).collect::<Vec<_>>().join(" + ")),
             unpriced_models: if recorded { s.unpriced.iter().cloned().collect() } else { Vec::new() },
@@ -178,14 +186,19 @@ mod tests {
         })
     }
 
+    /// Where the cost comes from, the calls and the tokens.
+    fn figures(u: &AgentUsage) -> (CostProvenance, &str, u64, Option<u64>) {
+        (u.provenance, &u.provenance_text, u.calls, u.tokens.as_ref().map(|t| t.total))
+    }
+
     fn tokens(input: u64, output: u64) -> Tokens {
         Tokens { input, output, ..Default::default() }
     }
 
     /// Claude Code priced and with its own legacy cost, Crush's cost only,
-    /// Aider's rounded figures, Cursor's chat without usage, Gemini CLI on
-    /// a model without a price, Codex with nothing: by hand from the
-    /// snapshot (claude-sonnet-4-5: $3 in, $15 out per million).
+    /// Aider's rounded figures, Cursor's chat without usage, Gemini CLI
+    /// lately on a model without a price, Codex with nothing: by hand from
+    /// the snapshot (claude-sonnet-4-5: $3 in, $15 out per million).
     fn agents_of_a_store() -> Vec<AgentView> {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open(&t.path().join("a.db")).unwrap();
@@ -204,7 +217,13 @@ mod tests {
         );
         apply("crush", &[call("r1", "2026-11-01T10:00:00Z", "unknown", Tokens::default(), Some(0.25))]);
         apply("aider", &[call("a1", "2026-09-01T10:00:00Z", "gpt-4o", tokens(987, 45), Some(0.0029))]);
-        apply("gemini-cli", &[call("g1", "2026-11-21T09:00:00Z", "mystery-model-9", tokens(500, 50), None)]);
+        apply(
+            "gemini-cli",
+            &[
+                call("g1", "2026-11-21T09:00:00Z", "mystery-model-9", tokens(500, 50), None),
+                call("g2", "2026-10-01T09:00:00Z", "gemini-2.5-pro", tokens(4000, 100), None),
+            ],
+        );
         let chat = SessionInfo {
             external_id: "chat-1".into(),
             project_path: Some("/home/u/proj".into()),
@@ -223,7 +242,6 @@ mod tests {
     fn each_agents_cost_says_where_it_comes_from_and_none_recorded_is_never_zero() {
         let list = agents_of_a_store();
         let get = |id: &str| list.iter().find(|a| a.id == id).unwrap_or_else(|| panic!("{id}"));
-        let figures = |u: &AgentUsage| (u.provenance, u.provenance_text, u.calls, u.tokens.as_ref().map(|t| t.total));
 
         let claude = get("claude-code");
         assert_eq!(
@@ -263,6 +281,11 @@ mod tests {
         assert_eq!(figures(&gemini.last_30_days), (CostProvenance::Unpriced, "unknown price", 1, Some(550)));
         assert_eq!(gemini.last_30_days.cost_usd, None);
         assert_eq!(gemini.last_30_days.unpriced_models, ["mystery-model-9"]);
+        // All time, a priced model too ($1.25 in, $10 out per million): its
+        // cost, marked as leaving the other out.
+        assert_eq!(figures(&gemini.all_time), (CostProvenance::Priced, "priced + unknown price", 2, Some(4650)));
+        assert!((gemini.all_time.cost_usd.unwrap() - 0.006).abs() < 1e-12, "{:?}", gemini.all_time);
+        assert_eq!(gemini.all_time.unpriced_models, ["mystery-model-9"]);
 
         // Not found here: nothing used, no figure.
         let codex = get("codex");
