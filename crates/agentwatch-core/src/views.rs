@@ -411,6 +411,9 @@ pub struct AgentView {
     /// How its files record usage (`tokens`, `cost-only`, `not-recorded`, `approximate`);
     /// none when its files are not read.
     pub usage_kind: Option<crate::sources::UsageKind>,
+    /// Said of its usage when it is not tokens per call ("Cursor Agent:
+    /// usage not recorded by Cursor"), as sessions' `usageNote`.
+    pub usage_note: Option<String>,
     /// It sends hook (or plugin) events agentwatch reads.
     pub hooks: bool,
     /// Its OpenTelemetry is read (`agentwatch telemetry install`).
@@ -472,6 +475,10 @@ pub fn agents(
                 found: sessions > 0 || paths.iter().any(|p| p.exists),
                 usage: src.is_some_and(|s| s.reads_usage()),
                 usage_kind,
+                usage_note: usage_kind.filter(|k| *k != crate::sources::UsageKind::Tokens).map(|k| {
+                    let maker = crate::sources::agent_info(&id).map_or(agent_display_name(&id), |i| i.short);
+                    k.describe(agent_display_name(&id), maker)
+                }),
                 last_30_days: crate::reports::AgentUsage::of(usage_kind, last_30),
                 all_time: crate::reports::AgentUsage::of(usage_kind, all),
                 hooks: src.is_some_and(|s| s.has_hooks()),

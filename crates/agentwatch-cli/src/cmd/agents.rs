@@ -51,14 +51,11 @@ pub fn run(data_dir: Option<&Path>, a: &AgentsArgs) -> Result<()> {
                     .collect()
             });
             // What a usage read is when it is not tokens per call.
-            for a in &list {
-                if let Some(k) = a.usage_kind.filter(|k| *k != UsageKind::Tokens) {
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
-                    let maker = agentwatch_core::sources::agent_info(&a.id).map_or(a.name.as_str(), |i| i.short);
-                    out.push_str(&format!("{}\n", k.describe(&a.name, maker)));
+            for note in list.iter().filter_map(|a| a.usage_note.as_deref()) {
+                if !out.ends_with('\n') {
+                    out.push('\n');
                 }
+                out.push_str(&format!("{note}\n"));
             }
             out.push_str(&costs_table(&list));
             out.push_str(&ctx.incomplete_note());

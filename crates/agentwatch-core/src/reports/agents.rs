@@ -250,6 +250,7 @@ mod tests {
         );
         assert!((claude.all_time.cost_usd.unwrap() - (0.0045 + 0.5)).abs() < 1e-12, "{:?}", claude.all_time);
         assert_eq!(claude.all_time.price_source.as_deref(), Some("snapshot 2026-09-20 + transcript"));
+        assert_eq!(claude.usage_note, None, "tokens per call: nothing to say");
         // The call in August is not within the last 30 days.
         assert_eq!(figures(&claude.last_30_days), (CostProvenance::Priced, "priced", 1, Some(1100)));
         assert!((claude.last_30_days.cost_usd.unwrap() - 0.0045).abs() < 1e-12, "{:?}", claude.last_30_days);
@@ -271,6 +272,7 @@ mod tests {
         // Cursor: a session, and no usage recorded: never $0.
         let cursor = get("cursor-agent");
         assert_eq!(cursor.sessions, 1);
+        assert_eq!(cursor.usage_note.as_deref(), Some("Cursor Agent: usage not recorded by Cursor"));
         for u in [&cursor.last_30_days, &cursor.all_time] {
             assert_eq!(figures(u), (CostProvenance::NotRecorded, "not recorded", 0, None));
             assert_eq!((u.cost_usd, &u.price_source), (None, &None));
