@@ -276,6 +276,15 @@ fn agents_give_each_agents_cost_with_where_it_comes_from_and_never_zero_when_non
         &env.claude_file("/home/u/web-app", &format!("{session}.jsonl")),
         &lines(&[old, claude(&ago(3600), session, "m1", "r1", SONNET, U(100_000, 10_000, 0, 0))]),
     );
+    // Codex: a call of a tenth of a cent today (gpt-5-codex, $1.25 in per million).
+    write_lines(
+        &env.codex_file(&chrono::Utc::now().format("%Y-%m-%d").to_string(), "rollout-x-dddd.jsonl"),
+        &lines(&[
+            codex_meta(&ago(100), "dddd4444-0000-0000-0000-000000000004", "/home/u/api"),
+            codex_turn(&ago(100), "gpt-5-codex"),
+            codex_tokens(&ago(90), None, Some([800, 0, 0, 0])),
+        ]),
+    );
     // Cursor's CLI: a chat, no usage.
     let chat = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755/0b6d9f5e-3c2a-4e71-9d8f-1a2b3c4d5e6f");
     std::fs::create_dir_all(&chat).unwrap();
@@ -335,9 +344,12 @@ fn agents_give_each_agents_cost_with_where_it_comes_from_and_never_zero_when_non
     assert_eq!(get("aider")["last30Days"]["provenance"], "no-usage", "May is not within the last 30 days");
     assert_eq!(get("aider")["last30Days"]["costUsd"], Value::Null);
 
-    // Its folder is here, but no usage: no figure.
     let codex = &get("codex")["allTime"];
-    assert_eq!((&codex["provenance"], &codex["costUsd"]), (&json!("no-usage"), &Value::Null), "{codex}");
+    assert_eq!(codex["provenance"], "priced", "{codex}");
+    assert!(close(num(&codex["costUsd"]), 800.0 * 1.25e-6), "{codex}");
+    // Not here: no usage, no figure.
+    let gemini = &get("gemini-cli")["allTime"];
+    assert_eq!((&gemini["provenance"], &gemini["costUsd"]), (&json!("no-usage"), &Value::Null), "{gemini}");
 
     // The table: a second table of the agents found here, "—" where
     // nothing was recorded, "≈" before Aider's rounded cost.
@@ -360,7 +372,8 @@ fn agents_give_each_agents_cost_with_where_it_comes_from_and_never_zero_when_non
     let aider = row("Aider");
     assert_eq!((aider[1].as_str(), aider[2].as_str(), aider[5].as_str()), ("—", "—", "approximate"), "{table}");
     assert!(aider[4].starts_with("≈$0."), "{table}");
-    assert_eq!(row("Codex"), ["Codex", "—", "—", "—", "—", "no usage"], "{table}");
+    // A tenth of a cent is not $0.00.
+    assert_eq!(row("Codex"), ["Codex", "800", "<$0.01", "800", "<$0.01", "priced"], "{table}");
     let gemini = table.lines().filter(|l| l.starts_with("Gemini CLI ")).count();
     assert_eq!(gemini, 1, "not found here: not in the table of costs: {table}");
 }

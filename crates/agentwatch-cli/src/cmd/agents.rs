@@ -103,9 +103,14 @@ fn tokens(u: &AgentUsage, f: &Fmt) -> String {
     u.tokens.as_ref().map_or_else(|| "—".into(), |t| f.num(t.total))
 }
 
+/// A cost below half a cent reads `<$0.01`, not `$0.00`: something was spent.
 fn cost(u: &AgentUsage) -> String {
     let approx = if u.provenance == CostProvenance::Approximate { "≈" } else { "" };
-    u.cost_usd.map_or_else(|| "—".into(), |c| format!("{approx}{}", usd(Some(c))))
+    match u.cost_usd {
+        None => "—".into(),
+        Some(c) if c > 0.0 && c < 0.005 => format!("{approx}<$0.01"),
+        Some(c) => format!("{approx}{}", usd(Some(c))),
+    }
 }
 
 /// What agentwatch reads of an agent besides its processes ("—": only them).
