@@ -230,6 +230,22 @@ impl Backend {
         }
     }
 
+    /// Every agent with its sessions and costs (`{agents}`, as `GET
+    /// /api/agents` and `agentwatch agents --format json`); embedded, with
+    /// where the app's `sources` read.
+    pub fn agents(&self, sources: &[Box<dyn agentwatch_core::sources::Source>]) -> Result<Value> {
+        match self {
+            Backend::Embedded(e) => {
+                let prices = e.ctx.prices();
+                e.ctx.with_store(|s| {
+                    let list = agentwatch_core::views::agents(s, &prices, sources, Zone::Local, now_ms())?;
+                    Ok(json!({ "agents": list }))
+                })
+            }
+            Backend::Attached(a) => a.get("/api/agents", &[]),
+        }
+    }
+
     /// The plan windows (`{limits, plans}`, as `GET /api/limits`).
     pub fn limits(&self) -> Result<Value> {
         match self {

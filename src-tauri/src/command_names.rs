@@ -9,6 +9,7 @@ pub const NAMES: &[&str] = &[
     "cost_summary",
     "cost_blocks",
     "limits",
+    "agents",
     "get_settings",
     "save_settings",
     "install_preview",

@@ -24,6 +24,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'sta
         cost_summary,
         cost_blocks,
         limits,
+        agents,
         get_settings,
         save_settings,
         install_preview,
@@ -106,6 +107,11 @@ pub async fn cost_blocks(shared: State<'_, Arc<Shared>>) -> Res<Value> {
 #[tauri::command]
 pub async fn limits(shared: State<'_, Arc<Shared>>) -> Res<Value> {
     blocking(&shared, |s| s.backend().limits()).await
+}
+
+#[tauri::command]
+pub async fn agents(shared: State<'_, Arc<Shared>>) -> Res<Value> {
+    blocking(&shared, |s| s.backend().agents(&s.local.sources)).await
 }
 
 #[tauri::command]

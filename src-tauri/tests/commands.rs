@@ -385,6 +385,30 @@ fn kill_stops_a_live_agent_and_refuses_an_ended_one() {
 }
 
 #[test]
+fn agents_come_with_their_sessions_and_costs_and_none_recorded_is_not_zero() {
+    let f = fixture();
+    let r = f.ok("agents", json!({}));
+    let list = r["agents"].as_array().unwrap();
+    assert_eq!(list.len(), agentwatch_core::sources::AGENTS.len(), "{r}");
+    let get = |id: &str| list.iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("{id} in {r}"));
+    let claude = get("claude-code");
+    assert_eq!((&claude["found"], &claude["sessions"]), (&json!(true), &json!(1)), "{claude}");
+    for period in ["last30Days", "allTime"] {
+        let u = &claude[period];
+        assert_eq!(
+            (&u["provenance"], &u["provenanceText"], &u["calls"]),
+            (&json!("priced"), &json!("priced"), &json!(2))
+        );
+        assert!(close(num(&u["costUsd"]), COST), "{u}");
+        assert_eq!(u["tokens"]["total"], 153_000);
+    }
+    let cursor = &get("cursor-agent")["allTime"];
+    assert_eq!((&cursor["provenance"], &cursor["costUsd"]), (&json!("not-recorded"), &Value::Null), "{cursor}");
+    let codex = &get("codex")["last30Days"];
+    assert_eq!((&codex["provenance"], &codex["costUsd"]), (&json!("no-usage"), &Value::Null), "{codex}");
+}
+
+#[test]
 fn a_session_window_opens_once_and_is_focused_again() {
     let f = fixture();
     let id = f.ok("list_sessions", json!({"filter": {}}))["sessions"][0]["sessionId"].as_str().unwrap().to_string();
@@ -461,6 +485,13 @@ fn attached_to_a_daemon_the_answers_are_the_same() {
             "{range}"
         );
     }
+    // The agents' figures (the daemon reads the agents' folders of its own
+    // home, the app those of its sources: the same here).
+    let figures = |v: Value| -> Vec<Value> {
+        let list = v["agents"].as_array().unwrap().clone();
+        list.iter().map(|a| json!([a["id"], a["sessions"], a["last30Days"], a["allTime"]])).collect()
+    };
+    assert_eq!(figures(embedded.ok("agents", json!({}))), figures(attached.ok("agents", json!({}))));
     let id =
         attached.ok("list_sessions", json!({"filter": {}}))["sessions"][0]["sessionId"].as_str().unwrap().to_string();
     let d = attached.ok("get_session", json!({"id": id}));

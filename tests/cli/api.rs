@@ -91,6 +91,18 @@ fn rest_endpoints_serve_sessions_costs_and_fleet_health() {
 
     let fleet = get(port, &token, "/api/fleet-health").json();
     assert!(fleet["agents"].is_array() && fleet["programs"].is_array());
+
+    // The agents as `agentwatch agents --format json` gives them.
+    let agents = get(port, &token, "/api/agents").json();
+    // (Its figures: the daemon may decide a state between the two.)
+    let figures = |v: &Value| -> Vec<Value> {
+        let list = v["agents"].as_array().unwrap();
+        list.iter().map(|a| json!([a["id"], a["found"], a["sessions"], a["last30Days"], a["allTime"]])).collect()
+    };
+    assert_eq!(figures(&agents), figures(&env.json(&["agents", "--no-ingest"])), "one view, both shells");
+    let claude = agents["agents"].as_array().unwrap().iter().find(|a| a["id"] == "claude-code").unwrap().clone();
+    assert_eq!((&claude["sessions"], &claude["last30Days"]["provenance"]), (&json!(1), &json!("priced")), "{claude}");
+    assert!((num(&claude["allTime"]["costUsd"]) - (1000.0 * 3e-6 + 100.0 * 15e-6)).abs() < 1e-12, "{claude}");
     assert_eq!(get(port, &token, "/api/nothing-here").status, 404);
 }
 

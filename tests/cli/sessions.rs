@@ -263,3 +263,117 @@ fn agents_lists_every_agent_found_here_or_not_with_what_is_read_and_its_sessions
     let row = table.lines().find(|l| l.starts_with("Cursor Agent")).unwrap();
     assert!(row.contains(" sessions ") && !row.contains("usage"), "its chats are read, no usage: {table}");
 }
+
+#[test]
+fn agents_give_each_agents_cost_with_where_it_comes_from_and_never_zero_when_none_is_recorded() {
+    let env = Env::new();
+    // Claude Code: a call an hour ago, priced from its tokens ($3 in, $15
+    // out per million: $0.45), and one in January with its own legacy cost.
+    let session = "cccc3333-0000-0000-0000-000000000003";
+    let mut old = claude("2026-01-05T10:00:00.000Z", session, "m0", "r0", SONNET, U(2000, 0, 0, 0));
+    old["costUSD"] = json!(0.5);
+    write_lines(
+        &env.claude_file("/home/u/web-app", &format!("{session}.jsonl")),
+        &lines(&[old, claude(&ago(3600), session, "m1", "r1", SONNET, U(100_000, 10_000, 0, 0))]),
+    );
+    // Codex: a call of a tenth of a cent today (gpt-5-codex, $1.25 in per million).
+    write_lines(
+        &env.codex_file(&chrono::Utc::now().format("%Y-%m-%d").to_string(), "rollout-x-dddd.jsonl"),
+        &lines(&[
+            codex_meta(&ago(100), "dddd4444-0000-0000-0000-000000000004", "/home/u/api"),
+            codex_turn(&ago(100), "gpt-5-codex"),
+            codex_tokens(&ago(90), None, Some([800, 0, 0, 0])),
+        ]),
+    );
+    // Cursor's CLI: a chat, no usage.
+    let chat = env.home.join(".cursor/chats/4fafce67053eea06f159a78f7ef15755/0b6d9f5e-3c2a-4e71-9d8f-1a2b3c4d5e6f");
+    std::fs::create_dir_all(&chat).unwrap();
+    let c = rusqlite::Connection::open(chat.join("store.db")).unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/cursor/fixtures/store.sql")).unwrap();
+    drop(c);
+    // Aider: its rounded reports (all in May 2026).
+    let history = env.root.join("proj/.aider.chat.history.md");
+    std::fs::create_dir_all(history.parent().unwrap()).unwrap();
+    std::fs::write(
+        &history,
+        include_str!("../../crates/agentwatch-core/src/sources/aider/fixtures/aider.chat.history.md"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| -> std::process::Output {
+        env.command(args).env("AIDER_CHAT_HISTORY_FILE", &history).output().unwrap()
+    };
+    let o = run(&["agents", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = r["agents"].as_array().unwrap();
+    let get = |id: &str| list.iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("{id} in {r}"));
+
+    let claude = get("claude-code");
+    let recent = &claude["last30Days"];
+    assert_eq!(
+        (&recent["provenance"], &recent["provenanceText"], &recent["calls"], &recent["tokens"]["total"]),
+        (&json!("priced"), &json!("priced"), &json!(1), &json!(110_000)),
+        "{claude}"
+    );
+    assert!(close(num(&recent["costUsd"]), 0.45), "{recent}");
+    assert_eq!(recent["priceSource"], "snapshot 2026-09-20");
+    let all = &claude["allTime"];
+    assert_eq!((&all["provenance"], &all["calls"]), (&json!("transcript-and-priced"), &json!(2)), "{all}");
+    assert!(close(num(&all["costUsd"]), 0.95), "{all}");
+    assert_eq!(all["priceSource"], "snapshot 2026-09-20 + transcript");
+
+    // Cursor: found, one session, its usage not recorded: null, not $0.
+    let cursor = get("cursor-agent");
+    assert_eq!((&cursor["found"], &cursor["sessions"]), (&json!(true), &json!(1)), "{cursor}");
+    for period in ["last30Days", "allTime"] {
+        let u = &cursor[period];
+        assert_eq!(
+            (&u["provenance"], &u["provenanceText"], &u["costUsd"], &u["tokens"]),
+            (&json!("not-recorded"), &json!("not recorded"), &Value::Null, &Value::Null),
+            "{cursor}"
+        );
+    }
+
+    // Aider: approximate; by hand from the fixture (as the ingest test):
+    // 0.03 + 0.05 + 0.01 + 0.0029 + DeepSeek's priced report and its
+    // $0.0004 + 0.04 + 0.03 + 0.02.
+    let aider = &get("aider")["allTime"];
+    assert_eq!((&aider["provenance"], &aider["calls"]), (&json!("approximate"), &json!(9)), "{aider}");
+    let deepseek = (23_000.0 * 0.28 + 2100.0 * 0.42) / 1e6;
+    assert!(close(num(&aider["costUsd"]), 0.09 + 0.0029 + deepseek + 0.0004 + 0.07 + 0.02), "{aider}");
+    assert_eq!(get("aider")["last30Days"]["provenance"], "no-usage", "May is not within the last 30 days");
+    assert_eq!(get("aider")["last30Days"]["costUsd"], Value::Null);
+
+    let codex = &get("codex")["allTime"];
+    assert_eq!(codex["provenance"], "priced", "{codex}");
+    assert!(close(num(&codex["costUsd"]), 800.0 * 1.25e-6), "{codex}");
+    // Not here: no usage, no figure.
+    let gemini = &get("gemini-cli")["allTime"];
+    assert_eq!((&gemini["provenance"], &gemini["costUsd"]), (&json!("no-usage"), &Value::Null), "{gemini}");
+
+    // The table: a second table of the agents found here, "—" where
+    // nothing was recorded, "≈" before Aider's rounded cost.
+    let o = run(&["agents", "--no-ingest"]);
+    let table = String::from_utf8(o.stdout).unwrap();
+    let row = |name: &str| -> Vec<String> {
+        let line = table
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name} ")))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name}: {table}"));
+        line.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()
+    };
+    assert_eq!(
+        row("Claude Code"),
+        ["Claude Code", "110,000", "$0.45", "112,000", "$0.95", "transcript + priced"],
+        "{table}"
+    );
+    assert_eq!(row("Cursor Agent"), ["Cursor Agent", "—", "—", "—", "—", "not recorded"], "{table}");
+    let aider = row("Aider");
+    assert_eq!((aider[1].as_str(), aider[2].as_str(), aider[5].as_str()), ("—", "—", "approximate"), "{table}");
+    assert!(aider[4].starts_with("≈$0."), "{table}");
+    // A tenth of a cent is not $0.00.
+    assert_eq!(row("Codex"), ["Codex", "800", "<$0.01", "800", "<$0.01", "priced"], "{table}");
+    let gemini = table.lines().filter(|l| l.starts_with("Gemini CLI ")).count();
+    assert_eq!(gemini, 1, "not found here: not in the table of costs: {table}");
+}

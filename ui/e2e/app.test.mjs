@@ -195,6 +195,8 @@ describe('main window: Active', () => {
       assert.equal(await page.locator('#panel-history').isVisible(), true);
       await page.keyboard.press('End');
       assert.equal(await page.getAttribute('#tab-settings', 'aria-selected'), 'true');
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await page.getAttribute('#tab-agents', 'aria-selected'), 'true');
       await page.keyboard.press('Home');
       assert.equal(await page.getAttribute('#tab-active', 'aria-selected'), 'true');
       assert.equal(await page.locator('#panel-active').isVisible(), true);
@@ -231,9 +233,13 @@ describe('main window: Active', () => {
       await dialog.waitFor({ state: 'hidden' });
       assert.equal((await calls(page, 'kill_session')).length, 0);
 
-      // Alt+3 jumps to Costs
+      // Alt+3 jumps to Costs, Alt+4 to Agents, Alt+5 to Settings
       await page.keyboard.press('Alt+3');
       assert.equal(await page.getAttribute('#tab-costs', 'aria-selected'), 'true');
+      await page.keyboard.press('Alt+4');
+      assert.equal(await page.getAttribute('#tab-agents', 'aria-selected'), 'true');
+      await page.keyboard.press('Alt+5');
+      assert.equal(await page.getAttribute('#tab-settings', 'aria-selected'), 'true');
     });
   });
 
@@ -350,6 +356,73 @@ describe('main window: History, Costs, Settings', () => {
       const before = (await calls(page, 'cost_summary')).length;
       await emit(page, { id: 200, at: '2026-10-01T14:30:00Z', kind: 'usage', sessionId: 's-claude-1' });
       await until(async () => (await calls(page, 'cost_summary')).length > before, 'refresh on usage', 5000);
+    });
+  });
+
+  test('agents: sessions and costs with where each comes from, never $0 where none is recorded', async () => {
+    await withApp({}, async ({ page }) => {
+      await page.click('#tab-agents');
+      const found = page.locator('[data-testid=agents-found]');
+      await found.waitFor();
+      assert.equal((await calls(page, 'agents')).length, 1);
+      const agentRow = (id) => page.locator(`tr[data-agent-id="${id}"]`);
+      const cell = async (id, testid) => text(agentRow(id).locator(`[data-testid=${testid}]`));
+      // found here first; the others folded away
+      assert.deepEqual(
+        await found.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.agentId)),
+        ['claude-code', 'crush', 'aider', 'cursor-agent'],
+      );
+      assert.equal(await page.locator('[data-testid=agents-not-found]').isVisible(), false);
+
+      const claude = agentRow('claude-code');
+      assert.match(await claude.innerText(), /Claude Code/);
+      assert.match(await claude.innerText(), /\/home\/dev\/\.claude\/projects/);
+      assert.equal(await text(claude.locator('td').nth(2)), '12');
+      assert.equal(await cell('claude-code', 'agent-cost-30d'), '$7.61');
+      assert.equal(await cell('claude-code', 'agent-cost-all'), '$9.18');
+      assert.equal(await cell('claude-code', 'agent-from'), 'transcript + priced');
+      assert.match(
+        await claude.locator('[data-testid=agent-cost-all]').getAttribute('title'),
+        /\$9\.1800 · transcript \+ priced \(snapshot 2026-09-20 \+ transcript\)/,
+      );
+
+      // Crush: its own cost, no tokens; nothing in the last 30 days
+      assert.equal(await cell('crush', 'agent-cost-all'), '$0.71');
+      assert.equal(await cell('crush', 'agent-from'), 'cost only (tokens unknown)');
+      assert.equal(await cell('crush', 'agent-cost-30d'), 'no usage');
+      assert.equal(await text(agentRow('crush').locator('td').nth(6)), '—', 'tokens unknown');
+      // Aider: rounded by Aider
+      assert.equal(await cell('aider', 'agent-cost-30d'), '≈$0.19');
+      assert.equal(await cell('aider', 'agent-from'), 'approximate');
+      // Cursor: not recorded, never $0
+      assert.equal(await cell('cursor-agent', 'agent-cost-30d'), 'not recorded');
+      assert.equal(await cell('cursor-agent', 'agent-cost-all'), 'not recorded');
+      assert.equal(await text(agentRow('cursor-agent').locator('[data-testid=agent-note]')), 'Cursor Agent: usage not recorded by Cursor');
+      assert.doesNotMatch(await found.innerText(), /\$0\.00/);
+
+      // the agents not found here, on request
+      await page.click('details.others summary');
+      const codex = agentRow('codex');
+      await codex.waitFor();
+      assert.equal(await cell('codex', 'agent-cost-all'), 'no usage');
+      await page.screenshot({ path: join(SHOTS, 'main-agents.png'), fullPage: true });
+
+      // a usage event refreshes the figures while the tab is shown
+      const before = (await calls(page, 'agents')).length;
+      await emit(page, { id: 201, at: '2026-10-01T14:30:00Z', kind: 'usage', sessionId: 's-claude-1' });
+      await until(async () => (await calls(page, 'agents')).length > before, 'refresh on usage', 5000);
+    });
+  });
+
+  test('agents: an error is said, not shown as empty figures', async () => {
+    await withApp({}, async ({ page }) => {
+      await waitRows(page, 4);
+      await page.evaluate(() => (window.__awFail.agents = 'the daemon is too old for /api/agents'));
+      await page.click('#tab-agents');
+      const err = page.locator('[role=alert]', { hasText: 'Could not load agents' });
+      await err.waitFor();
+      assert.match(await err.innerText(), /too old/);
+      assert.equal(await page.locator('[data-testid=agents-found]').count(), 0);
     });
   });
 
@@ -592,6 +665,10 @@ function hostileFixture() {
     c.unpricedModels = [ATTR_BREAK];
   }
   fx.transcripts['s-claude-1'].path = `/home/dev/${ATTR_BREAK}.jsonl`;
+  // An agent the database names (an MCP client's name) and its folder.
+  const a = fx.agents.agents[0];
+  Object.assign(a, { name: XSS_LINE, usageNote: ATTR_BREAK, paths: [{ path: `/home/dev/${ATTR_BREAK}`, exists: true }] });
+  a.allTime = { ...a.allTime, provenanceText: ATTR_BREAK, priceSource: XSS_LINE, unpricedModels: [ATTR_BREAK] };
   return fx;
 }
 
@@ -645,6 +722,15 @@ describe('untrusted text', () => {
       assert.ok((await page.locator('[data-testid=cost-by-project]').innerText()).includes(XSS_LINE));
       assert.ok((await page.locator('[data-testid=cost-by-model]').innerText()).includes(ATTR_BREAK));
       assert.ok((await page.locator('[data-testid=unpriced-models]').innerText()).includes(ATTR_BREAK));
+      await assertInert(page);
+
+      await page.click('#tab-agents');
+      const agents = page.locator('[data-testid=agents-found]');
+      await agents.waitFor();
+      const first = await agents.locator('tbody tr').first().innerText();
+      assert.ok(first.includes(XSS_LINE) && first.includes(`/home/dev/${ATTR_BREAK}`), first);
+      assert.equal(await text(agents.locator('[data-testid=agent-from]').first()), ATTR_BREAK);
+      assert.ok((await agents.locator('[data-testid=agent-cost-all]').first().getAttribute('title')).includes(XSS_LINE));
       await assertInert(page);
       await page.waitForTimeout(200);
       assert.equal(await page.evaluate(() => window.__pwned), undefined);

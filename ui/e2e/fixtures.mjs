@@ -400,6 +400,49 @@ export const LIMITS = {
   plans: ['Claude 5h 83% · resets 16:35 | week 21%', 'Codex 5h 0% (reset) (6 h ago)'],
 };
 
+function usage(calls, tok, costUsd, provenance, provenanceText, priceSource = null, unpricedModels = []) {
+  return { calls, tokens: tok, costUsd, provenance, provenanceText, priceSource, unpricedModels };
+}
+const NO_USAGE = usage(0, null, null, 'no-usage', 'no usage');
+const NOT_RECORDED = usage(0, null, null, 'not-recorded', 'not recorded');
+
+function agent(id, name, over) {
+  return {
+    id, name, found: true, usage: true, usageKind: 'tokens', usageNote: null, hooks: false, telemetry: false,
+    paths: [{ path: `/home/dev/.${id}`, exists: true }], sessions: 0, live: 0,
+    last30Days: NO_USAGE, allTime: NO_USAGE, ...over,
+  };
+}
+
+// As `agentwatch agents --format json` gives them: priced, the agent's own
+// cost with tokens unknown, rounded, not recorded, not found.
+export const AGENT_LIST = {
+  agents: [
+    agent('claude-code', 'Claude Code', {
+      hooks: true, telemetry: true, sessions: 12, live: 2,
+      paths: [{ path: '/home/dev/.claude/projects', exists: true }, { path: '/home/dev/.config/claude/projects', exists: false }],
+      last30Days: usage(40, tokens(1_200_000, 80_000), 7.61, 'priced', 'priced', 'snapshot 2026-09-20'),
+      allTime: usage(90, tokens(3_000_000, 210_000), 9.18, 'transcript-and-priced', 'transcript + priced', 'snapshot 2026-09-20 + transcript'),
+    }),
+    agent('codex', 'Codex', { found: false, paths: [{ path: '/home/dev/.codex/sessions', exists: false }] }),
+    agent('crush', 'Crush', {
+      usageKind: 'cost-only', usageNote: 'Crush: cost only, tokens not recorded by Crush', sessions: 6,
+      allTime: usage(3, null, 0.71, 'cost-only', 'cost only (tokens unknown)', 'transcript'),
+    }),
+    agent('aider', 'Aider', {
+      usageKind: 'approximate', usageNote: 'Aider: tokens and cost per call, as rounded by Aider', sessions: 3,
+      paths: [{ path: '/home/dev/proj', exists: true }],
+      last30Days: usage(9, tokens(80_000, 13_000), 0.19, 'approximate', 'approximate', 'snapshot 2026-09-20 + transcript'),
+      allTime: usage(9, tokens(80_000, 13_000), 0.19, 'approximate', 'approximate', 'snapshot 2026-09-20 + transcript'),
+    }),
+    agent('cursor-agent', 'Cursor Agent', {
+      usage: false, usageKind: 'not-recorded', usageNote: 'Cursor Agent: usage not recorded by Cursor', sessions: 1,
+      paths: [{ path: '/home/dev/.cursor/chats', exists: true }],
+      last30Days: NOT_RECORDED, allTime: NOT_RECORDED,
+    }),
+  ],
+};
+
 export const TRANSCRIPTS = { 's-claude-1': transcript() };
 
 export function fixture() {
@@ -410,6 +453,7 @@ export function fixture() {
     costs: COSTS,
     blocks: BLOCKS,
     limits: LIMITS,
+    agents: AGENT_LIST,
     settings: SETTINGS,
     details: DETAILS,
     transcripts: TRANSCRIPTS,

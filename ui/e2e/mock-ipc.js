@@ -134,6 +134,8 @@
         return fx.blocks;
       case 'limits':
         return fx.limits;
+      case 'agents':
+        return fx.agents;
       case 'get_settings':
         return state.settings;
       case 'save_settings':

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  agentCost,
   budgetPercent,
   formatBytes,
   formatCost,
@@ -18,6 +19,7 @@ import {
   windowLabel,
   truncate,
 } from '../src/lib/format';
+import type { AgentUsage } from '../src/lib/types';
 
 describe('formatCost', () => {
   it('shows a dash for unknown (null) costs, never $0', () => {
@@ -158,5 +160,46 @@ describe('sessionCost', () => {
       text: '—',
       title: 'Unknown price: m1',
     });
+  });
+});
+
+describe('agentCost', () => {
+  const u = (over: Partial<AgentUsage>): AgentUsage => ({
+    calls: 1,
+    tokens: null,
+    costUsd: null,
+    provenance: 'priced',
+    provenanceText: 'priced',
+    priceSource: null,
+    unpricedModels: [],
+    ...over,
+  });
+  it('says what the core says where nothing was recorded or used, never $0', () => {
+    expect(agentCost(u({ provenance: 'not-recorded', provenanceText: 'not recorded' }))).toEqual({
+      text: 'not recorded',
+      title: 'not recorded',
+    });
+    expect(agentCost(u({ provenance: 'no-usage', provenanceText: 'no usage' })).text).toBe('no usage');
+    expect(
+      agentCost(u({ provenance: 'unpriced', provenanceText: 'unknown price', unpricedModels: ['m-9'] })),
+    ).toEqual({ text: 'unknown price', title: 'unknown price · unpriced: m-9' });
+  });
+  it('marks a cost the agent rounded with ≈, and says where each comes from', () => {
+    const aider = u({
+      costUsd: 0.19,
+      provenance: 'approximate',
+      provenanceText: 'approximate',
+      priceSource: 'snapshot 2026-09-20 + transcript',
+    });
+    expect(agentCost(aider)).toEqual({
+      text: '≈$0.19',
+      title: '$0.1900 · approximate (snapshot 2026-09-20 + transcript)',
+    });
+    const crush = u({ costUsd: 0.71, provenance: 'cost-only', provenanceText: 'cost only (tokens unknown)' });
+    expect(agentCost(crush)).toEqual({ text: '$0.71', title: '$0.7100 · cost only (tokens unknown)' });
+    const partly = u({ costUsd: 1.5, provenanceText: 'priced + unknown price', unpricedModels: ['a', 'b'] });
+    expect(agentCost(partly).title).toBe('$1.5000 · priced + unknown price · unpriced: a, b');
+    // A priced cost below a cent is not shown as $0.
+    expect(agentCost(u({ costUsd: 0.004 })).text).toBe('<$0.01');
   });
 });

@@ -48,8 +48,10 @@ pub enum Command {
     /// Whether a monitor is running, and what the database holds.
     Status(StatusArgs),
     /// Every agent agentwatch knows: found here or not, what is read of it
-    /// and from where, and how many of its sessions the database holds.
-    Agents(StatusArgs),
+    /// and from where, how many of its sessions the database holds, and
+    /// what it cost over the last 30 days and all time, with where each
+    /// cost comes from.
+    Agents(AgentsArgs),
     /// The local HTTP API: where it is, and its token.
     #[command(subcommand)]
     Api(ApiCmd),
@@ -162,6 +164,18 @@ pub enum ApiCmd {
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    /// Timezone for the last 30 days: an IANA name such as Europe/Berlin, UTC, or local.
+    #[arg(long, default_value = "local", value_name = "TZ")]
+    pub timezone: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Show the database as it is, without reading new transcript data first.
+    #[arg(long)]
+    pub no_ingest: bool,
 }
 
 #[derive(Debug, Args)]

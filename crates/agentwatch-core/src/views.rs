@@ -412,6 +412,9 @@ pub struct AgentView {
     /// How its files record usage (`tokens`, `cost-only`, `not-recorded`, `approximate`);
     /// none when its files are not read.
     pub usage_kind: Option<crate::sources::UsageKind>,
+    /// Said of its usage when it is not tokens per call ("Cursor Agent:
+    /// usage not recorded by Cursor"), as sessions' `usageNote`.
+    pub usage_note: Option<String>,
     /// It sends hook (or plugin) events agentwatch reads.
     pub hooks: bool,
     /// Its OpenTelemetry is read (`agentwatch telemetry install`).
@@ -422,6 +425,12 @@ pub struct AgentView {
     pub sessions: i64,
     /// Sessions live now (working, waiting, idle).
     pub live: i64,
+    /// Its usage and cost over the last 30 days (today included), and where
+    /// the cost comes from: none (`null`, "not recorded", "no usage"),
+    /// never $0, where nothing was recorded.
+    pub last_30_days: crate::reports::AgentUsage,
+    /// The same over all the usage the database holds.
+    pub all_time: crate::reports::AgentUsage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -431,15 +440,22 @@ pub struct AgentPath {
 }
 
 /// Every agent agentwatch knows, in [`crate::model::AGENTS`] order, then any
-/// other agent the database has sessions of (an MCP client by its name).
+/// other agent the database has sessions of (an MCP client by its name):
+/// `agentwatch agents`, `GET /api/agents` and the app's Agents tab. Dates
+/// are calendar days in `zone`.
 pub fn agents(
     store: &crate::store::Store,
+    prices: &crate::pricing::PriceBook,
     sources: &[Box<dyn crate::sources::Source>],
+    zone: crate::reports::Zone,
+    now_ms: i64,
 ) -> crate::Result<Vec<AgentView>> {
     // The folders of an agent that keeps no list of them (Aider's
     // repositories): where the store knows it ran.
     crate::ingest::follow_store(store, sources)?;
     let counts = store.counts_per_agent()?;
+    let usage = crate::reports::usage_per_agent(store, prices, zone, now_ms)?;
+    let none = Default::default();
     let count = |id: &str| counts.iter().find(|(a, _, _)| a == id).map_or((0, 0), |(_, n, l)| (*n, *l));
     let mut ids: Vec<String> = crate::model::AGENTS.iter().map(|a| a.id.to_string()).collect();
     ids.extend(counts.iter().map(|(a, _, _)| a.clone()).filter(|a| !crate::model::AGENTS.iter().any(|k| k.id == a)));
@@ -454,13 +470,21 @@ pub fn agents(
                 .map(|p| AgentPath { exists: p.is_dir(), path: p.display().to_string() })
                 .collect();
             let (sessions, live) = count(&id);
+            let usage_kind = src
+                .map(|s| s.usage_kind())
+                .filter(|k| *k != crate::sources::UsageKind::Tokens || src.is_some_and(|s| s.reads_usage()));
+            let (last_30, all) = usage.get(&id).unwrap_or(&none);
             AgentView {
                 name: agent_display_name(&id).to_string(),
                 found: sessions > 0 || paths.iter().any(|p| p.exists),
                 usage: src.is_some_and(|s| s.reads_usage()),
-                usage_kind: src
-                    .map(|s| s.usage_kind())
-                    .filter(|k| *k != crate::sources::UsageKind::Tokens || src.is_some_and(|s| s.reads_usage())),
+                usage_kind,
+                usage_note: usage_kind.filter(|k| *k != crate::sources::UsageKind::Tokens).map(|k| {
+                    let maker = crate::sources::agent_info(&id).map_or(agent_display_name(&id), |i| i.short);
+                    k.describe(agent_display_name(&id), maker)
+                }),
+                last_30_days: crate::reports::AgentUsage::of(usage_kind, last_30),
+                all_time: crate::reports::AgentUsage::of(usage_kind, all),
                 hooks: src.is_some_and(|s| s.has_hooks()),
                 telemetry: src.is_some_and(|s| s.otel_prefix().is_some()),
                 paths,

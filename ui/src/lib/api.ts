@@ -6,6 +6,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import {
   EVENT_NAME,
+  type AgentView,
   type Block,
   type CostRange,
   type CostSummary,
@@ -63,6 +64,8 @@ export const api = {
   costBlocks: () => invoke<{ blocks: Block[] }>('cost_blocks'),
 
   limits: () => invoke<LimitsReport>('limits'),
+
+  agents: () => invoke<{ agents: AgentView[] }>('agents'),
 
   getSettings: () => invoke<Settings>('get_settings'),
 

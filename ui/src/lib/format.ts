@@ -1,7 +1,7 @@
 // Pure display formatting. No decisions about data: these only turn the
 // numbers and strings the Rust side sends into text.
 
-import type { SessionView, Signal, State, WaitingFor } from './types';
+import type { AgentUsage, SessionView, Signal, State, WaitingFor } from './types';
 
 export const DASH = '—';
 
@@ -52,6 +52,21 @@ export function sessionCost(
   return {
     text: approx + formatCost(s.costUsd),
     title: `${formatCostPrecise(s.costUsd)}${s.priceSource ? ` · ${s.priceSource}` : ''}${unpriced ? ` · unpriced: ${unpriced}` : ''}${note}`,
+  };
+}
+
+/**
+ * An agent's cost over a period: the figure ("≈" before one the agent
+ * rounded), else what the core says of it ("not recorded", "no usage"),
+ * never "$0"; in the title where it comes from.
+ */
+export function agentCost(u: AgentUsage): { text: string; title: string } {
+  const unpriced = u.unpricedModels.length ? ` · unpriced: ${u.unpricedModels.join(', ')}` : '';
+  if (!isNum(u.costUsd)) return { text: u.provenanceText, title: u.provenanceText + unpriced };
+  const approx = u.provenance === 'approximate' ? '≈' : '';
+  return {
+    text: approx + formatCost(u.costUsd),
+    title: `${formatCostPrecise(u.costUsd)} · ${u.provenanceText}${u.priceSource ? ` (${u.priceSource})` : ''}${unpriced}`,
   };
 }
 

@@ -204,6 +204,45 @@ export interface CostGroup {
   tokens: number;
 }
 
+/** Where an agent's cost figure comes from (the core decides it). */
+export type CostProvenance =
+  | 'transcript'
+  | 'priced'
+  | 'transcript-and-priced'
+  | 'approximate'
+  | 'cost-only'
+  | 'unpriced'
+  | 'not-recorded'
+  | 'no-usage';
+
+/** An agent's usage over a period. */
+export interface AgentUsage {
+  calls: number;
+  tokens: TokenView | null; // null: not recorded, or nothing used
+  costUsd: number | null; // null: not recorded, nothing used or no price; never shown as $0
+  provenance: CostProvenance;
+  provenanceText: string; // "priced", "cost only (tokens unknown)", "not recorded", …
+  priceSource: string | null;
+  unpricedModels: string[];
+}
+
+/** An agent agentwatch knows (`agents`, as `agentwatch agents --format json`). */
+export interface AgentView {
+  id: string;
+  name: string;
+  found: boolean;
+  usage: boolean;
+  usageKind: UsageKind | null;
+  usageNote: string | null;
+  hooks: boolean;
+  telemetry: boolean;
+  paths: { path: string; exists: boolean }[];
+  sessions: number;
+  live: number;
+  last30Days: AgentUsage;
+  allTime: AgentUsage;
+}
+
 export interface Budget {
   limitUsd: number | null;
   spentUsd: number;

@@ -1,21 +1,31 @@
-//! `agentwatch agents`: every agent agentwatch knows, and what it reads of it.
+//! `agentwatch agents`: every agent agentwatch knows, what it reads of it,
+//! and what each cost, with where the cost comes from.
 
 use std::path::Path;
 
 use agentwatch_core::Result;
+use agentwatch_core::reports::{AgentUsage, CostProvenance, Zone};
 use agentwatch_core::sources::UsageKind;
 use agentwatch_core::views::{AgentView, agents};
 use serde_json::json;
 
-use crate::cli::Format;
+use crate::cli::{AgentsArgs, Format};
 use crate::context::Ctx;
-use crate::output::{Align, emit, emit_json, printable, table, thousands, truncate_path};
+use crate::output::{Align, Fmt, emit, emit_json, printable, table, thousands, truncate_path, usd};
 
-pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
-    let ctx = Ctx::open(data_dir)?;
-    let list = agents(&ctx.store, &agentwatch_core::ingest::default_sources())?;
-    match format {
-        Format::Json => emit_json(&json!({ "agents": list })),
+pub fn run(data_dir: Option<&Path>, a: &AgentsArgs) -> Result<()> {
+    let zone = Zone::parse(&a.timezone)?;
+    let mut ctx = Ctx::open(data_dir)?;
+    ctx.refresh(a.no_ingest)?;
+    let list = agents(
+        &ctx.store,
+        &ctx.prices,
+        &agentwatch_core::ingest::default_sources(),
+        zone,
+        agentwatch_core::util::now_ms(),
+    )?;
+    match a.format {
+        Format::Json => emit_json(&ctx.mark_json(json!({ "agents": list }))),
         Format::Table => {
             let headers = [
                 ("Agent", Align::Left),
@@ -41,19 +51,66 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                     .collect()
             });
             // What a usage read is when it is not tokens per call.
-            for a in &list {
-                if let Some(k) = a.usage_kind.filter(|k| *k != UsageKind::Tokens) {
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
-                    let maker = agentwatch_core::sources::agent_info(&a.id).map_or(a.name.as_str(), |i| i.short);
-                    out.push_str(&format!("{}\n", k.describe(&a.name, maker)));
+            for note in list.iter().filter_map(|a| a.usage_note.as_deref()) {
+                if !out.ends_with('\n') {
+                    out.push('\n');
                 }
+                out.push_str(&format!("{note}\n"));
             }
+            out.push_str(&costs_table(&list));
+            out.push_str(&ctx.incomplete_note());
             emit(&out);
         }
     }
     Ok(())
+}
+
+/// What each agent found here used, over the last 30 days and all time, and
+/// where its cost comes from: a cost is shown only where one was recorded or
+/// priced ("—" otherwise, never $0), "≈" where the agent rounded it.
+fn costs_table(list: &[AgentView]) -> String {
+    let found: Vec<&AgentView> = list.iter().filter(|a| a.found).collect();
+    if found.is_empty() {
+        return String::new();
+    }
+    let headers = [
+        ("Agent", Align::Left),
+        ("Tokens\n30 days", Align::Right),
+        ("Cost\n30 days", Align::Right),
+        ("Tokens\nall time", Align::Right),
+        ("Cost\nall time", Align::Right),
+        ("Cost from", Align::Left),
+    ];
+    let out = table(&headers, &|f| {
+        found
+            .iter()
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    tokens(&a.last_30_days, f),
+                    cost(&a.last_30_days),
+                    tokens(&a.all_time, f),
+                    cost(&a.all_time),
+                    a.all_time.provenance_text.clone(),
+                ]
+            })
+            .collect()
+    });
+    format!("\n{out}")
+}
+
+fn tokens(u: &AgentUsage, f: &Fmt) -> String {
+    u.tokens.as_ref().map_or_else(|| "—".into(), |t| f.num(t.total))
+}
+
+/// A cost below half a cent reads `<$0.01`, not `$0.00`: something was spent.
+fn cost(u: &AgentUsage) -> String {
+    let approx = if u.provenance == CostProvenance::Approximate { "≈" } else { "" };
+    match u.cost_usd {
+        None => "—".into(),
+        Some(c) if c > 0.0 && c < 0.005 => format!("{approx}<$0.01"),
+        Some(c) => format!("{approx}{}", usd(Some(c))),
+    }
 }
 
 /// What agentwatch reads of an agent besides its processes ("—": only them).

@@ -42,7 +42,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Kill(a) => kill::run(data_dir, &a),
         Command::Alerts(a) => alerts::run(data_dir, &a),
         Command::Status(a) => status::run(data_dir, a.format),
-        Command::Agents(a) => agents::run(data_dir, a.format),
+        Command::Agents(a) => agents::run(data_dir, &a),
         Command::Api(c) => api::run(data_dir, &c),
         Command::Hook(a) => hook::run(data_dir, &a),
         Command::Hooks(c) => install::run(data_dir, agentwatch_core::install::Target::Hooks, &c),

@@ -27,6 +27,7 @@ pub fn routes() -> Router<ApiContext> {
         .route("/api/blocks", get(blocks))
         .route("/api/fleet-health", get(fleet))
         .route("/api/limits", get(limits))
+        .route("/api/agents", get(agents))
         .route("/metrics", get(metrics))
         .route("/api/events", get(super::events::stream))
         .route("/api/hooks/{agent}", axum::routing::post(hook))
@@ -139,6 +140,18 @@ async fn sessions(State(ctx): State<ApiContext>, Query(q): Query<HashMap<String,
         })
         .await?;
     Ok(Json(json!({ "sessions": list, "total": total })))
+}
+
+/// `GET /api/agents`: every agent, as `agentwatch agents --format json`.
+async fn agents(State(ctx): State<ApiContext>) -> Reply {
+    let list = ctx
+        .blocking(|c| {
+            let prices = c.prices();
+            let sources = crate::ingest::default_sources();
+            c.with_store(|s| crate::views::agents(s, &prices, &sources, Zone::Local, crate::util::now_ms()))
+        })
+        .await?;
+    Ok(Json(json!({ "agents": list })))
 }
 
 async fn blocks(State(ctx): State<ApiContext>) -> Reply {

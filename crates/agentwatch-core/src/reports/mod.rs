@@ -1,8 +1,9 @@
-//! Cost and usage reports over the store: per day, week, month, session, and
-//! 5-hour billing block. Reports read the rollup (never the raw events,
+//! Cost and usage reports over the store: per day, week, month, session,
+//! 5-hour billing block, and agent. Reports read the rollup (never the raw events,
 //! except blocks, which need exact times), so they cost the same however much
 //! history there is.
 
+mod agents;
 mod blocks;
 mod periods;
 mod sessions;
@@ -12,6 +13,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, Offset, TimeZone, Utc};
 
+pub use agents::{AgentUsage, CostProvenance, usage_per_agent};
 pub use blocks::{
     BLOCK_HOURS, BLOCKS_AGENT, Block, BurnRate, Projection, TOKEN_LIMIT_WARNING, TokenLimit, block_json, blocks,
     token_limit_level, token_limit_status,
