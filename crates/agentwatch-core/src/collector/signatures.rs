@@ -368,6 +368,12 @@ mod tests {
         assert_eq!(which("python -m aider", None), Some("aider".into()));
         assert_eq!(which("uvx --from aider-chat==0.86 aider", None), Some("aider".into()));
         assert_eq!(which("goose session", None), Some("goose".into()));
+        assert_eq!(
+            which("/Applications/Goose.app/Contents/Resources/bin/goosed agent", None),
+            Some("goose".into()),
+            "Goose Desktop's agent server"
+        );
+        assert_eq!(which("goosed --version", None), None);
         assert_eq!(which("amp", None), Some("amp".into()));
         assert_eq!(which("cursor-agent", None), Some("cursor-agent".into()));
         assert_eq!(
