@@ -485,10 +485,13 @@ impl WatchSpec {
     }
 
     /// A transcript (Aider's is Markdown), a registry entry, or a database
-    /// (or its WAL; not its `-shm`, which readers write to, agentwatch too).
+    /// (`.db`, ZCode's `.sqlite`) or its WAL; not its `-shm`, which readers
+    /// write to, agentwatch too. Which of these a source reads, ingest asks
+    /// the sources (`Source::reads_file`).
     fn wants_file(&self, p: &Path) -> bool {
-        (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db" | "md"))
-            || p.to_string_lossy().ends_with(".db-wal"))
+        (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db" | "sqlite" | "md"))
+            || p.to_string_lossy().ends_with(".db-wal")
+            || p.to_string_lossy().ends_with(".sqlite-wal"))
             && (self.recursive.iter().any(|r| p.starts_with(r))
                 || p.parent().is_some_and(|parent| self.flat.iter().any(|f| f == parent)))
     }
@@ -503,6 +506,24 @@ impl WatchSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watcher_passes_transcripts_and_databases_with_their_logs_not_their_shared_memory() {
+        let spec = WatchSpec::new(&[("/h/.zcode/cli/db".into(), true), ("/h/.claude/sessions".into(), false)]);
+        for (p, wanted) in [
+            ("/h/.zcode/cli/db/db.sqlite", true),
+            ("/h/.zcode/cli/db/db.sqlite-wal", true),
+            ("/h/.zcode/cli/db/db.sqlite-shm", false),
+            ("/h/.zcode/cli/db/x/state.db-wal", true),
+            ("/h/.zcode/cli/db/x/chat.jsonl", true),
+            ("/h/.zcode/cli/db/x/notes.txt", false),
+            ("/h/.claude/sessions/123.json", true),
+            ("/h/.claude/sessions/deeper/123.json", false),
+            ("/h/elsewhere/db.sqlite", false),
+        ] {
+            assert_eq!(spec.wants_file(Path::new(p)), wanted, "{p}");
+        }
+    }
 
     #[test]
     fn only_one_monitor_per_data_dir() {
