@@ -131,21 +131,26 @@ pub fn ingest_paths(
 ) -> Result<IngestReport> {
     let mut files: Vec<(usize, PathBuf)> = Vec::new();
     for p in paths {
-        // A database's WAL changes first: that is a change of the database.
-        let db = crate::sources::storage::sqlite::database_of(p);
-        let p = if db != *p && sources.iter().any(|s| s.storage(&db) == Storage::Sqlite && s.reads_file(&db)) {
-            &db
-        } else {
-            p
-        };
-        if files.iter().any(|(_, q)| q == p) {
-            continue;
-        }
-        if let Some(i) = sources.iter().position(|s| s.roots().iter().any(|r| p.starts_with(r)) && s.reads_file(p)) {
-            files.push((i, p.clone()));
+        if let Some((i, p)) = source_of(sources, p)
+            && !files.iter().any(|(_, q)| *q == p)
+        {
+            files.push((i, p));
         }
     }
     ingest_files(store, prices, sources, files, &|_| {})
+}
+
+/// The source that reads this file, and the file it reads: a database's
+/// WAL changes first, and that is a change of the database.
+pub fn source_of(sources: &[Box<dyn Source>], p: &Path) -> Option<(usize, PathBuf)> {
+    let db = crate::sources::storage::sqlite::database_of(p);
+    let p = if db != p && sources.iter().any(|s| s.storage(&db) == Storage::Sqlite && s.reads_file(&db)) {
+        db
+    } else {
+        p.to_path_buf()
+    };
+    let i = sources.iter().position(|s| s.roots().iter().any(|r| p.starts_with(r)) && s.reads_file(&p))?;
+    Some((i, p))
 }
 
 fn ingest_files(

@@ -307,6 +307,16 @@ impl Monitor {
                     if stop {
                         break;
                     }
+                    // What a source reads (whatever its name: ZCode's
+                    // `db.sqlite`, OpenClaw's `….jsonl.reset.<time>`), or a
+                    // transcript or registry by its kind.
+                    let sources = self.collector.sources();
+                    let spec = self.watch_spec.read().expect("watch spec lock");
+                    paths.retain(|p| spec.wants_file(p) || ingest::source_of(sources, p).is_some());
+                    drop(spec);
+                    if paths.is_empty() {
+                        continue;
+                    }
                     let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
                     self.after_ingest(&r, observer)?;
                     // A transcript or registry changed: states may have too.
@@ -414,7 +424,7 @@ impl Monitor {
                         }
                         return;
                     }
-                    let paths: Vec<PathBuf> = ev.paths.into_iter().filter(|p| spec.wants_file(p)).collect();
+                    let paths: Vec<PathBuf> = ev.paths.into_iter().filter(|p| spec.may_want(p)).collect();
                     if !paths.is_empty() {
                         let _ = tx.send(Msg::Changed(paths));
                     }
@@ -484,10 +494,21 @@ impl WatchSpec {
         s
     }
 
+    /// What the watcher passes on, for the monitor to ask the sources about:
+    /// any file below a transcript root, and what [`WatchSpec::wants_file`]
+    /// takes in a registry folder; never a database's `-shm` or `-journal`,
+    /// which readers write to, agentwatch too.
+    fn may_want(&self, p: &Path) -> bool {
+        let name = p.to_string_lossy();
+        !name.ends_with("-shm")
+            && !name.ends_with("-journal")
+            && (self.recursive.iter().any(|r| p.starts_with(r)) || self.wants_file(p))
+    }
+
     /// A transcript (Aider's is Markdown), a registry entry, or a database
-    /// (`.db`, ZCode's `.sqlite`) or its WAL; not its `-shm`, which readers
-    /// write to, agentwatch too. Which of these a source reads, ingest asks
-    /// the sources (`Source::reads_file`).
+    /// (`.db`, ZCode's `.sqlite`) or its WAL, by its kind; not its `-shm`.
+    /// Files of other names count when a source reads them
+    /// (`ingest::source_of`).
     fn wants_file(&self, p: &Path) -> bool {
         (matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "json" | "db" | "sqlite" | "md"))
             || p.to_string_lossy().ends_with(".db-wal")
@@ -522,6 +543,19 @@ mod tests {
             ("/h/elsewhere/db.sqlite", false),
         ] {
             assert_eq!(spec.wants_file(Path::new(p)), wanted, "{p}");
+        }
+        // Passed on for the sources to say: any name below a root
+        // (OpenClaw's archives), not a database's shared memory or journal.
+        for (p, passed) in [
+            ("/h/.zcode/cli/db/x/s.jsonl.reset.2026-12-01T10-00-00.000Z", true),
+            ("/h/.zcode/cli/db/x/notes.txt", true),
+            ("/h/.zcode/cli/db/db.sqlite-shm", false),
+            ("/h/.zcode/cli/db/db.sqlite-journal", false),
+            ("/h/.claude/sessions/123.json", true),
+            ("/h/.claude/sessions/123.lock", false),
+            ("/h/elsewhere/a.jsonl", false),
+        ] {
+            assert_eq!(spec.may_want(Path::new(p)), passed, "{p}");
         }
     }
 
