@@ -881,3 +881,37 @@ fn the_daemon_reads_a_running_aiders_new_reports_from_the_file_watcher() {
     // With scans a minute apart, only the watcher of its folder can bring it in.
     wait_for(10, "the appended report", || (total(&env) == Some(3500)).then_some(()));
 }
+
+/// Files a source reads whatever their names: ZCode's `db.sqlite` (and its
+/// WAL), OpenClaw's `<session>.jsonl.reset.<time>` archive. The daemon's
+/// watcher once passed on only `.db`, `.json`, `.jsonl` and `.md` files,
+/// and a running daemon never saw these (bench/change-latency found it).
+#[test]
+fn the_daemon_sees_every_file_a_source_reads_whatever_its_name() {
+    let env = Env::new();
+    let zcode = env.home.join(".zcode/cli/db");
+    let openclaw = env.home.join(".openclaw/agents/main/sessions");
+    std::fs::create_dir_all(&zcode).unwrap();
+    std::fs::create_dir_all(&openclaw).unwrap();
+    let _daemon = env.daemon(1, &[]);
+    let sessions = |agent: &str| {
+        env.json(&["sessions", "--no-ingest", "--agent-type", agent])["sessions"].as_array().map_or(0, |a| a.len())
+    };
+    // Its first ingest and scan find nothing of either.
+    wait_for(10, "the daemon's first scan", || (env.last_scan() > 0).then_some(()));
+    assert_eq!((sessions("zcode"), sessions("openclaw")), (0, 0));
+
+    let c = rusqlite::Connection::open(zcode.join("db.sqlite")).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(include_str!("../../crates/agentwatch-core/src/sources/zcode/fixtures/zcode.sql")).unwrap();
+    wait_for(10, "ZCode's sessions", || (sessions("zcode") == 2).then_some(()));
+
+    std::fs::write(
+        openclaw.join("4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c.jsonl.reset.2026-12-01T10-00-00.000Z"),
+        include_bytes!(
+            "../../crates/agentwatch-core/src/sources/openclaw/fixtures/4f1c2a9e-7b3d-4e21-9c5a-1d2e3f4a5b6c.jsonl"
+        ),
+    )
+    .unwrap();
+    wait_for(10, "OpenClaw's archived session", || (sessions("openclaw") >= 1).then_some(()));
+}
