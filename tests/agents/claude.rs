@@ -213,7 +213,7 @@ fn claude_code_killed_mid_turn_or_at_a_permission_prompt_died_once() {
     let w = watch(&env);
     // Mid-turn.
     let a = c.start("a", &env.root.join("src/one"));
-    c.prompt("a", "AW_SLOW please");
+    c.prompt("a", "AW_LONG please");
     w.wait_state(a, "working", None);
     // With a permission prompt open.
     let b = c.start("b", &env.root.join("src/two"));

@@ -192,7 +192,7 @@ fn cline_closed_at_the_prompt_completed_killed_mid_turn_or_at_a_permission_promp
     wait_for(SETTLE, "Cline's hub", || c.hubs().first().copied());
     let two = env.root.join("src/two");
     let b = c.start("b", &two);
-    c.tmux.type_line("b", "AW_SLOW please");
+    c.tmux.type_line("b", "AW_LONG please");
     w.wait_state(b, "working", None);
     let hub = c.runner(&two).unwrap();
     assert!(c.hubs().contains(&hub), "run by the hub, pid {hub}: {:?}", c.hubs());

@@ -210,7 +210,7 @@ fn codex_killed_mid_turn_or_at_an_approval_died_once() {
     let w = watch(&env);
     // Without its background server, the terminal's process is the agent.
     let a = c.start("a", &env.root.join("src/one"), &["--no-daemon"], true);
-    c.tmux.type_line("a", "AW_SLOW please");
+    c.tmux.type_line("a", "AW_LONG please");
     w.wait_state(a, "working", None);
     // The hooks are trusted now: no second review.
     let b = c.start("b", &env.root.join("src/two"), &["--no-daemon"], false);

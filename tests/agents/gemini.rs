@@ -134,7 +134,7 @@ fn gemini_cli_killed_mid_turn_or_at_a_permission_prompt_died_once() {
     let _daemon = env.daemon(1, &[]);
     let w = watch(&env);
     let a = g.start("a", &env.root.join("src/one"));
-    g.prompt("a", "AW_SLOW please");
+    g.prompt("a", "AW_LONG please");
     w.wait_state(a, "working", None);
     let b = g.start("b", &env.root.join("src/two"));
     g.prompt("b", "run AW_TOOL please");

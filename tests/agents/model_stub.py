@@ -2,7 +2,7 @@
 """A loopback stand-in for the model APIs the real agent CLIs call, so that
 tests/agents can drive Claude Code, Codex and Gemini CLI offline.
 
-    python3 model_stub.py --port-file FILE [--log FILE] [--slow SECONDS] [--after-tool SECONDS]
+    python3 model_stub.py --port-file FILE [--log FILE] [--slow SECONDS] [--long SECONDS] [--after-tool SECONDS]
 
 One server (127.0.0.1, a random port written to --port-file) answers:
 
@@ -24,6 +24,8 @@ What a reply does depends on the last prompt a person typed:
     AW_ASK    the agent's question tool (Claude's AskUserQuestion, Codex's
               request_user_input in Plan mode, Gemini's ask_user)
     AW_SLOW   text streamed over --slow seconds
+    AW_LONG   text streamed over --long seconds: a turn that outlasts
+              starting a second agent beside it, under any load
     anything  a short text
 
 After a tool result the final text is streamed over --after-tool seconds, so
@@ -61,7 +63,7 @@ def rid(prefix):
 
 
 def marker(text):
-    for m in ("AW_TOOL", "AW_ASK", "AW_SLOW"):
+    for m in ("AW_TOOL", "AW_ASK", "AW_SLOW", "AW_LONG"):
         if m in text:
             return m
     return None
@@ -70,6 +72,11 @@ def marker(text):
 def chunks(text, n):
     size = max(1, len(text) // max(1, n))
     return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def slow_seconds(m):
+    """How long a slow reply streams, or None for a marker that is not slow."""
+    return {"AW_SLOW": ARGS.slow, "AW_LONG": ARGS.long}.get(m)
 
 
 def slow_text():
@@ -143,8 +150,8 @@ def anthropic_plan(body):
              "options": [{"label": "Red", "description": "A red marker"},
                          {"label": "Blue", "description": "A blue marker"}]}
         return [{"type": "tool_use", "id": rid("toolu"), "name": "AskUserQuestion", "input": {"questions": [q]}}], 0
-    if m == "AW_SLOW":
-        return [{"type": "text", "text": slow_text()}], ARGS.slow
+    if slow_seconds(m):
+        return [{"type": "text", "text": slow_text()}], slow_seconds(m)
     return [{"type": "text", "text": "Hello from the stub."}], 0
 
 
@@ -221,8 +228,8 @@ def responses_plan(body):
             "id": "colour", "header": "Colour", "question": QUESTION,
             "options": [{"label": "Red (Recommended)", "description": "A red marker"},
                         {"label": "Blue", "description": "A blue marker"}]}]}), 0
-    if m == "AW_SLOW":
-        return "text", slow_text(), ARGS.slow
+    if slow_seconds(m):
+        return "text", slow_text(), slow_seconds(m)
     return "text", "Hello from the stub.", 0
 
 
@@ -312,8 +319,8 @@ def chat_plan(body):
         if shell == "run_commands":  # Cline's takes a list of commands
             args = {"commands": [TOOL_COMMAND]}
         return "call", (shell, args), 0
-    if m == "AW_SLOW":
-        return "text", slow_text(), ARGS.slow
+    if slow_seconds(m):
+        return "text", slow_text(), slow_seconds(m)
     return "text", "Hello from the stub.", 0
 
 
@@ -374,8 +381,8 @@ def gemini_plan(body):
              "options": [{"label": "Red", "description": "A red marker"},
                          {"label": "Blue", "description": "A blue marker"}]}
         return [{"functionCall": {"name": "ask_user", "args": {"questions": [q]}}}], 0
-    if m == "AW_SLOW":
-        return [{"text": slow_text()}], ARGS.slow
+    if slow_seconds(m):
+        return [{"text": slow_text()}], slow_seconds(m)
     return [{"text": "Hello from the stub."}], 0
 
 
@@ -485,6 +492,7 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
     p.add_argument("--slow", type=float, default=8.0)
+    p.add_argument("--long", type=float, default=120.0)
     p.add_argument("--after-tool", type=float, default=4.0)
     ARGS = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
