@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { coalesce } from '../src/lib/refresh';
+import { coalesce, refreshOnUsage } from '../src/lib/refresh';
 
 describe('coalesce', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -41,5 +41,60 @@ describe('coalesce', () => {
     c.cancel();
     await vi.advanceTimersByTimeAsync(500);
     expect(run).not.toHaveBeenCalled();
+  });
+});
+
+describe('refreshOnUsage', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A live stream the test sends events into. */
+  function stream() {
+    let handler: ((ev: { kind: string }) => void) | null = null;
+    const unsubscribed = vi.fn();
+    const subscribe = async (h: (ev: { kind: string }) => void) => {
+      handler = h;
+      return () => {
+        handler = null;
+        unsubscribed();
+      };
+    };
+    return { subscribe, send: (kind: string) => handler?.({ kind }), unsubscribed };
+  }
+
+  it('reloads once for a burst of usage and new sessions, only while shown', async () => {
+    const s = stream();
+    const run = vi.fn(async () => {});
+    let shown = false;
+    const stop = refreshOnUsage(s.subscribe, () => shown, run, 100);
+    await vi.advanceTimersByTimeAsync(0);
+    s.send('usage');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(run).toHaveBeenCalledTimes(0);
+    shown = true;
+    s.send('usage');
+    s.send('session.created');
+    s.send('state');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(run).toHaveBeenCalledTimes(1);
+    s.send('state');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(run).toHaveBeenCalledTimes(1);
+    stop();
+    expect(s.unsubscribed).toHaveBeenCalledTimes(1);
+    s.send('usage');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('unsubscribes a stream that answers after the cleanup ran', async () => {
+    const unsubscribed = vi.fn();
+    let answer: (u: () => void) => void = () => {};
+    const subscribe = () => new Promise<() => void>((r) => (answer = r));
+    const stop = refreshOnUsage(subscribe, () => true, async () => {}, 100);
+    stop();
+    answer(unsubscribed);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(unsubscribed).toHaveBeenCalledTimes(1);
   });
 });

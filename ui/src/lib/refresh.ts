@@ -41,3 +41,32 @@ export function coalesce(run: () => Promise<unknown>, delayMs: number) {
 
   return { trigger, cancel };
 }
+
+type Unsubscribe = () => void;
+type Subscribe = (handler: (ev: { kind: string }) => void) => Promise<Unsubscribe>;
+
+/**
+ * While `shown()`, reload with `run` (coalesced over `delayMs`) whenever new
+ * usage or a new session arrives on the live stream `subscribe`
+ * (`onLiveEvent`). Call it from `onMount`; it returns the cleanup.
+ */
+export function refreshOnUsage(
+  subscribe: Subscribe,
+  shown: () => boolean,
+  run: () => Promise<unknown>,
+  delayMs = 1500,
+): () => void {
+  const refresher = coalesce(run, delayMs);
+  let unlisten: Unsubscribe | null = null;
+  let gone = false;
+  subscribe((ev) => {
+    if (shown() && (ev.kind === 'usage' || ev.kind === 'session.created')) refresher.trigger();
+  })
+    .then((u) => (gone ? u() : (unlisten = u)))
+    .catch(() => {});
+  return () => {
+    gone = true;
+    refresher.cancel();
+    unlisten?.();
+  };
+}
