@@ -12,6 +12,7 @@ pub const NAMES: &[&str] = &[
     "agents",
     "get_settings",
     "save_settings",
+    "install_options",
     "install_preview",
     "install_apply",
     "open_session_window",

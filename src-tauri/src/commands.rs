@@ -27,6 +27,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'sta
         agents,
         get_settings,
         save_settings,
+        install_options,
         install_preview,
         install_apply,
         open_session_window,
@@ -145,6 +146,11 @@ pub async fn save_settings<R: Runtime>(
     }
     shared.tray.poke();
     Ok(saved)
+}
+
+#[tauri::command]
+pub fn install_options() -> Value {
+    json!({ "options": crate::local::install_options() })
 }
 
 #[tauri::command]

@@ -245,6 +245,26 @@ pub struct FileChange {
     pub diff: String,
 }
 
+/// An agent something can be installed for, and what (`install::offers`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstallOption {
+    pub agent: String,
+    pub name: String,
+    pub targets: Vec<String>,
+}
+
+/// The rows of the Settings tab's integrations table.
+pub fn install_options() -> Vec<InstallOption> {
+    install::offers()
+        .into_iter()
+        .map(|o| InstallOption {
+            agent: o.agent.to_string(),
+            name: o.name.to_string(),
+            targets: o.targets.iter().map(|t| t.name().to_string()).collect(),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstallPreview {
     pub target: String,

@@ -335,6 +335,49 @@ fn installing_hooks_previews_the_diff_then_applies_it() {
 }
 
 #[test]
+fn the_integrations_offered_are_the_agents_installs_and_each_previews() {
+    // Beside a running API (telemetry is sent to it, with its token).
+    let f = app_on(fixture()._t.clone(), true);
+    let o = f.ok("install_options", json!({}));
+    let rows: Vec<(String, Vec<String>)> = o["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let targets = r["targets"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+            (r["agent"].as_str().unwrap().to_string(), targets)
+        })
+        .collect();
+    let want: Vec<(String, Vec<String>)> = [
+        ("claude-code", &["hooks", "mcp-proxy", "statusline", "telemetry"][..]),
+        ("codex", &["hooks", "mcp-proxy", "telemetry"]),
+        ("gemini-cli", &["hooks", "telemetry"]),
+        ("opencode", &["hooks"]),
+        ("qwen-code", &["hooks"]),
+        ("cursor-agent", &["mcp-proxy"]),
+    ]
+    .iter()
+    .map(|(a, t)| (a.to_string(), t.iter().map(|t| t.to_string()).collect()))
+    .collect();
+    assert_eq!(rows, want);
+    assert_eq!(o["options"][2]["name"], "Gemini CLI");
+    // Every pair offered previews, on a machine where nothing is installed:
+    // a change to make, except the MCP proxy, which wraps the agent's MCP
+    // servers, and it has none here.
+    for (agent, targets) in &rows {
+        for t in targets {
+            let p = f.ok("install_preview", json!({"target": t, "agent": agent, "uninstall": false}));
+            let nothing_to_wrap = t == "mcp-proxy";
+            assert_eq!(
+                (&p["agent"], &p["installed"], p["changes"].as_array().unwrap().is_empty()),
+                (&json!(agent), &json!(nothing_to_wrap), nothing_to_wrap),
+                "{agent} {t}: {p}"
+            );
+        }
+    }
+}
+
+#[test]
 fn kill_stops_a_live_agent_and_refuses_an_ended_one() {
     use agentwatch_core::collector::process::Scanner;
     use agentwatch_core::model::SessionState;

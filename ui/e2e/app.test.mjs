@@ -438,6 +438,21 @@ describe('main window: History, Costs, Settings', () => {
       assert.equal(await page.locator('[data-testid=set-budget-monthly]').inputValue(), '');
       assert.equal(await page.locator('[data-testid=set-quiet-start]').inputValue(), '22:00');
       await until(async () => /not installed/.test(await page.locator('[data-testid=install-hooks-claude-code]').innerText()), 'status');
+      // A row per agent install_options lists, in its order; a target the
+      // agent has not is a dash, with no buttons, and is never previewed.
+      const rows = await page.locator('[data-testid=install-table] tbody th').allInnerTexts();
+      assert.deepEqual(rows, ['Claude Code', 'Codex', 'Gemini CLI', 'OpenCode', 'Qwen Code', 'Cursor Agent']);
+      await until(async () => /not installed/.test(await page.locator('[data-testid=install-telemetry-gemini-cli]').innerText()), 'gemini');
+      assert.equal(await text(page.locator('[data-testid=install-statusline-codex]')), '—');
+      assert.equal(await page.locator('[data-testid=install-btn-statusline-codex]').count(), 0);
+      assert.equal(await page.locator('[data-testid=install-btn-hooks-cursor-agent]').count(), 0);
+      const previewed = (await calls(page, 'install_preview')).map((c) => `${c.args.target}:${c.args.agent}`).sort();
+      assert.deepEqual(previewed, [
+        'hooks:claude-code', 'hooks:codex', 'hooks:gemini-cli', 'hooks:opencode', 'hooks:qwen-code',
+        'mcp-proxy:claude-code', 'mcp-proxy:codex', 'mcp-proxy:cursor-agent',
+        'statusline:claude-code',
+        'telemetry:claude-code', 'telemetry:codex', 'telemetry:gemini-cli',
+      ]);
       await page.screenshot({ path: join(SHOTS, 'main-settings.png'), fullPage: true });
 
       await stale.fill('90');

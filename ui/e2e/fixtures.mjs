@@ -458,5 +458,14 @@ export function fixture() {
     details: DETAILS,
     transcripts: TRANSCRIPTS,
     claudeHooksDiff: CLAUDE_HOOKS_DIFF,
+    // As `install_options` answers (install::offers).
+    installOptions: [
+      { agent: 'claude-code', name: 'Claude Code', targets: ['hooks', 'mcp-proxy', 'statusline', 'telemetry'] },
+      { agent: 'codex', name: 'Codex', targets: ['hooks', 'mcp-proxy', 'telemetry'] },
+      { agent: 'gemini-cli', name: 'Gemini CLI', targets: ['hooks', 'telemetry'] },
+      { agent: 'opencode', name: 'OpenCode', targets: ['hooks'] },
+      { agent: 'qwen-code', name: 'Qwen Code', targets: ['hooks'] },
+      { agent: 'cursor-agent', name: 'Cursor Agent', targets: ['mcp-proxy'] },
+    ],
   };
 }

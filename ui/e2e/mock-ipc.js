@@ -141,6 +141,8 @@
       case 'save_settings':
         state.settings = { ...clone(args.settings), dataDir: fx.settings.dataDir, priceOverrideFile: fx.settings.priceOverrideFile };
         return state.settings;
+      case 'install_options':
+        return { options: clone(fx.installOptions) };
       case 'install_preview': {
         const key = `${args.target}:${args.agent}`;
         const installed = !!state.installed[key];

@@ -46,6 +46,9 @@ pub enum Target {
 }
 
 impl Target {
+    /// Every target, in the order the app's integrations table shows them.
+    pub const ALL: [Target; 4] = [Target::Hooks, Target::McpProxy, Target::Statusline, Target::Telemetry];
+
     /// The command's name: `agentwatch <name> install`.
     pub fn name(self) -> &'static str {
         match self {
@@ -91,6 +94,30 @@ impl Agent {
     pub fn id(self) -> &'static str {
         self.0.id
     }
+}
+
+/// An agent something can be installed for, and what: a row of the app's
+/// integrations table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub agent: &'static str,
+    pub name: &'static str,
+    /// In [`Target::ALL`]'s order.
+    pub targets: Vec<Target>,
+}
+
+/// Every agent something can be installed for (`sources::AGENTS`' order),
+/// with its targets.
+pub fn offers() -> Vec<Offer> {
+    crate::sources::AGENTS
+        .iter()
+        .filter(|a| !a.installs.is_empty())
+        .map(|a| Offer {
+            agent: a.id,
+            name: a.display,
+            targets: Target::ALL.into_iter().filter(|t| a.installs.contains(t)).collect(),
+        })
+        .collect()
 }
 
 /// The ids of the agents with an install (of `target`, or of any).
@@ -994,6 +1021,35 @@ mod tests {
 
     fn agent(id: &str) -> Agent {
         Agent::parse(id).unwrap()
+    }
+
+    #[test]
+    fn the_offers_are_every_agent_with_an_install_and_exactly_its_targets() {
+        use Target::*;
+        let got: Vec<(&str, &str, Vec<Target>)> = offers().into_iter().map(|o| (o.agent, o.name, o.targets)).collect();
+        assert_eq!(
+            got,
+            [
+                ("claude-code", "Claude Code", vec![Hooks, McpProxy, Statusline, Telemetry]),
+                ("codex", "Codex", vec![Hooks, McpProxy, Telemetry]),
+                ("gemini-cli", "Gemini CLI", vec![Hooks, Telemetry]),
+                ("opencode", "OpenCode", vec![Hooks]),
+                ("qwen-code", "Qwen Code", vec![Hooks]),
+                ("cursor-agent", "Cursor Agent", vec![McpProxy]),
+            ]
+        );
+        // Each one offered plans.
+        let dir = tempfile::tempdir().unwrap();
+        let plain = Exe::new(Path::new("/usr/bin/agentwatch"));
+        // Telemetry posts to the API: its port and token (as the app passes them).
+        let http = Exe { http: Some(("http://127.0.0.1:4317".into(), "hook-token".into())), ..plain.clone() };
+        for o in offers() {
+            for t in o.targets {
+                let exe = if t == Telemetry { &http } else { &plain };
+                plan(t, agent(o.agent), false, &env(dir.path()), exe)
+                    .unwrap_or_else(|e| panic!("{} {t:?}: {e}", o.agent));
+            }
+        }
     }
 
     #[test]

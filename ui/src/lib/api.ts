@@ -12,6 +12,7 @@ import {
   type CostSummary,
   type HistoryArgs,
   type InstallAgent,
+  type InstallOption,
   type InstallPreview,
   type InstallTarget,
   type LimitsReport,
@@ -70,6 +71,8 @@ export const api = {
   getSettings: () => invoke<Settings>('get_settings'),
 
   saveSettings: (settings: Settings) => invoke<Settings>('save_settings', { settings }),
+
+  installOptions: () => invoke<{ options: InstallOption[] }>('install_options'),
 
   installPreview: (target: InstallTarget, agent: InstallAgent, uninstall: boolean) =>
     invoke<InstallPreview>('install_preview', { target, agent, uninstall }),

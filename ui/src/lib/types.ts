@@ -308,9 +308,16 @@ export interface Settings {
 }
 
 export type InstallTarget = 'hooks' | 'mcp-proxy' | 'statusline' | 'telemetry';
-export type InstallAgent = 'claude-code' | 'codex' | 'cursor';
+/** An agent's id ('claude-code', 'gemini-cli', ...), as `install_options` lists it. */
+export type InstallAgent = string;
 export const INSTALL_TARGETS: readonly InstallTarget[] = ['hooks', 'mcp-proxy', 'statusline', 'telemetry'];
-export const INSTALL_AGENTS: readonly InstallAgent[] = ['claude-code', 'codex', 'cursor'];
+
+/** An agent something can be installed for, and what (from the agents' own folders). */
+export interface InstallOption {
+  agent: InstallAgent;
+  name: string;
+  targets: InstallTarget[];
+}
 
 export interface InstallPreview {
   target: InstallTarget;
