@@ -250,7 +250,8 @@ mod tests {
         assert_eq!(bad, 1);
         let (calls, sessions) = kept(&[&whole]);
         assert_eq!(kept(&[&a, &b]), (calls.clone(), sessions.clone()), "read as it grew, as read whole");
-        let got: Vec<(u64, u64, u64)> = calls.iter().map(|u| (u.tokens.input, u.tokens.output, u.tokens.cache_read)).collect();
+        let got: Vec<(u64, u64, u64)> =
+            calls.iter().map(|u| (u.tokens.input, u.tokens.output, u.tokens.cache_read)).collect();
         let mut want = vec![(56, 40, 64), (56, 40, 64), (56, 40, 64), (400, 50, 600)];
         let mut sorted = got.clone();
         sorted.sort();

@@ -305,10 +305,13 @@ mod tests {
     fn a_resumed_read_equals_a_fresh_full_one() {
         use crate::sources::storage::sqlite::check::{kept, read};
         let (_d, path, c) = ledger();
-        let insert = "INSERT INTO model_usage (id, session_id, model_id, status, started_at, input_tokens, output_tokens,
+        let insert =
+            "INSERT INTO model_usage (id, session_id, model_id, status, started_at, input_tokens, output_tokens,
                  cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) VALUES ";
-        c.execute_batch(&format!("{insert} ('mu_10', 'sess_01JZ9A7B3C', 'GLM-5.3', 'running', 1786995545000, 0, 0, 0, 0, 0)"))
-            .unwrap();
+        c.execute_batch(&format!(
+            "{insert} ('mu_10', 'sess_01JZ9A7B3C', 'GLM-5.3', 'running', 1786995545000, 0, 0, 0, 0, 0)"
+        ))
+        .unwrap();
         let mut first = ZcodeReader::new(None);
         let (a, bad) = read(&mut first, &path);
         assert_eq!((bad, calls(&a).len()), (1, 6), "the running request is no call yet");
