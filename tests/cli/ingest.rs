@@ -1173,7 +1173,7 @@ fn totals_of(env: &Env, agent: &str) -> Value {
 /// A document read, then rewritten by its agent (`edit`: without one of its
 /// calls), and read again: the report of that read and the totals before and
 /// after it. The totals after are those of a fresh read of the rewritten
-/// document alone. `place` puts the document (and what is read with it) in
+/// document alone, and stay when it is next caught half-written. `place` puts the document (and what is read with it) in
 /// an environment and names it.
 fn rewritten_as_read_fresh(
     agent: &str,
@@ -1195,6 +1195,15 @@ fn rewritten_as_read_fresh(
     std::fs::write(place(&fresh), &rewritten).unwrap();
     ingest(&fresh);
     assert_eq!(after, totals_of(&fresh, agent), "read as rewritten, as read fresh");
+    // Caught half-written: counted, never fatal, and what it held stays.
+    std::fs::write(&f, &rewritten[..rewritten.len() / 2]).unwrap();
+    let cut = ingest(&env);
+    assert_eq!(
+        (cut["malformedLines"].as_u64(), cut["removedEvents"].as_u64(), cut["newEvents"].as_u64()),
+        (Some(1), Some(0), Some(0)),
+        "{cut}"
+    );
+    assert_eq!(totals_of(&env, agent), after);
     (r, before, after)
 }
 
