@@ -194,6 +194,8 @@ mod tests {
         assert_eq!(registry_link(&db, None, &p).map(|l| l.external_id), Ok("1784094124598_rruoq".to_string()));
         let garbage = t.path().join("garbage.db");
         std::fs::write(&garbage, b"this is not a database, just text that goes on for a while").unwrap();
-        assert!(matches!(registry_link(&garbage, None, &p), Err(RegistryError::Malformed(e)) if e.contains("not a database")));
+        assert!(
+            matches!(registry_link(&garbage, None, &p), Err(RegistryError::Malformed(e)) if e.contains("not a database"))
+        );
     }
 }
