@@ -1165,6 +1165,175 @@ fn roo_codes_calls_count_exactly_what_its_tasks_recorded_day_by_day() {
     );
 }
 
+/// The totals `costs daily` gives of `agent`, from the store.
+fn totals_of(env: &Env, agent: &str) -> Value {
+    env.json(&["costs", "daily", "--no-ingest", "--agent", agent])["totals"].clone()
+}
+
+/// A document read, then rewritten by its agent (`edit`: without one of its
+/// calls), and read again: the report of that read and the totals before and
+/// after it. The totals after are those of a fresh read of the rewritten
+/// document alone, and stay when it is next caught half-written. `place` puts the document (and what is read with it) in
+/// an environment and names it.
+fn rewritten_as_read_fresh(
+    agent: &str,
+    place: &dyn Fn(&Env) -> std::path::PathBuf,
+    edit: &dyn Fn(&mut Value),
+) -> (Value, Value, Value) {
+    let env = Env::new();
+    let f = place(&env);
+    let r = ingest(&env);
+    assert_eq!(r["malformedLines"], 0, "{r}");
+    let before = totals_of(&env, agent);
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    edit(&mut v);
+    let rewritten = v.to_string();
+    std::fs::write(&f, &rewritten).unwrap();
+    let r = ingest(&env);
+    let after = totals_of(&env, agent);
+    let fresh = Env::new();
+    std::fs::write(place(&fresh), &rewritten).unwrap();
+    ingest(&fresh);
+    assert_eq!(after, totals_of(&fresh, agent), "read as rewritten, as read fresh");
+    // Caught half-written: counted, never fatal, and what it held stays.
+    std::fs::write(&f, &rewritten[..rewritten.len() / 2]).unwrap();
+    let cut = ingest(&env);
+    assert_eq!(
+        (cut["malformedLines"].as_u64(), cut["removedEvents"].as_u64(), cut["newEvents"].as_u64()),
+        (Some(1), Some(0), Some(0)),
+        "{cut}"
+    );
+    assert_eq!(totals_of(&env, agent), after);
+    (r, before, after)
+}
+
+/// Of `costs daily` totals, what one call's leaving took out: (input, output).
+fn gone(before: &Value, after: &Value) -> (u64, u64) {
+    let n = |v: &Value, k: &str| v[k].as_u64().unwrap();
+    (n(before, "inputTokens") - n(after, "inputTokens"), n(before, "outputTokens") - n(after, "outputTokens"))
+}
+
+#[test]
+fn a_cline_4_session_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| cline_fixtures(env).0.join("1784094124598_rruoq.messages.json");
+    // A checkpoint restored: the messages of 2026-07-16 are gone.
+    let (r, before, after) =
+        rewritten_as_read_fresh("cline", &place, &|v| v["messages"].as_array_mut().unwrap().truncate(5));
+    assert_eq!(
+        (r["newEvents"].as_u64(), r["removedEvents"].as_u64(), r["malformedLines"].as_u64()),
+        (Some(0), Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(gone(&before, &after), (200, 310), "the call of 2026-07-16");
+}
+
+#[test]
+fn a_cline_3_task_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| cline_fixtures(env).1.join("ui_messages.json");
+    let (r, before, after) = rewritten_as_read_fresh("cline", &place, &|v| {
+        let m = v.as_array_mut().unwrap();
+        assert_eq!(m[6]["say"], "deleted_api_reqs");
+        m.remove(6);
+    });
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(gone(&before, &after), (40, 640), "the calls deleted_api_reqs folded");
+}
+
+/// A task of Roo Code's CLI or Kilo Code's extension, from the folder's fixtures.
+fn task_fixture(env: &Env, fixtures: &str, id: &str, dir: &str, files: &[&str]) -> std::path::PathBuf {
+    let from =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../agentwatch-core/src/sources").join(fixtures).join(id);
+    let task = env.home.join(dir).join(id);
+    std::fs::create_dir_all(&task).unwrap();
+    for f in files {
+        std::fs::copy(from.join(f), task.join(f)).unwrap();
+    }
+    task.join("ui_messages.json")
+}
+
+#[test]
+fn a_roo_code_task_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| {
+        let files = ["ui_messages.json", "api_conversation_history.json", "history_item.json"];
+        task_fixture(
+            env,
+            "roo/fixtures/tasks",
+            "019a7c2e-5b41-7d0a-8f3e-2c6b9d1a4e70",
+            ".vscode-mock/global-storage/tasks",
+            &files,
+        )
+    };
+    let (r, before, after) = rewritten_as_read_fresh("roo-code", &place, &|v| {
+        let m = v.as_array_mut().unwrap();
+        assert_eq!(m[6]["ts"], 1770192005000i64);
+        m.remove(6);
+    });
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(gone(&before, &after), (0, 800), "the call after the condensing");
+}
+
+#[test]
+fn a_kilo_code_task_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| {
+        let files = ["ui_messages.json", "api_conversation_history.json"];
+        let dir = ".config/Code/User/globalStorage/kilocode.kilo-code/tasks";
+        task_fixture(env, "kilo/fixtures/tasks", "0198f1d2-3c4b-7a5e-9f60-1a2b3c4d5e6f", dir, &files)
+    };
+    let (r, before, after) = rewritten_as_read_fresh("kilo", &place, &|v| {
+        let m = v.as_array_mut().unwrap();
+        assert_eq!(m[5]["ts"], 1763631000000i64);
+        m.remove(5);
+    });
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(gone(&before, &after), (150, 210), "the second call");
+}
+
+#[test]
+fn a_legacy_gemini_chat_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| {
+        let chats = env.home.join(".gemini/tmp/app/chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        let f = chats.join("session-2025-09-18T14-03-5b7e2c1a.json");
+        let doc = include_str!(
+            "../../crates/agentwatch-core/src/sources/gemini/fixtures/session-2025-09-18T14-03-5b7e2c1a.json"
+        );
+        std::fs::write(&f, doc).unwrap();
+        f
+    };
+    let (r, before, after) = rewritten_as_read_fresh("gemini-cli", &place, &|v| {
+        let m = v["messages"].as_array_mut().unwrap();
+        assert_eq!(m[2]["model"], "gemini-2.5-flash");
+        m.remove(2);
+    });
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(gone(&before, &after), (8000, 120), "the flash call");
+}
+
+#[test]
+fn a_codebuff_chat_rewritten_without_a_call_loses_it_and_keeps_the_rest_once() {
+    let place = |env: &Env| {
+        let dir = env.home.join(".config/manicode/projects/webapp/chats/2026-01-02T03-04-05.000Z");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("run-state.json"), "{}").unwrap();
+        let f = dir.join("chat-messages.json");
+        std::fs::write(
+            &f,
+            include_str!("../../crates/agentwatch-core/src/sources/codebuff/fixtures/chat-messages.json"),
+        )
+        .unwrap();
+        f
+    };
+    // The last turn undone: its sub-agent's call (a message without an id,
+    // keyed by its place) is gone.
+    let (r, before, after) = rewritten_as_read_fresh("codebuff", &place, &|v| {
+        let m = v.as_array_mut().unwrap();
+        assert_eq!(m[5]["variant"], "agent");
+        m.truncate(5);
+    });
+    assert_eq!((r["newEvents"].as_u64(), r["removedEvents"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(gone(&before, &after), (2000, 700), "gpt-5's call: its cached 4 000 are not input");
+}
+
 /// Cline's fixtures: Cline 4's session folder and Cline 3's extension storage.
 fn cline_fixtures(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
     let fixtures =

@@ -281,6 +281,46 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_read_equals_a_full_one() {
+        // Written by the real Claude Code 2.1.197 (tests/agents): its calls
+        // and sessions read in one go, and read stopped at any line and
+        // resumed (Claude's parser keeps no state: `state` is `None`).
+        let text = include_str!("fixtures/turns-2.1.197.jsonl");
+        let path = Path::new("/x/projects/-p/turns.jsonl");
+        let lines: Vec<&str> = text.lines().collect();
+        let read = |parts: &[&[&str]]| {
+            let mut out = Vec::new();
+            for part in parts {
+                let mut p = ClaudeParser::new(path);
+                assert_eq!(p.state(), None);
+                for (i, l) in part.iter().enumerate() {
+                    let _ = p.parse(l.as_bytes(), i as u64, &mut out);
+                }
+            }
+            let calls: Vec<UsageEvent> = usages(&out).into_iter().cloned().collect();
+            // A resumed read announces the session again, begun at its first
+            // line after the cut: the store keeps the earliest start.
+            let mut sessions: std::collections::BTreeMap<String, SessionInfo> = Default::default();
+            for r in &out {
+                if let Record::Session(s) = r {
+                    let e = sessions.entry(s.external_id.clone()).or_insert_with(|| s.clone());
+                    e.started_at = e.started_at.min(s.started_at);
+                }
+            }
+            let sessions: Vec<SessionInfo> = sessions.into_values().collect();
+            (calls, sessions)
+        };
+        let full = read(&[&lines]);
+        let mut keys: Vec<EventKey> = full.0.iter().map(|u| u.key).collect();
+        keys.dedup();
+        assert_eq!((full.0.len(), keys.len()), (12, 9), "a line per content block: copies of a call");
+        assert_eq!(full.1.len(), 1);
+        for cut in 0..=lines.len() {
+            assert_eq!(read(&[&lines[..cut], &lines[cut..]]), full, "cut at line {cut}");
+        }
+    }
+
+    #[test]
     fn impossible_token_counts_are_malformed_and_odd_costs_ignored() {
         // Seen writing the claude_line fuzz target's checks: a count near
         // u64::MAX went negative in the store's signed sums and overflowed

@@ -168,4 +168,34 @@ mod tests {
         let n: i64 = c.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 4);
     }
+
+    #[test]
+    fn a_row_that_cannot_be_read_is_skipped_and_a_garbage_database_is_said() {
+        let t = tempfile::tempdir().unwrap();
+        let db = t.path().join("sessions.db");
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(include_str!("fixtures/sessions-db.sql")).unwrap();
+        // Newer rows of the same process whose id or start is not text (a
+        // blob keeps its type in a TEXT column): skipped, not fatal.
+        c.execute_batch(
+            "INSERT INTO sessions SELECT X'ff00', source, pid, '2026-07-30T00:00:00.000Z', ended_at, exit_code, status,
+               status_lock, interactive, provider, model, cwd, workspace_root, team_name, enable_tools, enable_spawn,
+               enable_teams, parent_session_id, parent_agent_id, agent_id, conversation_id, is_subagent, prompt,
+               metadata_json, transcript_path, hook_path, messages_path, updated_at
+               FROM sessions WHERE session_id = '1784094124598_rruoq';
+             INSERT INTO sessions SELECT 'zz_blob_start', source, pid, X'32303236', ended_at, exit_code, status,
+               status_lock, interactive, provider, model, cwd, workspace_root, team_name, enable_tools, enable_spawn,
+               enable_teams, parent_session_id, parent_agent_id, agent_id, conversation_id, is_subagent, prompt,
+               metadata_json, transcript_path, hook_path, messages_path, updated_at
+               FROM sessions WHERE session_id = '1784094124598_rruoq';",
+        )
+        .unwrap();
+        let p = LiveProcess { pids: vec![85916], start: 0, cwd: None };
+        assert_eq!(registry_link(&db, None, &p).map(|l| l.external_id), Ok("1784094124598_rruoq".to_string()));
+        let garbage = t.path().join("garbage.db");
+        std::fs::write(&garbage, b"this is not a database, just text that goes on for a while").unwrap();
+        assert!(
+            matches!(registry_link(&garbage, None, &p), Err(RegistryError::Malformed(e)) if e.contains("not a database"))
+        );
+    }
 }

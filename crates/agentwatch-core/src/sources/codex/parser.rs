@@ -408,6 +408,40 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_read_equals_a_full_one() {
+        // Written by the real Codex 0.171.0 (tests/agents): read stopped at
+        // any line and resumed from the parser's state, the same records.
+        let text = include_str!("fixtures/turns-0.171.0.jsonl");
+        let path = Path::new("/c/sessions/2026/12/05/rollout-2026-12-05T11-37-34-01a245fe.jsonl");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut full = Vec::new();
+        let mut p = CodexParser::new(path, None);
+        for l in &lines {
+            p.parse(l.as_bytes(), 0, &mut full).unwrap();
+        }
+        let calls: Vec<&UsageEvent> = full
+            .iter()
+            .filter_map(|r| match r {
+                Record::Usage(u) => Some(u),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls.len(), 9, "a call per token_count");
+        for cut in 0..=lines.len() {
+            let mut out = Vec::new();
+            let mut a = CodexParser::new(path, None);
+            for l in &lines[..cut] {
+                a.parse(l.as_bytes(), 0, &mut out).unwrap();
+            }
+            let mut b = CodexParser::new(path, a.state().as_deref());
+            for l in &lines[cut..] {
+                b.parse(l.as_bytes(), 0, &mut out).unwrap();
+            }
+            assert_eq!(out, full, "cut at line {cut}");
+        }
+    }
+
+    #[test]
     fn usage_at_an_unreadable_time_is_malformed_and_the_totals_move_on() {
         let mut p = parser();
         let lines = [

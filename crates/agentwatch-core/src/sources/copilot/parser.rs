@@ -225,4 +225,41 @@ mod tests {
         assert_eq!(c.len(), 1, "only the new rows");
         assert_eq!((c[0].cost_usd, c[0].tokens.input), (Some(0.0033), 1000));
     }
+
+    #[test]
+    fn a_resumed_read_equals_a_fresh_full_one() {
+        use crate::sources::storage::sqlite::check::{kept, read};
+        let dir = tempfile::tempdir().unwrap();
+        let (path, agent) = real_db(dir.path());
+        let mut first = CopilotReader::new(None);
+        let (a, bad) = read(&mut first, &path);
+        assert_eq!((bad, first.state().as_deref()), (0, Some(r#"{"calls":3}"#)));
+        // Two more calls end, and a row Copilot would not write (more cached than the prompt).
+        agent
+            .execute_batch(
+                "INSERT INTO assistant_usage_events (session_id, model, input_tokens, output_tokens, cache_read_tokens,
+                   created_at) VALUES ('c850be41-3994-48c9-82a6-1d2e87a16a3d', 'gpt-5', 10, 5, 64, '2026-12-06T23:11:00Z');
+                 INSERT INTO assistant_usage_events (session_id, model, input_tokens, output_tokens, cache_read_tokens,
+                   created_at) VALUES ('c850be41-3994-48c9-82a6-1d2e87a16a3d', 'gpt-5', 1000, 50, 600, '2026-12-06T23:12:00Z');",
+            )
+            .unwrap();
+        let mut resumed = CopilotReader::new(first.state().as_deref());
+        let (b, bad) = read(&mut resumed, &path);
+        assert_eq!((bad, calls(&b).len()), (1, 1), "only the new rows, the broken one counted");
+        let (whole, bad) = read(&mut CopilotReader::new(None), &path);
+        assert_eq!(bad, 1);
+        let (calls, sessions) = kept(&[&whole]);
+        assert_eq!(kept(&[&a, &b]), (calls.clone(), sessions.clone()), "read as it grew, as read whole");
+        let got: Vec<(u64, u64, u64)> =
+            calls.iter().map(|u| (u.tokens.input, u.tokens.output, u.tokens.cache_read)).collect();
+        let mut want = vec![(56, 40, 64), (56, 40, 64), (56, 40, 64), (400, 50, 600)];
+        let mut sorted = got.clone();
+        sorted.sort();
+        want.sort();
+        assert_eq!(sorted, want);
+        assert_eq!(sessions.len(), 1);
+        // Nothing new: nothing read, nothing counted again.
+        let (c, bad) = read(&mut resumed, &path);
+        assert_eq!((bad, crate::sources::calls(&c).len()), (0, 0));
+    }
 }

@@ -150,6 +150,36 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_read_of_kilos_database_equals_a_fresh_full_one() {
+        use crate::sources::storage::sqlite::check::{kept, read};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kilo.db");
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+        c.execute_batch(include_str!("fixtures/kilo-7.8.sql")).unwrap();
+        let src = KiloSource::new(&SourceEnv { home: None, vars: Default::default() });
+        let mut first = src.table_reader(&db, None).unwrap();
+        let (a, _) = read(first.as_mut(), &db);
+        // The last call streams on (its row rewritten later), and a broken row.
+        c.execute_batch(
+            "UPDATE message SET time_updated = 1767312099000, data = replace(data, '\"output\":800', '\"output\":3000')
+               WHERE id = 'msg_01JZ8Q2M0A5V3X9K7T4N6B2C1E';
+             INSERT INTO message VALUES ('msg_bad', 'ses_01JZ8Q1Y7F2H4K6M8P0R2T4V6X', 1767312100000, 1767312100000, '[');",
+        )
+        .unwrap();
+        let (b, bad) = read(src.table_reader(&db, first.state().as_deref()).unwrap().as_mut(), &db);
+        assert_eq!(bad, 1);
+        let (whole, bad) = read(src.table_reader(&db, None).unwrap().as_mut(), &db);
+        assert_eq!(bad, 1);
+        let (calls, sessions) = kept(&[&whole]);
+        assert_eq!(kept(&[&a, &b]), (calls.clone(), sessions.clone()), "read as it grew, as read whole");
+        let mut outputs: Vec<u64> = calls.iter().map(|u| u.tokens.output).collect();
+        outputs.sort();
+        assert_eq!(outputs, [440, 3256], "340 and 3000, each with its reasoning");
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
     fn the_kilo_code_extension_s_tasks_are_read_as_roo_code_s() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");

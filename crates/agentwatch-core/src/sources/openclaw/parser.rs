@@ -86,6 +86,33 @@ mod tests {
     }
 
     #[test]
+    fn bad_lines_are_counted_and_the_rest_is_read() {
+        let p = path(&format!("{SESSION}.jsonl"));
+        let (full, _) = parse_all(&p, TEXT);
+        // Garbage between the lines OpenClaw wrote: a cut line, text, a
+        // call at no time, one with an impossible count.
+        let bad = [
+            r#"{"type":"message","timestamp":"2026-05-03T08:15:04.000Z","message":{"role":"assi"#,
+            "not json",
+            r#"{"type":"message","timestamp":"yesterday","message":{"role":"assistant","model":"m","usage":{"output":2}}}"#,
+            r#"{"type":"message","timestamp":"2026-05-03T08:15:04.000Z","message":{"role":"assistant","model":"m","usage":{"output":1099511627777}}}"#,
+        ];
+        let mut text = String::new();
+        for (i, l) in TEXT.lines().enumerate() {
+            text.push_str(l);
+            text.push('\n');
+            if let Some(b) = bad.get(i) {
+                text.push_str(b);
+                text.push('\n');
+            }
+        }
+        let (out, n) = parse_all(&p, &text);
+        assert_eq!(n, 4);
+        assert_eq!(calls(&out).len(), 3);
+        assert_eq!(out, full, "the rest as without them");
+    }
+
+    #[test]
     fn a_checkpoint_copy_and_an_archive_are_the_sessions_own_calls() {
         let (a, _) = parse_all(&path(&format!("{SESSION}.jsonl")), TEXT);
         let (b, _) =

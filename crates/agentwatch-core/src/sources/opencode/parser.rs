@@ -359,6 +359,46 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_read_equals_a_fresh_full_one() {
+        use crate::sources::storage::sqlite::check::{kept, read};
+        let dir = tempfile::tempdir().unwrap();
+        let (path, agent) = real_db(dir.path());
+        let mut first = OpenCodeReader::new(AGENT, "OpenCode", None);
+        let (a, _) = read(&mut first, &path);
+        // OpenCode goes on: a call streams on (its row rewritten, later), a
+        // new call, a broken row.
+        agent
+            .execute_batch(
+                "UPDATE message SET time_updated = 1796596000000,
+                   data = replace(data, '\"output\":32', '\"output\":900')
+                   WHERE id = 'msg_24d774c3e0015BDIEPCrC52aF5';
+                 INSERT INTO message VALUES ('msg_new', 'ses_db288e317ffeILjZco4XWz5M0J', 1796596000001, 1796596000001,
+                   '{\"role\":\"assistant\",\"modelID\":\"stub-model\",\"tokens\":{\"input\":7,\"output\":3,\"reasoning\":0,\"cache\":{\"read\":0,\"write\":0}}}');
+                 INSERT INTO message VALUES ('msg_bad', 'ses_db288e317ffeILjZco4XWz5M0J', 1796596000002, 1796596000002, '{broken');",
+            )
+            .unwrap();
+        let (b, bad) = read(&mut OpenCodeReader::new(AGENT, "OpenCode", first.state().as_deref()), &path);
+        assert_eq!(bad, 1);
+        let (whole, bad) = read(&mut OpenCodeReader::new(AGENT, "OpenCode", None), &path);
+        assert_eq!(bad, 1);
+        let (calls, sessions) = kept(&[&whole]);
+        assert_eq!(kept(&[&a, &b]), (calls.clone(), sessions.clone()), "read as it grew, as read whole");
+        let outputs: Vec<(EventKey, u64)> = calls.iter().map(|u| (u.key, u.tokens.output)).collect();
+        let mut want: Vec<(EventKey, u64)> = [
+            ("msg_24d771efe001cOnKvDHuuHlV4m", 40),
+            ("msg_24d77311c001hdWiiJ8vcWz9K7", 40),
+            // 900 and its 8 of reasoning, grown after the first read.
+            ("msg_24d774c3e0015BDIEPCrC52aF5", 908),
+            ("msg_new", 3),
+        ]
+        .map(|(id, o)| (EventKey::of(&[AGENT, id]), o))
+        .to_vec();
+        want.sort_by_key(|(k, _)| (k.id, k.check));
+        assert_eq!(outputs, want);
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
     fn a_schema_not_understood_is_said() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("opencode.db");

@@ -138,6 +138,45 @@ pub fn wal_fingerprint(db: &Path) -> (u64, i64) {
     }
 }
 
+/// For tests of an agent's [`TableReader`](crate::sources::TableReader):
+/// reads, and what the store keeps of them.
+#[cfg(test)]
+pub(crate) mod check {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::Db;
+    use crate::model::UsageEvent;
+    use crate::sources::{Record, SessionInfo, TableReader};
+
+    /// One read of `path` by `reader`: its records and its malformed rows.
+    pub(crate) fn read(reader: &mut dyn TableReader, path: &Path) -> (Vec<Record>, u64) {
+        let mut out = Vec::new();
+        let bad = reader.read(&Db::open(path).unwrap(), &mut out).unwrap();
+        (out, bad)
+    }
+
+    /// What the store keeps of these reads, in order: of each call its last
+    /// copy (a row the agent updates only grows, and the store keeps the
+    /// bigger copy), by key; each session once, its last copy, by id.
+    pub(crate) fn kept(reads: &[&[Record]]) -> (Vec<UsageEvent>, Vec<SessionInfo>) {
+        let mut calls = BTreeMap::new();
+        let mut sessions = BTreeMap::new();
+        for r in reads.iter().flat_map(|r| r.iter()) {
+            match r {
+                Record::Usage(u) => {
+                    calls.insert((u.key.id, u.key.check), u.clone());
+                }
+                Record::Session(s) => {
+                    sessions.insert(s.external_id.clone(), s.clone());
+                }
+                Record::Limit(_) => {}
+            }
+        }
+        (calls.into_values().collect(), sessions.into_values().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -302,6 +302,39 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_read_equals_a_fresh_full_one() {
+        use crate::sources::storage::sqlite::check::{kept, read};
+        let (_d, path, c) = ledger();
+        let insert =
+            "INSERT INTO model_usage (id, session_id, model_id, status, started_at, input_tokens, output_tokens,
+                 cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) VALUES ";
+        c.execute_batch(&format!(
+            "{insert} ('mu_10', 'sess_01JZ9A7B3C', 'GLM-5.3', 'running', 1786995545000, 0, 0, 0, 0, 0)"
+        ))
+        .unwrap();
+        let mut first = ZcodeReader::new(None);
+        let (a, bad) = read(&mut first, &path);
+        assert_eq!((bad, calls(&a).len()), (1, 6), "the running request is no call yet");
+        // It finishes; a later one finishes; a row with a negative count.
+        c.execute_batch(&format!(
+            "UPDATE model_usage SET status = 'completed', input_tokens = 70, output_tokens = 7 WHERE id = 'mu_10';
+             {insert} ('mu_11', 'sess_01JZ9A7B3C', 'GLM-5.3', 'completed', 1786995600000, 500, 20, 0, 100, 520);
+             {insert} ('mu_12', 'sess_01JZ9A7B3C', 'GLM-5.3', 'completed', 1786995601000, -5, 20, 0, 0, 15);"
+        ))
+        .unwrap();
+        let (b, bad) = read(&mut ZcodeReader::new(first.state().as_deref()), &path);
+        assert_eq!(bad, 1, "the new broken row; the old one is not read again");
+        let (whole, bad) = read(&mut ZcodeReader::new(None), &path);
+        assert_eq!(bad, 2);
+        let (calls, sessions) = kept(&[&whole]);
+        assert_eq!(kept(&[&a, &b]), (calls.clone(), sessions.clone()), "read as it grew, as read whole");
+        assert_eq!(calls.len(), 8);
+        assert_eq!((by_id(&whole, "mu_10").tokens.input, by_id(&whole, "mu_10").tokens.output), (70, 7));
+        assert_eq!((by_id(&whole, "mu_11").tokens.input, by_id(&whole, "mu_11").tokens.cache_read), (400, 100));
+        assert_eq!(sessions.len(), 2);
+    }
+
+    #[test]
     fn a_ledger_of_another_shape_is_not_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
