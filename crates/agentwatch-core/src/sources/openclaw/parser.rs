@@ -352,10 +352,12 @@ mod tests {
         assert_eq!(
             got,
             [
-                // The budget's bridge, then the assistant message of the same call.
+                // The budget's bridge, then the assistant message of the same
+                // call (the same operation id, which OpenClaw's observer puts on both).
                 (opus, tokens(10, 50, 9000, 100), Some(0.006425), at("09:00:01.000")),
                 (opus, tokens(10, 50, 9000, 100), Some(0.006425), at("09:00:05.200")),
-                // The assistant message, then its bridge (nothing).
+                // The assistant message, then its bridge (nothing): no
+                // operation ids, written within five minutes.
                 (opus, tokens(3, 20, 9160, 0), Some(0.005095), at("09:10:04.000")),
                 // An ephemeral call's own entry, no bridge.
                 ("gpt-5-mini", tokens(800, 120, 0, 0), Some(0.00044), at("09:20:00.000")),
