@@ -896,9 +896,13 @@ fn openclaws_transcripts_and_their_checkpoint_copies_count_each_call_once_on_the
     std::fs::write(dir.join(format!("{id}.trajectory.jsonl")), "{\"type\":\"trace.metadata\"}\n").unwrap();
     std::fs::write(dir.join("sessions.json"), "{}").unwrap();
     let r = ingest(&env);
+    // 3 calls on 2026-05-02/03; on 2026-05-04, 8 calls in 10 rows (two
+    // calls also as a bridge: the second row takes the first's key) besides
+    // 4 rows that add nothing (a bridge after its message, a compaction's
+    // total, two bridges after their compaction's). The copy: 13 again.
     assert_eq!(
         (r["filesScanned"].as_u64(), r["newEvents"].as_u64(), r["duplicateEvents"].as_u64()),
-        (Some(2), Some(3), Some(3)),
+        (Some(2), Some(11), Some(2 + 13)),
         "{r}"
     );
     let d = env.json(&["costs", "daily", "--no-ingest", "--agent", "openclaw"]);
@@ -913,6 +917,29 @@ fn openclaws_transcripts_and_their_checkpoint_copies_count_each_call_once_on_the
         "{n}"
     );
     assert!((n["cost"].as_f64().unwrap() - (0.006785 + 0.005505)).abs() < 1e-12, "{n}");
+    // The calls OpenClaw's accounting entries record, each once, as its own
+    // usage report counts them (sources/openclaw/README.md): an assistant
+    // message with its bridge either side, an ephemeral call, a hidden
+    // call, a compaction's two calls, a branch summary's, a compaction's
+    // openclaw:compaction-usage with its bridges after it.
+    let o = breakdown(&d, "2026-05-04", "claude-opus-4-5");
+    assert_eq!(
+        (
+            o["inputTokens"].as_u64(),
+            o["outputTokens"].as_u64(),
+            o["cacheReadTokens"].as_u64(),
+            o["cacheCreationTokens"].as_u64()
+        ),
+        (Some(10 + 3 + 6000 + 2500 + 1500 + 900), Some(50 + 20 + 400 + 300 + 200 + 150), Some(18160), Some(100)),
+        "{o}"
+    );
+    let opus = 0.006425 + 0.005095 + 0.04 + 0.02 + 0.0125 + 0.00825;
+    assert!((o["cost"].as_f64().unwrap() - opus).abs() < 1e-12, "{o}");
+    for (model, input, output, cost) in [("gpt-5-mini", 800, 120, 0.00044), ("claude-haiku-4-5", 1200, 30, 0.00135)] {
+        let m = breakdown(&d, "2026-05-04", model);
+        assert_eq!((m["inputTokens"].as_u64(), m["outputTokens"].as_u64()), (Some(input), Some(output)), "{m}");
+        assert!((m["cost"].as_f64().unwrap() - cost).abs() < 1e-12, "{m}");
+    }
     let s = env.json(&["sessions", "--no-ingest", "--agent-type", "openclaw"]);
     let ids: Vec<&str> = s["sessions"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
     assert_eq!(ids, [id], "a checkpoint copy is its transcript's session");

@@ -3,6 +3,7 @@
 //! OpenClaw is a long-running gateway serving many chats at once, so a
 //! running process is not linked to one session. See README.md.
 
+pub mod accounting;
 pub mod parser;
 pub mod paths;
 

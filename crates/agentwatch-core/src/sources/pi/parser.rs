@@ -82,6 +82,10 @@ pub(crate) struct Message<'a> {
     pub usage: Option<Usage>,
     /// ms, when the call began.
     pub timestamp: Option<f64>,
+    /// OpenClaw's id of the operation a call belongs to, by which it
+    /// reconciles its accounting entries with calls (`sources/openclaw`).
+    #[serde(rename = "usageBudgetOperationId", borrow)]
+    pub operation: Option<Cow<'a, str>>,
 }
 
 /// pi-ai's `Usage`.
@@ -93,6 +97,8 @@ pub(crate) struct Usage {
     pub cache_read: u64,
     pub cache_write: u64,
     pub total_tokens: u64,
+    /// OpenClaw's normalized usage names the total `total`.
+    pub total: u64,
     pub cost: Option<Cost>,
 }
 
@@ -128,6 +134,26 @@ impl Usage {
     pub fn cost(&self) -> Option<f64> {
         plausible_cost(self.cost.and_then(|c| c.total)).filter(|c| *c > 0.0)
     }
+
+    /// The counts as OpenClaw compares two rows of one call (`normalizeUsage`):
+    /// input, output, cache read, cache write and the total it recorded
+    /// (`total`, else `totalTokens`), else their sum.
+    pub fn counts(&self) -> [u64; 5] {
+        let sum = self.input + self.output + self.cache_read + self.cache_write;
+        let total = [self.total, self.total_tokens].into_iter().find(|&n| n > 0).unwrap_or(sum);
+        [self.input, self.output, self.cache_read, self.cache_write, total]
+    }
+}
+
+/// What a call's line says beyond its event, as OpenClaw reconciles its
+/// accounting entries with calls (`sources/openclaw/accounting.rs`): the
+/// provider and model as the line names them, the counts, the operation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CallFacts {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub counts: [u64; 5],
+    pub operation: Option<String>,
 }
 
 /// The key of a call: its own time, provider, model and counts.
@@ -155,6 +181,9 @@ pub struct PiParser {
     agent: &'static str,
     session: String,
     finders: [memmem::Finder<'static>; 4],
+    /// Whether [`PiParser::parse_call`] says what each call's line said
+    /// (OpenClaw's parser asks; pi's does not).
+    facts: bool,
 }
 
 impl PiParser {
@@ -175,7 +204,29 @@ impl PiParser {
                 memmem::Finder::new(b"\"model_change\""),
                 memmem::Finder::new(b"\"model-snapshot\""),
             ],
+            facts: false,
         }
+    }
+
+    /// This parser, saying what each call's line said ([`CallFacts`]).
+    pub(crate) fn with_facts(mut self) -> PiParser {
+        self.facts = true;
+        self
+    }
+
+    /// The session its calls belong to.
+    pub(crate) fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// The model and provider the last model change named.
+    pub(crate) fn assumed(&self) -> (Option<&str>, Option<&str>) {
+        (self.state.model.as_deref(), self.state.provider.as_deref())
+    }
+
+    /// Says the session began, at `at`, unless it already has.
+    pub(crate) fn announce_at(&mut self, at: DateTime<Utc>, out: &mut Vec<Record>) {
+        self.announce(None, Some(at), out);
     }
 
     fn change_model(&mut self, c: &ModelChange) {
@@ -201,40 +252,44 @@ impl PiParser {
     }
 }
 
-impl LineParser for PiParser {
-    fn parse(&mut self, line: &[u8], _offset: u64, out: &mut Vec<Record>) -> Result<(), LineError> {
+impl PiParser {
+    /// Parses one line as [`LineParser::parse`] does; when it gave a call
+    /// (the last record) and this parser says so ([`PiParser::with_facts`]),
+    /// what the line said of it.
+    pub(crate) fn parse_call(&mut self, line: &[u8], out: &mut Vec<Record>) -> Result<Option<CallFacts>, LineError> {
         if self.finders.iter().all(|f| f.find(line).is_none()) {
-            return if looks_complete(line) { Ok(()) } else { Err(LineError::Malformed) };
+            return if looks_complete(line) { Ok(None) } else { Err(LineError::Malformed) };
         }
         let l: Line = serde_json::from_slice(line).map_err(|_| LineError::Malformed)?;
         let ts = l.timestamp.as_deref().map(|t| parse_ts(t).ok_or(LineError::Malformed)).transpose()?;
         match l.kind.as_deref() {
             Some("session") => {
                 self.announce(l.cwd.as_deref(), ts, out);
-                return Ok(());
+                return Ok(None);
             }
             Some("model_change") => {
-                self.change_model(&ModelChange { provider: l.provider, model_id: l.model_id, model: l.model });
-                return Ok(());
+                let change = ModelChange { provider: l.provider, model_id: l.model_id, model: l.model };
+                self.change_model(&change);
+                return Ok(None);
             }
             Some("custom") if l.custom_type.as_deref() == Some("model-snapshot") => {
                 if let Some(d) = &l.data {
                     self.change_model(d);
                 }
-                return Ok(());
+                return Ok(None);
             }
             // ccusage also takes a message line without a type.
             Some("message") | None => {}
-            _ => return Ok(()),
+            _ => return Ok(None),
         }
-        let Some(m) = l.message.filter(|m| m.role.as_deref() == Some("assistant")) else { return Ok(()) };
-        let Some(u) = m.usage else { return Ok(()) };
+        let Some(m) = l.message.filter(|m| m.role.as_deref() == Some("assistant")) else { return Ok(None) };
+        let Some(u) = m.usage else { return Ok(None) };
         let tokens = u.tokens()?;
         let started = m.timestamp.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as i64);
         let at = ts.or_else(|| started.and_then(DateTime::from_timestamp_millis)).ok_or(LineError::Malformed)?;
         self.announce(None, Some(at), out);
         if tokens.is_zero() {
-            return Ok(()); // a failed call (`stopReason` "error"): nothing billed
+            return Ok(None); // a failed call (`stopReason` "error"): nothing billed
         }
         let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let name = text(&m.model_id).or_else(|| text(&m.model));
@@ -253,7 +308,22 @@ impl LineParser for PiParser {
             tokens,
             cost_usd: u.cost(),
         }));
-        Ok(())
+        if !self.facts {
+            return Ok(None);
+        }
+        let raw = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
+        Ok(Some(CallFacts {
+            provider: raw(&m.provider).or_else(|| raw(&l.provider)),
+            model: raw(&m.model).or_else(|| raw(&l.model)),
+            counts: u.counts(),
+            operation: raw(&m.operation).filter(|o| !o.trim().is_empty()),
+        }))
+    }
+}
+
+impl LineParser for PiParser {
+    fn parse(&mut self, line: &[u8], _offset: u64, out: &mut Vec<Record>) -> Result<(), LineError> {
+        self.parse_call(line, out).map(|_| ())
     }
 
     fn state(&self) -> Option<String> {
