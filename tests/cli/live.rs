@@ -766,7 +766,7 @@ fn a_running_cline_is_linked_to_the_session_its_database_names_with_its_pid() {
 }
 
 #[test]
-fn a_running_crush_is_linked_to_the_session_its_project_database_updates() {
+fn a_running_crush_is_linked_to_the_session_its_project_database_updates_and_its_messages_give_the_turn() {
     let env = Env::new();
     let proj = env.root.join("src/crush-app");
     std::fs::create_dir_all(proj.join(".crush")).unwrap();
@@ -785,6 +785,27 @@ fn a_running_crush_is_linked_to_the_session_its_project_database_updates() {
         env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["sessionId"].is_string())
     });
     assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("crush"), Some("9a1b-live")), "{s}");
+    // Its database is its transcript: a prompt, then a step that ends the turn.
+    let now = chrono::Utc::now().timestamp();
+    db.execute(
+        "INSERT INTO messages (id, session_id, role, parts, created_at, updated_at) VALUES \
+         ('m-1', '9a1b-live', 'user', '[{\"type\":\"text\",\"data\":{\"text\":\"hi\"}},{\"type\":\"finish\",\"data\":{\"reason\":\"stop\",\"time\":0}}]', ?1, ?1), \
+         ('m-2', '9a1b-live', 'assistant', '[]', ?1, ?1)",
+        [now],
+    )
+    .unwrap();
+    wait_for(10, "the crush process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    db.execute(
+        "UPDATE messages SET parts = '[{\"type\":\"text\",\"data\":{\"text\":\"Hello.\"}},{\"type\":\"finish\",\"data\":{\"reason\":\"end_turn\",\"time\":1}}]' WHERE id = 'm-2'",
+        [],
+    )
+    .unwrap();
+    let s = wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting")
+    });
+    assert_eq!(s["waitingFor"], "input", "{s}");
 }
 
 /// Cursor's CLI cannot run here: a copy of `sleep` named `cursor-agent`
