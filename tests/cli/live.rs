@@ -808,6 +808,45 @@ fn a_running_crush_is_linked_to_the_session_its_project_database_updates_and_its
     assert_eq!(s["waitingFor"], "input", "{s}");
 }
 
+/// Codebuff's CLI cannot run here (its launcher downloads a binary): a copy
+/// of `sleep` named `codebuff` stands in for it, and its chat is written as
+/// the CLI saves it at each stage of a turn (the fixtures of
+/// `sources/codebuff/fixtures/turns/`, written from its source).
+#[test]
+fn a_running_codebuff_is_linked_to_its_projects_chat_whose_newest_response_gives_the_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/cb-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let p = env.spawn(&env.native_agent("codebuff"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let chat = env.home.join(".config/manicode/projects/cb-app/chats/2026-01-03T00-26-40.000Z");
+    std::fs::create_dir_all(&chat).unwrap();
+    let stages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../agentwatch-core/src/sources/codebuff/fixtures/turns");
+    let save = |stage: &str| {
+        for f in ["run-state.json", "chat-messages.json"] {
+            std::fs::copy(stages.join(stage).join(f), chat.join(f)).unwrap();
+        }
+    };
+    save("started");
+    let s = wait_for(10, "the codebuff process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(
+        (s["agent"].as_str(), s["sessionId"].as_str()),
+        (Some("codebuff"), Some("manicode/cb-app/2026-01-03T00-26-40.000Z")),
+        "{s}"
+    );
+    save("asking");
+    let s = wait_for(10, "a question asked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "question")
+    });
+    assert_eq!(s["pendingTool"]["summary"], "Should /healthz check the database too?", "{s}");
+    save("finished");
+    wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}
+
 /// Cursor's CLI cannot run here: a copy of `sleep` named `cursor-agent`
 /// stands in for it. Its chat store is in its work dir's bucket (the MD5 of
 /// the path) and its transcript says where the turn stands.
