@@ -847,6 +847,59 @@ fn a_running_codebuff_is_linked_to_its_projects_chat_whose_newest_response_gives
     });
 }
 
+/// Roo Code's CLI needs the extension and a provider: a copy of `sleep`
+/// named `roo` stands in for it, and its task is written as Roo saves one
+/// (`ui_messages.json` and `history_item.json` in the CLI's storage).
+#[test]
+fn a_running_roo_is_linked_to_its_workspaces_task_whose_newest_message_gives_the_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/roo-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let p = env.spawn(&env.native_agent("roo"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let task = env.home.join(".vscode-mock/global-storage/tasks/019b0000-0000-7000-8000-00000000roo1");
+    std::fs::create_dir_all(&task).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let save = |messages: Value| {
+        std::fs::write(task.join("ui_messages.json"), messages.to_string()).unwrap();
+        std::fs::write(
+            task.join("history_item.json"),
+            json!({"id": "019b0000-0000-7000-8000-00000000roo1", "number": 1, "ts": now, "task": "add a test",
+                   "workspace": proj, "mode": "code", "status": "active"})
+            .to_string(),
+        )
+        .unwrap();
+    };
+    let mut messages = vec![
+        json!({"ts": now, "type": "say", "say": "text", "text": "add a test"}),
+        json!({"ts": now + 1, "type": "say", "say": "api_req_started", "text": "{\"apiProtocol\":\"anthropic\"}"}),
+    ];
+    save(json!(messages));
+    let s = wait_for(10, "the roo process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(
+        (s["agent"].as_str(), s["sessionId"].as_str(), s["projectPath"].as_str()),
+        (Some("roo-code"), Some("019b0000-0000-7000-8000-00000000roo1"), proj.to_str()),
+        "{s}"
+    );
+    messages.push(json!({"ts": now + 2, "type": "ask", "ask": "followup",
+        "text": "{\"question\":\"Which test runner?\",\"suggest\":[{\"answer\":\"vitest\"}]}"}));
+    save(json!(messages));
+    let s = wait_for(10, "a question asked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "question")
+    });
+    assert_eq!(s["pendingTool"]["summary"], "Which test runner?", "{s}");
+    messages[2]["isAnswered"] = json!(true);
+    messages.push(json!({"ts": now + 3, "type": "say", "say": "user_feedback", "text": "vitest"}));
+    messages.push(json!({"ts": now + 4, "type": "say", "say": "completion_result", "text": "Added."}));
+    messages.push(json!({"ts": now + 5, "type": "ask", "ask": "completion_result", "text": ""}));
+    save(json!(messages));
+    wait_for(10, "waiting for input after its task is done", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}
+
 /// Cursor's CLI cannot run here: a copy of `sleep` named `cursor-agent`
 /// stands in for it. Its chat store is in its work dir's bucket (the MD5 of
 /// the path) and its transcript says where the turn stands.
