@@ -766,7 +766,7 @@ fn a_running_cline_is_linked_to_the_session_its_database_names_with_its_pid() {
 }
 
 #[test]
-fn a_running_crush_is_linked_to_the_session_its_project_database_updates() {
+fn a_running_crush_is_linked_to_the_session_its_project_database_updates_and_its_messages_give_the_turn() {
     let env = Env::new();
     let proj = env.root.join("src/crush-app");
     std::fs::create_dir_all(proj.join(".crush")).unwrap();
@@ -785,6 +785,119 @@ fn a_running_crush_is_linked_to_the_session_its_project_database_updates() {
         env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["sessionId"].is_string())
     });
     assert_eq!((s["agent"].as_str(), s["sessionId"].as_str()), (Some("crush"), Some("9a1b-live")), "{s}");
+    // Its database is its transcript: a prompt, then a step that ends the turn.
+    let now = chrono::Utc::now().timestamp();
+    db.execute(
+        "INSERT INTO messages (id, session_id, role, parts, created_at, updated_at) VALUES \
+         ('m-1', '9a1b-live', 'user', '[{\"type\":\"text\",\"data\":{\"text\":\"hi\"}},{\"type\":\"finish\",\"data\":{\"reason\":\"stop\",\"time\":0}}]', ?1, ?1), \
+         ('m-2', '9a1b-live', 'assistant', '[]', ?1, ?1)",
+        [now],
+    )
+    .unwrap();
+    wait_for(10, "the crush process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    db.execute(
+        "UPDATE messages SET parts = '[{\"type\":\"text\",\"data\":{\"text\":\"Hello.\"}},{\"type\":\"finish\",\"data\":{\"reason\":\"end_turn\",\"time\":1}}]' WHERE id = 'm-2'",
+        [],
+    )
+    .unwrap();
+    let s = wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting")
+    });
+    assert_eq!(s["waitingFor"], "input", "{s}");
+}
+
+/// Codebuff's CLI cannot run here (its launcher downloads a binary): a copy
+/// of `sleep` named `codebuff` stands in for it, and its chat is written as
+/// the CLI saves it at each stage of a turn (the fixtures of
+/// `sources/codebuff/fixtures/turns/`, written from its source).
+#[test]
+fn a_running_codebuff_is_linked_to_its_projects_chat_whose_newest_response_gives_the_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/cb-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let p = env.spawn(&env.native_agent("codebuff"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let chat = env.home.join(".config/manicode/projects/cb-app/chats/2026-01-03T00-26-40.000Z");
+    std::fs::create_dir_all(&chat).unwrap();
+    let stages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../agentwatch-core/src/sources/codebuff/fixtures/turns");
+    let save = |stage: &str| {
+        for f in ["run-state.json", "chat-messages.json"] {
+            std::fs::copy(stages.join(stage).join(f), chat.join(f)).unwrap();
+        }
+    };
+    save("started");
+    let s = wait_for(10, "the codebuff process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(
+        (s["agent"].as_str(), s["sessionId"].as_str()),
+        (Some("codebuff"), Some("manicode/cb-app/2026-01-03T00-26-40.000Z")),
+        "{s}"
+    );
+    save("asking");
+    let s = wait_for(10, "a question asked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "question")
+    });
+    assert_eq!(s["pendingTool"]["summary"], "Should /healthz check the database too?", "{s}");
+    save("finished");
+    wait_for(10, "waiting for input after its turn", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
+}
+
+/// Roo Code's CLI needs the extension and a provider: a copy of `sleep`
+/// named `roo` stands in for it, and its task is written as Roo saves one
+/// (`ui_messages.json` and `history_item.json` in the CLI's storage).
+#[test]
+fn a_running_roo_is_linked_to_its_workspaces_task_whose_newest_message_gives_the_turn() {
+    let env = Env::new();
+    let proj = env.root.join("src/roo-app");
+    std::fs::create_dir_all(&proj).unwrap();
+    let p = env.spawn(&env.native_agent("roo"), &["600"], &proj);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let task = env.home.join(".vscode-mock/global-storage/tasks/019b0000-0000-7000-8000-00000000roo1");
+    std::fs::create_dir_all(&task).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let save = |messages: Value| {
+        std::fs::write(task.join("ui_messages.json"), messages.to_string()).unwrap();
+        std::fs::write(
+            task.join("history_item.json"),
+            json!({"id": "019b0000-0000-7000-8000-00000000roo1", "number": 1, "ts": now, "task": "add a test",
+                   "workspace": proj, "mode": "code", "status": "active"})
+            .to_string(),
+        )
+        .unwrap();
+    };
+    let mut messages = vec![
+        json!({"ts": now, "type": "say", "say": "text", "text": "add a test"}),
+        json!({"ts": now + 1, "type": "say", "say": "api_req_started", "text": "{\"apiProtocol\":\"anthropic\"}"}),
+    ];
+    save(json!(messages));
+    let s = wait_for(10, "the roo process working", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "working")
+    });
+    assert_eq!(
+        (s["agent"].as_str(), s["sessionId"].as_str(), s["projectPath"].as_str()),
+        (Some("roo-code"), Some("019b0000-0000-7000-8000-00000000roo1"), proj.to_str()),
+        "{s}"
+    );
+    messages.push(json!({"ts": now + 2, "type": "ask", "ask": "followup",
+        "text": "{\"question\":\"Which test runner?\",\"suggest\":[{\"answer\":\"vitest\"}]}"}));
+    save(json!(messages));
+    let s = wait_for(10, "a question asked", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "question")
+    });
+    assert_eq!(s["pendingTool"]["summary"], "Which test runner?", "{s}");
+    messages[2]["isAnswered"] = json!(true);
+    messages.push(json!({"ts": now + 3, "type": "say", "say": "user_feedback", "text": "vitest"}));
+    messages.push(json!({"ts": now + 4, "type": "say", "say": "completion_result", "text": "Added."}));
+    messages.push(json!({"ts": now + 5, "type": "ask", "ask": "completion_result", "text": ""}));
+    save(json!(messages));
+    wait_for(10, "waiting for input after its task is done", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["state"] == "waiting" && s["waitingFor"] == "input")
+    });
 }
 
 /// Cursor's CLI cannot run here: a copy of `sleep` named `cursor-agent`

@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::liveness::{self, Inputs, Process, Reported, Signal, Thresholds, Turn, Verdict, WaitingFor};
 use crate::model::{PendingTool, SessionState};
-use crate::sources::{Leads, LiveProcess, RegistryError, Source, TranscriptLink, TurnInfo, mtime_ms};
+use crate::sources::{Leads, LiveProcess, RegistryError, Source, Storage, TranscriptLink, TurnInfo, mtime_ms};
 use crate::store::{ProcessFacts, SessionRow, Store, Transition};
 
 /// CPU use of an agent's process tree above this (% of one core) counts as activity.
@@ -58,6 +58,10 @@ pub struct ScanReport {
     pub found_files: bool,
 }
 
+/// A transcript, and the session whose turn was read from it (a database
+/// holds many).
+type TurnKey = (PathBuf, Option<String>);
+
 /// What running processes already hold: transcripts, and sessions by
 /// (agent, its id). A process is not linked to either by a guess.
 struct Claimed {
@@ -71,8 +75,9 @@ pub struct Collector {
     sources: Vec<Box<dyn Source>>,
     cfg: Config,
     scan_seq: u64,
-    /// Turn per transcript, cached by (size, mtime).
-    turns: HashMap<PathBuf, (u64, i64, Option<TurnInfo>)>,
+    /// Turn per transcript and session, cached by (size, mtime in ns): a
+    /// database's counts its WAL in.
+    turns: HashMap<TurnKey, (u64, i64, Option<TurnInfo>)>,
     /// Malformed agent records already logged.
     bad_records: HashSet<String>,
     /// At the last scan, the agents' processes other than their roots (a
@@ -432,18 +437,36 @@ impl Collector {
         if let (Some(path), Some(src)) = (path, self.source(&s.agent))
             && let Ok(meta) = std::fs::metadata(&path)
         {
+            // A database holds many sessions (Crush's `crush.db`): its own
+            // changes are no sign of this session's activity, the time its
+            // turn was decided at is; and a change lands in its WAL first.
+            let shared = src.storage(&path) == Storage::Sqlite;
             let m = mtime_ms(&path).unwrap_or(0);
-            activity = activity.max(liveness::plausible(m, now));
-            let cached =
-                self.turns.get(&path).filter(|(size, mt, _)| *size == meta.len() && *mt == m).map(|c| c.2.clone());
+            let mut stamp = (meta.len(), mtime_ns(&meta));
+            if shared {
+                let (size, ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
+                stamp = (stamp.0 + size, stamp.1.max(ns));
+            } else {
+                activity = activity.max(liveness::plausible(m, now));
+            }
+            let key = (path, s.external_id.clone());
+            let cached = self.turns.get(&key).filter(|(size, ns, _)| (*size, *ns) == stamp).map(|c| c.2.clone());
             transcript = match cached {
                 Some(t) => t,
                 None => {
-                    let t = src.turn(&path).map(|t| TurnInfo { at: t.at.or(Some(m)), ..t });
-                    self.turns.insert(path, (meta.len(), m, t.clone()));
+                    let t = match &s.external_id {
+                        Some(id) => src.session_turn(&key.0, id),
+                        None => src.turn(&key.0),
+                    };
+                    let t = t.map(|t| TurnInfo { at: t.at.or((!shared).then_some(m)), ..t });
+                    self.turns.insert(key, (stamp.0, stamp.1, t.clone()));
                     t
                 }
             };
+            if shared {
+                activity =
+                    activity.max(transcript.as_ref().and_then(|t| t.at).and_then(|a| liveness::plausible(a, now)));
+            }
         }
         let reported = match (s.live.reported_turn, s.live.reported_at) {
             (Some(turn), Some(at)) => Some(TurnInfo {
@@ -479,6 +502,11 @@ impl Collector {
         });
         (turn, activity)
     }
+}
+
+/// A file's modification time, ns (0 when unknown).
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// What the agent declared about itself (MCP, hooks), and who carried it.

@@ -369,6 +369,14 @@ pub trait Source: Send + Sync {
         None
     }
 
+    /// Where the conversation of the session with this id (the agent's
+    /// own) stands, from `path`: a file of its own ([`Source::turn`], the
+    /// default), or a database that holds it among others (Crush's
+    /// `crush.db`), read through [`storage::sqlite`].
+    fn session_turn(&self, path: &Path, _external_id: &str) -> Option<TurnInfo> {
+        self.turn(path)
+    }
+
     /// The transcript's last lines, for display.
     fn tail(&self, _path: &Path, _max: usize) -> Vec<TranscriptLine> {
         Vec::new()

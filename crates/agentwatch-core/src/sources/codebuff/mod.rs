@@ -1,6 +1,7 @@
 //! Codebuff: sessions and model calls from the chats it keeps
 //! (`~/.config/manicode/projects/<project>/chats/<chat id>/chat-messages.json`,
-//! one document per chat, rewritten after every turn). See README.md.
+//! one document per chat, rewritten as a turn starts, while it runs and
+//! after it), and where a running chat's turn stands. See README.md.
 
 pub mod live;
 pub mod parser;
@@ -8,7 +9,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TranscriptLink};
+use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TranscriptLink, TurnInfo};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -47,8 +48,9 @@ impl Source for CodebuffSource {
         true
     }
 
-    fn reads_turns(&self) -> bool {
-        false
+    /// Where the chat stands, from its newest response (`live.rs`).
+    fn turn(&self, path: &Path) -> Option<TurnInfo> {
+        live::turn(path)
     }
 
     /// The chat of the process's project written since it started.

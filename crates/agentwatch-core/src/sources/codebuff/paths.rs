@@ -14,6 +14,9 @@ use crate::sources::SourceEnv;
 /// The file of a chat's messages.
 pub const MESSAGES: &str = "chat-messages.json";
 
+/// The SDK's run state, written beside the messages at each save.
+pub const RUN_STATE: &str = "run-state.json";
+
 /// The channels a Codebuff build writes: its production one, and those of
 /// the development and staging builds.
 const CHANNELS: &[&str] = &["manicode", "manicode-dev", "manicode-staging"];

@@ -1,6 +1,8 @@
 //! Crush (Charm): sessions and their running cost from each project's SQLite
 //! database (`<data dir>/crush.db`, read-only), the projects listed in its
-//! `projects.json`. Cost only: Crush keeps no token totals. See README.md.
+//! `projects.json`. Cost only: Crush keeps no token totals. A running
+//! `crush` is linked to its session, whose messages say where its turn
+//! stands. See README.md.
 
 pub mod live;
 pub mod parser;
@@ -8,7 +10,7 @@ pub mod paths;
 
 use std::path::{Path, PathBuf};
 
-use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink, UsageKind};
+use super::{AgentInfo, LiveProcess, Source, SourceEnv, Storage, TableReader, TranscriptLink, TurnInfo, UsageKind};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -53,13 +55,13 @@ impl Source for CrushSource {
         true
     }
 
-    /// Nothing of Crush's read says where a turn stands.
-    fn reads_turns(&self) -> bool {
-        false
-    }
-
     fn newest_link(&self, p: &LiveProcess, _claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
         live::newest_session(&self.projects(), p)
+    }
+
+    /// The turn of a session of a project's database (its transcript).
+    fn session_turn(&self, path: &Path, external_id: &str) -> Option<TurnInfo> {
+        live::turn(path, external_id)
     }
 
     fn storage(&self, _path: &Path) -> Storage {

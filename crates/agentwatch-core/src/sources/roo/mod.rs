@@ -1,15 +1,18 @@
-//! Roo Code (the VS Code extension, a fork of Cline): sessions and model
-//! calls from its tasks (`globalStorage/rooveterinaryinc.roo-cline/tasks/
-//! <id>/ui_messages.json` in each editor), read as Cline 3's are
-//! (`../cline/tasks.rs`) with Roo's meaning of `tokensIn`. See README.md.
+//! Roo Code (the VS Code extension, a fork of Cline, and its CLI): sessions
+//! and model calls from its tasks (`globalStorage/rooveterinaryinc.roo-cline/
+//! tasks/<id>/ui_messages.json` in each editor, the CLI's in
+//! `~/.vscode-mock`), read as Cline 3's are (`../cline/tasks.rs`) with Roo's
+//! meaning of `tokensIn`; a running `roo` linked to its task, and a task's
+//! turn from its newest message (`live.rs`). See README.md.
 
+pub mod live;
 pub mod paths;
 
 use std::path::{Path, PathBuf};
 
 use super::cline::extension::ExtensionTasks;
 use super::cline::tasks::Input;
-use super::{AgentInfo, LineError, Record, Source, SourceEnv, Storage};
+use super::{AgentInfo, LineError, LiveProcess, Record, Source, SourceEnv, Storage, TranscriptLink, TurnInfo};
 
 /// Who the agent is (see [`AgentInfo`]).
 pub const INFO: AgentInfo = AgentInfo {
@@ -31,11 +34,16 @@ pub const AGENT: &str = INFO.id;
 
 pub struct RooSource {
     tasks: ExtensionTasks,
+    /// Its CLI's `tasks` folder.
+    cli_tasks: Option<PathBuf>,
 }
 
 impl RooSource {
     pub fn new(env: &SourceEnv) -> RooSource {
-        RooSource { tasks: ExtensionTasks::new(AGENT, Input::Roo, paths::task_roots(env)) }
+        RooSource {
+            tasks: ExtensionTasks::new(AGENT, Input::Roo, paths::task_roots(env)),
+            cli_tasks: paths::cli_tasks(env),
+        }
     }
 }
 
@@ -48,10 +56,15 @@ impl Source for RooSource {
         true
     }
 
-    /// Nothing read says where a turn stands (and Roo runs in the editor,
-    /// with no process of its own).
-    fn reads_turns(&self) -> bool {
-        false
+    /// A running `roo`: the task of its working directory written since it
+    /// started.
+    fn newest_link(&self, p: &LiveProcess, claimed: &dyn Fn(&Path) -> bool) -> Option<TranscriptLink> {
+        live::newest_task(self.cli_tasks.as_deref()?, p, claimed)
+    }
+
+    /// Where a task stands, from its newest message.
+    fn turn(&self, path: &Path) -> Option<TurnInfo> {
+        live::turn(path)
     }
 
     fn storage(&self, _path: &Path) -> Storage {

@@ -16,8 +16,14 @@ pub const EXTENSION: &str = "rooveterinaryinc.roo-cline";
 /// ExtensionContext.ts`).
 pub fn task_roots(env: &SourceEnv) -> Vec<PathBuf> {
     let mut roots = crate::sources::cline::paths::task_roots(env, EXTENSION);
-    roots.extend(env.home.as_ref().map(|h| h.join(".vscode-mock/global-storage/tasks")));
+    roots.extend(cli_tasks(env));
     roots
+}
+
+/// The `tasks` folder of its CLI (`apps/cli/src/lib/task-history`
+/// `getDefaultCliTaskStoragePath`: `~/.vscode-mock/global-storage`).
+pub fn cli_tasks(env: &SourceEnv) -> Option<PathBuf> {
+    env.home.as_ref().map(|h| h.join(".vscode-mock/global-storage/tasks"))
 }
 
 #[cfg(test)]
