@@ -359,17 +359,29 @@ child.on('exit', (c) => process.exit(c ?? 0));
     /// Starts a process in `cwd` with this test's environment.
     pub fn spawn(&self, program: &Path, args: &[&str], cwd: &Path) -> Proc {
         std::fs::create_dir_all(cwd).unwrap();
-        let child = Command::new(program)
-            .own_group()
-            .args(args)
-            .current_dir(cwd)
-            .env("HOME", &self.home)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        Proc(child)
+        let mut tries = 0;
+        loop {
+            let r = Command::new(program)
+                .own_group()
+                .args(args)
+                .current_dir(cwd)
+                .env("HOME", &self.home)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            match r {
+                Ok(child) => return Proc(child),
+                // A copy of `sleep` just written (`native_agent`) is busy
+                // while another test's child, forked in that moment, still
+                // holds it open for writing until it execs: ETXTBSY.
+                Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("cannot start {}: {e}", program.display()),
+            }
+        }
     }
 
     /// Runs `agentwatch daemon` in the background, scanning every `interval`

@@ -446,8 +446,6 @@ impl Collector {
             if shared {
                 let (size, ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
                 stamp = (stamp.0 + size, stamp.1.max(ns));
-            } else {
-                activity = activity.max(liveness::plausible(m, now));
             }
             let key = (path, s.external_id.clone());
             let cached = self.turns.get(&key).filter(|(size, ns, _)| (*size, *ns) == stamp).map(|c| c.2.clone());
@@ -463,10 +461,11 @@ impl Collector {
                     t
                 }
             };
-            if shared {
-                activity =
-                    activity.max(transcript.as_ref().and_then(|t| t.at).and_then(|a| liveness::plausible(a, now)));
-            }
+            // A database whose source says when this session's turn was
+            // decided: that time; any other file (or a database whose
+            // source reads no turn from it): its own change.
+            let decided = if shared { transcript.as_ref().and_then(|t| t.at) } else { None };
+            activity = activity.max(liveness::plausible(decided.unwrap_or(m), now));
         }
         let reported = match (s.live.reported_turn, s.live.reported_at) {
             (Some(turn), Some(at)) => Some(TurnInfo {

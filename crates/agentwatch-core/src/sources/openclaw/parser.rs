@@ -464,7 +464,7 @@ mod tests {
         }
         let (out, n) = parse_all(&p, &text);
         assert_eq!(n, 4);
-        assert_eq!(calls(&out).len(), 3);
+        assert_eq!(calls(&out).len(), 13, "the fixture's calls, accounting entries included");
         assert_eq!(out, full, "the rest as without them");
     }
 
