@@ -194,16 +194,10 @@ impl Local {
 }
 
 fn parse_install(target: &str, agent: &str) -> Result<(Target, Agent)> {
-    let t = match target {
-        "hooks" => Target::Hooks,
-        "mcp-proxy" => Target::McpProxy,
-        "statusline" => Target::Statusline,
-        "telemetry" => Target::Telemetry,
-        _ => {
-            return Err(Error::Usage(format!(
-                "unknown target '{target}' (expected hooks, mcp-proxy, statusline or telemetry)"
-            )));
-        }
+    let Some(t) = Target::from_name(target) else {
+        return Err(Error::Usage(format!(
+            "unknown target '{target}' (expected hooks, mcp-proxy, statusline or telemetry)"
+        )));
     };
     Ok((t, Agent::parse(agent)?))
 }

@@ -49,6 +49,11 @@ impl Target {
     /// Every target, in the order the app's integrations table shows them.
     pub const ALL: [Target; 4] = [Target::Hooks, Target::McpProxy, Target::Statusline, Target::Telemetry];
 
+    /// The target of that name ([`Target::name`]).
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// The command's name: `agentwatch <name> install`.
     pub fn name(self) -> &'static str {
         match self {
@@ -1038,6 +1043,10 @@ mod tests {
                 ("cursor-agent", "Cursor Agent", vec![McpProxy]),
             ]
         );
+        for t in Target::ALL {
+            assert_eq!(Target::from_name(t.name()), Some(t));
+        }
+        assert_eq!(Target::from_name("plugins"), None);
         // Each one offered plans.
         let dir = tempfile::tempdir().unwrap();
         let plain = Exe::new(Path::new("/usr/bin/agentwatch"));

@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::liveness::{self, Inputs, Process, Reported, Signal, Thresholds, Turn, Verdict, WaitingFor};
 use crate::model::{PendingTool, SessionState};
-use crate::sources::{Leads, LiveProcess, RegistryError, Source, Storage, TranscriptLink, TurnInfo, mtime_ms};
+use crate::sources::{Leads, LiveProcess, RegistryError, Source, Storage, TranscriptLink, TurnInfo};
 use crate::store::{ProcessFacts, SessionRow, Store, Transition};
 
 /// CPU use of an agent's process tree above this (% of one core) counts as activity.
@@ -441,8 +441,9 @@ impl Collector {
             // changes are no sign of this session's activity, the time its
             // turn was decided at is; and a change lands in its WAL first.
             let shared = src.storage(&path) == Storage::Sqlite;
-            let m = mtime_ms(&path).unwrap_or(0);
+            // One stat: the cache's stamp in ns, activity in ms.
             let mut stamp = (meta.len(), mtime_ns(&meta));
+            let m = stamp.1 / 1_000_000;
             if shared {
                 let (size, ns) = crate::sources::storage::sqlite::wal_fingerprint(&path);
                 stamp = (stamp.0 + size, stamp.1.max(ns));
