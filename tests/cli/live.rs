@@ -269,6 +269,52 @@ fn the_daemon_picks_up_new_usage_from_the_file_watcher() {
 }
 
 #[test]
+fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "live.jsonl");
+    write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
+    // Scans a minute apart, and the watcher waits 150 ms for more changes:
+    // only the question can bring the changes in before the report.
+    let daemon = env.daemon(60, &[]);
+    let report = |c: &mut std::process::Command| {
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v["totals"]["inputTokens"].as_u64().unwrap(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let daily = ["-v", "costs", "daily", "--format", "json", "--timezone", "UTC"];
+    // A line appended, and a new project's folder with its first transcript,
+    // the moment before the report.
+    append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
+    let g = env.claude_file("/home/u/api", "new.jsonl");
+    write_lines(&g, &lines(&[claude(&ago(0), "new", "m3", "r3", SONNET, U(7, 0, 0, 0))]));
+    let (total, err) = report(&mut env.command(&daily));
+    assert_eq!(total, 157, "{err}");
+    let pid = daemon.pid().to_string();
+    assert!(err.contains(&format!("the running monitor (pid {pid}) has read every change")), "{err}");
+    assert!(!err.contains("files of the agents"), "the report read the files itself: {err}");
+    // Where the daemon does not look (another CLAUDE_CONFIG_DIR), the
+    // report reads for itself.
+    let other = env.root.join("other-claude");
+    let h = other.join("projects/-home-u-other/o.jsonl");
+    std::fs::create_dir_all(h.parent().unwrap()).unwrap();
+    write_lines(&h, &lines(&[claude(&ago(0), "other", "m4", "r4", SONNET, U(1000, 0, 0, 0))]));
+    let (total, err) = report(env.command(&daily).env("CLAUDE_CONFIG_DIR", &other));
+    assert_eq!(total, 1157, "{err}");
+    assert!(err.contains("does not watch every folder read here"), "{err}");
+    assert!(err.contains("files of the agents"), "{err}");
+    // Stopped, the daemon takes no more questions: its folder for them is gone.
+    let (code, _) = daemon.stop();
+    assert_eq!(code, Some(0));
+    assert!(!env.data.join("sync").exists());
+    append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m5", "r5", SONNET, U(3, 0, 0, 0)))));
+    let (total, err) = report(&mut env.command(&daily));
+    // The other folder's calls stay in the store.
+    assert_eq!(total, 1160, "{err}");
+    assert!(!err.contains("running monitor"), "{err}");
+}
+
+#[test]
 fn kill_checks_identity_and_stops_the_agent() {
     let env = Env::new();
     let bin = env.native_agent("claude");

@@ -444,6 +444,10 @@ pub fn free_port() -> u16 {
 pub struct Daemon(Option<std::process::Child>);
 
 impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+
     /// Stops it with SIGTERM and returns its exit status and stderr.
     pub fn stop(mut self) -> (Option<i32>, String) {
         let c = self.0.take().unwrap();

@@ -67,6 +67,11 @@ fn warn_unreadable(files: &[agentwatch_core::ingest::Unreadable]) {
     }
 }
 
+/// How long a command waits for the running monitor to catch up before
+/// reading the agents' files itself (a monitor reading a whole new corpus
+/// takes longer).
+const SYNC_WAIT: Duration = Duration::from_secs(3);
+
 pub struct Ctx {
     pub dirs: Dirs,
     /// The settings, read once; a file with a mistake was named on stderr
@@ -125,6 +130,13 @@ impl Ctx {
         let report = ingest(&mut self.store, &self.prices, &sources, &on_progress);
         bar.finish_and_clear();
         let report = report?;
+        tracing::info!(
+            "checked {} files of the agents, read {}, {} new calls, in {:?}",
+            report.files_scanned,
+            report.files_read,
+            report.new_events,
+            report.elapsed
+        );
         warn_unreadable(&report.unreadable);
         self.unreadable = report.unreadable.iter().map(|u| u.path.display().to_string()).collect();
         if report.malformed_lines > 0 {
@@ -191,13 +203,38 @@ impl Ctx {
         Ok(())
     }
 
-    /// Ingests unless told not to; reports always run on current data.
+    /// Ingests unless told not to, or unless the running monitor has read
+    /// every change already; reports always run on current data.
     pub fn refresh(&mut self, no_ingest: bool) -> Result<()> {
-        if !no_ingest {
-            self.ingest()?;
-        } else {
+        if no_ingest || self.synced() {
             agentwatch_core::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+        } else {
+            self.ingest()?;
         }
         Ok(())
+    }
+
+    /// Asks the monitor running for this data dir (the app, or
+    /// `agentwatch daemon`) to read what changed, instead of walking every
+    /// agent's folders here. True when it answered for every folder this
+    /// command would read.
+    fn synced(&mut self) -> bool {
+        let roots = default_sources().iter().flat_map(|s| s.watch_roots()).collect();
+        match agentwatch_core::monitor::sync(&self.dirs, roots, SYNC_WAIT) {
+            Some(s) if s.complete => {
+                tracing::info!("the running monitor (pid {}) has read every change", s.pid);
+                warn_unreadable(&s.unreadable);
+                self.unreadable = s.unreadable.iter().map(|u| u.path.display().to_string()).collect();
+                true
+            }
+            Some(s) => {
+                tracing::info!(
+                    "the running monitor (pid {}) does not watch every folder read here; reading them",
+                    s.pid
+                );
+                false
+            }
+            None => false,
+        }
     }
 }

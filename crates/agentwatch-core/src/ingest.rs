@@ -79,7 +79,7 @@ pub struct IngestReport {
 }
 
 /// A transcript file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unreadable {
     pub path: PathBuf,
     pub error: String,

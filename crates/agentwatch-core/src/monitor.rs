@@ -8,6 +8,15 @@
 //!
 //! A lock file in the data dir makes sure only one monitor collects per data
 //! dir; others can ask who holds it.
+//!
+//! A command that reports (`costs daily`) can ask the running monitor to
+//! catch up ([`sync`]) instead of walking every agent's folders itself.
+//! The question is a file created in the data dir's `sync/`, which the
+//! monitor watches with the same watcher as the agents' files. On Linux
+//! inotify queues a watcher's events in the order they happened, so when
+//! the monitor sees the question it has been told of every change made
+//! before it; it reads those, then answers in a file beside the question.
+//! This is git's `fsmonitor--daemon` cookie, and watchman's.
 
 use std::fs::File;
 use std::io::Write;
@@ -28,6 +37,8 @@ use crate::sources::Source;
 use crate::store::{Store, event};
 
 const LOCK_FILE: &str = "monitor.lock";
+/// Where clients ask the monitor to catch up ([`sync`]).
+const SYNC_DIR: &str = "sync";
 /// Changes arriving this close together are handled as one.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
@@ -71,6 +82,71 @@ pub fn holder(dirs: &Dirs) -> Option<u32> {
     }
 }
 
+/// A client's question: the transcript roots it would otherwise walk.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Question {
+    roots: Vec<PathBuf>,
+}
+
+/// The running monitor's answer to [`sync`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Synced {
+    /// The monitor's pid.
+    pub pid: u32,
+    /// The store holds every change made to the agents' files before the
+    /// question. False when the monitor does not watch every root the
+    /// client would read (other settings, a watch the system refused): the
+    /// client reads for itself.
+    pub complete: bool,
+    /// Files the monitor could not read; it tries again at its next scan.
+    pub unreadable: Vec<ingest::Unreadable>,
+}
+
+/// Asks the monitor running for this data dir to read every change made to
+/// the agents' files so far, and waits (at most `wait`) for its answer.
+/// `roots` are the transcript roots the caller would walk otherwise. None
+/// when no monitor runs, it takes no questions, or it did not answer in
+/// time: the caller reads for itself.
+pub fn sync(dirs: &Dirs, roots: Vec<PathBuf>, wait: Duration) -> Option<Synced> {
+    let started = Instant::now();
+    let dir = dirs.data.join(SYNC_DIR);
+    if !dir.is_dir() || holder(dirs).is_none() {
+        return None;
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let name = format!("{}-{nanos}", std::process::id());
+    let (part, question, answer) =
+        (dir.join(format!("{name}.ask")), dir.join(format!("{name}.want")), dir.join(format!("{name}.done")));
+    // Whole when it appears: written aside, then renamed.
+    let body = serde_json::to_vec(&Question { roots }).expect("a question serializes");
+    if std::fs::write(&part, body).and_then(|_| std::fs::rename(&part, &question)).is_err() {
+        let _ = std::fs::remove_file(&part);
+        return None;
+    }
+    let mut nap = Duration::from_micros(100);
+    let mut checked = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read(&answer) {
+            let _ = std::fs::remove_file(&answer);
+            return serde_json::from_slice(&text).ok();
+        }
+        let gone = checked.elapsed() > Duration::from_millis(250) && {
+            checked = Instant::now();
+            holder(dirs).is_none()
+        };
+        if gone || started.elapsed() > wait {
+            tracing::info!("the running monitor did not answer in {:?}; reading for ourselves", started.elapsed());
+            let _ = std::fs::remove_file(&question);
+            // It may have answered just now.
+            let text = std::fs::read(&answer).ok();
+            let _ = std::fs::remove_file(&answer);
+            return text.and_then(|t| serde_json::from_slice(&t).ok());
+        }
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(5));
+    }
+}
+
 pub enum Msg {
     /// Paths the watcher saw change.
     Changed(Vec<PathBuf>),
@@ -78,6 +154,9 @@ pub enum Msg {
     Rescan,
     /// Settings changed: re-read config.toml.
     Reload,
+    /// A client asks to be answered once every change before its question
+    /// is read ([`sync`]): the question's path.
+    Sync(PathBuf),
     Shutdown,
 }
 
@@ -120,10 +199,15 @@ pub struct Monitor {
     watched: Vec<PathBuf>,
     /// Parents watched until a wanted dir appears in them.
     waiting_on: Vec<PathBuf>,
+    /// A wanted dir could not be watched at the last try (the system's
+    /// limit of watches, say): clients are told to read for themselves.
+    watch_failed: bool,
+    /// `sync/`, while it is watched: clients' questions arrive there.
+    sync_dir: Option<PathBuf>,
     /// Files the last ingest could not read (a database the agent held
     /// locked a moment too long, say): read again at the next scan, as no
     /// change may come to bring them back.
-    retry: Vec<PathBuf>,
+    retry: Vec<ingest::Unreadable>,
     /// What the watcher's events are checked against.
     watch_spec: std::sync::Arc<std::sync::RwLock<WatchSpec>>,
     tx: Sender<Msg>,
@@ -184,6 +268,8 @@ impl Monitor {
             watcher: None,
             watched: Vec::new(),
             waiting_on: Vec::new(),
+            watch_failed: false,
+            sync_dir: None,
             retry: Vec::new(),
             watch_spec: Default::default(),
             tx: tx.clone(),
@@ -219,6 +305,7 @@ impl Monitor {
     /// Runs until told to shut down.
     pub fn run(mut self, observer: &mut dyn Observer) -> Result<()> {
         self.start_watching();
+        self.open_sync_dir();
         self.export_as(&self.collector.config().clone());
         let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
         self.after_ingest(&r, observer)?;
@@ -235,7 +322,7 @@ impl Monitor {
                     let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
                     self.after_ingest(&r, observer)?;
                 } else if !self.retry.is_empty() {
-                    let paths = std::mem::take(&mut self.retry);
+                    let paths: Vec<PathBuf> = std::mem::take(&mut self.retry).into_iter().map(|u| u.path).collect();
                     let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
                     self.after_ingest(&r, observer)?;
                 }
@@ -287,13 +374,24 @@ impl Monitor {
                     self.after_ingest(&r, observer)?;
                     next_scan = Instant::now();
                 }
+                Ok(Msg::Sync(question)) => {
+                    if self.answer(vec![question], Vec::new(), observer)? {
+                        break;
+                    }
+                }
                 Ok(Msg::Changed(mut paths)) => {
-                    // Gather what else arrives in a moment, then ingest once.
+                    // Gather what else arrives in a moment, then ingest once;
+                    // a client's question ends the wait.
                     let until = Instant::now() + DEBOUNCE;
                     let mut stop = false;
+                    let mut questions = Vec::new();
                     while let Ok(m) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
                         match m {
                             Msg::Changed(p) => paths.extend(p),
+                            Msg::Sync(q) => {
+                                questions.push(q);
+                                break;
+                            }
                             Msg::Shutdown => {
                                 stop = true;
                                 break;
@@ -307,26 +405,129 @@ impl Monitor {
                     if stop {
                         break;
                     }
-                    // What a source reads (whatever its name: ZCode's
-                    // `db.sqlite`, OpenClaw's `….jsonl.reset.<time>`), or a
-                    // transcript or registry by its kind.
-                    let sources = self.collector.sources();
-                    let spec = self.watch_spec.read().expect("watch spec lock");
-                    paths.retain(|p| spec.wants_file(p) || ingest::source_of(sources, p).is_some());
-                    drop(spec);
-                    if paths.is_empty() {
+                    if !questions.is_empty() {
+                        if self.answer(questions, paths, observer)? {
+                            break;
+                        }
+                        next_scan = Instant::now() + self.interval;
                         continue;
                     }
-                    let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
-                    self.after_ingest(&r, observer)?;
-                    // A transcript or registry changed: states may have too.
-                    self.scan(observer)?;
-                    next_scan = Instant::now() + self.interval;
+                    if self.ingest_changed(paths, observer)? {
+                        // A transcript or registry changed: states may have too.
+                        self.scan(observer)?;
+                        next_scan = Instant::now() + self.interval;
+                    }
                 }
             }
         }
         tracing::info!("monitor stopped");
         Ok(())
+    }
+
+    /// Reads the changed files a source reads (whatever their names:
+    /// ZCode's `db.sqlite`, OpenClaw's `….jsonl.reset.<time>`), and
+    /// transcripts and registries by their kind. True if any was.
+    fn ingest_changed(&mut self, mut paths: Vec<PathBuf>, observer: &mut dyn Observer) -> Result<bool> {
+        let sources = self.collector.sources();
+        let spec = self.watch_spec.read().expect("watch spec lock");
+        paths.retain(|p| spec.wants_file(p) || ingest::source_of(sources, p).is_some());
+        drop(spec);
+        if paths.is_empty() {
+            return Ok(false);
+        }
+        let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
+        self.after_ingest(&r, observer)?;
+        Ok(true)
+    }
+
+    /// Answers clients' questions ([`sync`]): first reads every change
+    /// the watcher has passed on so far (`changed`, and whatever waits in
+    /// the queue), then writes each answer, then looks at the processes.
+    /// True if a shutdown came meanwhile.
+    fn answer(
+        &mut self,
+        mut questions: Vec<PathBuf>,
+        mut changed: Vec<PathBuf>,
+        observer: &mut dyn Observer,
+    ) -> Result<bool> {
+        let (mut rescan, mut later) = (false, Vec::new());
+        while let Ok(m) = self.rx.try_recv() {
+            match m {
+                Msg::Changed(p) => changed.extend(p),
+                Msg::Sync(q) => questions.push(q),
+                Msg::Rescan => rescan = true,
+                other @ (Msg::Reload | Msg::Shutdown) => later.push(other),
+            }
+        }
+        let read = if rescan {
+            self.start_watching();
+            let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+            self.after_ingest(&r, observer)?;
+            true
+        } else {
+            self.ingest_changed(changed, observer)?
+        };
+        for q in &questions {
+            self.reply(q);
+        }
+        let stop = later.iter().any(|m| matches!(m, Msg::Shutdown));
+        for m in later {
+            let _ = self.tx.send(m);
+        }
+        if read && !stop {
+            self.scan(observer)?;
+        }
+        Ok(stop)
+    }
+
+    /// Writes the answer to one question, unless the client gave up (or
+    /// this is a second event about a question answered already).
+    fn reply(&self, question: &Path) {
+        let Ok(text) = std::fs::read(question) else { return };
+        let wanted = self.collector.watch_dirs();
+        // Every root the client would walk is one this monitor watches (or
+        // waits for): the same settings and the same agents' variables.
+        let covers = serde_json::from_slice::<Question>(&text)
+            .is_ok_and(|q| q.roots.iter().all(|r| wanted.iter().any(|(d, recursive)| *recursive && d == r)));
+        let answer = Synced {
+            pid: std::process::id(),
+            complete: self.watcher.is_some() && !self.watch_failed && covers,
+            unreadable: self.retry.clone(),
+        };
+        let done = question.with_extension("done");
+        let part = question.with_extension("part");
+        let body = serde_json::to_vec(&answer).expect("an answer serializes");
+        if let Err(e) = std::fs::write(&part, body).and_then(|_| std::fs::rename(&part, &done)) {
+            tracing::warn!("cannot answer {}: {e}", question.display());
+        }
+        let _ = std::fs::remove_file(question);
+    }
+
+    /// Empties and watches `sync/`, where clients ask to be answered once
+    /// the store holds every change made before they asked. Only where the
+    /// watcher keeps its events in order (inotify); elsewhere there is no
+    /// `sync/` and clients read for themselves.
+    fn open_sync_dir(&mut self) {
+        let dir = self.dirs.data.join(SYNC_DIR);
+        let _ = std::fs::remove_dir_all(&dir);
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let Some(w) = self.watcher.as_mut() else { return };
+        if let Err(e) = crate::paths::create_private_dir(&dir) {
+            tracing::warn!("clients read for themselves: {e}");
+            return;
+        }
+        match w.watch(&dir, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                self.watch_spec.write().expect("watch spec lock").sync = Some(dir.clone());
+                self.sync_dir = Some(dir);
+            }
+            Err(e) => {
+                tracing::warn!("clients read for themselves: cannot watch {}: {e}", dir.display());
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
     }
 
     /// Starts, restarts or stops the OTLP export as `cfg` says. A mistake
@@ -376,9 +577,9 @@ impl Monitor {
 
     fn after_ingest(&mut self, r: &IngestReport, observer: &mut dyn Observer) -> Result<()> {
         for u in &r.unreadable {
-            if !self.retry.contains(&u.path) {
+            if !self.retry.iter().any(|r| r.path == u.path) {
                 tracing::debug!(path = %u.path.display(), error = %u.error, "not read; tried again at the next scan");
-                self.retry.push(u.path.clone());
+                self.retry.push(u.clone());
             }
         }
         if r.files_read > 0 {
@@ -418,6 +619,16 @@ impl Monitor {
                 Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => {}
                 Ok(ev) => {
                     let spec = spec.read().expect("watch spec lock");
+                    if let Some(sync) = &spec.sync
+                        && ev.paths.iter().any(|p| p.parent() == Some(sync))
+                    {
+                        if !matches!(ev.kind, notify::EventKind::Remove(_)) {
+                            for q in ev.paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "want")) {
+                                let _ = tx.send(Msg::Sync(q));
+                            }
+                        }
+                        return;
+                    }
                     if matches!(ev.kind, notify::EventKind::Create(notify::event::CreateKind::Folder)) {
                         if ev.paths.iter().any(|p| spec.wants_folder(p)) {
                             let _ = tx.send(Msg::Rescan);
@@ -442,9 +653,14 @@ impl Monitor {
             }
         }
         let wanted = self.collector.watch_dirs();
-        *self.watch_spec.write().expect("watch spec lock") = WatchSpec::new(&wanted);
+        {
+            let mut spec = self.watch_spec.write().expect("watch spec lock");
+            let sync = spec.sync.take();
+            *spec = WatchSpec { sync, ..WatchSpec::new(&wanted) };
+        }
         let Some(w) = self.watcher.as_mut() else { return false };
         let mut added = false;
+        self.watch_failed = false;
         for (dir, recursive) in wanted {
             if self.watched.contains(&dir) {
                 continue;
@@ -469,10 +685,23 @@ impl Monitor {
                     tracing::info!("waiting for {} to appear (watching {})", dir.display(), target.display());
                     self.waiting_on.push(target);
                 }
-                Err(e) => tracing::warn!("cannot watch {}: {e}", target.display()),
+                Err(e) => {
+                    tracing::warn!("cannot watch {}: {e}", target.display());
+                    self.watch_failed = true;
+                }
             }
         }
         added
+    }
+}
+
+impl Drop for Monitor {
+    /// However the loop ended: clients stop asking (they read for
+    /// themselves), even while whoever ran it still holds the lock.
+    fn drop(&mut self) {
+        if let Some(dir) = self.sync_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -483,6 +712,8 @@ struct WatchSpec {
     recursive: Vec<PathBuf>,
     /// Registries: files directly inside.
     flat: Vec<PathBuf>,
+    /// `sync/` in the data dir: clients' questions.
+    sync: Option<PathBuf>,
 }
 
 impl WatchSpec {
@@ -557,6 +788,27 @@ mod tests {
         ] {
             assert_eq!(spec.may_want(Path::new(p)), passed, "{p}");
         }
+    }
+
+    #[test]
+    fn a_question_is_asked_only_of_a_running_monitor_and_withdrawn_when_unanswered() {
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs::under(t.path());
+        let questions = dirs.data.join(SYNC_DIR);
+        // Left by a monitor that died: nobody holds the lock, nobody is asked.
+        std::fs::create_dir_all(&questions).unwrap();
+        let started = Instant::now();
+        assert_eq!(sync(&dirs, vec![PathBuf::from("/h/.claude/projects")], Duration::from_secs(5)), None);
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(std::fs::read_dir(&questions).unwrap().count(), 0);
+        // Held by a monitor that does not answer (busy reading a new
+        // corpus): the client waits as long as it said, then takes its
+        // question back and reads for itself.
+        let _lock = acquire_lock(&dirs).unwrap();
+        let started = Instant::now();
+        assert_eq!(sync(&dirs, Vec::new(), Duration::from_millis(300)), None);
+        assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+        assert_eq!(std::fs::read_dir(&questions).unwrap().count(), 0);
     }
 
     #[test]
