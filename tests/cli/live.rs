@@ -291,6 +291,7 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     let (total, err) = report(&mut env.command(&daily));
     assert_eq!(total, 157, "{err}");
     let pid = daemon.pid().to_string();
+    assert_eq!(env.json(&["status"])["monitor"]["answersReports"], true);
     assert!(err.contains(&format!("the running monitor (pid {pid}) has read every change")), "{err}");
     assert!(!err.contains("files of the agents"), "the report read the files itself: {err}");
     // Where the daemon does not look (another CLAUDE_CONFIG_DIR), the
@@ -307,6 +308,7 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     let (code, _) = daemon.stop();
     assert_eq!(code, Some(0));
     assert!(!env.data.join("sync").exists());
+    assert_eq!(env.json(&["status"])["monitor"]["answersReports"], false);
     append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m5", "r5", SONNET, U(3, 0, 0, 0)))));
     let (total, err) = report(&mut env.command(&daily));
     // The other folder's calls stay in the store.

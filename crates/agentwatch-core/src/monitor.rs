@@ -102,6 +102,12 @@ pub struct Synced {
     pub unreadable: Vec<ingest::Unreadable>,
 }
 
+/// Whether the monitor running for this data dir takes [`sync`]'s questions
+/// (it watches its `sync/`).
+pub fn takes_questions(dirs: &Dirs) -> bool {
+    dirs.data.join(SYNC_DIR).is_dir() && holder(dirs).is_some()
+}
+
 /// Asks the monitor running for this data dir to read every change made to
 /// the agents' files so far, and waits (at most `wait`) for its answer.
 /// `roots` are the transcript roots the caller would walk otherwise. None
@@ -109,10 +115,10 @@ pub struct Synced {
 /// time: the caller reads for itself.
 pub fn sync(dirs: &Dirs, roots: Vec<PathBuf>, wait: Duration) -> Option<Synced> {
     let started = Instant::now();
-    let dir = dirs.data.join(SYNC_DIR);
-    if !dir.is_dir() || holder(dirs).is_none() {
+    if !takes_questions(dirs) {
         return None;
     }
+    let dir = dirs.data.join(SYNC_DIR);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let name = format!("{}-{nanos}", std::process::id());
     let (part, question, answer) =

@@ -13,6 +13,7 @@ use crate::output::{emit, emit_json, thousands};
 pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
     let ctx = Ctx::open(data_dir)?;
     let pid = monitor::holder(&ctx.dirs);
+    let answers = monitor::takes_questions(&ctx.dirs);
     let last_scan: Option<Value> = ctx.store.meta("last_scan")?.and_then(|s| serde_json::from_str(&s).ok());
     let (sessions, live, events) = ctx.store.counts()?;
     let db = ctx.store.path().to_path_buf();
@@ -21,7 +22,7 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
     let otel = agentwatch_core::otel::Tally::load(&ctx.store)?;
     match format {
         Format::Json => emit_json(&json!({
-            "monitor": { "running": pid.is_some(), "pid": pid, "lastScan": last_scan },
+            "monitor": { "running": pid.is_some(), "pid": pid, "lastScan": last_scan, "answersReports": answers },
             "database": { "path": db, "bytes": bytes, "sessions": sessions, "liveSessions": live, "usageEvents": events },
             "config": { "path": config, "exists": config.exists() },
             "telemetry": otel,
@@ -41,7 +42,11 @@ pub fn run(data_dir: Option<&Path>, format: Format) -> Result<()> {
                 )
             });
             let monitor = match pid {
-                Some(p) => format!("running (pid {p}){}", scan.map(|s| format!("; {s}")).unwrap_or_default()),
+                Some(p) => format!(
+                    "running (pid {p}){}{}",
+                    scan.map(|s| format!("; {s}")).unwrap_or_default(),
+                    if answers { "; reports ask it what changed" } else { "" }
+                ),
                 None => {
                     "not running (start one with `agentwatch daemon`; `sessions` looks at processes itself meanwhile)"
                         .into()
