@@ -210,6 +210,10 @@ pub struct Monitor {
     watch_failed: bool,
     /// `sync/`, while it is watched: clients' questions arrive there.
     sync_dir: Option<PathBuf>,
+    /// The watcher reported an error (the system's limit of watches
+    /// reached in a new folder, an unreadable event queue): it may miss
+    /// changes, so clients read for themselves from then on.
+    watcher_erred: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Files the last ingest could not read (a database the agent held
     /// locked a moment too long, say): read again at the next scan, as no
     /// change may come to bring them back.
@@ -276,6 +280,7 @@ impl Monitor {
             waiting_on: Vec::new(),
             watch_failed: false,
             sync_dir: None,
+            watcher_erred: Default::default(),
             retry: Vec::new(),
             watch_spec: Default::default(),
             tx: tx.clone(),
@@ -381,8 +386,12 @@ impl Monitor {
                     next_scan = Instant::now();
                 }
                 Ok(Msg::Sync(question)) => {
-                    if self.answer(vec![question], Vec::new(), observer)? {
+                    let (stop, scanned) = self.answer(vec![question], Vec::new(), observer)?;
+                    if stop {
                         break;
+                    }
+                    if scanned {
+                        next_scan = Instant::now() + self.interval;
                     }
                 }
                 Ok(Msg::Changed(mut paths)) => {
@@ -412,10 +421,13 @@ impl Monitor {
                         break;
                     }
                     if !questions.is_empty() {
-                        if self.answer(questions, paths, observer)? {
+                        let (stop, scanned) = self.answer(questions, paths, observer)?;
+                        if stop {
                             break;
                         }
-                        next_scan = Instant::now() + self.interval;
+                        if scanned {
+                            next_scan = Instant::now() + self.interval;
+                        }
                         continue;
                     }
                     if self.ingest_changed(paths, observer)? {
@@ -448,14 +460,15 @@ impl Monitor {
 
     /// Answers clients' questions ([`sync`]): first reads every change
     /// the watcher has passed on so far (`changed`, and whatever waits in
-    /// the queue), then writes each answer, then looks at the processes.
-    /// True if a shutdown came meanwhile.
+    /// the queue), then writes each answer, then looks at the processes if
+    /// anything was read. Says whether a shutdown came meanwhile, and
+    /// whether it scanned.
     fn answer(
         &mut self,
         mut questions: Vec<PathBuf>,
         mut changed: Vec<PathBuf>,
         observer: &mut dyn Observer,
-    ) -> Result<bool> {
+    ) -> Result<(bool, bool)> {
         let (mut rescan, mut later) = (false, Vec::new());
         while let Ok(m) = self.rx.try_recv() {
             match m {
@@ -483,7 +496,7 @@ impl Monitor {
         if read && !stop {
             self.scan(observer)?;
         }
-        Ok(stop)
+        Ok((stop, read && !stop))
     }
 
     /// Writes the answer to one question, unless the client gave up (or
@@ -497,7 +510,10 @@ impl Monitor {
             .is_ok_and(|q| q.roots.iter().all(|r| wanted.iter().any(|(d, recursive)| *recursive && d == r)));
         let answer = Synced {
             pid: std::process::id(),
-            complete: self.watcher.is_some() && !self.watch_failed && covers,
+            complete: self.watcher.is_some()
+                && !self.watch_failed
+                && !self.watcher_erred.load(std::sync::atomic::Ordering::Relaxed)
+                && covers,
             unreadable: self.retry.clone(),
         };
         let done = question.with_extension("done");
@@ -616,6 +632,7 @@ impl Monitor {
         if self.watcher.is_none() {
             let tx = self.tx.clone();
             let spec = self.watch_spec.clone();
+            let erred = self.watcher_erred.clone();
             match notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
                 Ok(ev) if ev.need_rescan() => {
                     let _ = tx.send(Msg::Rescan);
@@ -648,6 +665,7 @@ impl Monitor {
                 }
                 Err(e) => {
                     tracing::warn!("file watcher: {e}");
+                    erred.store(true, std::sync::atomic::Ordering::Relaxed);
                     let _ = tx.send(Msg::Rescan);
                 }
             }) {
