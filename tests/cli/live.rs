@@ -273,6 +273,10 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     let env = Env::new();
     let f = env.claude_file("/home/u/web-app", "live.jsonl");
     write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
+    // A file the daemon cannot read: the reports it answers for say so.
+    let garbage = env.home.join(".local/share/opencode/opencode-beta.db");
+    std::fs::create_dir_all(garbage.parent().unwrap()).unwrap();
+    std::fs::write(&garbage, "not a database, only some text that is long enough").unwrap();
     // Scans a minute apart, and the watcher waits 150 ms for more changes:
     // only the question can bring the changes in before the report.
     let daemon = env.daemon(60, &[]);
@@ -280,7 +284,7 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
         let o = c.output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        (v["totals"]["inputTokens"].as_u64().unwrap(), String::from_utf8_lossy(&o.stderr).into_owned())
+        (v["totals"]["inputTokens"].as_u64().unwrap(), String::from_utf8_lossy(&o.stderr).into_owned(), v)
     };
     let daily = ["-v", "costs", "daily", "--format", "json", "--timezone", "UTC"];
     // A line appended, and a new project's folder with its first transcript,
@@ -288,8 +292,10 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
     let g = env.claude_file("/home/u/api", "new.jsonl");
     write_lines(&g, &lines(&[claude(&ago(0), "new", "m3", "r3", SONNET, U(7, 0, 0, 0))]));
-    let (total, err) = report(&mut env.command(&daily));
+    let (total, err, v) = report(&mut env.command(&daily));
     assert_eq!(total, 157, "{err}");
+    assert_eq!(v["unreadableFiles"], serde_json::json!([garbage.display().to_string()]), "{err}");
+    assert!(err.contains("opencode-beta.db (file is not a database)"), "{err}");
     let pid = daemon.pid().to_string();
     assert_eq!(env.json(&["status"])["monitor"]["answersReports"], true);
     assert!(err.contains(&format!("the running monitor (pid {pid}) has read every change")), "{err}");
@@ -300,7 +306,7 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     let h = other.join("projects/-home-u-other/o.jsonl");
     std::fs::create_dir_all(h.parent().unwrap()).unwrap();
     write_lines(&h, &lines(&[claude(&ago(0), "other", "m4", "r4", SONNET, U(1000, 0, 0, 0))]));
-    let (total, err) = report(env.command(&daily).env("CLAUDE_CONFIG_DIR", &other));
+    let (total, err, _) = report(env.command(&daily).env("CLAUDE_CONFIG_DIR", &other));
     assert_eq!(total, 1157, "{err}");
     assert!(err.contains("does not watch every folder read here"), "{err}");
     assert!(err.contains("files of the agents"), "{err}");
@@ -310,7 +316,7 @@ fn a_report_has_the_running_daemon_catch_up_instead_of_reading_every_file() {
     assert!(!env.data.join("sync").exists());
     assert_eq!(env.json(&["status"])["monitor"]["answersReports"], false);
     append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m5", "r5", SONNET, U(3, 0, 0, 0)))));
-    let (total, err) = report(&mut env.command(&daily));
+    let (total, err, _) = report(&mut env.command(&daily));
     // The other folder's calls stay in the store.
     assert_eq!(total, 1160, "{err}");
     assert!(!err.contains("running monitor"), "{err}");

@@ -123,8 +123,9 @@ pub fn sync(dirs: &Dirs, roots: Vec<PathBuf>, wait: Duration) -> Option<Synced> 
     let name = format!("{}-{nanos}", std::process::id());
     let (part, question, answer) =
         (dir.join(format!("{name}.ask")), dir.join(format!("{name}.want")), dir.join(format!("{name}.done")));
+    // A root that is not UTF-8 cannot be said in JSON: read for ourselves.
+    let body = serde_json::to_vec(&Question { roots }).ok()?;
     // Whole when it appears: written aside, then renamed.
-    let body = serde_json::to_vec(&Question { roots }).expect("a question serializes");
     if std::fs::write(&part, body).and_then(|_| std::fs::rename(&part, &question)).is_err() {
         let _ = std::fs::remove_file(&part);
         return None;
@@ -508,13 +509,19 @@ impl Monitor {
         // waits for): the same settings and the same agents' variables.
         let covers = serde_json::from_slice::<Question>(&text)
             .is_ok_and(|q| q.roots.iter().all(|r| wanted.iter().any(|(d, recursive)| *recursive && d == r)));
+        // Paths go into JSON as text: one that is not UTF-8 is shown lossily.
+        let unreadable = self
+            .retry
+            .iter()
+            .map(|u| ingest::Unreadable { path: u.path.to_string_lossy().into_owned().into(), error: u.error.clone() })
+            .collect();
         let answer = Synced {
             pid: std::process::id(),
             complete: self.watcher.is_some()
                 && !self.watch_failed
                 && !self.watcher_erred.load(std::sync::atomic::Ordering::Relaxed)
                 && covers,
-            unreadable: self.retry.clone(),
+            unreadable,
         };
         let done = question.with_extension("done");
         let part = question.with_extension("part");
