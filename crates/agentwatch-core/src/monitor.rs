@@ -316,14 +316,19 @@ impl Monitor {
 
     /// Runs until told to shut down.
     pub fn run(mut self, observer: &mut dyn Observer) -> Result<()> {
+        // A monitor that died left its questions' folder: nobody answers there.
+        let _ = std::fs::remove_dir_all(self.dirs.data.join(SYNC_DIR));
         self.start_watching();
-        self.open_sync_dir();
         self.export_as(&self.collector.config().clone());
         let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
         self.after_ingest(&r, observer)?;
         // The ingest told the sources where the store knows their agents ran
         // (Aider's repositories): watch those folders too.
         self.start_watching();
+        // Questions only now: while the first read of a large history runs,
+        // a report reads for itself rather than wait for it. Changes made
+        // meanwhile wait in the watcher's queue, ahead of any question.
+        self.open_sync_dir();
         let mut next_scan = Instant::now();
         let mut rounds: u64 = 0;
         let mut last_trim = Instant::now();
