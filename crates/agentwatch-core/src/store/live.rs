@@ -222,6 +222,7 @@ impl Store {
                        (SELECT pid, proc_start, command, cpu, memory, turn, state, state_changed_at,
                           waiting_for, pending_tool, state_signal FROM sessions WHERE pk = ?2),
                        name = COALESCE(name, (SELECT name FROM sessions WHERE pk = ?2)),
+                       project_path = COALESCE(project_path, (SELECT project_path FROM sessions WHERE pk = ?2)),
                        transcript_path = COALESCE(transcript_path, ?3), archived = 0, updated_at = ?4
                      WHERE pk = ?1",
                     params![target, pk, transcript, now],
@@ -487,6 +488,8 @@ mod tests {
             (s.live.pid, s.state, s.transcript_path.as_deref()),
             (Some(42), SessionState::Working, Some("/t/sess-1.jsonl"))
         );
+        // The transcript did not say where it runs (yet): the process did.
+        assert_eq!(s.project_path.as_deref(), Some("/home/u/app"));
         assert_eq!(store.state_history(kept).unwrap().len(), 1, "history moved along");
         assert!(store.session_by_pk(placeholder).unwrap().is_none());
         // Attaching the same process by id finds the same session.
