@@ -320,8 +320,7 @@ impl Monitor {
         let _ = std::fs::remove_dir_all(self.dirs.data.join(SYNC_DIR));
         self.start_watching();
         self.export_as(&self.collector.config().clone());
-        let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
-        self.after_ingest(&r, observer)?;
+        self.read_everything(observer)?;
         // The ingest told the sources where the store knows their agents ran
         // (Aider's repositories): watch those folders too.
         self.start_watching();
@@ -336,8 +335,7 @@ impl Monitor {
             if Instant::now() >= next_scan {
                 if self.watcher.is_none() {
                     // No watcher: look for new transcript data on every scan instead.
-                    let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
-                    self.after_ingest(&r, observer)?;
+                    self.read_everything(observer)?;
                 } else if !self.retry.is_empty() {
                     let paths: Vec<PathBuf> = std::mem::take(&mut self.retry).into_iter().map(|u| u.path).collect();
                     let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
@@ -387,8 +385,7 @@ impl Monitor {
                 Ok(Msg::Rescan) => {
                     // A wanted dir may have appeared: watch it.
                     self.start_watching();
-                    let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
-                    self.after_ingest(&r, observer)?;
+                    self.read_everything(observer)?;
                     next_scan = Instant::now();
                 }
                 Ok(Msg::Sync(question)) => {
@@ -448,6 +445,13 @@ impl Monitor {
         Ok(())
     }
 
+    /// Reads everything new from every source (the first read, a rescan,
+    /// or every scan without a watcher).
+    fn read_everything(&mut self, observer: &mut dyn Observer) -> Result<()> {
+        let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
+        self.after_ingest(&r, observer)
+    }
+
     /// Reads the changed files a source reads (whatever their names:
     /// ZCode's `db.sqlite`, OpenClaw's `….jsonl.reset.<time>`), and
     /// transcripts and registries by their kind. True if any was.
@@ -486,8 +490,7 @@ impl Monitor {
         }
         let read = if rescan {
             self.start_watching();
-            let r = ingest::ingest(&mut self.store, &self.prices, self.collector.sources(), &|_| {})?;
-            self.after_ingest(&r, observer)?;
+            self.read_everything(observer)?;
             true
         } else {
             self.ingest_changed(changed, observer)?
