@@ -47,6 +47,7 @@ class Args:
         self.streaming_share = 0.5
         self.codex_repeat_share = 0.04
         self.no_request_id_share = 0.0
+        self.filler_scale = 1.0
 
 
 class ScaleGen(G.Gen):
