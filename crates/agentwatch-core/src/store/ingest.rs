@@ -39,11 +39,20 @@ pub mod flags {
 /// Events per transaction before committing.
 const BATCH_EVENTS: usize = 50_000;
 
-/// The longest the writer keeps the write lock, in milliseconds: then it
-/// commits and pauses for [`YIELD_MS`], so that the other writers (hooks, the
-/// MCP server and proxy, the collector) get their turn during a long ingest
-/// instead of waiting for all of it.
+/// How long the writer keeps the write lock, in milliseconds, once another
+/// writer (a hook, the MCP server or proxy, the collector) has asked for it:
+/// then it commits and pauses for [`YIELD_MS`], so that they get their turn
+/// during a long ingest instead of waiting for all of it. Waiting writers
+/// ask by touching the store's wanted file (`store::Waiting`).
 pub const HOLD_MS: u64 = 50;
+/// How long it keeps the lock while nobody asks. Each commit writes every
+/// page the transaction changed to the log, and new calls change pages all
+/// over the calls' indexes, so committing once a second instead of every
+/// 50 ms takes about a quarter off a first read of a large history
+/// (bench/README.md). Readers see the ingest's progress at each commit.
+const MAX_HOLD_MS: u64 = 1000;
+/// How often, at most, the writer looks at the wanted file.
+const ASKED_CHECK_MS: u64 = 5;
 const YIELD_MS: u64 = 2;
 
 /// The rollup bucket width: 15 minutes, so that every timezone offset in use
@@ -340,6 +349,10 @@ pub struct IngestWriter<'s> {
     pending: usize,
     /// When the open transaction began.
     since: std::time::Instant,
+    /// The same, by the wall clock the wanted file's time is compared with.
+    since_wall: std::time::SystemTime,
+    /// When the wanted file was last looked at.
+    checked: std::time::Instant,
     /// When this writer started: times far ahead of it do not count as activity.
     now: i64,
     stats: WriterStats,
@@ -373,6 +386,8 @@ impl<'s> IngestWriter<'s> {
             touched: HashSet::new(),
             pending: 0,
             since: std::time::Instant::now(),
+            since_wall: std::time::SystemTime::now(),
+            checked: std::time::Instant::now(),
             now: crate::util::now_ms(),
             stats: WriterStats::default(),
         })
@@ -419,17 +434,34 @@ impl<'s> IngestWriter<'s> {
             }
         }
         self.save_cursor(cursor)?;
-        let held = self.since.elapsed() >= std::time::Duration::from_millis(HOLD_MS);
-        if self.pending >= BATCH_EVENTS || held {
+        let held = self.since.elapsed();
+        let asked = held >= std::time::Duration::from_millis(HOLD_MS) && self.lock_wanted();
+        if asked || self.pending >= BATCH_EVENTS || held >= std::time::Duration::from_millis(MAX_HOLD_MS) {
             self.flush()?;
             self.conn().execute_batch("COMMIT").map_err(|e| self.db_err(e))?;
-            // Writers waiting for the lock try every millisecond.
-            std::thread::sleep(std::time::Duration::from_millis(YIELD_MS));
+            if asked {
+                // Writers waiting for the lock try every millisecond.
+                std::thread::sleep(std::time::Duration::from_millis(YIELD_MS));
+            }
             self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db_err(e))?;
             self.since = std::time::Instant::now();
+            self.since_wall = std::time::SystemTime::now();
             self.pending = 0;
         }
         Ok(())
+    }
+
+    /// Whether another writer has asked for the lock since this
+    /// transaction began (looked at every [`ASKED_CHECK_MS`] at most). The
+    /// file's time comes from the kernel's coarse clock, up to a tick
+    /// behind: a touch a little before the transaction began counts too.
+    fn lock_wanted(&mut self) -> bool {
+        if self.checked.elapsed() < std::time::Duration::from_millis(ASKED_CHECK_MS) {
+            return false;
+        }
+        self.checked = std::time::Instant::now();
+        let since = self.since_wall - std::time::Duration::from_millis(20);
+        std::fs::metadata(self.store.lock_wanted_path()).and_then(|m| m.modified()).is_ok_and(|t| t >= since)
     }
 
     /// Commits what is pending and returns the counts and the sessions whose
@@ -787,4 +819,64 @@ pub(crate) fn ensure_session(conn: &Connection, agent: &str, external_id: &str, 
     )?
     .execute(params![id, agent, external_id, ts])?;
     Ok(conn.last_insert_rowid())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// An ingest keeps the write lock while nobody asks for it, committing
+    /// at least every `MAX_HOLD_MS`, and lets a writer that asks (here with
+    /// a hook's 250 ms) in within `HOLD_MS`: without the asking, each of
+    /// those writes would find the lock held for up to a second and fail as
+    /// busy.
+    #[test]
+    fn a_long_ingest_commits_now_and_then_and_lets_in_a_writer_that_asks() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("a.db");
+        let other = Store::open(&path).unwrap();
+        other.busy_timeout(Duration::from_millis(250)).unwrap();
+        let done = AtomicBool::new(false);
+        let (began, began_rx) = mpsc::channel();
+        std::thread::scope(|s| {
+            let ingest = s.spawn(|| {
+                let store = Store::open(&path).unwrap();
+                let prices = PriceBook::embedded();
+                let mut w = IngestWriter::new(&store, &prices).unwrap();
+                began.send(()).unwrap();
+                let started = Instant::now();
+                let mut i = 0;
+                // A file chunk every 5 ms, for longer than the longest hold.
+                while !done.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(10) {
+                    let cursor =
+                        FileCursor { path: format!("f{i}"), agent: "claude-code".into(), ..Default::default() };
+                    w.apply("claude-code", &[], &cursor, None).unwrap();
+                    i += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                w.finish().unwrap();
+                i
+            });
+            began_rx.recv().unwrap();
+            // Readers see what the ingest has written by its first commit.
+            let started = Instant::now();
+            while other.file_cursors().unwrap().is_empty() {
+                assert!(started.elapsed() < Duration::from_millis(3 * MAX_HOLD_MS), "no commit seen");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            for k in 0..3 {
+                other.set_meta("asked", &k.to_string()).unwrap();
+                std::thread::sleep(Duration::from_millis(120));
+            }
+            done.store(true, Ordering::Relaxed);
+            let chunks = ingest.join().unwrap();
+            assert!(chunks > 100, "{chunks} chunks");
+            assert_eq!(other.file_cursors().unwrap().len(), chunks);
+        });
+        assert_eq!(other.meta("asked").unwrap().as_deref(), Some("2"));
+    }
 }

@@ -94,6 +94,9 @@ pub struct Store {
     path: PathBuf,
     /// Where a damaged database was moved when this one was made to replace it.
     pub recovered: Option<PathBuf>,
+    /// The state of `conn`'s busy handler, which SQLite holds a pointer to:
+    /// declared after `conn`, so it is dropped after the connection closes.
+    waiting: Box<Waiting>,
 }
 
 impl std::fmt::Debug for Store {
@@ -132,29 +135,39 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(db_err)?;
-        conn.busy_handler(Some(wait_for_lock::<10_000>)).map_err(db_err)?;
+        let waiting = Box::new(Waiting::new(lock_wanted_path(path), 10_000));
+        waiting.install(&conn).map_err(db_err)?;
         use_wal(&conn).map_err(db_err)?;
+        // An ingest's long transactions can leave a large log: once copied
+        // back, it is cut to 16 MB, not kept at its largest.
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -16000;",
+             PRAGMA cache_size = -16000;
+             PRAGMA journal_size_limit = 16777216;",
         )
         .map_err(db_err)?;
         migrate(&mut conn, path)?;
-        Ok(Store { conn, path: path.to_path_buf(), recovered: None })
+        Ok(Store { conn, path: path.to_path_buf(), recovered: None, waiting })
     }
 
     /// How long a statement waits for another writer's lock before it
     /// fails as busy (10 s unless set). Hooks wait less: they must not keep
     /// the agent waiting. `limit` is rounded up to 250 ms, 1 s, 2 s or 10 s.
     pub fn busy_timeout(&self, limit: std::time::Duration) -> Result<()> {
-        let handler: fn(i32) -> bool = match limit.as_millis() {
-            0..=250 => wait_for_lock::<250>,
-            251..=1000 => wait_for_lock::<1000>,
-            1001..=2000 => wait_for_lock::<2000>,
-            _ => wait_for_lock::<10_000>,
+        let ms = match limit.as_millis() {
+            0..=250 => 250,
+            251..=1000 => 1000,
+            1001..=2000 => 2000,
+            _ => 10_000,
         };
-        self.conn.busy_handler(Some(handler)).map_err(|e| self.err(e))
+        self.waiting.limit_ms.set(ms);
+        Ok(())
+    }
+
+    /// The file a writer waiting for the lock touches (see [`Waiting`]).
+    pub(crate) fn lock_wanted_path(&self) -> &Path {
+        &self.waiting.wanted
     }
 
     /// For short-lived writers (hooks, the MCP proxy): closing the last
@@ -359,31 +372,98 @@ pub fn io_cause(db: &Path) -> Option<String> {
     })
 }
 
-/// SQLite's busy handler: called while another connection holds the write
-/// lock, `n` times before for this wait; `false` gives up (SQLITE_BUSY).
+/// The file beside the database that a writer waiting for the write lock
+/// touches, to ask whoever holds it to commit.
+fn lock_wanted_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wanted");
+    PathBuf::from(p)
+}
+
+/// A connection's busy handler: SQLite calls it while another connection
+/// holds the write lock, `n` times before in this wait; `false` gives up
+/// (SQLITE_BUSY).
 ///
-/// It tries again every millisecond. SQLite's own `busy_timeout` sleeps
-/// longer and longer (up to 100 ms between tries), so a writer that holds
-/// the lock for long stretches with short breaks between them (an ingest
-/// commits every [`ingest::HOLD_MS`] ms and pauses) starved it: hooks gave
-/// up after their 250 ms and the MCP proxy after 2 s while the daemon read a
-/// large history (bench/concurrency).
-fn wait_for_lock<const LIMIT_MS: u64>(n: i32) -> bool {
-    use std::cell::Cell;
-    use std::time::{Duration, Instant};
-    thread_local! {
-        static SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+/// - It tries again every millisecond. SQLite's own `busy_timeout` sleeps
+///   longer and longer (up to 100 ms between tries), so a writer that holds
+///   the lock for long stretches with short breaks between them starved it:
+///   hooks gave up after their 250 ms and the MCP proxy after 2 s while the
+///   daemon read a large history (bench/concurrency).
+/// - It asks for the lock: it touches [`lock_wanted_path`] when the wait
+///   begins and every [`ASK_EVERY`] tries after. An ingest holds the lock
+///   for up to a second while nobody asks, and commits within
+///   [`ingest::HOLD_MS`] when somebody does (`store/ingest.rs`): every
+///   writer is agentwatch's own, so every one asks this way.
+pub(crate) struct Waiting {
+    wanted: PathBuf,
+    limit_ms: std::cell::Cell<u64>,
+    since: std::cell::Cell<std::time::Instant>,
+}
+
+/// Tries between two touches of the wanted file while waiting (one a
+/// millisecond): a writer that committed for somebody else and began again
+/// is asked again.
+const ASK_EVERY: i32 = 20;
+
+impl Waiting {
+    fn new(wanted: PathBuf, limit_ms: u64) -> Waiting {
+        Waiting {
+            wanted,
+            limit_ms: std::cell::Cell::new(limit_ms),
+            since: std::cell::Cell::new(std::time::Instant::now()),
+        }
     }
-    let now = Instant::now();
-    if n == 0 {
-        SINCE.set(Some(now));
+
+    fn install(&self, conn: &Connection) -> rusqlite::Result<()> {
+        unsafe extern "C" fn on_busy(ctx: *mut std::ffi::c_void, n: std::ffi::c_int) -> std::ffi::c_int {
+            // SAFETY: `ctx` is the `Waiting` boxed in the `Store` that owns
+            // the connection; it is dropped after the connection closes, and
+            // SQLite calls this only on the thread using the connection.
+            let w = unsafe { &*(ctx as *const Waiting) };
+            w.wait(n) as std::ffi::c_int
+        }
+        // SAFETY: the handle is the open connection's; `self` outlives it
+        // (above), and only shared references are made from the pointer.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_busy_handler(
+                conn.handle(),
+                Some(on_busy),
+                self as *const Waiting as *mut std::ffi::c_void,
+            )
+        };
+        match rc {
+            rusqlite::ffi::SQLITE_OK => Ok(()),
+            rc => Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), None)),
+        }
     }
-    let waited = SINCE.get().map_or(Duration::ZERO, |t| now.duration_since(t));
-    if waited >= Duration::from_millis(LIMIT_MS) {
-        return false;
+
+    fn wait(&self, n: i32) -> bool {
+        use std::time::{Duration, Instant};
+        let now = Instant::now();
+        if n == 0 {
+            self.since.set(now);
+        }
+        if now.duration_since(self.since.get()) >= Duration::from_millis(self.limit_ms.get()) {
+            return false;
+        }
+        if n % ASK_EVERY == 0 {
+            ask_for_lock(&self.wanted);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        true
     }
-    std::thread::sleep(Duration::from_millis(1));
-    true
+}
+
+/// Touches the wanted file. At worst (a read-only data dir) the holder
+/// commits at the end of its longest hold anyway.
+fn ask_for_lock(wanted: &Path) {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    if let Ok(f) = o.open(wanted) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
 }
 
 /// Switches the database to write-ahead logging, which a new file records in
