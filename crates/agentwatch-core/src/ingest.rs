@@ -104,10 +104,15 @@ pub fn ingest(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
     follow_store(store, sources)?;
-    // The walks of the agents' folders are the kernel's work: on every core.
-    let found = par_map(sources, io_threads(), 2, |s| s.discover());
+    // The walks of the agents' folders are the kernel's work: on every core,
+    // while this thread loads where each file was read to.
+    let (found, cursors) = std::thread::scope(|scope| {
+        let walk = scope.spawn(|| par_map(sources, io_threads(), 2, |s| s.discover()));
+        let cursors = store.file_cursors();
+        (walk.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), cursors)
+    });
     let files = found.into_iter().enumerate().flat_map(|(i, paths)| paths.into_iter().map(move |p| (i, p))).collect();
-    ingest_files(store, prices, sources, files, progress)
+    ingest_files(store, prices, sources, files, cursors?, progress)
 }
 
 /// Hands every source that [`follows_leads`](Source::follows_leads) what
@@ -137,7 +142,8 @@ pub fn ingest_paths(
             files.push((i, p));
         }
     }
-    ingest_files(store, prices, sources, files, &|_| {})
+    let cursors = store.file_cursors()?;
+    ingest_files(store, prices, sources, files, cursors, &|_| {})
 }
 
 /// The source that reads this file, and the file it reads: a database's
@@ -158,10 +164,10 @@ fn ingest_files(
     prices: &PriceBook,
     sources: &[Box<dyn Source>],
     files: Vec<(usize, PathBuf)>,
+    cursors: HashMap<String, FileCursor>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let cursors = store.file_cursors()?;
     let mut report = IngestReport::default();
     let mut work = Vec::new();
     // Every file's identity, size and time, looked up on every core.

@@ -829,24 +829,51 @@ pub fn all(env: &SourceEnv) -> Vec<Box<dyn Source>> {
 /// Every `*.jsonl` file under `dir` whose name passes `keep`, recursively.
 /// Symbolic links are not followed: a link inside an agent's folder must not
 /// make agentwatch read files elsewhere.
-pub(crate) fn find_jsonl(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+pub(crate) fn find_jsonl(dir: &Path, keep: &(dyn Fn(&str) -> bool + Sync), out: &mut Vec<PathBuf>) {
     find_files(dir, &|name| name.ends_with(".jsonl") && keep(name), out)
 }
 
 /// Every file under `dir` whose name passes `keep`, recursively, without
-/// following links.
-pub(crate) fn find_files(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+/// following links. A tree of many folders (Kimi Code keeps each session
+/// four deep) is walked on every core: level by level until there are
+/// [`SPLIT_AT`] folders, then each of those on its own.
+pub(crate) fn find_files(dir: &Path, keep: &(dyn Fn(&str) -> bool + Sync), out: &mut Vec<PathBuf>) {
+    let mut level = vec![dir.to_path_buf()];
+    while !level.is_empty() && level.len() < SPLIT_AT {
+        let mut next = Vec::new();
+        for d in &level {
+            list_dir(d, keep, out, &mut next);
+        }
+        level = next;
+    }
+    let found = crate::util::par_map(&level, crate::util::io_threads(), SPLIT_AT, |d| {
+        let mut found = Vec::new();
+        walk_dir(d, keep, &mut found);
+        found
+    });
+    out.extend(found.into_iter().flatten());
+}
+
+/// Folders in a walk's level before the rest is shared among threads.
+const SPLIT_AT: usize = 32;
+
+fn walk_dir(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+    let mut dirs = Vec::new();
+    list_dir(dir, keep, out, &mut dirs);
+    for d in dirs {
+        walk_dir(&d, keep, out);
+    }
+}
+
+/// One folder's files that pass `keep` into `out`, its folders into `dirs`.
+fn list_dir(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let Ok(ft) = entry.file_type() else { continue };
-        let path = entry.path();
         if ft.is_dir() {
-            find_files(&path, keep, out);
-        } else if ft.is_file() {
-            let name = entry.file_name();
-            if keep(&name.to_string_lossy()) {
-                out.push(path);
-            }
+            dirs.push(entry.path());
+        } else if ft.is_file() && keep(&entry.file_name().to_string_lossy()) {
+            out.push(entry.path());
         }
     }
 }
@@ -1025,5 +1052,38 @@ mod tests {
         assert!(!real_dir_within(&root, &root.join("a/missing")));
         assert!(!real_dir_within(&root, &root.join("a/../../elsewhere")));
         assert!(!real_dir_within(&root, &elsewhere));
+    }
+
+    /// A walk finds the same files whether a tree is narrow (walked on this
+    /// thread) or wider than [`SPLIT_AT`] at some depth (shared among
+    /// threads), at every depth, and never through a link.
+    #[test]
+    fn a_walk_finds_every_file_at_every_depth_narrow_or_wide_and_follows_no_link() {
+        for width in [3, SPLIT_AT - 1, SPLIT_AT, 3 * SPLIT_AT] {
+            let t = tempfile::tempdir().unwrap();
+            let (root, elsewhere) = (t.path().join("root"), t.path().join("elsewhere"));
+            std::fs::create_dir_all(&elsewhere).unwrap();
+            std::fs::write(elsewhere.join("wire.jsonl"), "").unwrap();
+            let mut want = Vec::new();
+            std::fs::create_dir_all(&root).unwrap();
+            std::fs::write(root.join("wire.jsonl"), "").unwrap();
+            want.push(root.join("wire.jsonl"));
+            for i in 0..width {
+                // Kimi Code's shape: <wd>/<session>/agents/<agent>/wire.jsonl.
+                let session = root.join(format!("wd{i}/s{i}"));
+                let agent = session.join("agents/main");
+                std::fs::create_dir_all(&agent).unwrap();
+                for (dir, name) in [(&session, "wire.jsonl"), (&session, "state.json"), (&agent, "wire.jsonl")] {
+                    std::fs::write(dir.join(name), "").unwrap();
+                }
+                want.extend([session.join("wire.jsonl"), agent.join("wire.jsonl")]);
+            }
+            std::os::unix::fs::symlink(&elsewhere, root.join("wd0/linked")).unwrap();
+            let mut got = Vec::new();
+            find_files(&root, &|name| name == "wire.jsonl", &mut got);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{width} folders wide");
+        }
     }
 }
