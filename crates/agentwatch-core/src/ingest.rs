@@ -142,7 +142,8 @@ pub fn ingest_paths(
             files.push((i, p));
         }
     }
-    let cursors = store.file_cursors()?;
+    let keys: Vec<String> = files.iter().map(|(_, p)| p.to_string_lossy().into_owned()).collect();
+    let cursors = store.file_cursors_of(&keys)?;
     ingest_files(store, prices, sources, files, cursors, &|_| {})
 }
 
@@ -868,6 +869,54 @@ mod tests {
             last = Some(cursor);
         }
         (lines, malformed, last.expect("a chunk"), buf.len())
+    }
+
+    /// [`EchoSource`] reading every `*.jsonl` in one folder.
+    struct FolderEcho(PathBuf);
+
+    impl Source for FolderEcho {
+        fn info(&self) -> &'static crate::sources::AgentInfo {
+            EchoSource.info()
+        }
+
+        fn roots(&self) -> Vec<PathBuf> {
+            vec![self.0.clone()]
+        }
+
+        fn discover(&self) -> Vec<PathBuf> {
+            let mut out = Vec::new();
+            crate::sources::find_jsonl(&self.0, &|_| true, &mut out);
+            out
+        }
+
+        fn reads_file(&self, path: &Path) -> bool {
+            path.extension().is_some_and(|x| x == "jsonl")
+        }
+
+        fn parser(&self, _path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
+            Box::new(Echo)
+        }
+    }
+
+    /// A watcher's changed file is read on from where the last read of it
+    /// stopped (its cursor, looked up by its path), and only it is read.
+    #[test]
+    fn a_changed_file_is_read_from_its_cursor_on() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("agent");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+        std::fs::write(&a, "one\ntwo\n").unwrap();
+        std::fs::write(&b, "x\n").unwrap();
+        let mut store = Store::open(&t.path().join("a.db")).unwrap();
+        let prices = PriceBook::embedded();
+        let sources: Vec<Box<dyn Source>> = vec![Box::new(FolderEcho(dir))];
+        let first = ingest(&mut store, &prices, &sources, &|_| {}).unwrap();
+        assert_eq!((first.files_read, first.bytes_read), (2, 10));
+        std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).open(&a).unwrap(), b"three\n").unwrap();
+        let next = ingest_paths(&mut store, &prices, &sources, &[a.clone(), b.clone()]).unwrap();
+        assert_eq!((next.files_scanned, next.files_read, next.bytes_read), (2, 1, 6), "only a's new line");
+        assert_eq!(store.file_cursors_of(&[a.display().to_string()]).unwrap()[&a.display().to_string()].offset, 14);
     }
 
     #[test]

@@ -278,33 +278,48 @@ const SAVE_CURSOR: &str =
       size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
       tail_hash = excluded.tail_hash, state = excluded.state, malformed = excluded.malformed";
 
+const SELECT_CURSOR: &str = "SELECT path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed";
+
+fn cursor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileCursor> {
+    Ok(FileCursor {
+        path: r.get(0)?,
+        agent: r.get(1)?,
+        dev: r.get::<_, i64>(2)? as u64,
+        ino: r.get::<_, i64>(3)? as u64,
+        size: r.get::<_, i64>(4)? as u64,
+        mtime_ns: r.get(5)?,
+        offset: r.get::<_, i64>(6)? as u64,
+        tail_hash: r.get::<_, i64>(7)? as u64,
+        state: r.get(8)?,
+        malformed: r.get::<_, i64>(9)? as u64,
+    })
+}
+
 impl Store {
     /// Every file's cursor, by path.
     pub fn file_cursors(&self) -> Result<HashMap<String, FileCursor>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT path, agent, dev, ino, size, mtime_ns, offset, tail_hash, state, malformed FROM files")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(FileCursor {
-                    path: r.get(0)?,
-                    agent: r.get(1)?,
-                    dev: r.get::<_, i64>(2)? as u64,
-                    ino: r.get::<_, i64>(3)? as u64,
-                    size: r.get::<_, i64>(4)? as u64,
-                    mtime_ns: r.get(5)?,
-                    offset: r.get::<_, i64>(6)? as u64,
-                    tail_hash: r.get::<_, i64>(7)? as u64,
-                    state: r.get(8)?,
-                    malformed: r.get::<_, i64>(9)? as u64,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let mut st = self.conn.prepare(&format!("{SELECT_CURSOR} FROM files")).map_err(|e| self.err(e))?;
+        let rows = st.query_map([], cursor_row).map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
         for c in rows {
             let c = c.map_err(|e| self.err(e))?;
             out.insert(c.path.clone(), c);
+        }
+        Ok(out)
+    }
+
+    /// The cursors of these files only (those the store has), by path: a
+    /// watcher's few changed files need not load every file's.
+    pub fn file_cursors_of(&self, paths: &[String]) -> Result<HashMap<String, FileCursor>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{SELECT_CURSOR} FROM files WHERE path = ?1"))
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for p in paths {
+            if let Some(c) = st.query_row([p], cursor_row).optional().map_err(|e| self.err(e))? {
+                out.insert(c.path.clone(), c);
+            }
         }
         Ok(out)
     }
