@@ -206,8 +206,8 @@ fn cline_closed_at_the_prompt_completed_killed_mid_turn_or_at_a_permission_promp
             (c.hubs().contains(&r) || tree.contains(&r)).then_some(r)
         })
     };
-    let hub = runner(b, &two);
-    println!("cline: b's session runs in pid {hub} (hubs {:?}, b {b})", c.hubs());
+    let runs_b = runner(b, &two);
+    println!("cline: b's session runs in pid {runs_b} (hubs {:?}, b {b})", c.hubs());
     let d = c.start("d", &env.root.join("src/three"));
     c.tmux.type_line("d", "run AW_TOOL please");
     w.wait_state(d, "waiting", Some("permission"));
