@@ -91,7 +91,7 @@ fn gemini_cli_every_state_with_its_hooks() {
     assert_eq!(d["session"]["pendingTool"], json!({"name": "Shell", "summary": TOOL}));
     assert_eq!(w.wait_alert(pid, "permission")["title"], format!("Gemini CLI in docs asks permission: Shell({TOOL})"));
     g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
-    g.tmux.keys("main", &["Enter"]);
+    g.tmux.answer("main", &["Enter"], |s| s.contains("Allow once"));
     w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
 
@@ -176,7 +176,7 @@ fn gemini_cli_telemetry_reaches_agentwatch_with_the_token_from_the_environment()
     w.wait_state(pid, "waiting", Some("input"));
     g.prompt("main", "run AW_TOOL please");
     g.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Allow once"));
-    g.tmux.keys("main", &["Enter"]);
+    g.tmux.answer("main", &["Enter"], |s| s.contains("Allow once"));
     wait_for(SETTLE, "the approved command", || proj.join("aw-tool-ran.txt").exists().then_some(()));
     // `/quit` typed while the turn still ends is lost: at the prompt first.
     w.wait_state(pid, "waiting", Some("input"));

@@ -149,6 +149,24 @@ impl Tmux {
         }
     }
 
+    /// Answers the dialog on screen with `keys`, and again while it is
+    /// still `up` 5 s later: a TUI that draws a dialog before it listens
+    /// for keys drops those that come in between.
+    pub fn answer(&self, name: &str, keys: &[&str], up: impl Fn(&str) -> bool) {
+        for _ in 0..3 {
+            self.keys(name, keys);
+            let until = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < until {
+                if !up(&self.screen(name)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!("{name}: the dialog is still up 5 s after {keys:?}; sending them again");
+        }
+        panic!("{name}: the dialog stays up after three answers; the screen:\n{}", self.screen(name));
+    }
+
     /// Closes the terminal, as closing its window does (SIGHUP).
     pub fn close(&self, name: &str) {
         self.tmux(&["kill-session", "-t", name]);
@@ -188,6 +206,22 @@ pub fn kill9(pids: &[u32]) {
     c.arg("-KILL");
     c.args(pids.iter().map(|p| p.to_string()));
     let _ = c.status();
+}
+
+/// Waits for `pid` to end after its terminal closed. One that outlives it
+/// by 10 s hangs in its own shutdown, which is the agent's affair, not
+/// agentwatch's: it is ended with SIGKILL, as its user would, and said so.
+/// Either way its session ends at the prompt.
+pub fn ends_with_its_terminal(pid: u32) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        if Instant::now() >= until {
+            eprintln!("pid {pid} outlived its terminal by 10 s; ending it with SIGKILL");
+            kill9(&[pid]);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The pids of `pid`'s children.
@@ -234,6 +268,31 @@ impl Watch<'_> {
         }
     }
 
+    /// What a timeout needs said besides the session: whether the followed
+    /// processes still run, and what the daemon logged last.
+    fn diagnosis(&self, pid: u32) -> String {
+        let mut tree = vec![pid];
+        tree.extend(TREES.lock().unwrap().iter().filter(|(k, _)| *k == pid).flat_map(|(_, t)| t.clone()));
+        tree.extend(children(pid));
+        tree.sort_unstable();
+        tree.dedup();
+        let procs: Vec<String> =
+            tree.iter().map(|p| format!("{p} {}", if alive(*p) { "runs" } else { "is gone" })).collect();
+        let mut out = format!("processes: {}\n", procs.join(", "));
+        // A daemon that stopped scanning shows here.
+        let last_scan = &self.env.json(&["status"])["monitor"]["lastScan"];
+        out += &format!("the daemon's last scan: {last_scan}\n");
+        for e in std::fs::read_dir(self.env.data.join("logs")).into_iter().flatten().flatten() {
+            let log = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            out += &format!("the daemon's log {}, its end:\n", e.path().display());
+            for l in &lines[lines.len().saturating_sub(25)..] {
+                out += &format!("  {l}\n");
+            }
+        }
+        out
+    }
+
     /// The session's detail (state history, tool calls, alerts).
     pub fn show(&self, pid: u32) -> Value {
         for _ in 0..20 {
@@ -262,9 +321,10 @@ impl Watch<'_> {
             }
             assert!(
                 Instant::now() < until,
-                "{}: timed out waiting for {state} {waiting_for:?}; the session now:\n{}",
+                "{}: timed out waiting for {state} {waiting_for:?}; the session now:\n{}\n{}",
                 self.agent,
-                serde_json::to_string_pretty(&d).unwrap()
+                serde_json::to_string_pretty(&d).unwrap(),
+                self.diagnosis(pid)
             );
             std::thread::sleep(Duration::from_millis(150));
         }

@@ -126,6 +126,7 @@ fn opencode_closed_at_the_prompt_completed_killed_mid_turn_died() {
     follow_tree(a);
     o.tmux.close("a");
     kill9(&[b]);
+    ends_with_its_terminal(a);
     w.completed(a);
     w.died_once(b, "process exited mid-turn", "OpenCode in two died");
 }

@@ -79,7 +79,7 @@ fn qwen_code_every_state_with_its_hooks() {
     assert_eq!(d["session"]["pendingTool"], json!({"name": "run_shell_command", "summary": TOOL}));
     w.wait_alert(pid, "permission");
     q.tmux.wait_screen("main", "the permission prompt", |s| s.contains("Yes, allow once"));
-    q.tmux.keys("main", &["Enter"]);
+    q.tmux.answer("main", &["Enter"], |s| s.contains("Yes, allow once"));
     w.approved(pid);
     assert!(proj.join("aw-tool-ran.txt").exists(), "the approved command ran");
     w.wait_state(pid, "waiting", Some("input"));
