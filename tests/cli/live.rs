@@ -577,6 +577,37 @@ fn a_database_locked_at_the_daemons_read_is_read_again_at_the_next_scan() {
     wait_for(10, "the database read at a later scan", || (tokens(&env) == Some(3 * 160)).then_some(()));
 }
 
+#[test]
+fn the_daemon_outlasts_another_program_holding_its_database_and_then_reads_what_came_meanwhile() {
+    let env = Env::new();
+    let f = env.claude_file("/home/u/web-app", "live.jsonl");
+    write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
+    let daemon = env.daemon(1, &[]);
+    let total =
+        |env: &Env| env.json(&["costs", "daily", "--no-ingest", "--timezone", "UTC"])["totals"]["inputTokens"].as_u64();
+    assert_eq!(total(&env), Some(100));
+    // A `sqlite3` shell left in a transaction: the write lock, held for
+    // longer than the daemon waits for it (10 s).
+    let shell = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
+    shell.execute_batch("BEGIN IMMEDIATE").unwrap();
+    append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    assert_eq!(total(&env), Some(100), "nothing could be written meanwhile");
+    shell.execute_batch("COMMIT").unwrap();
+    // The watcher's change was put off, not lost, and the daemon scans on.
+    wait_for(10, "the usage appended meanwhile", || (total(&env) == Some(150)).then_some(()));
+    let scan = env.last_scan();
+    wait_for(10, "a later scan", || (env.last_scan() > scan).then_some(()));
+    let logs: String = std::fs::read_dir(env.data.join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(logs.contains("put off to the next scan: database"), "{logs}");
+    assert!(logs.contains("stayed locked"), "{logs}");
+    let (code, _) = daemon.stop();
+    assert_eq!(code, Some(0));
+}
+
 /// Kimi cannot run here (Kimi CLI needs Python 3.12, Kimi Code Node 22.19):
 /// a copy of `sleep` named `kimi` stands in for its process, and its wire
 /// log is written as Kimi CLI writes it.

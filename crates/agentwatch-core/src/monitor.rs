@@ -219,6 +219,10 @@ pub struct Monitor {
     /// locked a moment too long, say): read again at the next scan, as no
     /// change may come to bring them back.
     retry: Vec<ingest::Unreadable>,
+    /// A read was put off: another program held the store's write lock
+    /// past the wait (see [`Monitor::put_off`]). The next scan reads
+    /// everything new instead of the watcher's changes, which are gone.
+    reread: bool,
     /// What the watcher's events are checked against.
     watch_spec: std::sync::Arc<std::sync::RwLock<WatchSpec>>,
     tx: Sender<Msg>,
@@ -283,6 +287,7 @@ impl Monitor {
             sync_dir: None,
             watcher_erred: Default::default(),
             retry: Vec::new(),
+            reread: false,
             watch_spec: Default::default(),
             tx: tx.clone(),
             rx,
@@ -320,7 +325,8 @@ impl Monitor {
         let _ = std::fs::remove_dir_all(self.dirs.data.join(SYNC_DIR));
         self.start_watching();
         self.export_as(&self.collector.config().clone());
-        self.read_everything(observer)?;
+        let r = self.read_everything(observer);
+        self.put_off("the first read", r)?;
         // The ingest told the sources where the store knows their agents ran
         // (Aider's repositories): watch those folders too.
         self.start_watching();
@@ -333,15 +339,18 @@ impl Monitor {
         let mut last_trim = Instant::now();
         loop {
             if Instant::now() >= next_scan {
-                if self.watcher.is_none() {
+                if self.watcher.is_none() || std::mem::take(&mut self.reread) {
                     // No watcher: look for new transcript data on every scan instead.
-                    self.read_everything(observer)?;
+                    let r = self.read_everything(observer);
+                    self.put_off("reading", r)?;
                 } else if !self.retry.is_empty() {
                     let paths: Vec<PathBuf> = std::mem::take(&mut self.retry).into_iter().map(|u| u.path).collect();
-                    let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)?;
-                    self.after_ingest(&r, observer)?;
+                    let r = ingest::ingest_paths(&mut self.store, &self.prices, self.collector.sources(), &paths)
+                        .and_then(|r| self.after_ingest(&r, observer));
+                    self.put_off("reading", r)?;
                 }
-                self.scan(observer)?;
+                let r = self.scan(observer);
+                self.put_off("a scan", r)?;
                 next_scan = Instant::now() + self.interval;
                 rounds += 1;
                 let stamp = settings_stamp(&self.dirs);
@@ -376,7 +385,11 @@ impl Monitor {
                     match PriceBook::load(&self.dirs) {
                         Ok(prices) => {
                             self.prices = prices;
-                            crate::store::ensure_costs_current(&self.store, &self.prices, &[])?;
+                            let r = crate::store::ensure_costs_current(&self.store, &self.prices, &[]);
+                            if self.put_off("repricing", r)?.is_none() {
+                                // Ingest reprices what it reads, with the new prices.
+                                let _ = self.tx.send(Msg::Reload);
+                            }
                         }
                         Err(e) => tracing::warn!("prices not reloaded, the ones in use stay: {e}"),
                     }
@@ -385,7 +398,8 @@ impl Monitor {
                 Ok(Msg::Rescan) => {
                     // A wanted dir may have appeared: watch it.
                     self.start_watching();
-                    self.read_everything(observer)?;
+                    let r = self.read_everything(observer);
+                    self.put_off("reading", r)?;
                     next_scan = Instant::now();
                 }
                 Ok(Msg::Sync(question)) => {
@@ -433,9 +447,11 @@ impl Monitor {
                         }
                         continue;
                     }
-                    if self.ingest_changed(paths, observer)? {
+                    let r = self.ingest_changed(paths, observer);
+                    if self.put_off("reading", r)? == Some(true) {
                         // A transcript or registry changed: states may have too.
-                        self.scan(observer)?;
+                        let r = self.scan(observer);
+                        self.put_off("a scan", r)?;
                         next_scan = Instant::now() + self.interval;
                     }
                 }
@@ -490,10 +506,16 @@ impl Monitor {
         }
         let read = if rescan {
             self.start_watching();
-            self.read_everything(observer)?;
-            true
+            self.read_everything(observer).map(|_| true)
         } else {
-            self.ingest_changed(changed, observer)?
+            self.ingest_changed(changed, observer)
+        };
+        let Some(read) = self.put_off("reading", read)? else {
+            // Not caught up: the clients, unanswered, read for themselves.
+            for m in later {
+                let _ = self.tx.send(m);
+            }
+            return Ok((false, false));
         };
         for q in &questions {
             self.reply(q);
@@ -503,9 +525,28 @@ impl Monitor {
             let _ = self.tx.send(m);
         }
         if read && !stop {
-            self.scan(observer)?;
+            let r = self.scan(observer);
+            self.put_off("a scan", r)?;
         }
         Ok((stop, read && !stop))
+    }
+
+    /// Another program holding the store's write lock for longer than the
+    /// monitor waits (a `sqlite3` shell left in a transaction, say) stops
+    /// nothing: the work is said to be put off, and done at the next scan,
+    /// which then reads everything new from the files again (what could not
+    /// be written was rolled back, cursors included). `None` if put off;
+    /// any other error stops the monitor.
+    fn put_off<T>(&mut self, what: &str, r: Result<T>) -> Result<Option<T>> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_busy() => {
+                tracing::warn!("{what} put off to the next scan: {e}");
+                self.reread = true;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Writes the answer to one question, unless the client gave up (or

@@ -107,6 +107,10 @@ pub fn run(data_dir: Option<&Path>, a: &DaemonArgs, verbose: u8) -> Result<()> {
     // The monitor blocks; the runtime keeps handling signals meanwhile.
     let monitor = rt.spawn_blocking(move || m.run(&mut Log));
     let result = rt.block_on(monitor).unwrap_or_else(|_| Err(Error::Other("the monitor crashed".into())));
+    if let Err(e) = &result {
+        // Said on stderr too, by main; the log keeps it.
+        tracing::error!("the monitor stopped: {e}");
+    }
     let _ = stop_api.send(());
     if !a.no_api {
         match Server::close_mcp_clients(&dirs) {

@@ -525,7 +525,7 @@ fn explain(e: &rusqlite::Error) -> String {
         Some(rusqlite::ErrorCode::ReadOnly) => "the database is read-only".into(),
         Some(rusqlite::ErrorCode::CannotOpen) => "cannot open the file".into(),
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-            "the database stayed locked by another agentwatch process".into()
+            "the database stayed locked by another process".into()
         }
         _ => e.to_string(),
     }
