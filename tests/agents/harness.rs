@@ -81,6 +81,17 @@ impl Stub {
 
 static SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
+/// Every terminal opened, as (tmux socket, name, pid of its process): a
+/// timeout shows the screen of the one it waited on.
+static TERMINALS: std::sync::Mutex<Vec<(String, String, u32)>> = std::sync::Mutex::new(Vec::new());
+
+/// The screen of the terminal whose process is `pid`, if it is still open.
+fn screen_of(pid: u32) -> Option<String> {
+    let (socket, name, _) = TERMINALS.lock().unwrap().iter().find(|t| t.2 == pid).cloned()?;
+    let o = Command::new("tmux").args(["-L", &socket, "capture-pane", "-p", "-t", &name]).output().ok()?;
+    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
 /// A tmux server of the test's own: one terminal per agent.
 pub struct Tmux {
     socket: String,
@@ -112,6 +123,7 @@ impl Tmux {
         let o = self.tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"]);
         let pid = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the pane's pid");
         self.panes.lock().unwrap().push(pid);
+        TERMINALS.lock().unwrap().push((self.socket.clone(), name.to_string(), pid));
         pid
     }
 
@@ -279,6 +291,9 @@ impl Watch<'_> {
         let procs: Vec<String> =
             tree.iter().map(|p| format!("{p} {}", if alive(*p) { "runs" } else { "is gone" })).collect();
         let mut out = format!("processes: {}\n", procs.join(", "));
+        if let Some(screen) = screen_of(pid) {
+            out += &format!("its terminal:\n{screen}\n");
+        }
         // A daemon that stopped scanning shows here.
         let last_scan = &self.env.json(&["status"])["monitor"]["lastScan"];
         out += &format!("the daemon's last scan: {last_scan}\n");
