@@ -281,7 +281,8 @@ impl Watch<'_> {
     }
 
     /// What a timeout needs said besides the session: whether the followed
-    /// processes still run, and what the daemon logged last.
+    /// processes still run, the daemon's last scan, the end of its log, and
+    /// the screen of the terminal running `pid`.
     fn diagnosis(&self, pid: u32) -> String {
         let mut tree = vec![pid];
         tree.extend(TREES.lock().unwrap().iter().filter(|(k, _)| *k == pid).flat_map(|(_, t)| t.clone()));
