@@ -55,7 +55,8 @@ pub enum Command {
     /// The local HTTP API: where it is, and its token.
     #[command(subcommand)]
     Api(ApiCmd),
-    /// Record an agent hook event (run by Claude Code hooks and Codex notify).
+    /// Record an agent hook event (run by the hooks `agentwatch hooks
+    /// install` sets up, and Codex's notify).
     Hook(HookArgs),
     /// Install or remove agentwatch's hooks in an agent's settings.
     #[command(subcommand)]
@@ -108,7 +109,7 @@ pub struct StatuslineArgs {
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
-    /// Which agent calls: claude-code, gemini-cli or codex (the payload on
+    /// Which agent calls, by the id `hooks install` wrote (the payload on
     /// stdin; Codex's notify passes it as the last argument).
     #[arg(long, default_value = "claude-code", value_name = "AGENT")]
     pub agent: String,
@@ -126,7 +127,8 @@ pub enum InstallCmd {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// claude-code, codex, gemini-cli or cursor.
+    /// The agent's id (claude-code, codex, gemini-cli, …; an agent this
+    /// command cannot set up is answered with those it can).
     #[arg(long, value_name = "AGENT")]
     pub agent: String,
     /// Show what would change, change nothing.
