@@ -194,6 +194,71 @@ fn claudes_session_registry_links_exactly_and_ignores_stale_entries() {
     assert_eq!(sb["externalId"], "newest", "falls back to the newest transcript");
 }
 
+/// Claude Code marks its registry "waiting" as it shows a dialog and writes
+/// the call the dialog is about to its transcript a moment later. In that
+/// moment a question is no permission prompt: the transcript's word stands
+/// until it has the call; a dialog whose call never comes shows once the
+/// grace is over (DIALOG_CALL_GRACE_MS, 3 s).
+#[test]
+fn claudes_registry_at_a_dialog_waits_for_the_call_in_its_transcript() {
+    let env = Env::new();
+    let proj = env.root.join("src/app");
+    let t = env.claude.join("projects").join(encode(&proj)).join("s-ask.jsonl");
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    let p = env.spawn(&env.native_agent("claude"), &["600"], &proj);
+    write_lines(&t, &lines(&[claude_user(&ago(1), "s-ask", "ask me")]));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid())).unwrap();
+    let ticks: u64 = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse().unwrap();
+    let reg = env.claude.join("sessions");
+    std::fs::create_dir_all(&reg).unwrap();
+    let dialog = |at: i64| {
+        let e = json!({"pid": p.pid(), "sessionId": "s-ask", "cwd": proj.display().to_string(), "startedAt": 0,
+            "procStart": ticks, "version": "2.1.197", "kind": "interactive", "status": "waiting",
+            "waitingFor": "permission prompt", "statusUpdatedAt": at});
+        std::fs::write(reg.join(format!("{}.json", p.pid())), e.to_string()).unwrap();
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    dialog(now);
+    let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    assert_eq!((s["state"].as_str(), s["pendingTool"].as_object()), (Some("working"), None), "{s}");
+    // The call is written: a question, asked before the dialog showed.
+    let mut ask = claude(&ago(0), "s-ask", "m1", "r1", SONNET, U(10, 10, 0, 0));
+    ask["message"]["content"] = json!([{"type": "tool_use", "id": "toolu_q", "name": "AskUserQuestion",
+        "input": {"questions": [{"question": "Which colour?", "header": "Colour", "multiSelect": false,
+            "options": [{"label": "Blue"}, {"label": "Red"}]}]}}]);
+    ask["message"]["stop_reason"] = json!("tool_use");
+    ask["timestamp"] = json!(chrono::DateTime::from_timestamp_millis(now - 50).unwrap().to_rfc3339());
+    append(&t, &format!("{}\n", line(&ask)));
+    let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    assert_eq!((s["state"].as_str(), s["waitingFor"].as_str()), (Some("waiting"), Some("question")), "{s}");
+    assert_eq!(s["pendingTool"]["summary"], "Which colour?", "{s}");
+    let history = env.json(&["sessions", "show", s["sessionId"].as_str().unwrap(), "--no-ingest"]);
+    let to: Vec<String> = history["stateHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}:{}", c["to"].as_str().unwrap(), c["waitingFor"].as_str().unwrap_or("")))
+        .collect();
+    assert!(!to.contains(&"waiting:permission".to_string()), "never a permission prompt: {to:?}");
+
+    // Answered; then a dialog about no call in the transcript: shown once
+    // the grace is over.
+    let mut answer = claude_user(&ago(0), "s-ask", "");
+    answer["message"]["content"] = json!([{"type": "tool_result", "tool_use_id": "toolu_q", "content": "Blue"}]);
+    append(&t, &format!("{}\n", line(&answer)));
+    let at = chrono::Utc::now().timestamp_millis();
+    dialog(at);
+    let s = env.session_with_pid(p.pid(), &["--active"]).unwrap();
+    if chrono::Utc::now().timestamp_millis() - at < 3_000 {
+        assert_eq!(s["state"], "working", "{s}");
+    }
+    let s = wait_for(10, "the dialog shown after the grace", || {
+        env.session_with_pid(p.pid(), &["--active"]).filter(|s| s["waitingFor"] == "permission")
+    });
+    assert!(chrono::Utc::now().timestamp_millis() - at >= 3_000, "not before the grace is over: {s}");
+    assert_eq!(s["pendingTool"], Value::Null, "{s}");
+}
+
 #[test]
 fn a_finished_turn_is_waiting_and_a_new_prompt_is_working() {
     let env = Env::new();

@@ -38,6 +38,15 @@ use crate::store::{ProcessFacts, SessionRow, Store, Transition};
 /// CPU use of an agent's process tree above this (% of one core) counts as activity.
 pub const BUSY_CPU: f64 = 3.0;
 
+/// How long a live record's dialog without its call waits for the
+/// transcript to show the call, ms. Claude Code marks its registry
+/// "waiting" the moment it shows a dialog, and writes the tool call the
+/// dialog is about to its transcript a moment later: announced before that,
+/// a question would be taken for a permission prompt, and a permission
+/// prompt would not name its tool. A dialog about no call (a sandbox
+/// request) shows this much later.
+pub const DIALOG_CALL_GRACE_MS: i64 = 3_000;
+
 /// What one scan did.
 #[derive(Debug, Clone, Default)]
 pub struct ScanReport {
@@ -422,7 +431,9 @@ impl Collector {
     /// last decisive line, the agent's live record (`live`), and what hooks
     /// or MCP reported. The newest wins; at the same moment the first-party
     /// ones (registry, hooks) win over the transcript. A permission prompt
-    /// without its tool borrows the pending call from the transcript.
+    /// without its tool borrows the pending call from the transcript, and
+    /// waits a moment for the transcript to have it
+    /// ([`DIALOG_CALL_GRACE_MS`]).
     fn turn_and_activity(
         &mut self,
         s: &SessionRow,
@@ -485,6 +496,20 @@ impl Collector {
             .flatten()
             .max_by_key(|t| (t.at.and_then(|a| liveness::plausible(a, now)).unwrap_or(0), t.signal.rank()))
             .cloned();
+        // A dialog the live record shows, whose call the transcript does not
+        // have yet: the transcript's word until it does (see
+        // DIALOG_CALL_GRACE_MS).
+        let early_dialog = |t: &TurnInfo| {
+            t.signal == Signal::Registry
+                && t.turn.waiting_for().is_some_and(WaitingFor::is_urgent)
+                && t.tool.is_none()
+                && transcript.as_ref().is_some_and(|x| x.turn == Turn::Working && x.tool.is_none())
+                && t.at.is_some_and(|at| now - at < DIALOG_CALL_GRACE_MS)
+        };
+        let newest = match newest {
+            Some(t) if early_dialog(&t) => transcript.clone(),
+            n => n,
+        };
         let turn = newest.map(|mut t| {
             if let Some(from_transcript) = transcript.as_ref().filter(|x| x.tool.is_some()) {
                 // The registry shows a question like a permission prompt.
