@@ -379,7 +379,22 @@ impl Watch<'_> {
     }
 
     pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {
-        wait_for(SETTLE, &format!("a {kind} alert"), || self.alerts(pid, kind).into_iter().next())
+        let until = Instant::now() + Duration::from_secs(SETTLE);
+        loop {
+            let d = self.show(pid);
+            if let Some(a) = d["alerts"].as_array().unwrap().iter().find(|a| a["kind"] == kind) {
+                return a.clone();
+            }
+            assert!(
+                Instant::now() < until,
+                "{}: timed out waiting for a {kind} alert; the session now:\n{}\nevery alert: {}\n{}",
+                self.agent,
+                serde_json::to_string_pretty(&d).unwrap(),
+                self.env.json(&["alerts", "--limit", "50"]),
+                self.diagnosis(pid)
+            );
+            std::thread::sleep(Duration::from_millis(150));
+        }
     }
 
     /// A fresh agent waits for input, and stays that way: starting up is
