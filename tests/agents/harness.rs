@@ -212,8 +212,12 @@ pub fn base_vars(env: &Env) -> Vec<(String, String)> {
     ]
 }
 
-/// Sends SIGKILL to `pids`, in that order, at once.
+/// Sends SIGKILL to `pids`, in that order, at once (none: nothing to do,
+/// rather than `kill`'s usage text in the test output).
 pub fn kill9(pids: &[u32]) {
+    if pids.is_empty() {
+        return;
+    }
     let mut c = Command::new("kill");
     c.arg("-KILL");
     c.args(pids.iter().map(|p| p.to_string()));
