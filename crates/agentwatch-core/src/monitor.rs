@@ -385,11 +385,10 @@ impl Monitor {
                     match PriceBook::load(&self.dirs) {
                         Ok(prices) => {
                             self.prices = prices;
+                            // Put off, the next scan's read of everything
+                            // reprices (every ingest ends by doing so).
                             let r = crate::store::ensure_costs_current(&self.store, &self.prices, &[]);
-                            if self.put_off("repricing", r)?.is_none() {
-                                // Ingest reprices what it reads, with the new prices.
-                                let _ = self.tx.send(Msg::Reload);
-                            }
+                            self.put_off("repricing", r)?;
                         }
                         Err(e) => tracing::warn!("prices not reloaded, the ones in use stay: {e}"),
                     }
