@@ -285,8 +285,8 @@ impl Watch<'_> {
     }
 
     /// What a timeout needs said besides the session: whether the followed
-    /// processes still run, the daemon's last scan, the end of its log, and
-    /// the screen of the terminal running `pid`.
+    /// processes still run, every alert, the daemon's last scan, the end of
+    /// its log, and the screen of the terminal running `pid`.
     fn diagnosis(&self, pid: u32) -> String {
         let mut tree = vec![pid];
         tree.extend(TREES.lock().unwrap().iter().filter(|(k, _)| *k == pid).flat_map(|(_, t)| t.clone()));
@@ -296,6 +296,7 @@ impl Watch<'_> {
         let procs: Vec<String> =
             tree.iter().map(|p| format!("{p} {}", if alive(*p) { "runs" } else { "is gone" })).collect();
         let mut out = format!("processes: {}\n", procs.join(", "));
+        out += &format!("every alert: {}\n", self.env.json(&["alerts", "--limit", "50"]));
         if let Some(screen) = screen_of(pid) {
             out += &format!("its terminal:\n{screen}\n");
         }
@@ -331,17 +332,26 @@ impl Watch<'_> {
     /// returns the session's detail.
     pub fn wait_state(&self, pid: u32, state: &str, waiting_for: Option<&str>) -> Value {
         let started = Instant::now();
-        let until = started + Duration::from_secs(SETTLE);
+        let d = self.wait_on(pid, &format!("{state} {waiting_for:?}"), |d| {
+            let s = &d["session"];
+            (s["state"] == state && s["waitingFor"].as_str() == waiting_for).then(|| d.clone())
+        });
+        eprintln!("{}: {state} {waiting_for:?} after {:.1} s", self.agent, started.elapsed().as_secs_f64());
+        d
+    }
+
+    /// Waits until `found` finds something in the session's detail. A
+    /// timeout says what the session is now, and [`Watch::diagnosis`].
+    fn wait_on<T>(&self, pid: u32, what: &str, found: impl Fn(&Value) -> Option<T>) -> T {
+        let until = Instant::now() + Duration::from_secs(SETTLE);
         loop {
             let d = self.show(pid);
-            let s = &d["session"];
-            if s["state"] == state && s["waitingFor"].as_str() == waiting_for {
-                eprintln!("{}: {state} {waiting_for:?} after {:.1} s", self.agent, started.elapsed().as_secs_f64());
-                return d;
+            if let Some(v) = found(&d) {
+                return v;
             }
             assert!(
                 Instant::now() < until,
-                "{}: timed out waiting for {state} {waiting_for:?}; the session now:\n{}\n{}",
+                "{}: timed out waiting for {what}; the session now:\n{}\n{}",
                 self.agent,
                 serde_json::to_string_pretty(&d).unwrap(),
                 self.diagnosis(pid)
@@ -373,7 +383,7 @@ impl Watch<'_> {
     pub fn died_once(&self, pid: u32, reason: &str, title: &str) {
         let d = self.wait_state(pid, "dead", None);
         assert_eq!(d["stateHistory"].as_array().unwrap().last().unwrap()["reason"], reason);
-        wait_for(SETTLE, "the died alert", || Some(self.alerts(pid, "died")).filter(|a| !a.is_empty()));
+        self.wait_alert(pid, "died");
         // A few scans later, still one: the session did not come back to
         // die again (a child that outlived its launcher, a late hook event).
         std::thread::sleep(Duration::from_secs(3));
@@ -383,22 +393,9 @@ impl Watch<'_> {
     }
 
     pub fn wait_alert(&self, pid: u32, kind: &str) -> Value {
-        let until = Instant::now() + Duration::from_secs(SETTLE);
-        loop {
-            let d = self.show(pid);
-            if let Some(a) = d["alerts"].as_array().unwrap().iter().find(|a| a["kind"] == kind) {
-                return a.clone();
-            }
-            assert!(
-                Instant::now() < until,
-                "{}: timed out waiting for a {kind} alert; the session now:\n{}\nevery alert: {}\n{}",
-                self.agent,
-                serde_json::to_string_pretty(&d).unwrap(),
-                self.env.json(&["alerts", "--limit", "50"]),
-                self.diagnosis(pid)
-            );
-            std::thread::sleep(Duration::from_millis(150));
-        }
+        self.wait_on(pid, &format!("a {kind} alert"), |d| {
+            d["alerts"].as_array().unwrap().iter().find(|a| a["kind"] == kind).cloned()
+        })
     }
 
     /// A fresh agent waits for input, and stays that way: starting up is

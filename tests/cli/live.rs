@@ -172,10 +172,6 @@ fn claudes_session_registry_links_exactly_and_ignores_stale_entries() {
         std::thread::sleep(std::time::Duration::from_millis(20));
         write_lines(&dir.join(format!("{sid}.jsonl")), &lines(&[claude_user(&ago(1), sid, "hi")]));
     }
-    let ticks = |pid: u32| {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse::<u64>().unwrap()
-    };
     let reg = env.claude.join("sessions");
     std::fs::create_dir_all(&reg).unwrap();
     let entry = |pid: u32, sid: &str, proc_start: u64| {
@@ -183,9 +179,9 @@ fn claudes_session_registry_links_exactly_and_ignores_stale_entries() {
                "version": "2.0.50", "kind": "interactive", "entrypoint": "cli", "name": "fix-auth", "status": "busy", "updatedAt": 0})
         .to_string()
     };
-    std::fs::write(reg.join(format!("{}.json", a.pid())), entry(a.pid(), "sess-a", ticks(a.pid()))).unwrap();
+    std::fs::write(reg.join(format!("{}.json", a.pid())), entry(a.pid(), "sess-a", start_ticks(a.pid()))).unwrap();
     // Left over from an earlier process with the same pid: wrong start time.
-    std::fs::write(reg.join(format!("{}.json", b.pid())), entry(b.pid(), "sess-b", ticks(b.pid()) + 7)).unwrap();
+    std::fs::write(reg.join(format!("{}.json", b.pid())), entry(b.pid(), "sess-b", start_ticks(b.pid()) + 7)).unwrap();
     let sa = env.session_with_pid(a.pid(), &["--active"]).unwrap();
     assert_eq!(sa["externalId"], "sess-a", "the registry is the exact link");
     assert_eq!(sa["name"], "fix-auth");
@@ -207,8 +203,7 @@ fn claudes_registry_at_a_dialog_waits_for_the_call_in_its_transcript() {
     std::fs::create_dir_all(t.parent().unwrap()).unwrap();
     let p = env.spawn(&env.native_agent("claude"), &["600"], &proj);
     write_lines(&t, &lines(&[claude_user(&ago(1), "s-ask", "ask me")]));
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid())).unwrap();
-    let ticks: u64 = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse().unwrap();
+    let ticks = start_ticks(p.pid());
     let reg = env.claude.join("sessions");
     std::fs::create_dir_all(&reg).unwrap();
     let dialog = |at: i64| {
@@ -325,12 +320,10 @@ fn the_daemon_picks_up_new_usage_from_the_file_watcher() {
     let f = env.claude_file("/home/u/web-app", "live.jsonl");
     write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
     let _daemon = env.daemon(60, &[]);
-    let total =
-        |env: &Env| env.json(&["costs", "daily", "--no-ingest", "--timezone", "UTC"])["totals"]["inputTokens"].as_u64();
-    assert_eq!(total(&env), Some(100));
+    assert_eq!(input_tokens(&env), Some(100));
     append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
     // With scans a minute apart, only the watcher can bring it in.
-    wait_for(10, "the appended usage", || (total(&env) == Some(150)).then_some(()));
+    wait_for(10, "the appended usage", || (input_tokens(&env) == Some(150)).then_some(()));
 }
 
 #[test]
@@ -648,19 +641,17 @@ fn the_daemon_outlasts_another_program_holding_its_database_and_then_reads_what_
     let f = env.claude_file("/home/u/web-app", "live.jsonl");
     write_lines(&f, &lines(&[claude(&ago(30), "live", "m1", "r1", SONNET, U(100, 0, 0, 0))]));
     let daemon = env.daemon(1, &[]);
-    let total =
-        |env: &Env| env.json(&["costs", "daily", "--no-ingest", "--timezone", "UTC"])["totals"]["inputTokens"].as_u64();
-    assert_eq!(total(&env), Some(100));
+    assert_eq!(input_tokens(&env), Some(100));
     // A `sqlite3` shell left in a transaction: the write lock, held for
     // longer than the daemon waits for it (10 s).
     let shell = rusqlite::Connection::open(env.data.join("agentwatch.db")).unwrap();
     shell.execute_batch("BEGIN IMMEDIATE").unwrap();
     append(&f, &format!("{}\n", line(&claude(&ago(0), "live", "m2", "r2", SONNET, U(50, 0, 0, 0)))));
     std::thread::sleep(std::time::Duration::from_secs(12));
-    assert_eq!(total(&env), Some(100), "nothing could be written meanwhile");
+    assert_eq!(input_tokens(&env), Some(100), "nothing could be written meanwhile");
     shell.execute_batch("COMMIT").unwrap();
     // The watcher's change was put off, not lost, and the daemon scans on.
-    wait_for(10, "the usage appended meanwhile", || (total(&env) == Some(150)).then_some(()));
+    wait_for(10, "the usage appended meanwhile", || (input_tokens(&env) == Some(150)).then_some(()));
     let scan = env.last_scan();
     wait_for(10, "a later scan", || (env.last_scan() > scan).then_some(()));
     let logs: String = std::fs::read_dir(env.data.join("logs"))
@@ -1177,4 +1168,16 @@ fn the_daemon_sees_every_file_a_source_reads_whatever_its_name() {
     )
     .unwrap();
     wait_for(10, "OpenClaw's archived session", || (sessions("openclaw") >= 1).then_some(()));
+}
+
+/// The input tokens of every day, as the store has them.
+fn input_tokens(env: &Env) -> Option<u64> {
+    env.json(&["costs", "daily", "--no-ingest", "--timezone", "UTC"])["totals"]["inputTokens"].as_u64()
+}
+
+/// A process's start time in clock ticks since boot, as `/proc` says and
+/// Claude Code records it in its registry (`procStart`).
+fn start_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(19).unwrap().parse().unwrap()
 }
